@@ -1,0 +1,2118 @@
+#!/usr/bin/env node
+import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
+/******/ var __webpack_modules__ = ({
+
+/***/ 272:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  a: () => (/* binding */ runCli)
+});
+
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+;// CONCATENATED MODULE: external "node:util"
+const external_node_util_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:util");
+;// CONCATENATED MODULE: external "node:fs"
+const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+;// CONCATENATED MODULE: external "node:path"
+const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+;// CONCATENATED MODULE: external "node:timers/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
+;// CONCATENATED MODULE: external "node:crypto"
+const external_node_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:crypto");
+;// CONCATENATED MODULE: ./src/registry/allocate.ts
+/**
+ * Choosing ports inside a range: where to start looking (strategy), and how to take them
+ * (a bundle of single ports, or one contiguous block). Knows nothing of files or locks: the
+ * caller says whether a port is usable.
+ */
+
+/** 32-bit FNV-1a: stable across processes, platforms and Node versions. */
+function fnv1a(text) {
+    let h = 0x811c9dc5;
+    for (const byte of Buffer.from(text, 'utf8')) {
+        h ^= byte;
+        h = Math.imul(h, 0x01000193) >>> 0;
+    }
+    return h >>> 0;
+}
+/** The first port to look at. `hash`: a stable function of the key; `random`; `sequential`: LO. */
+function startPort(range, strategy, key) {
+    const span = range.hi - range.lo + 1;
+    switch (strategy) {
+        case 'sequential':
+            return range.lo;
+        case 'random':
+            return range.lo + (0,external_node_crypto_namespaceObject.randomInt)(span);
+        case 'hash':
+            return range.lo + (fnv1a(key) % span);
+    }
+}
+/**
+ * Pick `count` ports, scanning from `start` to the top of the range and wrapping to the
+ * bottom. Contiguous blocks do not wrap (they must fit below HI). Returns null when the
+ * range cannot supply them.
+ */
+async function choosePorts(input) {
+    const { count, range, start } = input;
+    const span = range.hi - range.lo + 1;
+    const known = new Map();
+    const usable = async (p) => {
+        let ok = known.get(p);
+        if (ok === undefined) {
+            ok = await input.usable(p);
+            known.set(p, ok);
+        }
+        return ok;
+    };
+    if (!input.contiguous) {
+        const got = [];
+        for (let i = 0; i < span && got.length < count; i++) {
+            const p = range.lo + ((start - range.lo + i) % span);
+            if (await usable(p))
+                got.push(p);
+        }
+        return got.length === count ? got : null;
+    }
+    if (count > span)
+        return null;
+    // Block starts, in scan order; a block [b, b+count-1] must lie inside the range.
+    const lastStart = range.hi - count + 1;
+    const starts = lastStart - range.lo + 1;
+    const first = Math.min(start, lastStart);
+    for (let i = 0; i < starts;) {
+        const b = range.lo + ((first - range.lo + i) % starts);
+        let bad = -1;
+        for (let j = 0; j < count; j++) {
+            if (!(await usable(b + j))) {
+                bad = j;
+                break;
+            }
+        }
+        if (bad < 0)
+            return Array.from({ length: count }, (_, j) => b + j);
+        // No block starting at b..b+bad can work; skip them (unless that wraps past the end).
+        const next = b + bad + 1;
+        i += next <= lastStart ? bad + 1 : 1;
+    }
+    return null;
+}
+
+;// CONCATENATED MODULE: ./src/registry/errors.ts
+/**
+ * Errors the engine raises on purpose. Every message is one line meant for a person:
+ * the shells (CLI, action, container step) print `message` and nothing else.
+ *
+ * - `UsageError`: the input is wrong (exit 2 in the CLI). Raised before the registry
+ *   is touched, so the registry is never changed by bad input.
+ * - `RuntimeError`: the input was fine but the work could not be done (range full,
+ *   registry not writable, disk full, lock held too long): exit 1 in the CLI.
+ */
+class PortleaseError extends Error {
+    name = 'PortleaseError';
+}
+class errors_UsageError extends PortleaseError {
+    name = 'UsageError';
+}
+class RuntimeError extends PortleaseError {
+    name = 'RuntimeError';
+}
+/** The errno code of a Node system error, or undefined. */
+function errnoCode(err) {
+    if (typeof err === 'object' && err !== null && 'code' in err) {
+        const code = err.code;
+        return typeof code === 'string' ? code : undefined;
+    }
+    return undefined;
+}
+/** A short, single-line description of any thrown value (never a stack trace). */
+function describeError(err) {
+    if (err instanceof Error)
+        return err.message.split('\n')[0] ?? String(err);
+    return String(err).split('\n')[0] ?? 'unknown error';
+}
+
+;// CONCATENATED MODULE: ./src/registry/inputs.ts
+/**
+ * Parsing and validation of everything a user can pass in, shared by the CLI, the action
+ * and the container step. Each parser throws a `UsageError` whose one line names the input
+ * (`label`) and says what would be accepted.
+ */
+
+const STRATEGIES = ['hash', 'random', 'sequential'];
+/** Default range: below every common kernel's ephemeral range (Linux 32768+, BSD/Windows 49152+). */
+const DEFAULT_RANGE = { lo: 20000, hi: 29999 };
+/** At most this many ports in one lease. */
+const MAX_PORTS_PER_LEASE = 256;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const MAX_NAME_LENGTH = 128;
+function show(value) {
+    return JSON.stringify(value.length > 60 ? value.slice(0, 60) + '…' : value);
+}
+/** One environment-variable-shaped name. */
+function checkName(name, label) {
+    if (!ENV_NAME.test(name) || name.length > MAX_NAME_LENGTH) {
+        throw new errors_UsageError(`${label}: ${show(name)} is not a valid name; use letters, digits and _ , not starting with a digit (like DB_PORT), at most ${MAX_NAME_LENGTH} characters`);
+    }
+    return name;
+}
+/** A list of port names: each valid, none repeated, at least one. */
+function checkNames(names, label) {
+    if (names.length === 0) {
+        throw new errors_UsageError(`${label}: no port names given; name at least one, like WEB_PORT`);
+    }
+    if (names.length > MAX_PORTS_PER_LEASE) {
+        throw new errors_UsageError(`${label}: ${names.length} names given; at most ${MAX_PORTS_PER_LEASE} ports per lease`);
+    }
+    const seen = new Set();
+    for (const name of names) {
+        checkName(name, label);
+        if (seen.has(name))
+            throw new errors_UsageError(`${label}: ${show(name)} is named twice`);
+        seen.add(name);
+    }
+    return [...names];
+}
+/** Names from free text: separated by whitespace, commas or newlines (the action's `ports`). */
+function parseNameList(text, label) {
+    const names = text.split(/[\s,]+/).filter((s) => s.length > 0);
+    return checkNames(names, label);
+}
+/** `--count N`: N ports named PORT_1..PORT_N. */
+function parseCount(text, label) {
+    if (!/^\d+$/.test(text.trim())) {
+        throw new errors_UsageError(`${label}: ${show(text)} is not a whole number; give 1 to ${MAX_PORTS_PER_LEASE}`);
+    }
+    const n = Number(text.trim());
+    if (n < 1 || n > MAX_PORTS_PER_LEASE) {
+        throw new errors_UsageError(`${label}: ${n} is out of bounds; give 1 to ${MAX_PORTS_PER_LEASE}`);
+    }
+    return n;
+}
+function countNames(n) {
+    return Array.from({ length: n }, (_, i) => `PORT_${i + 1}`);
+}
+/** `LO-HI` (inclusive), both in 1-65535, LO <= HI. A single port `P` means P-P. */
+function parseRange(text, label) {
+    const m = /^\s*(\d{1,5})\s*(?:-\s*(\d{1,5})\s*)?$/.exec(text);
+    const accepted = 'use LO-HI with 1 <= LO <= HI <= 65535, like 20000-29999';
+    if (!m)
+        throw new errors_UsageError(`${label}: ${show(text)} is not a port range; ${accepted}`);
+    const lo = Number(m[1]);
+    const hi = m[2] === undefined ? lo : Number(m[2]);
+    if (lo < 1 || hi > 65535 || lo > 65535 || hi < 1) {
+        throw new errors_UsageError(`${label}: ${show(text)} is outside 1-65535; ${accepted}`);
+    }
+    if (lo > hi)
+        throw new errors_UsageError(`${label}: ${show(text)} is reversed; ${accepted}`);
+    return { lo, hi };
+}
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+const UNITS = { ms: 1, s: SECOND, m: MINUTE, h: HOUR, d: DAY };
+/**
+ * A duration: `90s`, `15m`, `6h`, `2d`, `500ms`, compound `1h30m`, or bare seconds `300`.
+ * `allowZero` lets `0` through (for `--wait 0`). Returns milliseconds.
+ */
+function parseDuration(text, label, opts = {}) {
+    const accepted = `use a duration like 90s, 15m, 6h, 2d or 1h30m${opts.allowZero ? ', or 0' : ''}`;
+    const t = text.trim();
+    let ms;
+    if (/^\d+$/.test(t)) {
+        ms = Number(t) * 1000;
+    }
+    else {
+        const re = /(\d+)(ms|s|m|h|d)/gy;
+        let total = 0;
+        let pos = 0;
+        let any = false;
+        for (let m = re.exec(t); m !== null; m = re.exec(t)) {
+            total += Number(m[1]) * (UNITS[m[2] ?? ''] ?? Number.NaN);
+            pos = re.lastIndex;
+            any = true;
+        }
+        if (!any || pos !== t.length) {
+            throw new errors_UsageError(`${label}: ${show(text)} is not a duration; ${accepted}`);
+        }
+        ms = total;
+    }
+    if (!Number.isFinite(ms))
+        throw new errors_UsageError(`${label}: ${show(text)} is too large`);
+    if (ms === 0 && !opts.allowZero) {
+        throw new errors_UsageError(`${label}: ${show(text)} is zero; ${accepted}`);
+    }
+    const max = opts.max ?? 366 * DAY;
+    if (ms > max) {
+        throw new errors_UsageError(`${label}: ${show(text)} is longer than ${formatDuration(max)}`);
+    }
+    return ms;
+}
+function formatDuration(ms) {
+    if (ms % DAY === 0)
+        return `${ms / DAY}d`;
+    if (ms % HOUR === 0)
+        return `${ms / HOUR}h`;
+    if (ms % MINUTE === 0)
+        return `${ms / MINUTE}m`;
+    if (ms % SECOND === 0)
+        return `${ms / SECOND}s`;
+    return `${ms}ms`;
+}
+function parseStrategy(text, label) {
+    const t = text.trim();
+    if (STRATEGIES.includes(t))
+        return t;
+    throw new errors_UsageError(`${label}: ${show(text)} is not a strategy; use ${STRATEGIES.join(', ')}`);
+}
+/** A process id: a whole number from 1 up. Whether it runs is checked by the caller. */
+function parsePid(text, label) {
+    const t = text.trim();
+    if (!/^\d+$/.test(t) || Number(t) < 1 || Number(t) > 0x3fffffff) {
+        throw new errors_UsageError(`${label}: ${show(text)} is not a process id; give a whole number >= 1`);
+    }
+    return Number(t);
+}
+/** A lease key: free text, 1-200 printable characters. */
+function checkKey(key, label) {
+    // eslint-disable-next-line no-control-regex
+    if (key.length === 0 || key.length > 200 || /[\u0000-\u001f\u007f]/.test(key)) {
+        throw new errors_UsageError(`${label}: ${show(key)} is not a valid key; use 1-200 printable characters, no newlines`);
+    }
+    return key;
+}
+/** A lease id as printed by `allocate` (pl_ + letters/digits). */
+function checkLeaseId(id, label) {
+    if (!/^pl_[a-z0-9]{6,40}$/.test(id)) {
+        throw new errors_UsageError(`${label}: ${show(id)} is not a lease id; ids look like pl_k3v9x2m4q8`);
+    }
+    return id;
+}
+/** true/false in the forms GitHub's YAML 1.2 core schema accepts. */
+function parseBoolean(text, label) {
+    const t = text.trim();
+    if (['true', 'True', 'TRUE'].includes(t))
+        return true;
+    if (['false', 'False', 'FALSE'].includes(t))
+        return false;
+    throw new UsageError(`${label}: ${show(text)} is not a boolean; use true or false`);
+}
+
+;// CONCATENATED MODULE: ./src/registry/owner.ts
+/**
+ * Who owns a lease or the lock, and whether that owner is provably dead.
+ *
+ * A process is named by pid + start time + boot id + host + pid namespace. It is dead only
+ * when that can be proven from here: same kernel boot and same pid namespace, and the pid is
+ * gone or now belongs to a process that started at another time (pid reuse); or same host
+ * with another boot id (the host rebooted). Anything else (another host, another pid
+ * namespace) is "unknown": never reclaimed on liveness, only on TTL.
+ *
+ * Linux gives all of this through /proc. Elsewhere (macOS, Windows) only pid existence is
+ * known (`process.kill(pid, 0)`), start time and boot id are null, and TTL does the rest.
+ */
+
+
+
+let cachedBoot;
+let cachedPidns;
+function bootId() {
+    if (cachedBoot === undefined) {
+        try {
+            cachedBoot = (0,external_node_fs_namespaceObject.readFileSync)('/proc/sys/kernel/random/boot_id', 'utf8').trim() || null;
+        }
+        catch {
+            cachedBoot = null;
+        }
+    }
+    return cachedBoot;
+}
+function pidNamespace() {
+    if (cachedPidns === undefined) {
+        try {
+            cachedPidns = (0,external_node_fs_namespaceObject.readlinkSync)('/proc/self/ns/pid');
+        }
+        catch {
+            cachedPidns = null;
+        }
+    }
+    return cachedPidns;
+}
+/** What processStartTime says of a pid that runs no more. */
+const GONE = Symbol('gone');
+/**
+ * The start time of `pid` from /proc, GONE if no such process, or null where /proc
+ * cannot tell (not Linux, or /proc not mounted).
+ */
+function processStartTime(pid) {
+    let stat;
+    try {
+        stat = (0,external_node_fs_namespaceObject.readFileSync)(`/proc/${pid}/stat`, 'utf8');
+    }
+    catch (err) {
+        const code = errnoCode(err);
+        if (code === 'ENOENT' || code === 'ESRCH') {
+            // No /proc/PID: gone, unless there is no /proc at all.
+            return procMounted() ? GONE : null;
+        }
+        return null;
+    }
+    // Field 2 (comm) is in parentheses and may hold spaces and ')': split after the last ')'.
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // rest[0] is field 3 (state); field 22 (starttime) is rest[19].
+    const start = rest[19];
+    if (rest[0] === 'Z')
+        return GONE; // a zombie has exited: it holds nothing
+    return start !== undefined && /^\d+$/.test(start) ? start : null;
+}
+let cachedProc;
+function procMounted() {
+    if (cachedProc === undefined) {
+        try {
+            (0,external_node_fs_namespaceObject.readFileSync)('/proc/self/stat');
+            cachedProc = true;
+        }
+        catch {
+            cachedProc = false;
+        }
+    }
+    return cachedProc;
+}
+function pidExists(pid) {
+    try {
+        process.kill(pid, 0);
+        return true;
+    }
+    catch (err) {
+        return errnoCode(err) === 'EPERM';
+    }
+}
+/** Describe a running process as an owner, or null if `pid` is not running. */
+function describeProcess(pid) {
+    const start = processStartTime(pid);
+    if (start === GONE)
+        return null;
+    if (start === null && !pidExists(pid))
+        return null;
+    return { kind: 'process', pid, start, boot: bootId(), host: (0,external_node_os_namespaceObject.hostname)(), pidns: pidNamespace() };
+}
+/** The calling process itself. */
+function owner_self() {
+    const me = describeProcess(process.pid);
+    if (me === null)
+        throw new Error('cannot describe the current process');
+    return me;
+}
+/**
+ * Is this process owner alive? `'dead'` only when provably so (see the module comment).
+ * `cache` memoizes per pid within one registry operation.
+ */
+function processLiveness(owner, cache) {
+    const myBoot = bootId();
+    const myHost = (0,external_node_os_namespaceObject.hostname)();
+    if (owner.boot !== null && myBoot !== null && owner.boot !== myBoot) {
+        // Another kernel boot: the same host rebooted (dead), or another machine (unknown).
+        return owner.host === myHost ? 'dead' : 'unknown';
+    }
+    if (owner.boot === null || myBoot === null) {
+        if (owner.host !== myHost)
+            return 'unknown';
+    }
+    const myNs = pidNamespace();
+    if (owner.pidns !== null && myNs !== null && owner.pidns !== myNs)
+        return 'unknown';
+    if (owner.pidns === null && myNs !== null && owner.boot !== null)
+        return 'unknown';
+    let start = cache?.get(owner.pid);
+    if (start === undefined) {
+        start = processStartTime(owner.pid);
+        if (start === null && !procMounted())
+            start = pidExists(owner.pid) ? null : GONE;
+        cache?.set(owner.pid, start);
+    }
+    if (start === GONE)
+        return 'dead';
+    if (start !== null && owner.start !== null && start !== owner.start)
+        return 'dead'; // pid reused
+    return 'alive';
+}
+function describeOwner(owner) {
+    if (owner === null)
+        return 'none (TTL only)';
+    if (owner.kind === 'container')
+        return `container ${owner.id.slice(0, 12)}`;
+    return `pid ${owner.pid}${owner.host !== (0,external_node_os_namespaceObject.hostname)() ? `@${owner.host}` : ''}`;
+}
+
+;// CONCATENATED MODULE: ./src/registry/lock.ts
+/**
+ * The host-level mutex around every read-modify-write of the registry.
+ *
+ * Node has no flock(), and a lock file that a dead holder leaves behind must be taken over
+ * without ever letting two processes hold the lock. The classic "unlink the stale lock,
+ * then create it again" races (two takers both find it stale; the slower one unlinks the
+ * lock the faster one just made: proper-lockfile#121). This lock never removes the current
+ * lock file. It is a sequence of generations in `<registry>/lock/`:
+ *
+ *   g000000000041        created with link() (atomic, never overwrites), holds the holder's
+ *                        identity (pid, start time, boot id, host, pid namespace)
+ *   g000000000041.done   created when that holder releases
+ *
+ * The lock is held by the creator of the highest generation while it has no `.done`. To
+ * acquire, a process finds the highest generation G; if it is released, or its holder is
+ * provably dead (owner.ts), or unverifiable and older than `unverifiableStaleMs`, it links
+ * generation G+1. link() fails with EEXIST for all but one contender, so two processes that
+ * find the same stale lock can never both win. After winning, the holder checks that no
+ * higher generation exists (a contender working from an old listing may have recreated an
+ * already cleaned-up number: it then sees the higher one and backs off), and removes the
+ * generations below its own. The highest generation is never removed.
+ */
+
+
+
+
+
+
+const GEN = /^g(\d{12})$/;
+const DONE = /^g(\d{12})\.done$/;
+const TEMP = /^t\.(\d+)\.[0-9a-f]+$/;
+const genName = (g) => `g${String(g).padStart(12, '0')}`;
+function list(dir) {
+    const names = (0,external_node_fs_namespaceObject.readdirSync)(dir);
+    let max = 0;
+    const done = new Set();
+    for (const n of names) {
+        let m = GEN.exec(n);
+        if (m) {
+            max = Math.max(max, Number(m[1]));
+            continue;
+        }
+        m = DONE.exec(n);
+        if (m)
+            done.add(Number(m[1]));
+    }
+    return { max, maxDone: done.has(max), names };
+}
+function readHolder(path) {
+    let text;
+    try {
+        const fd = (0,external_node_fs_namespaceObject.openSync)(path, external_node_fs_namespaceObject.constants.O_RDONLY | external_node_fs_namespaceObject.constants.O_NOFOLLOW);
+        try {
+            text = (0,external_node_fs_namespaceObject.readFileSync)(fd, 'utf8');
+        }
+        finally {
+            (0,external_node_fs_namespaceObject.closeSync)(fd);
+        }
+    }
+    catch (err) {
+        return errnoCode(err) === 'ENOENT' ? 'gone' : null;
+    }
+    try {
+        const v = JSON.parse(text);
+        if (typeof v.pid === 'number' &&
+            Number.isInteger(v.pid) &&
+            v.pid > 0 &&
+            (v.start === null || typeof v.start === 'string') &&
+            (v.boot === null || typeof v.boot === 'string') &&
+            typeof v.host === 'string' &&
+            (v.pidns === null || typeof v.pidns === 'string') &&
+            typeof v.acquired === 'number') {
+            return {
+                kind: 'process',
+                pid: v.pid,
+                start: v.start,
+                boot: v.boot,
+                host: v.host,
+                pidns: v.pidns,
+                acquired: v.acquired,
+            };
+        }
+    }
+    catch {
+        // fall through: an unreadable holder is unverifiable
+    }
+    return null;
+}
+function tryUnlink(path) {
+    try {
+        (0,external_node_fs_namespaceObject.unlinkSync)(path);
+    }
+    catch {
+        // already gone, or not ours to remove: either way nothing to do
+    }
+}
+function ensureLockDir(registryDir) {
+    const dir = (0,external_node_path_namespaceObject.join)(registryDir, 'lock');
+    try {
+        (0,external_node_fs_namespaceObject.mkdirSync)(dir, { mode: 0o777 });
+        (0,external_node_fs_namespaceObject.chmodSync)(dir, 0o777);
+    }
+    catch (err) {
+        if (errnoCode(err) !== 'EEXIST')
+            throw err;
+    }
+    const st = (0,external_node_fs_namespaceObject.lstatSync)(dir);
+    if (!st.isDirectory()) {
+        throw new RuntimeError(`registry lock ${dir} is not a directory (a symlink or a file); remove it`);
+    }
+    return dir;
+}
+/** Acquisitions within one process queue here first, so the file lock sees one at a time. */
+const inProcess = new Map();
+/** Acquire the registry lock. Throws RuntimeError after `timeoutMs` behind a live holder. */
+async function acquireLock(registryDir, opts = {}) {
+    const prev = inProcess.get(registryDir) ?? Promise.resolve();
+    let unblock;
+    const mine = new Promise((resolve) => (unblock = resolve));
+    const chain = prev.then(() => mine);
+    inProcess.set(registryDir, chain);
+    await prev;
+    try {
+        const lock = await acquireFileLock(registryDir, opts);
+        const release = lock.release.bind(lock);
+        return {
+            generation: lock.generation,
+            assertHeld: lock.assertHeld.bind(lock),
+            release() {
+                try {
+                    release();
+                }
+                finally {
+                    unblock();
+                    if (inProcess.get(registryDir) === chain)
+                        inProcess.delete(registryDir);
+                }
+            },
+        };
+    }
+    catch (err) {
+        unblock();
+        if (inProcess.get(registryDir) === chain)
+            inProcess.delete(registryDir);
+        throw err;
+    }
+}
+async function acquireFileLock(registryDir, opts) {
+    const timeoutMs = opts.timeoutMs ?? 30_000;
+    const staleMs = opts.unverifiableStaleMs ?? 15_000;
+    const dir = ensureLockDir(registryDir);
+    const me = owner_self();
+    const deadline = Date.now() + timeoutMs;
+    let delay = 1;
+    let lastHolder = null;
+    for (;;) {
+        const before = list(dir);
+        let takeover = before.max === 0 || before.maxDone;
+        if (!takeover) {
+            const holder = readHolder((0,external_node_path_namespaceObject.join)(dir, genName(before.max)));
+            if (holder === 'gone')
+                continue; // cleaned up under us: look again
+            let liveness;
+            if (holder === null) {
+                liveness = 'unknown';
+            }
+            else {
+                lastHolder = holder;
+                liveness = processLiveness(holder);
+                if (holder.pid === me.pid && liveness === 'alive' && holder.start === me.start) {
+                    // Acquisitions in one process are queued (see acquireLock), so a generation held by
+                    // this very process is one it leaked: it cannot be a live hold.
+                    liveness = 'dead';
+                }
+            }
+            if (liveness === 'dead') {
+                opts.debug?.(`lock: holder ${describeOwner(holder)} is dead; taking over`);
+                takeover = true;
+            }
+            else if (liveness === 'unknown') {
+                const age = holder === null ? Number.POSITIVE_INFINITY : Date.now() - holder.acquired;
+                if (age > staleMs) {
+                    opts.debug?.(`lock: unverifiable holder older than ${staleMs} ms; taking over`);
+                    takeover = true;
+                }
+            }
+        }
+        if (takeover) {
+            const gen = before.max + 1;
+            const holder = { ...me, acquired: Date.now() };
+            const temp = (0,external_node_path_namespaceObject.join)(dir, `t.${me.pid}.${(0,external_node_crypto_namespaceObject.randomBytes)(6).toString('hex')}`);
+            const fd = (0,external_node_fs_namespaceObject.openSync)(temp, external_node_fs_namespaceObject.constants.O_WRONLY | external_node_fs_namespaceObject.constants.O_CREAT | external_node_fs_namespaceObject.constants.O_EXCL | external_node_fs_namespaceObject.constants.O_NOFOLLOW, 0o666);
+            try {
+                (0,external_node_fs_namespaceObject.writeSync)(fd, JSON.stringify(holder));
+            }
+            finally {
+                (0,external_node_fs_namespaceObject.closeSync)(fd);
+            }
+            let won = false;
+            try {
+                (0,external_node_fs_namespaceObject.linkSync)(temp, (0,external_node_path_namespaceObject.join)(dir, genName(gen)));
+                won = true;
+            }
+            catch (err) {
+                if (errnoCode(err) !== 'EEXIST') {
+                    tryUnlink(temp);
+                    throw err;
+                }
+            }
+            tryUnlink(temp);
+            if (won) {
+                const after = list(dir);
+                if (after.max > gen) {
+                    // We recreated a generation that had been cleaned up: someone is ahead of us.
+                    tryUnlink((0,external_node_path_namespaceObject.join)(dir, genName(gen)));
+                    continue;
+                }
+                cleanup(dir, after.names, gen);
+                return makeLock(dir, gen, me);
+            }
+            delay = 1;
+            continue; // lost the race: look again at once
+        }
+        if (Date.now() >= deadline) {
+            const who = lastHolder ? describeOwner(lastHolder) : 'an unknown process';
+            throw new RuntimeError(`registry lock in ${registryDir} is held by ${who} for over ${Math.round(timeoutMs / 1000)}s; is a portlease process stuck?`);
+        }
+        await (0,promises_namespaceObject.setTimeout)(delay + Math.random() * delay);
+        delay = Math.min(delay * 2, 20);
+    }
+}
+function cleanup(dir, names, gen) {
+    const now = Date.now();
+    for (const n of names) {
+        const g = GEN.exec(n) ?? DONE.exec(n);
+        if (g) {
+            if (Number(g[1]) < gen)
+                tryUnlink((0,external_node_path_namespaceObject.join)(dir, n));
+            continue;
+        }
+        const t = TEMP.exec(n);
+        if (t && Number(t[1]) !== process.pid) {
+            // A temp file of a process killed between write and link: remove once it is old.
+            try {
+                if (now - (0,external_node_fs_namespaceObject.lstatSync)((0,external_node_path_namespaceObject.join)(dir, n)).mtimeMs > 60_000)
+                    tryUnlink((0,external_node_path_namespaceObject.join)(dir, n));
+            }
+            catch {
+                // gone already
+            }
+        }
+    }
+}
+function makeLock(dir, gen, me) {
+    let released = false;
+    return {
+        generation: gen,
+        assertHeld() {
+            const l = list(dir);
+            if (l.max !== gen) {
+                throw new RuntimeError(`registry lock was taken over by another process while ${describeOwner(me)} held it; nothing was written`);
+            }
+        },
+        release() {
+            if (released)
+                return;
+            released = true;
+            try {
+                (0,external_node_fs_namespaceObject.closeSync)((0,external_node_fs_namespaceObject.openSync)((0,external_node_path_namespaceObject.join)(dir, `${genName(gen)}.done`), external_node_fs_namespaceObject.constants.O_WRONLY | external_node_fs_namespaceObject.constants.O_CREAT | external_node_fs_namespaceObject.constants.O_EXCL | external_node_fs_namespaceObject.constants.O_NOFOLLOW, 0o666));
+            }
+            catch (err) {
+                if (errnoCode(err) !== 'EEXIST')
+                    throw err;
+            }
+        },
+    };
+}
+
+;// CONCATENATED MODULE: external "node:net"
+const external_node_net_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
+;// CONCATENATED MODULE: ./src/registry/probe.ts
+/**
+ * Can a port be bound right now, and which ports does the kernel keep for itself.
+ */
+
+
+/** Try to listen on `host:port` and close again. Resolves to null when it worked, else the errno code. */
+function tryListen(port, host) {
+    return new Promise((resolve) => {
+        const server = (0,external_node_net_namespaceObject.createServer)();
+        server.unref();
+        server.once('error', (err) => {
+            resolve(err.code ?? 'EUNKNOWN');
+        });
+        server.listen({ port, host, exclusive: true, ipv6Only: host === '::' }, () => {
+            server.close(() => {
+                resolve(null);
+            });
+        });
+    });
+}
+let ipv6;
+/** Does this host have IPv6 at all (can it bind ::1)? Asked once per process. */
+function hasIPv6() {
+    ipv6 ??= tryListen(0, '::1').then((code) => code === null);
+    return ipv6;
+}
+/**
+ * Is `port` bindable on every address a server is likely to use: 0.0.0.0, 127.0.0.1 and
+ * :: (where the host has IPv6)? Returns null when it is, else a short reason.
+ */
+async function probePort(port) {
+    const hosts = ['0.0.0.0', '127.0.0.1'];
+    if (await hasIPv6())
+        hosts.push('::');
+    for (const host of hosts) {
+        const code = await tryListen(port, host);
+        if (code !== null)
+            return `${host}:${port} ${code}`;
+    }
+    return null;
+}
+function readText(path) {
+    try {
+        return (0,external_node_fs_namespaceObject.readFileSync)(path, 'utf8');
+    }
+    catch {
+        return null;
+    }
+}
+/** Parse "32768\t60999". */
+function parseEphemeral(text) {
+    if (text === null)
+        return null;
+    const m = /^\s*(\d+)\s+(\d+)\s*$/.exec(text);
+    if (!m)
+        return null;
+    const lo = Number(m[1]);
+    const hi = Number(m[2]);
+    return lo >= 1 && hi <= 65535 && lo <= hi ? { lo, hi } : null;
+}
+/** Parse "8080,9000-9010". */
+function parseReserved(text) {
+    if (text === null)
+        return [];
+    const out = [];
+    for (const part of text.trim().split(',')) {
+        const m = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
+        if (!m)
+            continue;
+        const lo = Number(m[1]);
+        const hi = m[2] === undefined ? lo : Number(m[2]);
+        if (lo >= 1 && hi <= 65535 && lo <= hi)
+            out.push({ lo, hi });
+    }
+    return out;
+}
+/**
+ * The kernel's own port ranges. Linux reads /proc; elsewhere the documented defaults
+ * (macOS/BSD and Windows hand out 49152-65535).
+ */
+function kernelPorts(procRoot = '/proc') {
+    const text = readText(`${procRoot}/sys/net/ipv4/ip_local_port_range`);
+    if (text === null && process.platform !== 'linux') {
+        return { ephemeral: { lo: 49152, hi: 65535 }, reserved: [] };
+    }
+    return {
+        ephemeral: parseEphemeral(text),
+        reserved: parseReserved(readText(`${procRoot}/sys/net/ipv4/ip_local_reserved_ports`)),
+    };
+}
+function inRange(port, r) {
+    return port >= r.lo && port <= r.hi;
+}
+function formatRange(r) {
+    return r.lo === r.hi ? `${r.lo}` : `${r.lo}-${r.hi}`;
+}
+
+;// CONCATENATED MODULE: ./src/registry/store.ts
+/**
+ * Lease records on disk.
+ *
+ * The registry directory holds one state file, `leases.json`, replaced as a whole under the
+ * lock: written to a temp file, fsynced, renamed over the old one, and the directory fsynced.
+ * A crash at any instruction leaves the old file or the new one, never a torn one.
+ *
+ * Nothing read from disk is trusted. Every record is validated field by field into a fresh
+ * object; a record that fails is skipped with a warning and a copy is kept in `quarantine/`
+ * for inspection. A state file that does not parse at all is moved to `quarantine/` whole.
+ * No path is followed through a symlink (O_NOFOLLOW, lstat).
+ */
+
+
+
+
+const STATE_FILE = 'leases.json';
+const STATE_VERSION = 1;
+/** A state file larger than this is not read (a hostile or broken file must not exhaust memory). */
+const MAX_STATE_BYTES = 128 * 1024 * 1024;
+/** At most this many files are kept in quarantine/. */
+const MAX_QUARANTINE = 200;
+const ID = /^pl_[a-z0-9]{6,40}$/;
+const NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+const LABEL_KEY = /^[A-Za-z0-9_.-]{1,64}$/;
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/;
+function newLeaseId() {
+    // 10 base36 characters from 64 random bits.
+    return 'pl_' + (0,external_node_crypto_namespaceObject.randomBytes)(8).readBigUInt64BE().toString(36).padStart(13, '0').slice(-10);
+}
+function isRecord(v) {
+    return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+function isPort(v) {
+    return typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 65535;
+}
+function isTime(v) {
+    return typeof v === 'string' && v.length <= 40 && !Number.isNaN(Date.parse(v));
+}
+function str(v, max) {
+    return typeof v === 'string' && v.length <= max && !CONTROL.test(v);
+}
+function validOwner(v) {
+    if (v === null)
+        return null;
+    if (!isRecord(v))
+        return undefined;
+    const nullable = (x, max) => x === null || str(x, max);
+    if (v.kind === 'process') {
+        if (typeof v.pid === 'number' &&
+            Number.isInteger(v.pid) &&
+            v.pid >= 1 &&
+            nullable(v.start, 32) &&
+            nullable(v.boot, 64) &&
+            str(v.host, 256) &&
+            nullable(v.pidns, 64)) {
+            return {
+                kind: 'process',
+                pid: v.pid,
+                start: v.start,
+                boot: v.boot,
+                host: v.host,
+                pidns: v.pidns,
+            };
+        }
+        return undefined;
+    }
+    if (v.kind === 'container') {
+        if (typeof v.id === 'string' &&
+            /^[0-9a-f]{12,64}$/.test(v.id) &&
+            str(v.host, 256) &&
+            nullable(v.boot, 64)) {
+            return { kind: 'container', id: v.id, host: v.host, boot: v.boot };
+        }
+    }
+    return undefined;
+}
+/** Validate one record into a fresh object, or return a reason it is rejected. */
+function validateLease(v) {
+    if (!isRecord(v))
+        return 'not an object';
+    if (typeof v.id !== 'string' || !ID.test(v.id))
+        return 'bad id';
+    if (!str(v.key, 200) || v.key.length === 0)
+        return 'bad key';
+    if (!isRecord(v.ports))
+        return 'bad ports';
+    const entries = Object.entries(v.ports);
+    if (entries.length === 0 || entries.length > 256)
+        return 'bad ports';
+    const seen = new Set();
+    for (const [name, port] of entries) {
+        if (!NAME.test(name) || !isPort(port) || seen.has(port))
+            return `bad port ${name}`;
+        seen.add(port);
+    }
+    if (!isRecord(v.range) || !isPort(v.range.lo) || !isPort(v.range.hi) || v.range.lo > v.range.hi) {
+        return 'bad range';
+    }
+    const owner = validOwner(v.owner);
+    if (owner === undefined)
+        return 'bad owner';
+    if (!isTime(v.created))
+        return 'bad created';
+    if (v.expires !== null && !isTime(v.expires))
+        return 'bad expires';
+    if (owner === null && v.expires === null)
+        return 'neither owner nor expiry';
+    const labels = [];
+    if (!isRecord(v.labels))
+        return 'bad labels';
+    const labelEntries = Object.entries(v.labels);
+    if (labelEntries.length > 32)
+        return 'too many labels';
+    for (const [k, val] of labelEntries) {
+        if (!LABEL_KEY.test(k) || !str(val, 512))
+            return `bad label ${k.slice(0, 40)}`;
+        labels.push([k, val]);
+    }
+    return {
+        id: v.id,
+        key: v.key,
+        // Object.fromEntries defines own properties: a name like __proto__ stays a plain key.
+        ports: Object.fromEntries(entries),
+        range: { lo: v.range.lo, hi: v.range.hi },
+        contiguous: v.contiguous === true,
+        owner,
+        created: v.created,
+        expires: v.expires,
+        labels: Object.fromEntries(labels),
+    };
+}
+/** Make (or check) the registry directory: never through a symlink, open to every user. */
+function ensureRegistryDir(dir) {
+    let st;
+    try {
+        st = (0,external_node_fs_namespaceObject.lstatSync)(dir);
+    }
+    catch (err) {
+        if (errnoCode(err) !== 'ENOENT')
+            throw registryError(dir, err);
+        try {
+            (0,external_node_fs_namespaceObject.mkdirSync)(dir, { recursive: true, mode: 0o777 });
+            // Not sticky, so any user may rename over what another wrote; umask does not apply.
+            (0,external_node_fs_namespaceObject.chmodSync)(dir, 0o777);
+        }
+        catch (e) {
+            if (errnoCode(e) !== 'EEXIST')
+                throw registryError(dir, e);
+        }
+        st = (0,external_node_fs_namespaceObject.lstatSync)(dir);
+    }
+    if (st.isSymbolicLink()) {
+        throw new errors_UsageError(`registry: ${dir} is a symlink; portlease never follows one there. Use a real directory`);
+    }
+    if (!st.isDirectory()) {
+        throw new errors_UsageError(`registry: ${dir} exists and is not a directory; name a directory`);
+    }
+}
+/** Check a registry path without creating anything (for validation before any write). */
+function checkRegistryPath(dir) {
+    let st;
+    try {
+        st = (0,external_node_fs_namespaceObject.lstatSync)(dir);
+    }
+    catch (err) {
+        if (errnoCode(err) === 'ENOENT')
+            return;
+        throw registryError(dir, err);
+    }
+    if (st.isSymbolicLink()) {
+        throw new errors_UsageError(`registry: ${dir} is a symlink; portlease never follows one there. Use a real directory`);
+    }
+    if (!st.isDirectory()) {
+        throw new errors_UsageError(`registry: ${dir} exists and is not a directory; name a directory`);
+    }
+}
+function registryError(dir, err) {
+    const code = errnoCode(err);
+    const uid = typeof process.getuid === 'function' ? ` (uid ${process.getuid()})` : '';
+    switch (code) {
+        case 'EACCES':
+        case 'EPERM':
+            return new RuntimeError(`registry ${dir} is not writable by this user${uid}: ${code}. Make it mode 0777 (no sticky bit) or use --registry`);
+        case 'ENOSPC':
+            return new RuntimeError(`registry ${dir}: no space left on device (ENOSPC); nothing was changed`);
+        case 'EROFS':
+            return new RuntimeError(`registry ${dir} is on a read-only file system (EROFS)`);
+        case 'EDQUOT':
+            return new RuntimeError(`registry ${dir}: disk quota exceeded (EDQUOT); nothing was changed`);
+        default:
+            return new RuntimeError(`registry ${dir}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+    }
+}
+/** Keep a copy of something rejected in quarantine/ (bounded); never throws. */
+function quarantine(dir, what, content) {
+    const qdir = (0,external_node_path_namespaceObject.join)(dir, 'quarantine');
+    try {
+        try {
+            (0,external_node_fs_namespaceObject.mkdirSync)(qdir, { mode: 0o777 });
+            (0,external_node_fs_namespaceObject.chmodSync)(qdir, 0o777);
+        }
+        catch (err) {
+            if (errnoCode(err) !== 'EEXIST')
+                throw err;
+        }
+        if (!(0,external_node_fs_namespaceObject.lstatSync)(qdir).isDirectory())
+            return null;
+        if ((0,external_node_fs_namespaceObject.readdirSync)(qdir).length >= MAX_QUARANTINE)
+            return null;
+        const name = `${new Date().toISOString().replace(/[:.]/g, '-')}-${what}-${(0,external_node_crypto_namespaceObject.randomBytes)(3).toString('hex')}.json`;
+        const path = (0,external_node_path_namespaceObject.join)(qdir, name);
+        writeAtomic(path, content);
+        return path;
+    }
+    catch {
+        return null;
+    }
+}
+/**
+ * Read and validate the state. With `quarantine` (under the lock), rejected records and
+ * unparsable files are copied aside; the caller's next write drops them from the state.
+ */
+function readState(dir, opts) {
+    const path = (0,external_node_path_namespaceObject.join)(dir, STATE_FILE);
+    let text;
+    try {
+        const fd = (0,external_node_fs_namespaceObject.openSync)(path, external_node_fs_namespaceObject.constants.O_RDONLY | external_node_fs_namespaceObject.constants.O_NOFOLLOW);
+        try {
+            const st = (0,external_node_fs_namespaceObject.fstatSync)(fd);
+            if (!st.isFile())
+                throw Object.assign(new Error('not a file'), { code: 'ENOTFILE' });
+            if (st.size > MAX_STATE_BYTES) {
+                throw Object.assign(new Error('too large'), { code: 'EFBIG' });
+            }
+            text = (0,external_node_fs_namespaceObject.readFileSync)(fd, 'utf8');
+        }
+        finally {
+            (0,external_node_fs_namespaceObject.closeSync)(fd);
+        }
+    }
+    catch (err) {
+        const code = errnoCode(err);
+        if (code === 'ENOENT')
+            return { leases: [], rejected: 0 };
+        if (code === 'ELOOP' || code === 'ENOTFILE' || code === 'EFBIG') {
+            opts.warn?.(`registry: ${path} is ${code === 'EFBIG' ? 'too large' : 'not a regular file'}; ignoring it${opts.quarantine ? ' (it will be replaced)' : ''}`);
+            if (opts.quarantine && code !== 'ENOTFILE') {
+                try {
+                    (0,external_node_fs_namespaceObject.renameSync)(path, (0,external_node_path_namespaceObject.join)(dir, `${STATE_FILE}.rejected-${Date.now()}`));
+                }
+                catch {
+                    // the write that follows replaces it anyway
+                }
+            }
+            return { leases: [], rejected: 1 };
+        }
+        throw registryError(dir, err);
+    }
+    let doc;
+    try {
+        doc = JSON.parse(text);
+    }
+    catch {
+        doc = undefined;
+    }
+    if (!isRecord(doc) || !Array.isArray(doc.leases)) {
+        const kept = opts.quarantine ? quarantine(dir, 'state', text) : null;
+        opts.warn?.(`registry: ${path} does not parse as a portlease registry; ignoring it${kept ? `, kept as ${kept}` : ''}`);
+        return { leases: [], rejected: 1 };
+    }
+    const leases = [];
+    const ids = new Set();
+    const ports = new Set();
+    let rejected = 0;
+    for (const raw of doc.leases) {
+        let v = validateLease(raw);
+        if (typeof v !== 'string') {
+            if (ids.has(v.id))
+                v = 'duplicate id';
+            else if (Object.values(v.ports).some((p) => ports.has(p)))
+                v = 'port held by an earlier record';
+        }
+        if (typeof v === 'string') {
+            rejected++;
+            let content;
+            try {
+                content = JSON.stringify({ reason: v, record: raw });
+            }
+            catch {
+                content = '{}';
+            }
+            const kept = opts.quarantine ? quarantine(dir, 'record', content) : null;
+            opts.warn?.(`registry: skipped a lease record (${v})${kept ? `; kept as ${kept}` : ''}`);
+            continue;
+        }
+        ids.add(v.id);
+        for (const p of Object.values(v.ports))
+            ports.add(p);
+        leases.push(v);
+    }
+    return { leases, rejected };
+}
+/** Write `content` to `path` atomically: temp file, fsync, rename, fsync of the directory. */
+function writeAtomic(path, content) {
+    const temp = `${path}.tmp.${process.pid}.${(0,external_node_crypto_namespaceObject.randomBytes)(4).toString('hex')}`;
+    let fd;
+    try {
+        fd = (0,external_node_fs_namespaceObject.openSync)(temp, external_node_fs_namespaceObject.constants.O_WRONLY | external_node_fs_namespaceObject.constants.O_CREAT | external_node_fs_namespaceObject.constants.O_EXCL | external_node_fs_namespaceObject.constants.O_NOFOLLOW, 0o666);
+        const buf = Buffer.from(content, 'utf8');
+        let off = 0;
+        while (off < buf.length)
+            off += (0,external_node_fs_namespaceObject.writeSync)(fd, buf, off, buf.length - off);
+        (0,external_node_fs_namespaceObject.fsyncSync)(fd);
+        (0,external_node_fs_namespaceObject.closeSync)(fd);
+        fd = undefined;
+        (0,external_node_fs_namespaceObject.chmodSync)(temp, 0o666); // readable and replaceable by every user; umask does not apply
+        (0,external_node_fs_namespaceObject.renameSync)(temp, path);
+    }
+    catch (err) {
+        if (fd !== undefined) {
+            try {
+                (0,external_node_fs_namespaceObject.closeSync)(fd);
+            }
+            catch {
+                // closing a broken fd: nothing more to do
+            }
+        }
+        try {
+            (0,external_node_fs_namespaceObject.unlinkSync)(temp);
+        }
+        catch {
+            // never created or already renamed
+        }
+        throw err;
+    }
+    fsyncDir((0,external_node_path_namespaceObject.join)(path, '..'));
+}
+function fsyncDir(dir) {
+    let fd;
+    try {
+        fd = (0,external_node_fs_namespaceObject.openSync)(dir, external_node_fs_namespaceObject.constants.O_RDONLY);
+        (0,external_node_fs_namespaceObject.fsyncSync)(fd);
+    }
+    catch {
+        // some platforms (Windows) cannot fsync a directory; the rename itself is still atomic
+    }
+    finally {
+        if (fd !== undefined)
+            (0,external_node_fs_namespaceObject.closeSync)(fd);
+    }
+}
+function serialize(leases) {
+    return JSON.stringify({ version: STATE_VERSION, leases }) + '\n';
+}
+function writeState(dir, leases) {
+    try {
+        writeAtomic((0,external_node_path_namespaceObject.join)(dir, STATE_FILE), serialize(leases));
+    }
+    catch (err) {
+        throw registryError(dir, err);
+    }
+}
+/** Remove temp files left by writers that were killed between open and rename. */
+function sweepTemps(dir, olderThanMs = 60_000) {
+    let removed = 0;
+    const now = Date.now();
+    let names;
+    try {
+        names = (0,external_node_fs_namespaceObject.readdirSync)(dir);
+    }
+    catch {
+        return 0;
+    }
+    for (const n of names) {
+        if (!n.startsWith(`${STATE_FILE}.tmp.`))
+            continue;
+        try {
+            const st = (0,external_node_fs_namespaceObject.lstatSync)((0,external_node_path_namespaceObject.join)(dir, n));
+            if (now - st.mtimeMs > olderThanMs) {
+                (0,external_node_fs_namespaceObject.unlinkSync)((0,external_node_path_namespaceObject.join)(dir, n));
+                removed++;
+            }
+        }
+        catch {
+            // raced with another sweeper
+        }
+    }
+    return removed;
+}
+
+;// CONCATENATED MODULE: ./src/registry/index.ts
+/**
+ * The lease registry: allocate, release, list, gc. Pure Node; knows nothing of GitHub.
+ */
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** The host-wide default: one path for every user (never $TMPDIR, which is per user). */
+function defaultRegistryDir(env = process.env) {
+    const fromEnv = env.PORTLEASE_REGISTRY;
+    if (fromEnv !== undefined && fromEnv.trim() !== '')
+        return fromEnv;
+    if (process.platform === 'win32') {
+        return (0,external_node_path_namespaceObject.join)(env.ProgramData ?? 'C:\\ProgramData', 'portlease');
+    }
+    return '/tmp/portlease';
+}
+function samePorts(lease, names) {
+    const have = Object.keys(lease.ports);
+    return have.length === names.length && names.every((n) => n in lease.ports);
+}
+class Registry {
+    dir;
+    opts;
+    constructor(dir = defaultRegistryDir(), opts = {}) {
+        this.dir = dir;
+        this.opts = opts;
+    }
+    debug(msg) {
+        this.opts.debug?.(msg);
+    }
+    /** Why a lease is no longer live, or null while it lives. */
+    async deadReason(lease, now, cache) {
+        if (lease.expires !== null && Date.parse(lease.expires) <= now) {
+            return `expired at ${lease.expires}`;
+        }
+        const owner = lease.owner;
+        if (owner === null)
+            return null;
+        if (owner.kind === 'process') {
+            return processLiveness(owner, cache) === 'dead'
+                ? `owner ${describeOwner(owner)} is gone`
+                : null;
+        }
+        const live = this.opts.containerLiveness
+            ? await this.opts.containerLiveness(owner.id)
+            : 'unknown';
+        return live === 'dead' ? `owner ${describeOwner(owner)} is gone` : null;
+    }
+    async liveness(lease, cache) {
+        const owner = lease.owner;
+        if (owner === null)
+            return 'alive';
+        if (owner.kind === 'process')
+            return processLiveness(owner, cache);
+        return this.opts.containerLiveness ? this.opts.containerLiveness(owner.id) : 'unknown';
+    }
+    /** Validate a request completely, before anything on disk is touched. */
+    validate(req) {
+        const names = checkNames(req.names, 'names');
+        const range = req.range ?? DEFAULT_RANGE;
+        if (req.key !== undefined)
+            checkKey(req.key, 'key');
+        if ((req.ttlMs === null || req.ttlMs === undefined) && req.owner === null) {
+            throw new errors_UsageError('ttl: a lease without an owner needs a TTL; give --ttl or an owner');
+        }
+        if (req.ttlMs !== null && req.ttlMs !== undefined && !(req.ttlMs > 0)) {
+            throw new errors_UsageError('ttl: must be longer than 0');
+        }
+        checkRegistryPath(this.dir);
+        const kernel = this.opts.kernel ?? kernelPorts();
+        const excluded = (p) => {
+            if (!req.allowEphemeral && kernel.ephemeral && inRange(p, kernel.ephemeral)) {
+                return 'ephemeral';
+            }
+            return kernel.reserved.some((r) => inRange(p, r)) ? 'reserved' : null;
+        };
+        let usable = 0;
+        for (let p = range.lo; p <= range.hi; p++)
+            if (excluded(p) === null)
+                usable++;
+        const span = range.hi - range.lo + 1;
+        if (usable === 0) {
+            const eph = kernel.ephemeral ? formatRange(kernel.ephemeral) : 'none';
+            throw new errors_UsageError(`range: ${formatRange(range)} lies wholly inside the kernel's ephemeral (${eph}) or reserved ports; choose a range outside them, like ${formatRange(DEFAULT_RANGE)}`);
+        }
+        if (usable < names.length || span < names.length) {
+            throw new errors_UsageError(`range: ${formatRange(range)} has ${usable} usable port${usable === 1 ? '' : 's'} (outside the kernel's ephemeral and reserved ports), fewer than the ${names.length} asked for`);
+        }
+        return { names, range, strategy: req.strategy ?? 'hash', key: req.key, excluded };
+    }
+    async allocate(req) {
+        const v = this.validate(req);
+        ensureRegistryDir(this.dir);
+        const waitMs = req.waitMs ?? 0;
+        const deadline = Date.now() + waitMs;
+        let watcher;
+        let changed;
+        let pollMs = 50;
+        try {
+            for (;;) {
+                const outcome = await this.tryAllocate(req, v);
+                if (outcome.allocation)
+                    return outcome.allocation;
+                const left = deadline - Date.now();
+                if (left <= 0) {
+                    throw new RuntimeError(`range ${formatRange(v.range)} has no ${v.names.length} free port${v.names.length === 1 ? '' : 's'}${req.contiguous ? ' in a row' : ''}${waitMs > 0 ? ` after waiting ${formatDuration(waitMs)}` : ''}; ${outcome.holders}`);
+                }
+                if (watcher === undefined) {
+                    try {
+                        watcher = (0,external_node_fs_namespaceObject.watch)(this.dir, { persistent: false }, () => changed?.());
+                    }
+                    catch {
+                        // no watch support here: polling alone
+                    }
+                }
+                this.debug(`range full; waiting up to ${Math.ceil(left / 1000)}s for a release`);
+                const ac = new AbortController();
+                const woke = new Promise((resolve) => {
+                    changed = () => {
+                        ac.abort();
+                        resolve();
+                    };
+                });
+                await Promise.race([
+                    woke,
+                    (0,promises_namespaceObject.setTimeout)(Math.min(pollMs, left), undefined, { signal: ac.signal }).catch(() => undefined),
+                ]);
+                changed = undefined;
+                ac.abort();
+                pollMs = Math.min(pollMs * 2, 1000);
+            }
+        }
+        finally {
+            watcher?.close();
+        }
+    }
+    async withLock(fn) {
+        const lock = await acquireLock(this.dir, {
+            timeoutMs: this.opts.lockTimeoutMs,
+            debug: this.opts.debug,
+        });
+        try {
+            return await fn(lock);
+        }
+        finally {
+            lock.release();
+        }
+    }
+    async tryAllocate(req, v) {
+        return this.withLock(async (lock) => {
+            const now = Date.now();
+            const state = readState(this.dir, { quarantine: true, warn: this.opts.warn });
+            let dirty = state.rejected > 0;
+            const cache = new Map();
+            const leases = new Map();
+            const holder = new Map();
+            for (const l of state.leases) {
+                if (l.expires !== null && Date.parse(l.expires) <= now) {
+                    this.debug(`reclaimed ${l.id} (key ${l.key}): expired at ${l.expires}`);
+                    dirty = true;
+                    continue;
+                }
+                leases.set(l.id, l);
+                for (const p of Object.values(l.ports))
+                    holder.set(p, l);
+            }
+            const drop = (l, why) => {
+                this.debug(`reclaimed ${l.id} (key ${l.key}): ${why}`);
+                leases.delete(l.id);
+                for (const p of Object.values(l.ports))
+                    if (holder.get(p) === l)
+                        holder.delete(p);
+                dirty = true;
+            };
+            if (v.key !== undefined) {
+                const same = [...leases.values()].find((l) => l.key === v.key);
+                if (same) {
+                    const dead = await this.deadReason(same, now, cache);
+                    if (dead === null) {
+                        if (!samePorts(same, v.names)) {
+                            throw new RuntimeError(`key ${JSON.stringify(v.key)} is held by lease ${same.id} with ports ${Object.keys(same.ports).join(', ')}; release it first or use another key`);
+                        }
+                        if (dirty)
+                            this.commit(lock, [...leases.values()]);
+                        this.debug(`key ${v.key} already holds ${same.id}: handing it back`);
+                        return { allocation: { lease: same, reused: true }, holders: '' };
+                    }
+                    drop(same, dead);
+                }
+            }
+            const busy = new Set();
+            if (this.opts.busyPorts) {
+                for (const p of await this.opts.busyPorts())
+                    busy.add(p);
+            }
+            const key = v.key ?? newLeaseId().replace(/^pl_/, 'anon-');
+            const chosen = await choosePorts({
+                count: v.names.length,
+                range: v.range,
+                contiguous: req.contiguous === true,
+                start: startPort(v.range, v.strategy, key),
+                usable: async (p) => {
+                    if (v.excluded(p) !== null)
+                        return false;
+                    const h = holder.get(p);
+                    if (h) {
+                        const dead = await this.deadReason(h, now, cache);
+                        if (dead === null)
+                            return false;
+                        drop(h, dead);
+                    }
+                    if (busy.has(p)) {
+                        this.debug(`port ${p}: published by a container engine`);
+                        return false;
+                    }
+                    const why = await probePort(p);
+                    if (why !== null)
+                        this.debug(`port ${p}: in use outside the registry (${why})`);
+                    return why === null;
+                },
+            });
+            if (chosen === null) {
+                if (dirty)
+                    this.commit(lock, [...leases.values()]);
+                return { holders: this.describeHolders(v.range, leases) };
+            }
+            const lease = {
+                id: newLeaseId(),
+                key,
+                ports: Object.fromEntries(v.names.map((n, i) => [n, chosen[i]])),
+                range: { lo: v.range.lo, hi: v.range.hi },
+                contiguous: req.contiguous === true,
+                owner: req.owner,
+                created: new Date(now).toISOString(),
+                expires: req.ttlMs === null || req.ttlMs === undefined
+                    ? null
+                    : new Date(now + req.ttlMs).toISOString(),
+                labels: { ...(req.labels ?? {}) },
+            };
+            leases.set(lease.id, lease);
+            this.commit(lock, [...leases.values()]);
+            this.debug(`leased ${lease.id} (key ${key}): ${Object.entries(lease.ports)
+                .map(([n, p]) => `${n}=${p}`)
+                .join(' ')}`);
+            return { allocation: { lease, reused: false }, holders: '' };
+        });
+    }
+    commit(lock, leases) {
+        lock.assertHeld();
+        writeState(this.dir, leases);
+    }
+    describeHolders(range, leases) {
+        const inside = [...leases.values()].filter((l) => Object.values(l.ports).some((p) => inRange(p, range)));
+        if (inside.length === 0)
+            return 'every port in it is in use outside the registry or reserved by the kernel';
+        const shown = inside.slice(0, 5).map((l) => {
+            const ports = Object.values(l.ports).filter((p) => inRange(p, range));
+            return `${l.id} key ${JSON.stringify(l.key)} (${ports.join(',')}; owner ${describeOwner(l.owner)}${l.expires ? `, expires ${l.expires}` : ''})`;
+        });
+        const more = inside.length > 5 ? `, and ${inside.length - 5} more` : '';
+        return `held by ${inside.length} lease${inside.length === 1 ? '' : 's'}: ${shown.join('; ')}${more}`;
+    }
+    /** Release a lease by key or id. Returns it, or null when there was none (not an error). */
+    async release(sel) {
+        if ('key' in sel)
+            checkKey(sel.key, 'key');
+        checkRegistryPath(this.dir);
+        ensureRegistryDir(this.dir);
+        return this.withLock((lock) => {
+            const state = readState(this.dir, { quarantine: true, warn: this.opts.warn });
+            const found = state.leases.find((l) => 'key' in sel ? l.key === sel.key : l.id === sel.lease);
+            if (!found && state.rejected === 0)
+                return Promise.resolve(null);
+            this.commit(lock, state.leases.filter((l) => l !== found));
+            if (found)
+                this.debug(`released ${found.id} (key ${found.key})`);
+            return Promise.resolve(found ?? null);
+        });
+    }
+    /** Live leases, without taking the lock (every write is atomic, so a read sees a whole state). */
+    async list() {
+        checkRegistryPath(this.dir);
+        const state = readState(this.dir, { quarantine: false, warn: this.opts.warn });
+        const now = Date.now();
+        const cache = new Map();
+        const out = [];
+        for (const lease of state.leases) {
+            if ((await this.deadReason(lease, now, cache)) !== null)
+                continue;
+            out.push({ lease, liveness: await this.liveness(lease, cache) });
+        }
+        return out;
+    }
+    /** Remove every lease that is no longer live; with dryRun, only say which. */
+    async gc(opts = {}) {
+        checkRegistryPath(this.dir);
+        const sweep = async (leases) => {
+            const now = Date.now();
+            const cache = new Map();
+            const removed = [];
+            const live = [];
+            for (const lease of leases) {
+                const reason = await this.deadReason(lease, now, cache);
+                if (reason === null)
+                    live.push(lease);
+                else
+                    removed.push({ lease, reason });
+            }
+            return { removed, live };
+        };
+        if (opts.dryRun) {
+            const state = readState(this.dir, { quarantine: false, warn: this.opts.warn });
+            return { ...(await sweep(state.leases)), temps: 0 };
+        }
+        ensureRegistryDir(this.dir);
+        return this.withLock(async (lock) => {
+            const state = readState(this.dir, { quarantine: true, warn: this.opts.warn });
+            const result = await sweep(state.leases);
+            if (result.removed.length > 0 || state.rejected > 0)
+                this.commit(lock, result.live);
+            return { ...result, temps: sweepTemps(this.dir) };
+        });
+    }
+}
+
+;// CONCATENATED MODULE: ./package.json
+const package_namespaceObject = {"rE":"1.0.0"};
+;// CONCATENATED MODULE: ./src/version.ts
+
+const VERSION = package_namespaceObject.rE;
+
+;// CONCATENATED MODULE: ./src/cli/help.ts
+
+const RANGE = formatRange(DEFAULT_RANGE);
+const ALLOCATE_OPTIONS = `Options:
+  --count N             N ports named PORT_1..PORT_N instead of NAMEs
+  --range LO-HI         ports to choose from (default ${RANGE})
+  --contiguous          one block of consecutive ports
+  --key KEY             same key while its lease lives: the same ports back
+                        (default: a new key each time)
+  --strategy S          hash (default: the key picks a stable start), random, sequential
+  --ttl D               lease ends after D even if its owner lives (default 24h; 90s, 15m, 6h, 2d)
+  --owner-pid PID       the lease lives while PID runs (default: the calling process)
+  --wait D              when the range is full, wait up to D for a release (default 0)
+  --allow-ephemeral     allow ports inside the kernel's ephemeral range
+  --registry DIR        registry directory (default $PORTLEASE_REGISTRY, else /tmp/portlease)
+  --json                print one JSON object instead of NAME=PORT lines`;
+const HELP = {
+    main: `portlease: collision-free TCP ports for parallel jobs that share one host
+
+Usage:
+  portlease allocate NAME... [options]      lease ports; prints NAME=PORT lines
+  portlease release (--key KEY | --lease ID) give a lease back
+  portlease list [--json]                   live leases
+  portlease gc [--dry-run]                  remove leases whose owner died or TTL passed
+  portlease exec NAME... [options] -- CMD   run CMD with NAME=PORT set; release on exit
+
+Every command takes --registry DIR and --help. 'portlease COMMAND --help' for more.
+Exit status: 0 ok, 1 could not be done (range full, registry not writable), 2 bad usage.
+Set PORTLEASE_DEBUG=1 to log every decision to stderr.`,
+    allocate: `Usage: portlease allocate NAME... [options]
+       portlease allocate --count N [options]
+
+Lease one port per NAME (an environment-variable name) and print NAME=PORT lines, e.g.
+  eval "$(portlease allocate WEB_PORT DB_PORT --key "$PWD")"
+
+${ALLOCATE_OPTIONS}`,
+    release: `Usage: portlease release (--key KEY | --lease ID) [--registry DIR]
+
+Give a lease back. Releasing a lease that is already gone is not an error (exit 0).`,
+    list: `Usage: portlease list [--json] [--registry DIR]
+
+Show the live leases: id, key, ports, owner and expiry. --json prints a JSON array.`,
+    gc: `Usage: portlease gc [--dry-run] [--registry DIR]
+
+Remove leases whose owner is provably dead (same boot: pid gone or reused; host rebooted) or
+whose TTL has passed. Never removes a live lease. --dry-run only says what it would remove.`,
+    exec: `Usage: portlease exec NAME... [options] -- COMMAND [ARGS...]
+
+Lease ports, run COMMAND with NAME=PORT (and PORTLEASE_LEASE=ID) in its environment, pass
+SIGINT, SIGTERM and SIGHUP on to it, release the lease when it exits, and exit with its
+status. The lease is owned by this portlease process, so even a SIGKILL frees it.
+
+${ALLOCATE_OPTIONS.replace(/\n {2}--owner-pid[^\n]*/, '').replace(/\n {2}--json[^\n]*/, '')}`,
+};
+
+;// CONCATENATED MODULE: ./src/cli/main.ts
+/**
+ * The `portlease` command: a thin shell over the registry (src/registry).
+ */
+
+
+
+
+
+
+const defaultIo = {
+    out: (line) => process.stdout.write(line + '\n'),
+    err: (line) => process.stderr.write(line + '\n'),
+    env: process.env,
+};
+const DEFAULT_TTL_MS = 24 * 3_600_000;
+const COMMON = {
+    registry: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+};
+const ALLOCATE = {
+    ...COMMON,
+    count: { type: 'string' },
+    range: { type: 'string' },
+    contiguous: { type: 'boolean' },
+    key: { type: 'string' },
+    strategy: { type: 'string' },
+    ttl: { type: 'string' },
+    'owner-pid': { type: 'string' },
+    wait: { type: 'string' },
+    'allow-ephemeral': { type: 'boolean' },
+    json: { type: 'boolean' },
+};
+const COMMANDS = {
+    allocate: ALLOCATE,
+    exec: Object.fromEntries(Object.entries(ALLOCATE).filter(([k]) => k !== 'owner-pid' && k !== 'json')),
+    release: { ...COMMON, key: { type: 'string' }, lease: { type: 'string' } },
+    list: { ...COMMON, json: { type: 'boolean' } },
+    gc: { ...COMMON, 'dry-run': { type: 'boolean' } },
+};
+function parse(command, args) {
+    const options = COMMANDS[command] ?? COMMON;
+    try {
+        const { values, positionals } = (0,external_node_util_namespaceObject.parseArgs)({
+            args,
+            options,
+            allowPositionals: true,
+            strict: true,
+        });
+        return { values: values, positionals };
+    }
+    catch (err) {
+        const msg = err instanceof Error ? err.message : String(err);
+        const unknown = /^Unknown option '([^']+)'/.exec(msg);
+        if (unknown) {
+            throw new errors_UsageError(`${command}: unknown option ${unknown[1]}; see 'portlease ${command} --help'`);
+        }
+        const missing = /^Option '(-\w, )?(--[\w-]+)[^']*' argument missing/.exec(msg);
+        if (missing)
+            throw new errors_UsageError(`${missing[2]}: needs a value`);
+        const noValue = /^Option '(-\w, )?(--[\w-]+)' does not take an argument/.exec(msg);
+        if (noValue)
+            throw new errors_UsageError(`${noValue[2]}: takes no value`);
+        throw new errors_UsageError(`${command}: ${msg.split('\n')[0] ?? msg}`);
+    }
+}
+function main_str(values, name) {
+    const v = values[name];
+    return typeof v === 'string' ? v : undefined;
+}
+function registryFrom(values, io) {
+    const dir = main_str(values, 'registry');
+    if (dir !== undefined && dir.trim() === '') {
+        throw new errors_UsageError('--registry: empty path; name a directory');
+    }
+    const debug = io.env.PORTLEASE_DEBUG && io.env.PORTLEASE_DEBUG !== '0';
+    return new Registry(dir ?? defaultRegistryDir(io.env), {
+        warn: (m) => {
+            io.err(`portlease: warning: ${m}`);
+        },
+        debug: debug
+            ? (m) => {
+                io.err(`portlease: debug: ${m}`);
+            }
+            : undefined,
+    });
+}
+/** Build the allocate request from parsed flags; every value checked, nothing touched yet. */
+function allocateRequest(values, positionals, owner) {
+    const countText = main_str(values, 'count');
+    let names;
+    if (countText !== undefined) {
+        if (positionals.length > 0) {
+            throw new errors_UsageError('--count: give either NAMEs or --count N, not both');
+        }
+        names = countNames(parseCount(countText, '--count'));
+    }
+    else {
+        if (positionals.length === 0) {
+            throw new errors_UsageError('allocate: no port names given; name at least one (like WEB_PORT) or use --count N');
+        }
+        names = checkNames(positionals, 'NAME');
+    }
+    const rangeText = main_str(values, 'range');
+    const key = main_str(values, 'key');
+    const strategy = main_str(values, 'strategy');
+    const ttl = main_str(values, 'ttl');
+    const wait = main_str(values, 'wait');
+    return {
+        names,
+        range: rangeText === undefined ? undefined : parseRange(rangeText, '--range'),
+        contiguous: values.contiguous === true,
+        key: key === undefined ? undefined : checkKey(key, '--key'),
+        strategy: strategy === undefined ? 'hash' : parseStrategy(strategy, '--strategy'),
+        ttlMs: ttl === undefined ? DEFAULT_TTL_MS : parseDuration(ttl, '--ttl'),
+        waitMs: wait === undefined ? 0 : parseDuration(wait, '--wait', { allowZero: true }),
+        owner,
+        allowEphemeral: values['allow-ephemeral'] === true,
+    };
+}
+function leaseJson(lease, extra = {}) {
+    return {
+        lease: lease.id,
+        key: lease.key,
+        ports: lease.ports,
+        owner: lease.owner,
+        expires: lease.expires,
+        created: lease.created,
+        range: lease.range,
+        contiguous: lease.contiguous,
+        labels: lease.labels,
+        ...extra,
+    };
+}
+async function cmdAllocate(args, io) {
+    const { values, positionals } = parse('allocate', args);
+    if (values.help)
+        return help('allocate', io);
+    const pidText = main_str(values, 'owner-pid');
+    let owner;
+    if (pidText !== undefined) {
+        const pid = parsePid(pidText, '--owner-pid');
+        owner = describeProcess(pid);
+        if (owner === null)
+            throw new errors_UsageError(`--owner-pid: no process ${pid} is running`);
+    }
+    else {
+        owner = describeProcess(process.ppid);
+    }
+    const req = allocateRequest(values, positionals, owner);
+    const registry = registryFrom(values, io);
+    const { lease, reused } = await registry.allocate(req);
+    if (values.json) {
+        io.out(JSON.stringify(leaseJson(lease, { reused })));
+    }
+    else {
+        for (const [name, port] of Object.entries(lease.ports))
+            io.out(`${name}=${port}`);
+    }
+    return 0;
+}
+async function cmdRelease(args, io) {
+    const { values, positionals } = parse('release', args);
+    if (values.help)
+        return help('release', io);
+    if (positionals.length > 0) {
+        throw new errors_UsageError(`release: unexpected argument ${JSON.stringify(positionals[0])}; use --key KEY or --lease ID`);
+    }
+    const key = main_str(values, 'key');
+    const id = main_str(values, 'lease');
+    if ((key === undefined) === (id === undefined)) {
+        throw new errors_UsageError('release: give exactly one of --key KEY or --lease ID');
+    }
+    const sel = key !== undefined
+        ? { key: checkKey(key, '--key') }
+        : { lease: checkLeaseId(id ?? '', '--lease') };
+    const registry = registryFrom(values, io);
+    const lease = await registry.release(sel);
+    if (lease === null) {
+        io.err(`portlease: no live lease with ${key !== undefined ? `key ${JSON.stringify(key)}` : `id ${id}`}; nothing to release`);
+    }
+    else {
+        io.err(`portlease: released ${lease.id} (${Object.entries(lease.ports)
+            .map(([n, p]) => `${n}=${p}`)
+            .join(' ')})`);
+    }
+    return 0;
+}
+function table(rows) {
+    const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
+    return rows.map((r) => r
+        .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
+        .join('  ')
+        .trimEnd());
+}
+function expiresIn(expires) {
+    if (expires === null)
+        return 'never';
+    const ms = Date.parse(expires) - Date.now();
+    if (ms < 60_000)
+        return `${Math.max(0, Math.round(ms / 1000))}s`;
+    if (ms < 3_600_000)
+        return `${Math.round(ms / 60_000)}m`;
+    if (ms < 86_400_000)
+        return `${Math.floor(ms / 3_600_000)}h${Math.floor((ms % 3_600_000) / 60_000)}m`;
+    return `${Math.round(ms / 86_400_000)}d`;
+}
+async function cmdList(args, io) {
+    const { values, positionals } = parse('list', args);
+    if (values.help)
+        return help('list', io);
+    if (positionals.length > 0)
+        throw new errors_UsageError(`list: unexpected argument ${JSON.stringify(positionals[0])}`);
+    const registry = registryFrom(values, io);
+    const leases = await registry.list();
+    if (values.json) {
+        io.out(JSON.stringify(leases.map((s) => leaseJson(s.lease, { liveness: s.liveness })), null, 2));
+        return 0;
+    }
+    if (leases.length === 0) {
+        io.out(`no live leases in ${registry.dir}`);
+        return 0;
+    }
+    const rows = [['LEASE', 'KEY', 'PORTS', 'OWNER', 'EXPIRES IN']];
+    for (const { lease, liveness } of leases) {
+        const key = lease.key.length > 40 ? lease.key.slice(0, 39) + '…' : lease.key;
+        rows.push([
+            lease.id,
+            key,
+            Object.entries(lease.ports)
+                .map(([n, p]) => `${n}=${p}`)
+                .join(' '),
+            describeOwner(lease.owner) + (liveness === 'unknown' ? ' (unverifiable)' : ''),
+            expiresIn(lease.expires),
+        ]);
+    }
+    for (const line of table(rows))
+        io.out(line);
+    return 0;
+}
+async function cmdGc(args, io) {
+    const { values, positionals } = parse('gc', args);
+    if (values.help)
+        return help('gc', io);
+    if (positionals.length > 0)
+        throw new errors_UsageError(`gc: unexpected argument ${JSON.stringify(positionals[0])}`);
+    const registry = registryFrom(values, io);
+    const dry = values['dry-run'] === true;
+    const report = await registry.gc({ dryRun: dry });
+    for (const { lease, reason } of report.removed) {
+        io.out(`${dry ? 'would remove' : 'removed'} ${lease.id} key ${JSON.stringify(lease.key)} (${Object.values(lease.ports).join(',')}): ${reason}`);
+    }
+    io.out(`${report.removed.length} lease${report.removed.length === 1 ? '' : 's'} ${dry ? 'would be removed' : 'removed'}, ${report.live.length} live`);
+    return 0;
+}
+const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+async function cmdExec(args, io) {
+    const dash = args.indexOf('--');
+    const own = dash < 0 ? args : args.slice(0, dash);
+    const { values, positionals } = parse('exec', own);
+    if (values.help)
+        return help('exec', io);
+    const command = dash < 0 ? [] : args.slice(dash + 1);
+    if (command.length === 0) {
+        throw new errors_UsageError("exec: no command given; put it after '--', like: portlease exec WEB_PORT -- npm test");
+    }
+    const req = allocateRequest(values, positionals, owner_self());
+    const registry = registryFrom(values, io);
+    const { lease } = await registry.allocate(req);
+    const env = {
+        ...io.env,
+        ...Object.fromEntries(Object.entries(lease.ports).map(([n, p]) => [n, String(p)])),
+        PORTLEASE_LEASE: lease.id,
+    };
+    const [file, ...rest] = command;
+    const handlers = new Map();
+    try {
+        const code = await new Promise((resolve) => {
+            const child = (0,external_node_child_process_namespaceObject.spawn)(file, rest, { stdio: 'inherit', env });
+            for (const sig of FORWARDED) {
+                const h = () => {
+                    child.kill(sig);
+                };
+                handlers.set(sig, h);
+                process.on(sig, h);
+            }
+            child.once('error', (err) => {
+                io.err(`portlease: exec: cannot run ${JSON.stringify(file)}: ${err.code === 'ENOENT' ? 'command not found' : err.message}`);
+                resolve(err.code === 'ENOENT' ? 127 : 126);
+            });
+            child.once('exit', (status, signal) => {
+                if (signal !== null)
+                    resolve(128 + external_node_os_namespaceObject.constants.signals[signal]);
+                else
+                    resolve(status ?? 1);
+            });
+        });
+        return code;
+    }
+    finally {
+        for (const [sig, h] of handlers)
+            process.off(sig, h);
+        await registry.release({ lease: lease.id });
+    }
+}
+function help(command, io) {
+    io.out(HELP[command] ?? HELP.main ?? '');
+    return 0;
+}
+/** Run the CLI; returns the exit status. Never throws. */
+async function runCli(argv, io = defaultIo) {
+    const [command, ...rest] = argv;
+    try {
+        switch (command) {
+            case undefined:
+                io.err(HELP.main ?? '');
+                return 2;
+            case '--help':
+            case '-h':
+            case 'help':
+                return help(rest[0] ?? 'main', io);
+            case '--version':
+            case '-V':
+            case 'version':
+                io.out(VERSION);
+                return 0;
+            case 'allocate':
+                return await cmdAllocate(rest, io);
+            case 'release':
+                return await cmdRelease(rest, io);
+            case 'list':
+                return await cmdList(rest, io);
+            case 'gc':
+                return await cmdGc(rest, io);
+            case 'exec':
+                return await cmdExec(rest, io);
+            default:
+                throw new errors_UsageError(`unknown command ${JSON.stringify(command)}; use allocate, release, list, gc or exec (portlease --help)`);
+        }
+    }
+    catch (err) {
+        if (err instanceof PortleaseError) {
+            io.err(`portlease: ${err.message}`);
+            return err instanceof errors_UsageError ? 2 : 1;
+        }
+        io.err(`portlease: unexpected error: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+        return 1;
+    }
+}
+
+
+/***/ }),
+
+/***/ 921:
+/***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
+
+__nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
+/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(272);
+
+process.exitCode = await (0,_cli_main_js__WEBPACK_IMPORTED_MODULE_0__/* .runCli */ .a)(process.argv.slice(2));
+
+__webpack_async_result__();
+} catch(e) { __webpack_async_result__(e); } }, 1);
+
+/***/ })
+
+/******/ });
+/************************************************************************/
+/******/ // The module cache
+/******/ var __webpack_module_cache__ = {};
+/******/ 
+/******/ // The require function
+/******/ function __nccwpck_require__(moduleId) {
+/******/ 	// Check if module is in cache
+/******/ 	var cachedModule = __webpack_module_cache__[moduleId];
+/******/ 	if (cachedModule !== undefined) {
+/******/ 		return cachedModule.exports;
+/******/ 	}
+/******/ 	// Create a new module (and put it into the cache)
+/******/ 	var module = __webpack_module_cache__[moduleId] = {
+/******/ 		// no module.id needed
+/******/ 		// no module.loaded needed
+/******/ 		exports: {}
+/******/ 	};
+/******/ 
+/******/ 	// Execute the module function
+/******/ 	var threw = true;
+/******/ 	try {
+/******/ 		__webpack_modules__[moduleId](module, module.exports, __nccwpck_require__);
+/******/ 		threw = false;
+/******/ 	} finally {
+/******/ 		if(threw) delete __webpack_module_cache__[moduleId];
+/******/ 	}
+/******/ 
+/******/ 	// Return the exports of the module
+/******/ 	return module.exports;
+/******/ }
+/******/ 
+/************************************************************************/
+/******/ /* webpack/runtime/asset-relocator-loader */
+/******/ if (typeof __nccwpck_require__ !== 'undefined') __nccwpck_require__.ab = decodeURIComponent(new URL('.', import.meta.url).pathname).slice(import.meta.url.match(/^file:\/\/\/\w:/) ? 1 : 0, -1) + "/";
+/******/ 
+/******/ /* webpack/runtime/async module */
+/******/ (() => {
+/******/ 	var webpackQueues = typeof Symbol === "function" ? Symbol("webpack queues") : "__webpack_queues__";
+/******/ 	var webpackExports = typeof Symbol === "function" ? Symbol("webpack exports") : "__webpack_exports__";
+/******/ 	var webpackError = typeof Symbol === "function" ? Symbol("webpack error") : "__webpack_error__";
+/******/ 	var resolveQueue = (queue) => {
+/******/ 		if(queue && queue.d < 1) {
+/******/ 			queue.d = 1;
+/******/ 			queue.forEach((fn) => (fn.r--));
+/******/ 			queue.forEach((fn) => (fn.r-- ? fn.r++ : fn()));
+/******/ 		}
+/******/ 	}
+/******/ 	var wrapDeps = (deps) => (deps.map((dep) => {
+/******/ 		if(dep !== null && typeof dep === "object") {
+/******/ 			if(dep[webpackQueues]) return dep;
+/******/ 			if(dep.then) {
+/******/ 				var queue = [];
+/******/ 				queue.d = 0;
+/******/ 				dep.then((r) => {
+/******/ 					obj[webpackExports] = r;
+/******/ 					resolveQueue(queue);
+/******/ 				}, (e) => {
+/******/ 					obj[webpackError] = e;
+/******/ 					resolveQueue(queue);
+/******/ 				});
+/******/ 				var obj = {};
+/******/ 				obj[webpackQueues] = (fn) => (fn(queue));
+/******/ 				return obj;
+/******/ 			}
+/******/ 		}
+/******/ 		var ret = {};
+/******/ 		ret[webpackQueues] = x => {};
+/******/ 		ret[webpackExports] = dep;
+/******/ 		return ret;
+/******/ 	}));
+/******/ 	__nccwpck_require__.a = (module, body, hasAwait) => {
+/******/ 		var queue;
+/******/ 		hasAwait && ((queue = []).d = -1);
+/******/ 		var depQueues = new Set();
+/******/ 		var exports = module.exports;
+/******/ 		var currentDeps;
+/******/ 		var outerResolve;
+/******/ 		var reject;
+/******/ 		var promise = new Promise((resolve, rej) => {
+/******/ 			reject = rej;
+/******/ 			outerResolve = resolve;
+/******/ 		});
+/******/ 		promise[webpackExports] = exports;
+/******/ 		promise[webpackQueues] = (fn) => (queue && fn(queue), depQueues.forEach(fn), promise["catch"](x => {}));
+/******/ 		module.exports = promise;
+/******/ 		body((deps) => {
+/******/ 			currentDeps = wrapDeps(deps);
+/******/ 			var fn;
+/******/ 			var getResult = () => (currentDeps.map((d) => {
+/******/ 				if(d[webpackError]) throw d[webpackError];
+/******/ 				return d[webpackExports];
+/******/ 			}))
+/******/ 			var promise = new Promise((resolve) => {
+/******/ 				fn = () => (resolve(getResult));
+/******/ 				fn.r = 0;
+/******/ 				var fnQueue = (q) => (q !== queue && !depQueues.has(q) && (depQueues.add(q), q && !q.d && (fn.r++, q.push(fn))));
+/******/ 				currentDeps.map((dep) => (dep[webpackQueues](fnQueue)));
+/******/ 			});
+/******/ 			return fn.r ? promise : getResult();
+/******/ 		}, (err) => ((err ? reject(promise[webpackError] = err) : outerResolve(exports)), resolveQueue(queue)));
+/******/ 		queue && queue.d < 0 && (queue.d = 0);
+/******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/define property getters */
+/******/ (() => {
+/******/ 	// define getter functions for harmony exports
+/******/ 	__nccwpck_require__.d = (exports, definition) => {
+/******/ 		for(var key in definition) {
+/******/ 			if(__nccwpck_require__.o(definition, key) && !__nccwpck_require__.o(exports, key)) {
+/******/ 				Object.defineProperty(exports, key, { enumerable: true, get: definition[key] });
+/******/ 			}
+/******/ 		}
+/******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/hasOwnProperty shorthand */
+/******/ (() => {
+/******/ 	__nccwpck_require__.o = (obj, prop) => (Object.prototype.hasOwnProperty.call(obj, prop))
+/******/ })();
+/******/ 
+/************************************************************************/
+/******/ 
+/******/ // startup
+/******/ // Load entry module and return exports
+/******/ // This entry module used 'module' so it can't be inlined
+/******/ var __webpack_exports__ = __nccwpck_require__(921);
+/******/ __webpack_exports__ = await __webpack_exports__;
+/******/ 

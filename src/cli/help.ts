@@ -1,0 +1,61 @@
+import { DEFAULT_RANGE, formatRange } from '../registry/index.js';
+
+const RANGE = formatRange(DEFAULT_RANGE);
+
+export const ALLOCATE_OPTIONS = `Options:
+  --count N             N ports named PORT_1..PORT_N instead of NAMEs
+  --range LO-HI         ports to choose from (default ${RANGE})
+  --contiguous          one block of consecutive ports
+  --key KEY             same key while its lease lives: the same ports back
+                        (default: a new key each time)
+  --strategy S          hash (default: the key picks a stable start), random, sequential
+  --ttl D               lease ends after D even if its owner lives (default 24h; 90s, 15m, 6h, 2d)
+  --owner-pid PID       the lease lives while PID runs (default: the calling process)
+  --wait D              when the range is full, wait up to D for a release (default 0)
+  --allow-ephemeral     allow ports inside the kernel's ephemeral range
+  --registry DIR        registry directory (default $PORTLEASE_REGISTRY, else /tmp/portlease)
+  --json                print one JSON object instead of NAME=PORT lines`;
+
+export const HELP: Record<string, string> = {
+  main: `portlease: collision-free TCP ports for parallel jobs that share one host
+
+Usage:
+  portlease allocate NAME... [options]      lease ports; prints NAME=PORT lines
+  portlease release (--key KEY | --lease ID) give a lease back
+  portlease list [--json]                   live leases
+  portlease gc [--dry-run]                  remove leases whose owner died or TTL passed
+  portlease exec NAME... [options] -- CMD   run CMD with NAME=PORT set; release on exit
+
+Every command takes --registry DIR and --help. 'portlease COMMAND --help' for more.
+Exit status: 0 ok, 1 could not be done (range full, registry not writable), 2 bad usage.
+Set PORTLEASE_DEBUG=1 to log every decision to stderr.`,
+
+  allocate: `Usage: portlease allocate NAME... [options]
+       portlease allocate --count N [options]
+
+Lease one port per NAME (an environment-variable name) and print NAME=PORT lines, e.g.
+  eval "$(portlease allocate WEB_PORT DB_PORT --key "$PWD")"
+
+${ALLOCATE_OPTIONS}`,
+
+  release: `Usage: portlease release (--key KEY | --lease ID) [--registry DIR]
+
+Give a lease back. Releasing a lease that is already gone is not an error (exit 0).`,
+
+  list: `Usage: portlease list [--json] [--registry DIR]
+
+Show the live leases: id, key, ports, owner and expiry. --json prints a JSON array.`,
+
+  gc: `Usage: portlease gc [--dry-run] [--registry DIR]
+
+Remove leases whose owner is provably dead (same boot: pid gone or reused; host rebooted) or
+whose TTL has passed. Never removes a live lease. --dry-run only says what it would remove.`,
+
+  exec: `Usage: portlease exec NAME... [options] -- COMMAND [ARGS...]
+
+Lease ports, run COMMAND with NAME=PORT (and PORTLEASE_LEASE=ID) in its environment, pass
+SIGINT, SIGTERM and SIGHUP on to it, release the lease when it exits, and exit with its
+status. The lease is owned by this portlease process, so even a SIGKILL frees it.
+
+${ALLOCATE_OPTIONS.replace(/\n {2}--owner-pid[^\n]*/, '').replace(/\n {2}--json[^\n]*/, '')}`,
+};

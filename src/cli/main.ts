@@ -1,0 +1,412 @@
+/**
+ * The `portlease` command: a thin shell over the registry (src/registry).
+ */
+import { spawn } from 'node:child_process';
+import { constants as osConstants } from 'node:os';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import {
+  checkLeaseId,
+  countNames,
+  defaultRegistryDir,
+  describeOwner,
+  describeProcess,
+  parseCount,
+  parseDuration,
+  parsePid,
+  parseRange,
+  parseStrategy,
+  PortleaseError,
+  Registry,
+  selfOwner,
+  UsageError,
+  checkNames,
+  checkKey,
+  type AllocateRequest,
+  type Lease,
+  type Owner,
+} from '../registry/index.js';
+import { VERSION } from '../version.js';
+import { HELP } from './help.js';
+
+export interface Io {
+  out: (line: string) => void;
+  err: (line: string) => void;
+  env: NodeJS.ProcessEnv;
+}
+
+const defaultIo: Io = {
+  out: (line) => process.stdout.write(line + '\n'),
+  err: (line) => process.stderr.write(line + '\n'),
+  env: process.env,
+};
+
+const DEFAULT_TTL_MS = 24 * 3_600_000;
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+const COMMON: Options = {
+  registry: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+};
+
+const ALLOCATE: Options = {
+  ...COMMON,
+  count: { type: 'string' },
+  range: { type: 'string' },
+  contiguous: { type: 'boolean' },
+  key: { type: 'string' },
+  strategy: { type: 'string' },
+  ttl: { type: 'string' },
+  'owner-pid': { type: 'string' },
+  wait: { type: 'string' },
+  'allow-ephemeral': { type: 'boolean' },
+  json: { type: 'boolean' },
+};
+
+const COMMANDS: Record<string, Options> = {
+  allocate: ALLOCATE,
+  exec: Object.fromEntries(
+    Object.entries(ALLOCATE).filter(([k]) => k !== 'owner-pid' && k !== 'json'),
+  ),
+  release: { ...COMMON, key: { type: 'string' }, lease: { type: 'string' } },
+  list: { ...COMMON, json: { type: 'boolean' } },
+  gc: { ...COMMON, 'dry-run': { type: 'boolean' } },
+};
+
+type Values = Record<string, string | boolean | undefined>;
+
+function parse(command: string, args: string[]): { values: Values; positionals: string[] } {
+  const options = COMMANDS[command] ?? COMMON;
+  try {
+    const { values, positionals } = parseArgs({
+      args,
+      options,
+      allowPositionals: true,
+      strict: true,
+    });
+    return { values: values as Values, positionals };
+  } catch (err) {
+    const msg = err instanceof Error ? err.message : String(err);
+    const unknown = /^Unknown option '([^']+)'/.exec(msg);
+    if (unknown) {
+      throw new UsageError(
+        `${command}: unknown option ${unknown[1]}; see 'portlease ${command} --help'`,
+      );
+    }
+    const missing = /^Option '(-\w, )?(--[\w-]+)[^']*' argument missing/.exec(msg);
+    if (missing) throw new UsageError(`${missing[2]}: needs a value`);
+    const noValue = /^Option '(-\w, )?(--[\w-]+)' does not take an argument/.exec(msg);
+    if (noValue) throw new UsageError(`${noValue[2]}: takes no value`);
+    throw new UsageError(`${command}: ${msg.split('\n')[0] ?? msg}`);
+  }
+}
+
+function str(values: Values, name: string): string | undefined {
+  const v = values[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+function registryFrom(values: Values, io: Io): Registry {
+  const dir = str(values, 'registry');
+  if (dir !== undefined && dir.trim() === '') {
+    throw new UsageError('--registry: empty path; name a directory');
+  }
+  const debug = io.env.PORTLEASE_DEBUG && io.env.PORTLEASE_DEBUG !== '0';
+  return new Registry(dir ?? defaultRegistryDir(io.env), {
+    warn: (m) => {
+      io.err(`portlease: warning: ${m}`);
+    },
+    debug: debug
+      ? (m) => {
+          io.err(`portlease: debug: ${m}`);
+        }
+      : undefined,
+  });
+}
+
+/** Build the allocate request from parsed flags; every value checked, nothing touched yet. */
+function allocateRequest(
+  values: Values,
+  positionals: string[],
+  owner: Owner | null,
+): AllocateRequest {
+  const countText = str(values, 'count');
+  let names: string[];
+  if (countText !== undefined) {
+    if (positionals.length > 0) {
+      throw new UsageError('--count: give either NAMEs or --count N, not both');
+    }
+    names = countNames(parseCount(countText, '--count'));
+  } else {
+    if (positionals.length === 0) {
+      throw new UsageError(
+        'allocate: no port names given; name at least one (like WEB_PORT) or use --count N',
+      );
+    }
+    names = checkNames(positionals, 'NAME');
+  }
+  const rangeText = str(values, 'range');
+  const key = str(values, 'key');
+  const strategy = str(values, 'strategy');
+  const ttl = str(values, 'ttl');
+  const wait = str(values, 'wait');
+  return {
+    names,
+    range: rangeText === undefined ? undefined : parseRange(rangeText, '--range'),
+    contiguous: values.contiguous === true,
+    key: key === undefined ? undefined : checkKey(key, '--key'),
+    strategy: strategy === undefined ? 'hash' : parseStrategy(strategy, '--strategy'),
+    ttlMs: ttl === undefined ? DEFAULT_TTL_MS : parseDuration(ttl, '--ttl'),
+    waitMs: wait === undefined ? 0 : parseDuration(wait, '--wait', { allowZero: true }),
+    owner,
+    allowEphemeral: values['allow-ephemeral'] === true,
+  };
+}
+
+function leaseJson(lease: Lease, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    lease: lease.id,
+    key: lease.key,
+    ports: lease.ports,
+    owner: lease.owner,
+    expires: lease.expires,
+    created: lease.created,
+    range: lease.range,
+    contiguous: lease.contiguous,
+    labels: lease.labels,
+    ...extra,
+  };
+}
+
+async function cmdAllocate(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse('allocate', args);
+  if (values.help) return help('allocate', io);
+  const pidText = str(values, 'owner-pid');
+  let owner: Owner | null;
+  if (pidText !== undefined) {
+    const pid = parsePid(pidText, '--owner-pid');
+    owner = describeProcess(pid);
+    if (owner === null) throw new UsageError(`--owner-pid: no process ${pid} is running`);
+  } else {
+    owner = describeProcess(process.ppid);
+  }
+  const req = allocateRequest(values, positionals, owner);
+  const registry = registryFrom(values, io);
+  const { lease, reused } = await registry.allocate(req);
+  if (values.json) {
+    io.out(JSON.stringify(leaseJson(lease, { reused })));
+  } else {
+    for (const [name, port] of Object.entries(lease.ports)) io.out(`${name}=${port}`);
+  }
+  return 0;
+}
+
+async function cmdRelease(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse('release', args);
+  if (values.help) return help('release', io);
+  if (positionals.length > 0) {
+    throw new UsageError(
+      `release: unexpected argument ${JSON.stringify(positionals[0])}; use --key KEY or --lease ID`,
+    );
+  }
+  const key = str(values, 'key');
+  const id = str(values, 'lease');
+  if ((key === undefined) === (id === undefined)) {
+    throw new UsageError('release: give exactly one of --key KEY or --lease ID');
+  }
+  const sel =
+    key !== undefined
+      ? { key: checkKey(key, '--key') }
+      : { lease: checkLeaseId(id ?? '', '--lease') };
+  const registry = registryFrom(values, io);
+  const lease = await registry.release(sel);
+  if (lease === null) {
+    io.err(
+      `portlease: no live lease with ${key !== undefined ? `key ${JSON.stringify(key)}` : `id ${id}`}; nothing to release`,
+    );
+  } else {
+    io.err(
+      `portlease: released ${lease.id} (${Object.entries(lease.ports)
+        .map(([n, p]) => `${n}=${p}`)
+        .join(' ')})`,
+    );
+  }
+  return 0;
+}
+
+function table(rows: string[][]): string[] {
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
+  return rows.map((r) =>
+    r
+      .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd(),
+  );
+}
+
+function expiresIn(expires: string | null): string {
+  if (expires === null) return 'never';
+  const ms = Date.parse(expires) - Date.now();
+  if (ms < 60_000) return `${Math.max(0, Math.round(ms / 1000))}s`;
+  if (ms < 3_600_000) return `${Math.round(ms / 60_000)}m`;
+  if (ms < 86_400_000)
+    return `${Math.floor(ms / 3_600_000)}h${Math.floor((ms % 3_600_000) / 60_000)}m`;
+  return `${Math.round(ms / 86_400_000)}d`;
+}
+
+async function cmdList(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse('list', args);
+  if (values.help) return help('list', io);
+  if (positionals.length > 0)
+    throw new UsageError(`list: unexpected argument ${JSON.stringify(positionals[0])}`);
+  const registry = registryFrom(values, io);
+  const leases = await registry.list();
+  if (values.json) {
+    io.out(
+      JSON.stringify(
+        leases.map((s) => leaseJson(s.lease, { liveness: s.liveness })),
+        null,
+        2,
+      ),
+    );
+    return 0;
+  }
+  if (leases.length === 0) {
+    io.out(`no live leases in ${registry.dir}`);
+    return 0;
+  }
+  const rows = [['LEASE', 'KEY', 'PORTS', 'OWNER', 'EXPIRES IN']];
+  for (const { lease, liveness } of leases) {
+    const key = lease.key.length > 40 ? lease.key.slice(0, 39) + '…' : lease.key;
+    rows.push([
+      lease.id,
+      key,
+      Object.entries(lease.ports)
+        .map(([n, p]) => `${n}=${p}`)
+        .join(' '),
+      describeOwner(lease.owner) + (liveness === 'unknown' ? ' (unverifiable)' : ''),
+      expiresIn(lease.expires),
+    ]);
+  }
+  for (const line of table(rows)) io.out(line);
+  return 0;
+}
+
+async function cmdGc(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse('gc', args);
+  if (values.help) return help('gc', io);
+  if (positionals.length > 0)
+    throw new UsageError(`gc: unexpected argument ${JSON.stringify(positionals[0])}`);
+  const registry = registryFrom(values, io);
+  const dry = values['dry-run'] === true;
+  const report = await registry.gc({ dryRun: dry });
+  for (const { lease, reason } of report.removed) {
+    io.out(
+      `${dry ? 'would remove' : 'removed'} ${lease.id} key ${JSON.stringify(lease.key)} (${Object.values(lease.ports).join(',')}): ${reason}`,
+    );
+  }
+  io.out(
+    `${report.removed.length} lease${report.removed.length === 1 ? '' : 's'} ${dry ? 'would be removed' : 'removed'}, ${report.live.length} live`,
+  );
+  return 0;
+}
+
+const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+async function cmdExec(args: string[], io: Io): Promise<number> {
+  const dash = args.indexOf('--');
+  const own = dash < 0 ? args : args.slice(0, dash);
+  const { values, positionals } = parse('exec', own);
+  if (values.help) return help('exec', io);
+  const command = dash < 0 ? [] : args.slice(dash + 1);
+  if (command.length === 0) {
+    throw new UsageError(
+      "exec: no command given; put it after '--', like: portlease exec WEB_PORT -- npm test",
+    );
+  }
+  const req = allocateRequest(values, positionals, selfOwner());
+  const registry = registryFrom(values, io);
+  const { lease } = await registry.allocate(req);
+  const env = {
+    ...io.env,
+    ...Object.fromEntries(Object.entries(lease.ports).map(([n, p]) => [n, String(p)])),
+    PORTLEASE_LEASE: lease.id,
+  };
+  const [file, ...rest] = command as [string, ...string[]];
+  const handlers = new Map<string, () => void>();
+  try {
+    const code = await new Promise<number>((resolve) => {
+      const child = spawn(file, rest, { stdio: 'inherit', env });
+      for (const sig of FORWARDED) {
+        const h = (): void => {
+          child.kill(sig);
+        };
+        handlers.set(sig, h);
+        process.on(sig, h);
+      }
+      child.once('error', (err: NodeJS.ErrnoException) => {
+        io.err(
+          `portlease: exec: cannot run ${JSON.stringify(file)}: ${err.code === 'ENOENT' ? 'command not found' : err.message}`,
+        );
+        resolve(err.code === 'ENOENT' ? 127 : 126);
+      });
+      child.once('exit', (status, signal) => {
+        if (signal !== null) resolve(128 + osConstants.signals[signal]);
+        else resolve(status ?? 1);
+      });
+    });
+    return code;
+  } finally {
+    for (const [sig, h] of handlers) process.off(sig, h);
+    await registry.release({ lease: lease.id });
+  }
+}
+
+function help(command: string, io: Io): number {
+  io.out(HELP[command] ?? HELP.main ?? '');
+  return 0;
+}
+
+/** Run the CLI; returns the exit status. Never throws. */
+export async function runCli(argv: string[], io: Io = defaultIo): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case undefined:
+        io.err(HELP.main ?? '');
+        return 2;
+      case '--help':
+      case '-h':
+      case 'help':
+        return help(rest[0] ?? 'main', io);
+      case '--version':
+      case '-V':
+      case 'version':
+        io.out(VERSION);
+        return 0;
+      case 'allocate':
+        return await cmdAllocate(rest, io);
+      case 'release':
+        return await cmdRelease(rest, io);
+      case 'list':
+        return await cmdList(rest, io);
+      case 'gc':
+        return await cmdGc(rest, io);
+      case 'exec':
+        return await cmdExec(rest, io);
+      default:
+        throw new UsageError(
+          `unknown command ${JSON.stringify(command)}; use allocate, release, list, gc or exec (portlease --help)`,
+        );
+    }
+  } catch (err) {
+    if (err instanceof PortleaseError) {
+      io.err(`portlease: ${err.message}`);
+      return err instanceof UsageError ? 2 : 1;
+    }
+    io.err(
+      `portlease: unexpected error: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`,
+    );
+    return 1;
+  }
+}

@@ -1,0 +1,436 @@
+/**
+ * The lease registry: allocate, release, list, gc. Pure Node; knows nothing of GitHub.
+ */
+import { watch, type FSWatcher } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { choosePorts, startPort } from './allocate.js';
+import { RuntimeError, UsageError } from './errors.js';
+import {
+  checkKey,
+  checkNames,
+  DEFAULT_RANGE,
+  formatDuration,
+  type PortRange,
+  type Strategy,
+} from './inputs.js';
+import { acquireLock, type Lock } from './lock.js';
+import {
+  describeOwner,
+  processLiveness,
+  type Liveness,
+  type Owner,
+  type StartTime,
+} from './owner.js';
+import { formatRange, inRange, kernelPorts, probePort, type KernelPorts } from './probe.js';
+import {
+  checkRegistryPath,
+  ensureRegistryDir,
+  newLeaseId,
+  readState,
+  sweepTemps,
+  writeState,
+  type Lease,
+} from './store.js';
+
+export * from './errors.js';
+export * from './inputs.js';
+export type { Lease } from './store.js';
+export type { Owner, ProcessOwner, ContainerOwner, Liveness } from './owner.js';
+export { describeProcess, describeOwner, self as selfOwner } from './owner.js';
+export { formatRange } from './probe.js';
+
+/** The host-wide default: one path for every user (never $TMPDIR, which is per user). */
+export function defaultRegistryDir(env: NodeJS.ProcessEnv = process.env): string {
+  const fromEnv = env.PORTLEASE_REGISTRY;
+  if (fromEnv !== undefined && fromEnv.trim() !== '') return fromEnv;
+  if (process.platform === 'win32') {
+    return join(env.ProgramData ?? 'C:\\ProgramData', 'portlease');
+  }
+  return '/tmp/portlease';
+}
+
+export interface RegistryOptions {
+  warn?: (msg: string) => void;
+  debug?: (msg: string) => void;
+  /** Ports in use that no socket probe from here can see (e.g. published by a container engine). */
+  busyPorts?: () => Promise<Iterable<number>>;
+  /** Liveness of a container owner; without it container owners are 'unknown' (TTL only). */
+  containerLiveness?: (id: string) => Promise<Liveness>;
+  /** Override the kernel's ranges (tests). */
+  kernel?: KernelPorts;
+  lockTimeoutMs?: number;
+}
+
+export interface AllocateRequest {
+  names: string[];
+  range?: PortRange;
+  contiguous?: boolean;
+  /** Same key while its lease lives: the same lease back. Default: a fresh unique key. */
+  key?: string;
+  strategy?: Strategy;
+  /** null: no TTL (needs an owner). */
+  ttlMs?: number | null;
+  owner: Owner | null;
+  /** How long to wait for a release when the range is full. */
+  waitMs?: number;
+  labels?: Record<string, string>;
+  /** Allow ports inside the kernel's ephemeral range (off by default). */
+  allowEphemeral?: boolean;
+}
+
+export interface Allocation {
+  lease: Lease;
+  /** true when a live lease with the same key was handed back. */
+  reused: boolean;
+}
+
+export type ReleaseSelector = { key: string } | { lease: string };
+
+export interface LeaseStatus {
+  lease: Lease;
+  /** 'alive': the owner runs (or no owner, TTL only); 'unknown': cannot be checked from here. */
+  liveness: Liveness;
+}
+
+export interface GcEntry {
+  lease: Lease;
+  reason: string;
+}
+
+export interface GcReport {
+  removed: GcEntry[];
+  live: Lease[];
+  temps: number;
+}
+
+function samePorts(lease: Lease, names: readonly string[]): boolean {
+  const have = Object.keys(lease.ports);
+  return have.length === names.length && names.every((n) => n in lease.ports);
+}
+
+export class Registry {
+  readonly dir: string;
+  private readonly opts: RegistryOptions;
+
+  constructor(dir: string = defaultRegistryDir(), opts: RegistryOptions = {}) {
+    this.dir = dir;
+    this.opts = opts;
+  }
+
+  private debug(msg: string): void {
+    this.opts.debug?.(msg);
+  }
+
+  /** Why a lease is no longer live, or null while it lives. */
+  private async deadReason(
+    lease: Lease,
+    now: number,
+    cache: Map<number, StartTime>,
+  ): Promise<string | null> {
+    if (lease.expires !== null && Date.parse(lease.expires) <= now) {
+      return `expired at ${lease.expires}`;
+    }
+    const owner = lease.owner;
+    if (owner === null) return null;
+    if (owner.kind === 'process') {
+      return processLiveness(owner, cache) === 'dead'
+        ? `owner ${describeOwner(owner)} is gone`
+        : null;
+    }
+    const live = this.opts.containerLiveness
+      ? await this.opts.containerLiveness(owner.id)
+      : 'unknown';
+    return live === 'dead' ? `owner ${describeOwner(owner)} is gone` : null;
+  }
+
+  private async liveness(lease: Lease, cache: Map<number, StartTime>): Promise<Liveness> {
+    const owner = lease.owner;
+    if (owner === null) return 'alive';
+    if (owner.kind === 'process') return processLiveness(owner, cache);
+    return this.opts.containerLiveness ? this.opts.containerLiveness(owner.id) : 'unknown';
+  }
+
+  /** Validate a request completely, before anything on disk is touched. */
+  private validate(req: AllocateRequest): {
+    names: string[];
+    range: PortRange;
+    strategy: Strategy;
+    key: string | undefined;
+    excluded: (p: number) => string | null;
+  } {
+    const names = checkNames(req.names, 'names');
+    const range = req.range ?? DEFAULT_RANGE;
+    if (req.key !== undefined) checkKey(req.key, 'key');
+    if ((req.ttlMs === null || req.ttlMs === undefined) && req.owner === null) {
+      throw new UsageError('ttl: a lease without an owner needs a TTL; give --ttl or an owner');
+    }
+    if (req.ttlMs !== null && req.ttlMs !== undefined && !(req.ttlMs > 0)) {
+      throw new UsageError('ttl: must be longer than 0');
+    }
+    checkRegistryPath(this.dir);
+    const kernel = this.opts.kernel ?? kernelPorts();
+    const excluded = (p: number): string | null => {
+      if (!req.allowEphemeral && kernel.ephemeral && inRange(p, kernel.ephemeral)) {
+        return 'ephemeral';
+      }
+      return kernel.reserved.some((r) => inRange(p, r)) ? 'reserved' : null;
+    };
+    let usable = 0;
+    for (let p = range.lo; p <= range.hi; p++) if (excluded(p) === null) usable++;
+    const span = range.hi - range.lo + 1;
+    if (usable === 0) {
+      const eph = kernel.ephemeral ? formatRange(kernel.ephemeral) : 'none';
+      throw new UsageError(
+        `range: ${formatRange(range)} lies wholly inside the kernel's ephemeral (${eph}) or reserved ports; choose a range outside them, like ${formatRange(DEFAULT_RANGE)}`,
+      );
+    }
+    if (usable < names.length || span < names.length) {
+      throw new UsageError(
+        `range: ${formatRange(range)} has ${usable} usable port${usable === 1 ? '' : 's'} (outside the kernel's ephemeral and reserved ports), fewer than the ${names.length} asked for`,
+      );
+    }
+    return { names, range, strategy: req.strategy ?? 'hash', key: req.key, excluded };
+  }
+
+  async allocate(req: AllocateRequest): Promise<Allocation> {
+    const v = this.validate(req);
+    ensureRegistryDir(this.dir);
+    const waitMs = req.waitMs ?? 0;
+    const deadline = Date.now() + waitMs;
+    let watcher: FSWatcher | undefined;
+    let changed: (() => void) | undefined;
+    let pollMs = 50;
+    try {
+      for (;;) {
+        const outcome = await this.tryAllocate(req, v);
+        if (outcome.allocation) return outcome.allocation;
+        const left = deadline - Date.now();
+        if (left <= 0) {
+          throw new RuntimeError(
+            `range ${formatRange(v.range)} has no ${v.names.length} free port${v.names.length === 1 ? '' : 's'}${req.contiguous ? ' in a row' : ''}${waitMs > 0 ? ` after waiting ${formatDuration(waitMs)}` : ''}; ${outcome.holders}`,
+          );
+        }
+        if (watcher === undefined) {
+          try {
+            watcher = watch(this.dir, { persistent: false }, () => changed?.());
+          } catch {
+            // no watch support here: polling alone
+          }
+        }
+        this.debug(`range full; waiting up to ${Math.ceil(left / 1000)}s for a release`);
+        const ac = new AbortController();
+        const woke = new Promise<void>((resolve) => {
+          changed = () => {
+            ac.abort();
+            resolve();
+          };
+        });
+        await Promise.race([
+          woke,
+          sleep(Math.min(pollMs, left), undefined, { signal: ac.signal }).catch(() => undefined),
+        ]);
+        changed = undefined;
+        ac.abort();
+        pollMs = Math.min(pollMs * 2, 1000);
+      }
+    } finally {
+      watcher?.close();
+    }
+  }
+
+  private async withLock<T>(fn: (lock: Lock) => Promise<T>): Promise<T> {
+    const lock = await acquireLock(this.dir, {
+      timeoutMs: this.opts.lockTimeoutMs,
+      debug: this.opts.debug,
+    });
+    try {
+      return await fn(lock);
+    } finally {
+      lock.release();
+    }
+  }
+
+  private async tryAllocate(
+    req: AllocateRequest,
+    v: ReturnType<Registry['validate']>,
+  ): Promise<{ allocation?: Allocation; holders: string }> {
+    return this.withLock(async (lock) => {
+      const now = Date.now();
+      const state = readState(this.dir, { quarantine: true, warn: this.opts.warn });
+      let dirty = state.rejected > 0;
+      const cache = new Map<number, StartTime>();
+      const leases = new Map<string, Lease>();
+      const holder = new Map<number, Lease>();
+      for (const l of state.leases) {
+        if (l.expires !== null && Date.parse(l.expires) <= now) {
+          this.debug(`reclaimed ${l.id} (key ${l.key}): expired at ${l.expires}`);
+          dirty = true;
+          continue;
+        }
+        leases.set(l.id, l);
+        for (const p of Object.values(l.ports)) holder.set(p, l);
+      }
+      const drop = (l: Lease, why: string): void => {
+        this.debug(`reclaimed ${l.id} (key ${l.key}): ${why}`);
+        leases.delete(l.id);
+        for (const p of Object.values(l.ports)) if (holder.get(p) === l) holder.delete(p);
+        dirty = true;
+      };
+
+      if (v.key !== undefined) {
+        const same = [...leases.values()].find((l) => l.key === v.key);
+        if (same) {
+          const dead = await this.deadReason(same, now, cache);
+          if (dead === null) {
+            if (!samePorts(same, v.names)) {
+              throw new RuntimeError(
+                `key ${JSON.stringify(v.key)} is held by lease ${same.id} with ports ${Object.keys(same.ports).join(', ')}; release it first or use another key`,
+              );
+            }
+            if (dirty) this.commit(lock, [...leases.values()]);
+            this.debug(`key ${v.key} already holds ${same.id}: handing it back`);
+            return { allocation: { lease: same, reused: true }, holders: '' };
+          }
+          drop(same, dead);
+        }
+      }
+
+      const busy = new Set<number>();
+      if (this.opts.busyPorts) {
+        for (const p of await this.opts.busyPorts()) busy.add(p);
+      }
+      const key = v.key ?? newLeaseId().replace(/^pl_/, 'anon-');
+      const chosen = await choosePorts({
+        count: v.names.length,
+        range: v.range,
+        contiguous: req.contiguous === true,
+        start: startPort(v.range, v.strategy, key),
+        usable: async (p) => {
+          if (v.excluded(p) !== null) return false;
+          const h = holder.get(p);
+          if (h) {
+            const dead = await this.deadReason(h, now, cache);
+            if (dead === null) return false;
+            drop(h, dead);
+          }
+          if (busy.has(p)) {
+            this.debug(`port ${p}: published by a container engine`);
+            return false;
+          }
+          const why = await probePort(p);
+          if (why !== null) this.debug(`port ${p}: in use outside the registry (${why})`);
+          return why === null;
+        },
+      });
+
+      if (chosen === null) {
+        if (dirty) this.commit(lock, [...leases.values()]);
+        return { holders: this.describeHolders(v.range, leases) };
+      }
+      const lease: Lease = {
+        id: newLeaseId(),
+        key,
+        ports: Object.fromEntries(v.names.map((n, i) => [n, chosen[i] as number])),
+        range: { lo: v.range.lo, hi: v.range.hi },
+        contiguous: req.contiguous === true,
+        owner: req.owner,
+        created: new Date(now).toISOString(),
+        expires:
+          req.ttlMs === null || req.ttlMs === undefined
+            ? null
+            : new Date(now + req.ttlMs).toISOString(),
+        labels: { ...(req.labels ?? {}) },
+      };
+      leases.set(lease.id, lease);
+      this.commit(lock, [...leases.values()]);
+      this.debug(
+        `leased ${lease.id} (key ${key}): ${Object.entries(lease.ports)
+          .map(([n, p]) => `${n}=${p}`)
+          .join(' ')}`,
+      );
+      return { allocation: { lease, reused: false }, holders: '' };
+    });
+  }
+
+  private commit(lock: Lock, leases: Lease[]): void {
+    lock.assertHeld();
+    writeState(this.dir, leases);
+  }
+
+  private describeHolders(range: PortRange, leases: Map<string, Lease>): string {
+    const inside = [...leases.values()].filter((l) =>
+      Object.values(l.ports).some((p) => inRange(p, range)),
+    );
+    if (inside.length === 0)
+      return 'every port in it is in use outside the registry or reserved by the kernel';
+    const shown = inside.slice(0, 5).map((l) => {
+      const ports = Object.values(l.ports).filter((p) => inRange(p, range));
+      return `${l.id} key ${JSON.stringify(l.key)} (${ports.join(',')}; owner ${describeOwner(l.owner)}${l.expires ? `, expires ${l.expires}` : ''})`;
+    });
+    const more = inside.length > 5 ? `, and ${inside.length - 5} more` : '';
+    return `held by ${inside.length} lease${inside.length === 1 ? '' : 's'}: ${shown.join('; ')}${more}`;
+  }
+
+  /** Release a lease by key or id. Returns it, or null when there was none (not an error). */
+  async release(sel: ReleaseSelector): Promise<Lease | null> {
+    if ('key' in sel) checkKey(sel.key, 'key');
+    checkRegistryPath(this.dir);
+    ensureRegistryDir(this.dir);
+    return this.withLock((lock) => {
+      const state = readState(this.dir, { quarantine: true, warn: this.opts.warn });
+      const found = state.leases.find((l) =>
+        'key' in sel ? l.key === sel.key : l.id === sel.lease,
+      );
+      if (!found && state.rejected === 0) return Promise.resolve(null);
+      this.commit(
+        lock,
+        state.leases.filter((l) => l !== found),
+      );
+      if (found) this.debug(`released ${found.id} (key ${found.key})`);
+      return Promise.resolve(found ?? null);
+    });
+  }
+
+  /** Live leases, without taking the lock (every write is atomic, so a read sees a whole state). */
+  async list(): Promise<LeaseStatus[]> {
+    checkRegistryPath(this.dir);
+    const state = readState(this.dir, { quarantine: false, warn: this.opts.warn });
+    const now = Date.now();
+    const cache = new Map<number, StartTime>();
+    const out: LeaseStatus[] = [];
+    for (const lease of state.leases) {
+      if ((await this.deadReason(lease, now, cache)) !== null) continue;
+      out.push({ lease, liveness: await this.liveness(lease, cache) });
+    }
+    return out;
+  }
+
+  /** Remove every lease that is no longer live; with dryRun, only say which. */
+  async gc(opts: { dryRun?: boolean } = {}): Promise<GcReport> {
+    checkRegistryPath(this.dir);
+    const sweep = async (leases: Lease[]): Promise<{ removed: GcEntry[]; live: Lease[] }> => {
+      const now = Date.now();
+      const cache = new Map<number, StartTime>();
+      const removed: GcEntry[] = [];
+      const live: Lease[] = [];
+      for (const lease of leases) {
+        const reason = await this.deadReason(lease, now, cache);
+        if (reason === null) live.push(lease);
+        else removed.push({ lease, reason });
+      }
+      return { removed, live };
+    };
+    if (opts.dryRun) {
+      const state = readState(this.dir, { quarantine: false, warn: this.opts.warn });
+      return { ...(await sweep(state.leases)), temps: 0 };
+    }
+    ensureRegistryDir(this.dir);
+    return this.withLock(async (lock) => {
+      const state = readState(this.dir, { quarantine: true, warn: this.opts.warn });
+      const result = await sweep(state.leases);
+      if (result.removed.length > 0 || state.rejected > 0) this.commit(lock, result.live);
+      return { ...result, temps: sweepTemps(this.dir) };
+    });
+  }
+}

@@ -1,0 +1,427 @@
+/**
+ * Lease records on disk.
+ *
+ * The registry directory holds one state file, `leases.json`, replaced as a whole under the
+ * lock: written to a temp file, fsynced, renamed over the old one, and the directory fsynced.
+ * A crash at any instruction leaves the old file or the new one, never a torn one.
+ *
+ * Nothing read from disk is trusted. Every record is validated field by field into a fresh
+ * object; a record that fails is skipped with a warning and a copy is kept in `quarantine/`
+ * for inspection. A state file that does not parse at all is moved to `quarantine/` whole.
+ * No path is followed through a symlink (O_NOFOLLOW, lstat).
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  chmodSync,
+  closeSync,
+  constants,
+  fstatSync,
+  fsyncSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { errnoCode, RuntimeError, UsageError } from './errors.js';
+import type { PortRange } from './inputs.js';
+import type { Owner } from './owner.js';
+
+export const STATE_FILE = 'leases.json';
+export const STATE_VERSION = 1;
+/** A state file larger than this is not read (a hostile or broken file must not exhaust memory). */
+const MAX_STATE_BYTES = 128 * 1024 * 1024;
+/** At most this many files are kept in quarantine/. */
+const MAX_QUARANTINE = 200;
+
+export interface Lease {
+  /** pl_ + 10 base36 characters. */
+  id: string;
+  key: string;
+  /** name -> port, in the order they were asked for. */
+  ports: Record<string, number>;
+  range: PortRange;
+  contiguous: boolean;
+  owner: Owner | null;
+  /** ISO times. */
+  created: string;
+  expires: string | null;
+  labels: Record<string, string>;
+}
+
+export interface ReadResult {
+  leases: Lease[];
+  /** Records that failed validation (already quarantined when `quarantine` was asked). */
+  rejected: number;
+}
+
+const ID = /^pl_[a-z0-9]{6,40}$/;
+const NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+const LABEL_KEY = /^[A-Za-z0-9_.-]{1,64}$/;
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+export function newLeaseId(): string {
+  // 10 base36 characters from 64 random bits.
+  return 'pl_' + randomBytes(8).readBigUInt64BE().toString(36).padStart(13, '0').slice(-10);
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function isPort(v: unknown): v is number {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 65535;
+}
+
+function isTime(v: unknown): v is string {
+  return typeof v === 'string' && v.length <= 40 && !Number.isNaN(Date.parse(v));
+}
+
+function str(v: unknown, max: number): v is string {
+  return typeof v === 'string' && v.length <= max && !CONTROL.test(v);
+}
+
+function validOwner(v: unknown): Owner | null | undefined {
+  if (v === null) return null;
+  if (!isRecord(v)) return undefined;
+  const nullable = (x: unknown, max: number): x is string | null => x === null || str(x, max);
+  if (v.kind === 'process') {
+    if (
+      typeof v.pid === 'number' &&
+      Number.isInteger(v.pid) &&
+      v.pid >= 1 &&
+      nullable(v.start, 32) &&
+      nullable(v.boot, 64) &&
+      str(v.host, 256) &&
+      nullable(v.pidns, 64)
+    ) {
+      return {
+        kind: 'process',
+        pid: v.pid,
+        start: v.start,
+        boot: v.boot,
+        host: v.host,
+        pidns: v.pidns,
+      };
+    }
+    return undefined;
+  }
+  if (v.kind === 'container') {
+    if (
+      typeof v.id === 'string' &&
+      /^[0-9a-f]{12,64}$/.test(v.id) &&
+      str(v.host, 256) &&
+      nullable(v.boot, 64)
+    ) {
+      return { kind: 'container', id: v.id, host: v.host, boot: v.boot };
+    }
+  }
+  return undefined;
+}
+
+/** Validate one record into a fresh object, or return a reason it is rejected. */
+export function validateLease(v: unknown): Lease | string {
+  if (!isRecord(v)) return 'not an object';
+  if (typeof v.id !== 'string' || !ID.test(v.id)) return 'bad id';
+  if (!str(v.key, 200) || v.key.length === 0) return 'bad key';
+  if (!isRecord(v.ports)) return 'bad ports';
+  const entries = Object.entries(v.ports);
+  if (entries.length === 0 || entries.length > 256) return 'bad ports';
+  const seen = new Set<number>();
+  for (const [name, port] of entries) {
+    if (!NAME.test(name) || !isPort(port) || seen.has(port)) return `bad port ${name}`;
+    seen.add(port);
+  }
+  if (!isRecord(v.range) || !isPort(v.range.lo) || !isPort(v.range.hi) || v.range.lo > v.range.hi) {
+    return 'bad range';
+  }
+  const owner = validOwner(v.owner);
+  if (owner === undefined) return 'bad owner';
+  if (!isTime(v.created)) return 'bad created';
+  if (v.expires !== null && !isTime(v.expires)) return 'bad expires';
+  if (owner === null && v.expires === null) return 'neither owner nor expiry';
+  const labels: [string, string][] = [];
+  if (!isRecord(v.labels)) return 'bad labels';
+  const labelEntries = Object.entries(v.labels);
+  if (labelEntries.length > 32) return 'too many labels';
+  for (const [k, val] of labelEntries) {
+    if (!LABEL_KEY.test(k) || !str(val, 512)) return `bad label ${k.slice(0, 40)}`;
+    labels.push([k, val]);
+  }
+  return {
+    id: v.id,
+    key: v.key,
+    // Object.fromEntries defines own properties: a name like __proto__ stays a plain key.
+    ports: Object.fromEntries(entries) as Record<string, number>,
+    range: { lo: v.range.lo, hi: v.range.hi },
+    contiguous: v.contiguous === true,
+    owner,
+    created: v.created,
+    expires: v.expires,
+    labels: Object.fromEntries(labels),
+  };
+}
+
+/** Make (or check) the registry directory: never through a symlink, open to every user. */
+export function ensureRegistryDir(dir: string): void {
+  let st;
+  try {
+    st = lstatSync(dir);
+  } catch (err) {
+    if (errnoCode(err) !== 'ENOENT') throw registryError(dir, err);
+    try {
+      mkdirSync(dir, { recursive: true, mode: 0o777 });
+      // Not sticky, so any user may rename over what another wrote; umask does not apply.
+      chmodSync(dir, 0o777);
+    } catch (e) {
+      if (errnoCode(e) !== 'EEXIST') throw registryError(dir, e);
+    }
+    st = lstatSync(dir);
+  }
+  if (st.isSymbolicLink()) {
+    throw new UsageError(
+      `registry: ${dir} is a symlink; portlease never follows one there. Use a real directory`,
+    );
+  }
+  if (!st.isDirectory()) {
+    throw new UsageError(`registry: ${dir} exists and is not a directory; name a directory`);
+  }
+}
+
+/** Check a registry path without creating anything (for validation before any write). */
+export function checkRegistryPath(dir: string): void {
+  let st;
+  try {
+    st = lstatSync(dir);
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return;
+    throw registryError(dir, err);
+  }
+  if (st.isSymbolicLink()) {
+    throw new UsageError(
+      `registry: ${dir} is a symlink; portlease never follows one there. Use a real directory`,
+    );
+  }
+  if (!st.isDirectory()) {
+    throw new UsageError(`registry: ${dir} exists and is not a directory; name a directory`);
+  }
+}
+
+export function registryError(dir: string, err: unknown): RuntimeError {
+  const code = errnoCode(err);
+  const uid = typeof process.getuid === 'function' ? ` (uid ${process.getuid()})` : '';
+  switch (code) {
+    case 'EACCES':
+    case 'EPERM':
+      return new RuntimeError(
+        `registry ${dir} is not writable by this user${uid}: ${code}. Make it mode 0777 (no sticky bit) or use --registry`,
+      );
+    case 'ENOSPC':
+      return new RuntimeError(
+        `registry ${dir}: no space left on device (ENOSPC); nothing was changed`,
+      );
+    case 'EROFS':
+      return new RuntimeError(`registry ${dir} is on a read-only file system (EROFS)`);
+    case 'EDQUOT':
+      return new RuntimeError(`registry ${dir}: disk quota exceeded (EDQUOT); nothing was changed`);
+    default:
+      return new RuntimeError(
+        `registry ${dir}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`,
+      );
+  }
+}
+
+/** Keep a copy of something rejected in quarantine/ (bounded); never throws. */
+function quarantine(dir: string, what: string, content: string): string | null {
+  const qdir = join(dir, 'quarantine');
+  try {
+    try {
+      mkdirSync(qdir, { mode: 0o777 });
+      chmodSync(qdir, 0o777);
+    } catch (err) {
+      if (errnoCode(err) !== 'EEXIST') throw err;
+    }
+    if (!lstatSync(qdir).isDirectory()) return null;
+    if (readdirSync(qdir).length >= MAX_QUARANTINE) return null;
+    const name = `${new Date().toISOString().replace(/[:.]/g, '-')}-${what}-${randomBytes(3).toString('hex')}.json`;
+    const path = join(qdir, name);
+    writeAtomic(path, content);
+    return path;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Read and validate the state. With `quarantine` (under the lock), rejected records and
+ * unparsable files are copied aside; the caller's next write drops them from the state.
+ */
+export function readState(
+  dir: string,
+  opts: { quarantine: boolean; warn?: (msg: string) => void },
+): ReadResult {
+  const path = join(dir, STATE_FILE);
+  let text: string;
+  try {
+    const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+    try {
+      const st = fstatSync(fd);
+      if (!st.isFile()) throw Object.assign(new Error('not a file'), { code: 'ENOTFILE' });
+      if (st.size > MAX_STATE_BYTES) {
+        throw Object.assign(new Error('too large'), { code: 'EFBIG' });
+      }
+      text = readFileSync(fd, 'utf8');
+    } finally {
+      closeSync(fd);
+    }
+  } catch (err) {
+    const code = errnoCode(err);
+    if (code === 'ENOENT') return { leases: [], rejected: 0 };
+    if (code === 'ELOOP' || code === 'ENOTFILE' || code === 'EFBIG') {
+      opts.warn?.(
+        `registry: ${path} is ${code === 'EFBIG' ? 'too large' : 'not a regular file'}; ignoring it${opts.quarantine ? ' (it will be replaced)' : ''}`,
+      );
+      if (opts.quarantine && code !== 'ENOTFILE') {
+        try {
+          renameSync(path, join(dir, `${STATE_FILE}.rejected-${Date.now()}`));
+        } catch {
+          // the write that follows replaces it anyway
+        }
+      }
+      return { leases: [], rejected: 1 };
+    }
+    throw registryError(dir, err);
+  }
+
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    doc = undefined;
+  }
+  if (!isRecord(doc) || !Array.isArray(doc.leases)) {
+    const kept = opts.quarantine ? quarantine(dir, 'state', text) : null;
+    opts.warn?.(
+      `registry: ${path} does not parse as a portlease registry; ignoring it${kept ? `, kept as ${kept}` : ''}`,
+    );
+    return { leases: [], rejected: 1 };
+  }
+  const leases: Lease[] = [];
+  const ids = new Set<string>();
+  const ports = new Set<number>();
+  let rejected = 0;
+  for (const raw of doc.leases as unknown[]) {
+    let v = validateLease(raw);
+    if (typeof v !== 'string') {
+      if (ids.has(v.id)) v = 'duplicate id';
+      else if (Object.values(v.ports).some((p) => ports.has(p)))
+        v = 'port held by an earlier record';
+    }
+    if (typeof v === 'string') {
+      rejected++;
+      let content: string;
+      try {
+        content = JSON.stringify({ reason: v, record: raw });
+      } catch {
+        content = '{}';
+      }
+      const kept = opts.quarantine ? quarantine(dir, 'record', content) : null;
+      opts.warn?.(`registry: skipped a lease record (${v})${kept ? `; kept as ${kept}` : ''}`);
+      continue;
+    }
+    ids.add(v.id);
+    for (const p of Object.values(v.ports)) ports.add(p);
+    leases.push(v);
+  }
+  return { leases, rejected };
+}
+
+/** Write `content` to `path` atomically: temp file, fsync, rename, fsync of the directory. */
+export function writeAtomic(path: string, content: string): void {
+  const temp = `${path}.tmp.${process.pid}.${randomBytes(4).toString('hex')}`;
+  let fd: number | undefined;
+  try {
+    fd = openSync(
+      temp,
+      constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+      0o666,
+    );
+    const buf = Buffer.from(content, 'utf8');
+    let off = 0;
+    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = undefined;
+    chmodSync(temp, 0o666); // readable and replaceable by every user; umask does not apply
+    renameSync(temp, path);
+  } catch (err) {
+    if (fd !== undefined) {
+      try {
+        closeSync(fd);
+      } catch {
+        // closing a broken fd: nothing more to do
+      }
+    }
+    try {
+      unlinkSync(temp);
+    } catch {
+      // never created or already renamed
+    }
+    throw err;
+  }
+  fsyncDir(join(path, '..'));
+}
+
+function fsyncDir(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, constants.O_RDONLY);
+    fsyncSync(fd);
+  } catch {
+    // some platforms (Windows) cannot fsync a directory; the rename itself is still atomic
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+export function serialize(leases: readonly Lease[]): string {
+  return JSON.stringify({ version: STATE_VERSION, leases }) + '\n';
+}
+
+export function writeState(dir: string, leases: readonly Lease[]): void {
+  try {
+    writeAtomic(join(dir, STATE_FILE), serialize(leases));
+  } catch (err) {
+    throw registryError(dir, err);
+  }
+}
+
+/** Remove temp files left by writers that were killed between open and rename. */
+export function sweepTemps(dir: string, olderThanMs = 60_000): number {
+  let removed = 0;
+  const now = Date.now();
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return 0;
+  }
+  for (const n of names) {
+    if (!n.startsWith(`${STATE_FILE}.tmp.`)) continue;
+    try {
+      const st = lstatSync(join(dir, n));
+      if (now - st.mtimeMs > olderThanMs) {
+        unlinkSync(join(dir, n));
+        removed++;
+      }
+    } catch {
+      // raced with another sweeper
+    }
+  }
+  return removed;
+}
