@@ -646,9 +646,12 @@ async function acquireFileLock(registryDir, opts) {
             try {
                 (0,external_node_fs_namespaceObject.writeSync)(fd, JSON.stringify(holder));
             }
-            finally {
+            catch (err) {
                 (0,external_node_fs_namespaceObject.closeSync)(fd);
+                tryUnlink(temp);
+                throw err;
             }
+            (0,external_node_fs_namespaceObject.closeSync)(fd);
             let won = false;
             try {
                 (0,external_node_fs_namespaceObject.linkSync)(temp, (0,external_node_path_namespaceObject.join)(dir, genName(gen)));
@@ -721,9 +724,9 @@ function makeLock(dir, gen, me) {
             try {
                 (0,external_node_fs_namespaceObject.closeSync)((0,external_node_fs_namespaceObject.openSync)((0,external_node_path_namespaceObject.join)(dir, `${genName(gen)}.done`), external_node_fs_namespaceObject.constants.O_WRONLY | external_node_fs_namespaceObject.constants.O_CREAT | external_node_fs_namespaceObject.constants.O_EXCL | external_node_fs_namespaceObject.constants.O_NOFOLLOW, 0o666));
             }
-            catch (err) {
-                if (errnoCode(err) !== 'EEXIST')
-                    throw err;
+            catch {
+                // Could not mark it released (EEXIST cannot happen; ENOSPC or EIO can): the lock then
+                // stays with this process until it exits, when the next process takes it over as dead.
             }
         },
     };
@@ -1104,6 +1107,7 @@ function readState(dir, opts) {
     }
     const leases = [];
     const ids = new Set();
+    const keys = new Set();
     const ports = new Set();
     let rejected = 0;
     for (const raw of doc.leases) {
@@ -1111,6 +1115,8 @@ function readState(dir, opts) {
         if (typeof v !== 'string') {
             if (ids.has(v.id))
                 v = 'duplicate id';
+            else if (keys.has(v.key))
+                v = 'key held by an earlier record';
             else if (Object.values(v.ports).some((p) => ports.has(p)))
                 v = 'port held by an earlier record';
         }
@@ -1128,6 +1134,7 @@ function readState(dir, opts) {
             continue;
         }
         ids.add(v.id);
+        keys.add(v.key);
         for (const p of Object.values(v.ports))
             ports.add(p);
         leases.push(v);
@@ -1371,10 +1378,16 @@ class Registry {
         }
     }
     async withLock(fn) {
-        const lock = await acquireLock(this.dir, {
-            timeoutMs: this.opts.lockTimeoutMs,
-            debug: this.opts.debug,
-        });
+        let lock;
+        try {
+            lock = await acquireLock(this.dir, {
+                timeoutMs: this.opts.lockTimeoutMs,
+                debug: this.opts.debug,
+            });
+        }
+        catch (err) {
+            throw err instanceof PortleaseError ? err : registryError(this.dir, err);
+        }
         try {
             return await fn(lock);
         }
@@ -1680,6 +1693,10 @@ function parse(command, args) {
         const missing = /^Option '(-\w, )?(--[\w-]+)[^']*' argument missing/.exec(msg);
         if (missing)
             throw new errors_UsageError(`${missing[2]}: needs a value`);
+        const ambiguous = /^Option '(-\w, )?(--[\w-]+)' argument is ambiguous/.exec(msg);
+        if (ambiguous) {
+            throw new errors_UsageError(`${ambiguous[2]}: needs a value; to give one that starts with '-', write ${ambiguous[2]}=VALUE`);
+        }
         const noValue = /^Option '(-\w, )?(--[\w-]+)' does not take an argument/.exec(msg);
         if (noValue)
             throw new errors_UsageError(`${noValue[2]}: takes no value`);

@@ -95,6 +95,12 @@ function parse(command: string, args: string[]): { values: Values; positionals: 
     }
     const missing = /^Option '(-\w, )?(--[\w-]+)[^']*' argument missing/.exec(msg);
     if (missing) throw new UsageError(`${missing[2]}: needs a value`);
+    const ambiguous = /^Option '(-\w, )?(--[\w-]+)' argument is ambiguous/.exec(msg);
+    if (ambiguous) {
+      throw new UsageError(
+        `${ambiguous[2]}: needs a value; to give one that starts with '-', write ${ambiguous[2]}=VALUE`,
+      );
+    }
     const noValue = /^Option '(-\w, )?(--[\w-]+)' does not take an argument/.exec(msg);
     if (noValue) throw new UsageError(`${noValue[2]}: takes no value`);
     throw new UsageError(`${command}: ${msg.split('\n')[0] ?? msg}`);

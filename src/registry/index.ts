@@ -5,7 +5,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { choosePorts, startPort } from './allocate.js';
-import { RuntimeError, UsageError } from './errors.js';
+import { PortleaseError, RuntimeError, UsageError } from './errors.js';
 import {
   checkKey,
   checkNames,
@@ -28,6 +28,7 @@ import {
   ensureRegistryDir,
   newLeaseId,
   readState,
+  registryError,
   sweepTemps,
   writeState,
   type Lease,
@@ -240,10 +241,15 @@ export class Registry {
   }
 
   private async withLock<T>(fn: (lock: Lock) => Promise<T>): Promise<T> {
-    const lock = await acquireLock(this.dir, {
-      timeoutMs: this.opts.lockTimeoutMs,
-      debug: this.opts.debug,
-    });
+    let lock: Lock;
+    try {
+      lock = await acquireLock(this.dir, {
+        timeoutMs: this.opts.lockTimeoutMs,
+        debug: this.opts.debug,
+      });
+    } catch (err) {
+      throw err instanceof PortleaseError ? err : registryError(this.dir, err);
+    }
     try {
       return await fn(lock);
     } finally {

@@ -234,9 +234,12 @@ async function acquireFileLock(registryDir: string, opts: LockOptions): Promise<
       );
       try {
         writeSync(fd, JSON.stringify(holder));
-      } finally {
+      } catch (err) {
         closeSync(fd);
+        tryUnlink(temp);
+        throw err;
       }
+      closeSync(fd);
       let won = false;
       try {
         linkSync(temp, join(dir, genName(gen)));
@@ -316,8 +319,9 @@ function makeLock(dir: string, gen: number, me: ProcessOwner): Lock {
             0o666,
           ),
         );
-      } catch (err) {
-        if (errnoCode(err) !== 'EEXIST') throw err;
+      } catch {
+        // Could not mark it released (EEXIST cannot happen; ENOSPC or EIO can): the lock then
+        // stays with this process until it exits, when the next process takes it over as dead.
       }
     },
   };

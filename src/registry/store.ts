@@ -313,12 +313,14 @@ export function readState(
   }
   const leases: Lease[] = [];
   const ids = new Set<string>();
+  const keys = new Set<string>();
   const ports = new Set<number>();
   let rejected = 0;
   for (const raw of doc.leases as unknown[]) {
     let v = validateLease(raw);
     if (typeof v !== 'string') {
       if (ids.has(v.id)) v = 'duplicate id';
+      else if (keys.has(v.key)) v = 'key held by an earlier record';
       else if (Object.values(v.ports).some((p) => ports.has(p)))
         v = 'port held by an earlier record';
     }
@@ -335,6 +337,7 @@ export function readState(
       continue;
     }
     ids.add(v.id);
+    keys.add(v.key);
     for (const p of Object.values(v.ports)) ports.add(p);
     leases.push(v);
   }

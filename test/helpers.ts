@@ -1,0 +1,132 @@
+/**
+ * Test helpers: run the built CLI, run TypeScript fixtures in child processes, temp
+ * directories, byte-for-byte registry snapshots, and port ranges leased for each test file
+ * from a shared meta registry, so test files running at once never probe the same ports.
+ */
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import {
+  chmodSync,
+  lstatSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll } from 'vitest';
+import { Registry, selfOwner, type PortRange } from '../src/registry/index.js';
+
+export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+export const CLI = join(ROOT, 'dist/cli/index.js');
+export const NODE = process.execPath;
+const LOADER = join(ROOT, 'test/fixtures/ts-loader.mjs');
+
+export interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function collect(child: ChildProcess): Promise<Run> {
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code, signal) => {
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+/** Run the built CLI (dist/cli/index.js) with `node`, as a user would. */
+export function cli(args: string[], opts: SpawnOptions = {}): Promise<Run> {
+  return collect(spawn(NODE, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], ...opts }));
+}
+
+/** Start a TypeScript fixture (test/fixtures/NAME.ts) in its own Node process. */
+export function fixture(name: string, args: string[], opts: SpawnOptions = {}): ChildProcess {
+  return spawn(NODE, ['--import', LOADER, join(ROOT, 'test/fixtures', `${name}.ts`), ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...opts,
+  });
+}
+
+const temps: string[] = [];
+afterAll(() => {
+  for (const t of temps) rmSync(t, { recursive: true, force: true });
+});
+
+/** A fresh temp directory, removed after the file's tests; `open` makes it reachable by every user. */
+export function tempDir(open = false): string {
+  const dir = mkdtempSync(join(tmpdir(), 'portlease-test-'));
+  if (open) chmodSync(dir, 0o755);
+  temps.push(dir);
+  return dir;
+}
+
+/** Every file below `dir` (symlinks as their target text), for byte-for-byte comparison. */
+export function snapshot(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string): void => {
+    let names: string[];
+    try {
+      names = readdirSync(d).sort();
+    } catch {
+      return;
+    }
+    for (const n of names) {
+      const p = join(d, n);
+      const st = lstatSync(p);
+      const rel = relative(dir, p);
+      if (st.isSymbolicLink()) out[rel] = `-> ${readlinkSync(p)}`;
+      else if (st.isDirectory()) {
+        out[rel + '/'] = `mode ${(st.mode & 0o7777).toString(8)}`;
+        walk(p);
+      } else out[rel] = readFileSync(p, 'latin1');
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+const META = join(tmpdir(), 'portlease-tests-meta');
+
+/**
+ * A block of `size` consecutive ports leased for this test file from a meta registry shared
+ * by all test files (owner: this test process), so ranges never overlap between files that
+ * run at the same time. Ranges come from 20000-31999, below the usual ephemeral range.
+ */
+export async function testRange(size: number): Promise<PortRange> {
+  const meta = new Registry(META);
+  const { lease } = await meta.allocate({
+    names: Array.from({ length: size }, (_, i) => `P${i}`),
+    range: { lo: 20000, hi: 31999 },
+    contiguous: true,
+    strategy: 'random',
+    owner: selfOwner(),
+    ttlMs: 3_600_000,
+    waitMs: 60_000,
+  });
+  const ports = Object.values(lease.ports);
+  return { lo: Math.min(...ports), hi: Math.max(...ports) };
+}
+
+export function lines(text: string): string[] {
+  return text.split('\n').filter((l) => l.length > 0);
+}
+
+/** Parse NAME=PORT lines. */
+export function parsePorts(text: string): Record<string, number> {
+  return Object.fromEntries(
+    lines(text).map((l) => {
+      const [k, v] = l.split('=');
+      return [k ?? '', Number(v)];
+    }),
+  );
+}
