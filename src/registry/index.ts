@@ -30,6 +30,7 @@ import {
   readState,
   registryError,
   sweepTemps,
+  validateLease,
   writeState,
   type Lease,
 } from './store.js';
@@ -103,6 +104,21 @@ export interface GcReport {
   removed: GcEntry[];
   live: Lease[];
   temps: number;
+}
+
+/**
+ * Labels are informational (run, job, runner): keep the ones that fit the record format
+ * (key: letters, digits, . _ -, up to 64; value: up to 512 characters, control characters
+ * replaced by spaces), at most 32, rather than refuse a lease over a job's odd name.
+ */
+function cleanLabels(labels: Record<string, string>): Record<string, string> {
+  const out: [string, string][] = [];
+  for (const [k, v] of Object.entries(labels)) {
+    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(k) || out.length >= 32) continue;
+    // eslint-disable-next-line no-control-regex
+    out.push([k, v.replace(/[\u0000-\u001f\u007f]/g, ' ').slice(0, 512)]);
+  }
+  return Object.fromEntries(out);
 }
 
 function samePorts(lease: Lease, names: readonly string[]): boolean {
@@ -346,8 +362,11 @@ export class Registry {
           req.ttlMs === null || req.ttlMs === undefined
             ? null
             : new Date(now + req.ttlMs).toISOString(),
-        labels: { ...(req.labels ?? {}) },
+        labels: cleanLabels(req.labels ?? {}),
       };
+      // What is written must read back valid, or the next reader would set it aside.
+      const check = validateLease(JSON.parse(JSON.stringify(lease)));
+      if (typeof check === 'string') throw new UsageError(`lease: ${check}`);
       leases.set(lease.id, lease);
       this.commit(lock, [...leases.values()]);
       this.debug(

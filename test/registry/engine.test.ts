@@ -51,7 +51,12 @@ function listen(port: number, host: string): Promise<Server> {
   });
 }
 
-const close = (s: Server): Promise<void> => new Promise((r) => s.close(() => { r(); }));
+const close = (s: Server): Promise<void> =>
+  new Promise((r) =>
+    s.close(() => {
+      r();
+    }),
+  );
 
 /** A process that has exited, for an owner that is provably dead. */
 async function deadPid(): Promise<number> {
@@ -385,5 +390,20 @@ describe('the lock', () => {
       }),
     );
     expect(most).toBe(1);
+  });
+});
+
+describe('labels', () => {
+  it('keeps labels that fit the record format and cleans the rest', async () => {
+    const range = await testRange(2);
+    const dir = join(tempDir(), 'reg');
+    const reg = new Registry(dir, { kernel: noKernel });
+    const { lease } = await reg.allocate(
+      req(range, {
+        labels: { job: 'build\nand test', 'bad key!': 'x', run: '1'.repeat(600) },
+      }),
+    );
+    expect(lease.labels).toEqual({ job: 'build and test', run: '1'.repeat(512) });
+    expect(readState(dir, { quarantine: false }).leases[0]?.labels).toEqual(lease.labels);
   });
 });
