@@ -172,7 +172,11 @@ describe('exec', () => {
       },
     );
     const done = collect(child);
-    await new Promise<void>((resolve) => child.stdout.once('data', () => { resolve(); }));
+    await new Promise<void>((resolve) =>
+      child.stdout.once('data', () => {
+        resolve();
+      }),
+    );
     expect((await listJson(dir)).length).toBe(1);
     child.kill('SIGTERM');
     const r = await done;

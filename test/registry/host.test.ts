@@ -88,7 +88,11 @@ describe.runIf(root)('two Unix users share one registry', () => {
       brief.kill('SIGKILL');
       await collect(brief);
       const gc2 = await asUser(['gc', '--registry', dir]);
-      expect(gc2.stderr).toBe('');
+      // This user may not reach the Docker socket (orphan containers are then left alone,
+      // with a warning); the registry itself must raise no error.
+      expect(
+        gc2.stderr.split('\n').filter((l) => l && !/warning: (docker|podman):/.test(l)),
+      ).toEqual([]);
       expect(gc2.stdout).toMatch(/removed pl_\w+ key "root-dead"/);
       expect(gc2.stdout).toMatch(/1 live/);
       const again = await asUser(['allocate', 'D', '--registry', dir, '--range', range, '--json']);

@@ -137,8 +137,12 @@ describe('many processes at once', () => {
     const dir = join(tempDir(), 'reg');
     const holder = fixture('hold-lock', [dir]);
     const out = await new Promise<string>((resolve, reject) => {
-      holder.stdout?.once('data', (d: Buffer) => { resolve(d.toString()); });
-      holder.once('exit', (code) => { reject(new Error(`hold-lock exited ${code}`)); });
+      holder.stdout?.once('data', (d: Buffer) => {
+        resolve(d.toString());
+      });
+      holder.once('exit', (code) => {
+        reject(new Error(`hold-lock exited ${code}`));
+      });
     });
     expect(out).toMatch(/^held \d+/);
     const blocked = await cli(
