@@ -1,0 +1,48 @@
+/**
+ * The action's inputs, read once into one typed object (docker/login-action style). Every
+ * value is checked here, before the registry is touched; an error names the input.
+ */
+import * as core from '@actions/core';
+import { parseBoolean, parseNameList, UsageError } from '../registry/index.js';
+import { getLeaseInputs, type LeaseInputs } from '../github/lease.js';
+
+export interface ActionInputs extends LeaseInputs {
+  /** Port names, in the order given (`ports`). */
+  names: string[];
+  contiguous: boolean;
+  exportEnv: boolean;
+}
+
+/** Names that would clobber the runner's or the shell's own variables when exported. */
+const RESERVED = new Set(['PATH', 'HOME', 'SHELL', 'USER', 'PWD', 'TMPDIR', 'LANG', 'IFS', 'CI']);
+const RESERVED_PREFIXES = ['GITHUB_', 'RUNNER_', 'ACTIONS_', 'INPUT_', 'STATE_', 'NODE_', 'LD_'];
+/** Output names the action sets itself (output names are compared case-insensitively). */
+const OWN_OUTPUTS = new Set(['ports', 'lease']);
+
+function checkNotReserved(name: string): void {
+  const upper = name.toUpperCase();
+  if (RESERVED.has(upper) || RESERVED_PREFIXES.some((p) => upper.startsWith(p))) {
+    throw new UsageError(
+      `ports: ${JSON.stringify(name)} is reserved (it would overwrite a variable the runner or later steps rely on: ${[...RESERVED].join(', ')}, ${RESERVED_PREFIXES.map((p) => p + '*').join(', ')}); choose another name, like WEB_PORT`,
+    );
+  }
+  if (OWN_OUTPUTS.has(name.toLowerCase())) {
+    throw new UsageError(
+      `ports: ${JSON.stringify(name)} clashes with this action's own output "${name.toLowerCase()}"; choose another name, like WEB_PORT`,
+    );
+  }
+}
+
+function booleanInput(name: string, fallback: boolean): boolean {
+  const text = core.getInput(name, { trimWhitespace: true });
+  return text === '' ? fallback : parseBoolean(text, name);
+}
+
+/** Read and validate every input. Throws UsageError naming the input; touches nothing. */
+export function getInputs(): ActionInputs {
+  const names = parseNameList(core.getInput('ports', { trimWhitespace: true }), 'ports');
+  for (const name of names) checkNotReserved(name);
+  const contiguous = booleanInput('contiguous', false);
+  const exportEnv = booleanInput('export-env', true);
+  return { names, contiguous, exportEnv, ...getLeaseInputs() };
+}
