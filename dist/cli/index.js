@@ -1624,6 +1624,8 @@ const external_node_http_namespaceObject = __WEBPACK_EXTERNAL_createRequire(impo
 const ENGINES = ['docker', 'podman'];
 /** The label every portlease container carries: its lease id. */
 const LEASE_LABEL = 'portlease.lease';
+/** ...and the registry directory (absolute) that lease lives in. */
+const REGISTRY_LABEL = 'portlease.registry';
 const DEFAULT_TIMEOUT_MS = 3000;
 /** A program on PATH, or null; no process is started to find out. */
 function findOnPath(program, env = process.env) {
@@ -1946,23 +1948,36 @@ async function leaseContainers(opts = {}) {
 /**
  * Remove (`rm -f -v`) every container labelled `portlease.lease=<id>` whose lease is not in
  * `liveLeaseIds`. With `dryRun`, only say which. Never throws; failures become warnings.
+ *
+ * Give `liveLeaseIds` as a function to close a race: it is called after the containers are
+ * listed, so a container step that leased and started its container meanwhile (lease
+ * first, then `run`) is seen live and never removed.
  */
 async function removeOrphanContainers(liveLeaseIds, opts = {}) {
-    const live = new Set(liveLeaseIds);
-    const out = [];
+    const registry = opts.registry === undefined ? undefined : (0,external_node_path_namespaceObject.resolve)(opts.registry);
+    const found = [];
     for (const e of engines(opts)) {
-        let list;
         try {
-            list = await e.list(true, LEASE_LABEL);
+            found.push([e, await e.list(true, LEASE_LABEL)]);
         }
         catch (err) {
             opts.warn?.(`${e.name}: cannot list containers: ${errors_describeError(err)}`);
-            continue;
         }
+    }
+    if (found.every(([, list]) => list.length === 0))
+        return [];
+    const live = new Set(typeof liveLeaseIds === 'function' ? await liveLeaseIds() : liveLeaseIds);
+    const out = [];
+    for (const [e, list] of found) {
         for (const c of list) {
             const lease = c.labels[LEASE_LABEL];
             if (lease === undefined || c.id === '' || live.has(lease))
                 continue;
+            if (registry !== undefined) {
+                const theirs = c.labels[REGISTRY_LABEL];
+                if (theirs === undefined || (0,external_node_path_namespaceObject.resolve)(theirs) !== registry)
+                    continue;
+            }
             const entry = {
                 engine: e.name,
                 id: c.id,
@@ -2336,8 +2351,10 @@ async function cmdGc(args, io) {
     }
     io.out(`${report.removed.length} lease${report.removed.length === 1 ? '' : 's'} ${dry ? 'would be removed' : 'removed'}, ${report.live.length} live`);
     // Containers labelled portlease.lease=<id> whose lease is no longer live (a runner that died mid-job).
-    const orphans = await removeOrphanContainers(report.live.map((l) => l.id), {
+    // The live set is read after the containers are listed (see removeOrphanContainers).
+    const orphans = await removeOrphanContainers(async () => (await registry.list()).map((s) => s.lease.id), {
         dryRun: dry,
+        registry: registry.dir,
         env: io.env,
         warn: (m) => {
             io.err(`portlease: warning: ${m}`);

@@ -26,6 +26,11 @@ import {
   type Owner,
 } from '../registry/index.js';
 import { VERSION } from '../version.js';
+import {
+  containerLiveness,
+  publishedPorts,
+  removeOrphanContainers,
+} from '../registry/containers.js';
 import { HELP } from './help.js';
 
 export interface Io {
@@ -127,6 +132,9 @@ function registryFrom(values: Values, io: Io): Registry {
           io.err(`portlease: debug: ${m}`);
         }
       : undefined,
+    // Host ports published by containers (docker/podman) are busy even where no socket shows.
+    busyPorts: () => publishedPorts({ env: io.env }),
+    containerLiveness,
   });
 }
 
@@ -314,6 +322,30 @@ async function cmdGc(args: string[], io: Io): Promise<number> {
   io.out(
     `${report.removed.length} lease${report.removed.length === 1 ? '' : 's'} ${dry ? 'would be removed' : 'removed'}, ${report.live.length} live`,
   );
+  // Containers labelled portlease.lease=<id> whose lease is no longer live (a runner that died mid-job).
+  // The live set is read after the containers are listed (see removeOrphanContainers).
+  const orphans = await removeOrphanContainers(
+    async () => (await registry.list()).map((s) => s.lease.id),
+    {
+      dryRun: dry,
+      registry: registry.dir,
+      env: io.env,
+      warn: (m) => {
+        io.err(`portlease: warning: ${m}`);
+      },
+    },
+  );
+  for (const c of orphans) {
+    if (dry || c.removed) {
+      io.out(
+        `${dry ? 'would remove' : 'removed'} ${c.engine} container ${c.id.slice(0, 12)}${c.name ? ` (${c.name})` : ''}: lease ${c.lease} is not live`,
+      );
+    }
+  }
+  if (orphans.length > 0) {
+    const n = dry ? orphans.length : orphans.filter((c) => c.removed).length;
+    io.out(`${n} orphan container${n === 1 ? '' : 's'} ${dry ? 'would be removed' : 'removed'}`);
+  }
   return 0;
 }
 

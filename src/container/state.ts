@@ -1,0 +1,54 @@
+/**
+ * What the container step's main hands to its post step, as JSON state.
+ */
+import { isAbsolute } from 'node:path';
+import { getJsonState, saveJsonState } from '../github/lease.js';
+import type { EngineName } from '../registry/containers.js';
+
+const NAME = 'portlease-container';
+
+export interface ContainerStepState {
+  lease: string;
+  key: string;
+  registry: string;
+  engine: EngineName;
+  enginePath: string;
+  /** null until `run` printed an id (post then finds the container by its lease label). */
+  container: string | null;
+  /** false when the lease was handed back for the same key and is not this step's to release. */
+  ownLease: boolean;
+  /** true when main already removed the container and released the lease. */
+  cleaned: boolean;
+}
+
+function isState(v: unknown): v is ContainerStepState {
+  if (typeof v !== 'object' || v === null) return false;
+  const r = v as Record<string, unknown>;
+  return (
+    typeof r.lease === 'string' &&
+    /^pl_[a-z0-9]{6,40}$/.test(r.lease) &&
+    typeof r.key === 'string' &&
+    typeof r.registry === 'string' &&
+    isAbsolute(r.registry) &&
+    (r.engine === 'docker' || r.engine === 'podman') &&
+    typeof r.enginePath === 'string' &&
+    isAbsolute(r.enginePath) &&
+    (r.container === null ||
+      (typeof r.container === 'string' && /^[0-9a-f]{12,64}$/.test(r.container))) &&
+    typeof r.ownLease === 'boolean' &&
+    typeof r.cleaned === 'boolean'
+  );
+}
+
+export function saveState(state: ContainerStepState): void {
+  saveJsonState(NAME, state);
+}
+
+export function loadState(): ContainerStepState | undefined {
+  return getJsonState(NAME, isState);
+}
+
+/** Is there any state at all (to tell "main saved nothing" from "state unreadable")? */
+export function hasState(): boolean {
+  return (process.env[`STATE_${NAME}`] ?? '') !== '';
+}

@@ -1,0 +1,3 @@
+import { run } from '../container/main.js';
+
+await run();

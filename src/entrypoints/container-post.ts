@@ -1,0 +1,3 @@
+import { run } from '../container/post.js';
+
+await run();
