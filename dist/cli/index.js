@@ -1299,9 +1299,7 @@ class Registry {
                 ? `owner ${describeOwner(owner)} is gone`
                 : null;
         }
-        const live = this.opts.containerLiveness
-            ? await this.opts.containerLiveness(owner.id)
-            : 'unknown';
+        const live = this.opts.containerLiveness ? await this.opts.containerLiveness(owner) : 'unknown';
         return live === 'dead' ? `owner ${describeOwner(owner)} is gone` : null;
     }
     async liveness(lease, cache) {
@@ -1310,7 +1308,7 @@ class Registry {
             return 'alive';
         if (owner.kind === 'process')
             return processLiveness(owner, cache);
-        return this.opts.containerLiveness ? this.opts.containerLiveness(owner.id) : 'unknown';
+        return this.opts.containerLiveness ? this.opts.containerLiveness(owner) : 'unknown';
     }
     /** Validate a request completely, before anything on disk is touched. */
     validate(req) {
@@ -1848,6 +1846,10 @@ class Podman {
         return cli === null ? null : new Podman(cli, timeoutMs, env);
     }
     async list(all, label) {
+        // Starting podman costs tens of milliseconds: when its store holds no container at all,
+        // there is nothing to list (the common case on a host where podman is merely installed).
+        if (podmanStoreEmpty(this.env))
+            return [];
         const args = ['ps', '--format', 'json'];
         if (all)
             args.splice(1, 0, '-a');
@@ -1894,6 +1896,39 @@ class Podman {
         if (/no such (container|object)/i.test(r.stderr))
             return false;
         throw new Error(`podman inspect: ${r.stderr.trim().split('\n')[0] ?? ''}`);
+    }
+}
+/**
+ * true when rootful podman's store provably holds no container: every
+ * `<graphroot>/<driver>-containers/containers.json` is an empty list. Anything unexpected
+ * (not root, another graphroot that cannot be read, a file that does not parse) is false, so
+ * podman itself is asked.
+ */
+function podmanStoreEmpty(env = process.env) {
+    if (process.getuid?.() !== 0)
+        return false;
+    let graphroot = '/var/lib/containers/storage';
+    try {
+        const conf = (0,external_node_fs_namespaceObject.readFileSync)(env.CONTAINERS_STORAGE_CONF ?? '/etc/containers/storage.conf', 'utf8');
+        const m = /^\s*graphroot\s*=\s*"([^"]+)"/m.exec(conf);
+        if (m?.[1] !== undefined)
+            graphroot = m[1];
+    }
+    catch {
+        // no storage.conf: podman's default graphroot
+    }
+    try {
+        const stores = (0,external_node_fs_namespaceObject.readdirSync)(graphroot).filter((n) => n.endsWith('-containers'));
+        if (stores.length === 0)
+            return !(0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(graphroot, 'libpod'));
+        return stores.every((d) => {
+            const list = JSON.parse((0,external_node_fs_namespaceObject.readFileSync)((0,external_node_path_namespaceObject.join)(graphroot, d, 'containers.json'), 'utf8'));
+            return Array.isArray(list) && list.length === 0;
+        });
+    }
+    catch (err) {
+        // No store at all yet: podman has never made a container here.
+        return err.code === 'ENOENT' && !(0,external_node_fs_namespaceObject.existsSync)(graphroot);
     }
 }
 /**
@@ -2001,17 +2036,20 @@ async function removeOrphanContainers(liveLeaseIds, opts = {}) {
 }
 /**
  * Liveness of a container owner (RegistryOptions.containerLiveness): 'alive' while an engine
- * says it runs; 'dead' only when it is provable from here (same host and boot, and every
- * engine on the host answered that it is not running); otherwise 'unknown'.
+ * says it runs; 'dead' only when it is provable from here: the same kernel boot (a job
+ * container shares the host's boot id, not its hostname) and every engine on the host
+ * answered that it is not running; or the same host with another boot id (rebooted).
+ * Otherwise 'unknown' (another machine, or no engine answering): the TTL decides.
  */
 function containerLivenessChecker(opts = {}) {
-    return async (id, owner) => {
-        if (owner !== undefined) {
-            if (owner.host !== (0,external_node_os_namespaceObject.hostname)())
-                return 'unknown';
-            const boot = bootId();
-            if (owner.boot !== null && boot !== null && owner.boot !== boot)
-                return 'dead';
+    return async (owner) => {
+        const boot = bootId();
+        if (owner.boot !== null && boot !== null) {
+            if (owner.boot !== boot)
+                return owner.host === (0,external_node_os_namespaceObject.hostname)() ? 'dead' : 'unknown';
+        }
+        else if (owner.host !== (0,external_node_os_namespaceObject.hostname)()) {
+            return 'unknown';
         }
         const found = engines({ ...opts, engines: opts.engines ?? ENGINES });
         if (found.length === 0)
@@ -2019,7 +2057,7 @@ function containerLivenessChecker(opts = {}) {
         let unsure = false;
         for (const e of found) {
             try {
-                if (await e.running(id))
+                if (await e.running(owner.id))
                     return 'alive';
             }
             catch {
@@ -2030,8 +2068,8 @@ function containerLivenessChecker(opts = {}) {
     };
 }
 /** `containerLivenessChecker()` with default options, for RegistryOptions.containerLiveness. */
-function containerLiveness(id) {
-    return containerLivenessChecker()(id);
+function containerLiveness(owner) {
+    return containerLivenessChecker()(owner);
 }
 
 ;// CONCATENATED MODULE: ./src/cli/help.ts

@@ -31332,8 +31332,6 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
-;// CONCATENATED MODULE: external "node:child_process"
-const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: external "node:fs"
@@ -31639,7 +31637,7 @@ function parseBoolean(text, label) {
 
 let cachedBoot;
 let cachedPidns;
-function owner_bootId() {
+function bootId() {
     if (cachedBoot === undefined) {
         try {
             cachedBoot = (0,external_node_fs_namespaceObject.readFileSync)('/proc/sys/kernel/random/boot_id', 'utf8').trim() || null;
@@ -31717,7 +31715,7 @@ function describeProcess(pid) {
         return null;
     if (start === null && !pidExists(pid))
         return null;
-    return { kind: 'process', pid, start, boot: owner_bootId(), host: (0,external_node_os_namespaceObject.hostname)(), pidns: pidNamespace() };
+    return { kind: 'process', pid, start, boot: bootId(), host: (0,external_node_os_namespaceObject.hostname)(), pidns: pidNamespace() };
 }
 /** The calling process itself. */
 function owner_self() {
@@ -31731,7 +31729,7 @@ function owner_self() {
  * `cache` memoizes per pid within one registry operation.
  */
 function processLiveness(owner, cache) {
-    const myBoot = owner_bootId();
+    const myBoot = bootId();
     const myHost = (0,external_node_os_namespaceObject.hostname)();
     if (owner.boot !== null && myBoot !== null && owner.boot !== myBoot) {
         // Another kernel boot: the same host rebooted (dead), or another machine (unknown).
@@ -32614,9 +32612,7 @@ class Registry {
                 ? `owner ${describeOwner(owner)} is gone`
                 : null;
         }
-        const live = this.opts.containerLiveness
-            ? await this.opts.containerLiveness(owner.id)
-            : 'unknown';
+        const live = this.opts.containerLiveness ? await this.opts.containerLiveness(owner) : 'unknown';
         return live === 'dead' ? `owner ${describeOwner(owner)} is gone` : null;
     }
     async liveness(lease, cache) {
@@ -32625,7 +32621,7 @@ class Registry {
             return 'alive';
         if (owner.kind === 'process')
             return processLiveness(owner, cache);
-        return this.opts.containerLiveness ? this.opts.containerLiveness(owner.id) : 'unknown';
+        return this.opts.containerLiveness ? this.opts.containerLiveness(owner) : 'unknown';
     }
     /** Validate a request completely, before anything on disk is touched. */
     validate(req) {
@@ -32906,325 +32902,8 @@ class Registry {
     }
 }
 
-;// CONCATENATED MODULE: ./src/github/lease.ts
-/**
- * The GitHub layer shared by the lease-ports action (src/action) and the container step
- * (src/container). Everything here is about the runner; the engine (src/registry) knows
- * nothing of GitHub.
- *
- * API (kept stable; other shells depend on it):
- *
- * - `getLeaseInputs(opts?)`: reads the lease inputs `range`, `key`, `strategy`, `ttl`,
- *   `wait`, `registry` with `core.getInput`, validates each with the engine's parsers and
- *   returns a typed `LeaseInputs`. Throws `UsageError` whose one line names the input.
- *   Touches nothing on disk. Empty inputs take the defaults (`opts.ttlDefault` overrides the
- *   TTL default, a GitHub job's default timeout plus margin).
- * - `defaultKey(env, owner)`: the lease key when `key` is empty: unique per job on the host
- *   (run id, attempt, job, runner name, RUNNER_TRACKING_ID and the owner's identity), stable
- *   within the job so a re-run step gets its lease back, and per step (GITHUB_ACTION), so two
- *   portlease steps in one job never share a key.
- * - `runnerOwner(registryDir, opts?)`: who owns the job's leases. On the host: the runner's
- *   worker (Runner.Worker, the action's parent process) with its start time. In a container
- *   job (`container:` in the workflow): the job container (`ContainerOwner`) or, when its id
- *   cannot be found, nobody (TTL only); and the registry must be the host's, bind-mounted in
- *   through `container.volumes`, else a `UsageError` shows the `volumes:` line to add.
- *   Touches nothing on disk (reads /proc only).
- * - `runLabels(env)`: labels for a lease (repository, run id, attempt, job, runner name).
- * - `githubRegistry(dir, extra?)`: a `Registry` logging through core.warning / core.debug,
- *   with job-container liveness checked through `docker inspect` where docker is reachable.
- * - `saveJsonState(name, value)` / `getJsonState(name, guard)`: typed JSON through
- *   core.saveState / core.getState (STATE_* in the post step).
- * - `errorLine(err)`: one line for core.setFailed / core.warning, never a stack trace.
- */
-
-
-
-
-
-
-
-
-/** A GitHub job's default timeout (timeout-minutes: 360) plus margin for queued post steps. */
-const DEFAULT_TTL = '6h30m';
-const DEFAULT_WAIT = '0';
-/** The longest TTL accepted from a workflow: a self-hosted job's longest timeout (5 days) plus margin. */
-const MAX_TTL_MS = 6 * 24 * 3_600_000;
-const MAX_WAIT_MS = 6 * 3_600_000;
-/** core.getInput, trimmed; '' when not given. */
-function input(name) {
-    return getInput(name, { trimWhitespace: true });
-}
-/** Read and validate the lease inputs. Throws UsageError naming the input; touches nothing. */
-function getLeaseInputs(opts = {}) {
-    const env = opts.env ?? process.env;
-    const rangeText = input('range');
-    const keyText = input('key');
-    const strategyText = input('strategy');
-    const ttlText = input('ttl') || (opts.ttlDefault ?? DEFAULT_TTL);
-    const waitText = input('wait') || DEFAULT_WAIT;
-    const registryText = input('registry');
-    return {
-        range: rangeText === '' ? { ...DEFAULT_RANGE } : parseRange(rangeText, 'range'),
-        key: keyText === '' ? undefined : checkKey(keyText, 'key'),
-        strategy: strategyText === '' ? 'hash' : parseStrategy(strategyText, 'strategy'),
-        ttlMs: parseDuration(ttlText, 'ttl', { max: MAX_TTL_MS }),
-        waitMs: parseDuration(waitText, 'wait', { allowZero: true, max: MAX_WAIT_MS }),
-        registry: parseRegistryDir(registryText, env),
-    };
-}
-/** The `registry` input: an absolute path without control characters; '' means the default. */
-function parseRegistryDir(text, env = process.env) {
-    const dir = text === '' ? defaultRegistryDir(env) : text;
-    // eslint-disable-next-line no-control-regex
-    if (/[\u0000-\u001f\u007f]/.test(dir)) {
-        throw new errors_UsageError(`registry: ${JSON.stringify(dir.slice(0, 60))} contains control characters; name a directory like /tmp/portlease`);
-    }
-    if (!(0,external_node_path_namespaceObject.isAbsolute)(dir)) {
-        throw new errors_UsageError(`registry: ${JSON.stringify(dir.slice(0, 60))} is not an absolute path; the registry is host-wide, name it like /tmp/portlease`);
-    }
-    return (0,external_node_path_namespaceObject.resolve)(dir);
-}
-// eslint-disable-next-line no-control-regex
-const CONTROL_G = /[\u0000-\u001f\u007f]/g;
-/** Labels recorded with a lease (shown by `portlease list`). */
-function runLabels(env = process.env) {
-    const pick = [
-        ['repository', env.GITHUB_REPOSITORY],
-        ['run_id', env.GITHUB_RUN_ID],
-        ['run_attempt', env.GITHUB_RUN_ATTEMPT],
-        ['job', env.GITHUB_JOB],
-        ['runner', env.RUNNER_NAME],
-        ['workflow', env.GITHUB_WORKFLOW],
-    ];
-    const out = {};
-    for (const [k, v] of pick) {
-        if (v !== undefined && v !== '')
-            out[k] = v.replace(CONTROL_G, ' ').slice(0, 200);
-    }
-    return out;
-}
-/** A short, stable identity of an owner for keys (pid + start time, or container id). */
-function ownerIdentity(owner) {
-    if (owner === null)
-        return 'none';
-    if (owner.kind === 'container')
-        return `container:${owner.id}`;
-    return `pid:${owner.pid}:${owner.start ?? '?'}:${owner.boot ?? '?'}:${owner.host}`;
-}
-/**
- * The default lease key: `gh/<repo>/<run>-<attempt>/<job>/<step>#<digest>`. The readable part
- * helps `portlease list`; the digest (over every job- and step-identifying variable and the
- * owner) makes it unique per job on the host: two matrix legs share run, job and step, but
- * never their runner worker process or RUNNER_TRACKING_ID.
- */
-function defaultKey(env, owner) {
-    const parts = [
-        env.GITHUB_REPOSITORY,
-        env.GITHUB_RUN_ID,
-        env.GITHUB_RUN_ATTEMPT,
-        env.GITHUB_JOB,
-        env.GITHUB_ACTION,
-        env.RUNNER_NAME,
-        env.RUNNER_TRACKING_ID,
-        ownerIdentity(owner),
-    ].map((p) => p ?? '');
-    const digest = (0,external_node_crypto_.createHash)('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 16);
-    const clean = (s, max) => (s ?? '-').replace(/[^A-Za-z0-9_.\-/]/g, '_').slice(0, max) || '-';
-    return `gh/${clean(env.GITHUB_REPOSITORY, 80)}/${clean(env.GITHUB_RUN_ID, 20)}-${clean(env.GITHUB_RUN_ATTEMPT, 5)}/${clean(env.GITHUB_JOB, 40)}/${clean(env.GITHUB_ACTION, 30)}#${digest}`;
-}
-const realProbe = {
-    exists: (p) => (0,external_node_fs_namespaceObject.existsSync)(p),
-    read: (p) => {
-        try {
-            return (0,external_node_fs_namespaceObject.readFileSync)(p, 'utf8');
-        }
-        catch {
-            return null;
-        }
-    },
-    hostname: () => (0,external_node_os_namespaceObject.hostname)(),
-};
-/**
- * Is this step running inside the job container of a container job? The runner starts
- * node there with `docker exec` (parent pid 0 in the container) from its externals mount
- * (/__e) with the workspace under /__w. A runner that itself runs in a container (with
- * /.dockerenv) but runs steps directly is not a container job.
- */
-function inContainerJob(opts = {}) {
-    const env = opts.env ?? process.env;
-    const probe = opts.probe ?? realProbe;
-    const ppid = opts.ppid ?? process.ppid;
-    const execPath = opts.execPath ?? process.execPath;
-    const inContainer = probe.exists('/.dockerenv') ||
-        probe.exists('/run/.containerenv') ||
-        /docker|containerd|libpod|kubepods/.test(probe.read('/proc/1/cgroup') ?? '');
-    if (!inContainer)
-        return false;
-    const runnerMounts = execPath.startsWith('/__e/') ||
-        (env.GITHUB_WORKSPACE ?? '').startsWith('/__w/') ||
-        (env.RUNNER_TEMP ?? '').startsWith('/__w/');
-    return runnerMounts || ppid === 0;
-}
-function unescapeMount(s) {
-    return s.replace(/\\([0-7]{3})/g, (_, o) => String.fromCharCode(parseInt(o, 8)));
-}
-function parseMountInfo(text) {
-    const out = [];
-    for (const line of text.split('\n')) {
-        const sep = line.indexOf(' - ');
-        if (sep < 0)
-            continue;
-        const a = line.slice(0, sep).split(' ');
-        const b = line.slice(sep + 3).split(' ');
-        if (a.length < 5 || b.length < 2)
-            continue;
-        out.push({
-            root: unescapeMount(a[3] ?? ''),
-            point: unescapeMount(a[4] ?? ''),
-            fstype: b[0] ?? '',
-            source: b[1] ?? '',
-        });
-    }
-    return out;
-}
-/** The mount that holds `dir` (the last, deepest mount point that is dir or above it). */
-function mountOf(dir, mounts) {
-    let best;
-    for (const m of mounts) {
-        const p = m.point;
-        const covers = p === '/' || dir === p || dir.startsWith(p.endsWith('/') ? p : p + '/');
-        if (covers && (best === undefined || p.length >= best.point.length))
-            best = m;
-    }
-    return best;
-}
-/** The job container's id, from the engine's bind mounts, cgroups or the hostname. */
-function containerId(probe = realProbe) {
-    const mountinfo = probe.read('/proc/self/mountinfo') ?? '';
-    const fromMounts = /\/containers\/([0-9a-f]{64})\/(?:hostname|hosts|resolv\.conf)/.exec(mountinfo) ??
-        /\/overlay-containers\/([0-9a-f]{64})\/userdata/.exec(mountinfo);
-    if (fromMounts?.[1])
-        return fromMounts[1];
-    const cgroup = /(?:docker|libpod)[-/]([0-9a-f]{64})/.exec(probe.read('/proc/self/cgroup') ?? '');
-    if (cgroup?.[1])
-        return cgroup[1];
-    const host = probe.hostname();
-    return /^[0-9a-f]{12}$/.test(host) ? host : null;
-}
-/** Throws UsageError unless `dir` is bind-mounted into this container (the host's registry). */
-function checkHostRegistryInContainer(dir, probe = realProbe) {
-    const fix = `add it to the job's container: \`volumes:\` line \`- ${dir}:${dir}\` (under jobs.<job>.container.volumes), so every job on the host shares one registry`;
-    const mountinfo = probe.read('/proc/self/mountinfo');
-    if (mountinfo === null) {
-        throw new errors_UsageError(`registry: cannot read /proc/self/mountinfo to check that ${dir} is the host's registry; ${fix}`);
-    }
-    const m = mountOf(dir, parseMountInfo(mountinfo));
-    // The container's own root (overlay) or no mount at all: a private directory, not the host's.
-    if (m === undefined ||
-        m.point === '/' ||
-        ['overlay', 'aufs', 'fuse-overlayfs'].includes(m.fstype)) {
-        throw new errors_UsageError(`registry: ${dir} is inside the job container, not the host's registry; ${fix}`);
-    }
-}
-/**
- * Who owns this job's leases (see the module comment). Throws UsageError when a container
- * job's registry is not the host's, RuntimeError when the runner worker cannot be found.
- */
-function runnerOwner(registryDir, opts = {}) {
-    const probe = opts.probe ?? realProbe;
-    const ppid = opts.ppid ?? process.ppid;
-    if (inContainerJob(opts)) {
-        checkHostRegistryInContainer(registryDir, probe);
-        const id = containerId(probe);
-        if (id === null) {
-            return {
-                where: 'container',
-                owner: null,
-                describe: 'container job: the job container id is not visible from inside; TTL only',
-            };
-        }
-        const owner = { kind: 'container', id, host: (0,external_node_os_namespaceObject.hostname)(), boot: owner_bootId() };
-        return {
-            where: 'container',
-            owner,
-            describe: `container job: owner is the job container ${id.slice(0, 12)} (alive while the engine runs it; TTL otherwise)`,
-        };
-    }
-    if (ppid <= 1) {
-        return {
-            where: 'host',
-            owner: null,
-            describe: `parent process is pid ${ppid}, not a runner worker; TTL only`,
-        };
-    }
-    const owner = describeProcess(ppid);
-    if (owner === null) {
-        throw new RuntimeError(`the runner worker (pid ${ppid}, this step's parent) is gone; nothing was leased`);
-    }
-    return {
-        where: 'host',
-        owner,
-        describe: `owner is the runner worker, pid ${ppid} (start ${owner.start ?? 'unknown'})`,
-    };
-}
-/**
- * Container liveness through `docker inspect` (the host's engine, or one reachable through a
- * mounted socket): 'dead' only when the engine answers that the container is not running or
- * does not exist; 'unknown' when there is no engine to ask.
- */
-function dockerLiveness(id) {
-    if (!/^[0-9a-f]{12,64}$/.test(id))
-        return Promise.resolve('unknown');
-    return new Promise((done) => {
-        (0,external_node_child_process_namespaceObject.execFile)('docker', ['inspect', '--format', '{{.State.Running}}', id], { encoding: 'utf8', timeout: 10_000 }, (err, stdout, stderr) => {
-            if (err === null) {
-                done(stdout.trim() === 'false' ? 'dead' : 'alive');
-            }
-            else if (typeof err.code === 'number' && /no such (object|container)/i.test(stderr)) {
-                done('dead');
-            }
-            else {
-                done('unknown');
-            }
-        });
-    });
-}
-/** A Registry that logs through the runner. */
-function githubRegistry(dir, extra = {}) {
-    return new Registry(dir, {
-        warn: (m) => {
-            warning(m);
-        },
-        debug: (m) => {
-            core_debug(m);
-        },
-        containerLiveness: dockerLiveness,
-        ...extra,
-    });
-}
-/** Save a JSON value for the post step (GITHUB_STATE; read back from STATE_<name>). */
-function saveJsonState(name, value) {
-    saveState(name, JSON.stringify(value));
-}
-/** A saved JSON value, or undefined when absent, unparsable or not what `guard` accepts. */
-function lease_getJsonState(name, guard) {
-    const text = core.getState(name);
-    if (text === '')
-        return undefined;
-    try {
-        const v = JSON.parse(text);
-        return guard(v) ? v : undefined;
-    }
-    catch {
-        return undefined;
-    }
-}
-/** One line for the log, never a stack trace. */
-function errorLine(err) {
-    return errors_describeError(err);
-}
-
-
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
 ;// CONCATENATED MODULE: ./src/registry/containers.ts
 /**
  * What the host's container engines (Docker, Podman) know that a socket probe may not:
@@ -33247,7 +32926,7 @@ function errorLine(err) {
 
 
 
-const ENGINES = (/* unused pure expression or super */ null && (['docker', 'podman']));
+const ENGINES = ['docker', 'podman'];
 /** The label every portlease container carries: its lease id. */
 const LEASE_LABEL = 'portlease.lease';
 /** ...and the registry directory (absolute) that lease lives in. */
@@ -33474,6 +33153,10 @@ class Podman {
         return cli === null ? null : new Podman(cli, timeoutMs, env);
     }
     async list(all, label) {
+        // Starting podman costs tens of milliseconds: when its store holds no container at all,
+        // there is nothing to list (the common case on a host where podman is merely installed).
+        if (podmanStoreEmpty(this.env))
+            return [];
         const args = ['ps', '--format', 'json'];
         if (all)
             args.splice(1, 0, '-a');
@@ -33520,6 +33203,39 @@ class Podman {
         if (/no such (container|object)/i.test(r.stderr))
             return false;
         throw new Error(`podman inspect: ${r.stderr.trim().split('\n')[0] ?? ''}`);
+    }
+}
+/**
+ * true when rootful podman's store provably holds no container: every
+ * `<graphroot>/<driver>-containers/containers.json` is an empty list. Anything unexpected
+ * (not root, another graphroot that cannot be read, a file that does not parse) is false, so
+ * podman itself is asked.
+ */
+function podmanStoreEmpty(env = process.env) {
+    if (process.getuid?.() !== 0)
+        return false;
+    let graphroot = '/var/lib/containers/storage';
+    try {
+        const conf = (0,external_node_fs_namespaceObject.readFileSync)(env.CONTAINERS_STORAGE_CONF ?? '/etc/containers/storage.conf', 'utf8');
+        const m = /^\s*graphroot\s*=\s*"([^"]+)"/m.exec(conf);
+        if (m?.[1] !== undefined)
+            graphroot = m[1];
+    }
+    catch {
+        // no storage.conf: podman's default graphroot
+    }
+    try {
+        const stores = (0,external_node_fs_namespaceObject.readdirSync)(graphroot).filter((n) => n.endsWith('-containers'));
+        if (stores.length === 0)
+            return !(0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(graphroot, 'libpod'));
+        return stores.every((d) => {
+            const list = JSON.parse((0,external_node_fs_namespaceObject.readFileSync)((0,external_node_path_namespaceObject.join)(graphroot, d, 'containers.json'), 'utf8'));
+            return Array.isArray(list) && list.length === 0;
+        });
+    }
+    catch (err) {
+        // No store at all yet: podman has never made a container here.
+        return err.code === 'ENOENT' && !(0,external_node_fs_namespaceObject.existsSync)(graphroot);
     }
 }
 /**
@@ -33627,17 +33343,20 @@ async function removeOrphanContainers(liveLeaseIds, opts = {}) {
 }
 /**
  * Liveness of a container owner (RegistryOptions.containerLiveness): 'alive' while an engine
- * says it runs; 'dead' only when it is provable from here (same host and boot, and every
- * engine on the host answered that it is not running); otherwise 'unknown'.
+ * says it runs; 'dead' only when it is provable from here: the same kernel boot (a job
+ * container shares the host's boot id, not its hostname) and every engine on the host
+ * answered that it is not running; or the same host with another boot id (rebooted).
+ * Otherwise 'unknown' (another machine, or no engine answering): the TTL decides.
  */
 function containerLivenessChecker(opts = {}) {
-    return async (id, owner) => {
-        if (owner !== undefined) {
-            if (owner.host !== hostname())
-                return 'unknown';
-            const boot = bootId();
-            if (owner.boot !== null && boot !== null && owner.boot !== boot)
-                return 'dead';
+    return async (owner) => {
+        const boot = bootId();
+        if (owner.boot !== null && boot !== null) {
+            if (owner.boot !== boot)
+                return owner.host === (0,external_node_os_namespaceObject.hostname)() ? 'dead' : 'unknown';
+        }
+        else if (owner.host !== (0,external_node_os_namespaceObject.hostname)()) {
+            return 'unknown';
         }
         const found = engines({ ...opts, engines: opts.engines ?? ENGINES });
         if (found.length === 0)
@@ -33645,7 +33364,7 @@ function containerLivenessChecker(opts = {}) {
         let unsure = false;
         for (const e of found) {
             try {
-                if (await e.running(id))
+                if (await e.running(owner.id))
                     return 'alive';
             }
             catch {
@@ -33656,9 +33375,313 @@ function containerLivenessChecker(opts = {}) {
     };
 }
 /** `containerLivenessChecker()` with default options, for RegistryOptions.containerLiveness. */
-function containerLiveness(id) {
-    return containerLivenessChecker()(id);
+function containerLiveness(owner) {
+    return containerLivenessChecker()(owner);
 }
+
+;// CONCATENATED MODULE: ./src/github/lease.ts
+/**
+ * The GitHub layer shared by the lease-ports action (src/action) and the container step
+ * (src/container). Everything here is about the runner; the engine (src/registry) knows
+ * nothing of GitHub.
+ *
+ * API (kept stable; other shells depend on it):
+ *
+ * - `getLeaseInputs(opts?)`: reads the lease inputs `range`, `key`, `strategy`, `ttl`,
+ *   `wait`, `registry` with `core.getInput`, validates each with the engine's parsers and
+ *   returns a typed `LeaseInputs`. Throws `UsageError` whose one line names the input.
+ *   Touches nothing on disk. Empty inputs take the defaults (`opts.ttlDefault` overrides the
+ *   TTL default, a GitHub job's default timeout plus margin).
+ * - `defaultKey(env, owner)`: the lease key when `key` is empty: unique per job on the host
+ *   (run id, attempt, job, runner name, RUNNER_TRACKING_ID and the owner's identity), stable
+ *   within the job so a re-run step gets its lease back, and per step (GITHUB_ACTION), so two
+ *   portlease steps in one job never share a key.
+ * - `runnerOwner(registryDir, opts?)`: who owns the job's leases. On the host: the runner's
+ *   worker (Runner.Worker, the action's parent process) with its start time. In a container
+ *   job (`container:` in the workflow): the job container (`ContainerOwner`) or, when its id
+ *   cannot be found, nobody (TTL only); and the registry must be the host's, bind-mounted in
+ *   through `container.volumes`, else a `UsageError` shows the `volumes:` line to add.
+ *   Touches nothing on disk (reads /proc only).
+ * - `runLabels(env)`: labels for a lease (repository, run id, attempt, job, runner name).
+ * - `githubRegistry(dir, extra?)`: a `Registry` logging through core.warning / core.debug,
+ *   with ports published by container engines treated as busy and job-container liveness
+ *   asked of the engines (src/registry/containers.ts).
+ * - `saveJsonState(name, value)` / `getJsonState(name, guard)`: typed JSON through
+ *   core.saveState / core.getState (STATE_* in the post step).
+ * - `errorLine(err)`: one line for core.setFailed / core.warning, never a stack trace.
+ */
+
+
+
+
+
+
+
+
+/** A GitHub job's default timeout (timeout-minutes: 360) plus margin for queued post steps. */
+const DEFAULT_TTL = '6h30m';
+const DEFAULT_WAIT = '0';
+/** The longest TTL accepted from a workflow: a self-hosted job's longest timeout (5 days) plus margin. */
+const MAX_TTL_MS = 6 * 24 * 3_600_000;
+const MAX_WAIT_MS = 6 * 3_600_000;
+/** core.getInput, trimmed; '' when not given. */
+function input(name) {
+    return getInput(name, { trimWhitespace: true });
+}
+/** Read and validate the lease inputs. Throws UsageError naming the input; touches nothing. */
+function getLeaseInputs(opts = {}) {
+    const env = opts.env ?? process.env;
+    const rangeText = input('range');
+    const keyText = input('key');
+    const strategyText = input('strategy');
+    const ttlText = input('ttl') || (opts.ttlDefault ?? DEFAULT_TTL);
+    const waitText = input('wait') || DEFAULT_WAIT;
+    const registryText = input('registry');
+    return {
+        range: rangeText === '' ? { ...DEFAULT_RANGE } : parseRange(rangeText, 'range'),
+        key: keyText === '' ? undefined : checkKey(keyText, 'key'),
+        strategy: strategyText === '' ? 'hash' : parseStrategy(strategyText, 'strategy'),
+        ttlMs: parseDuration(ttlText, 'ttl', { max: MAX_TTL_MS }),
+        waitMs: parseDuration(waitText, 'wait', { allowZero: true, max: MAX_WAIT_MS }),
+        registry: parseRegistryDir(registryText, env),
+    };
+}
+/** The `registry` input: an absolute path without control characters; '' means the default. */
+function parseRegistryDir(text, env = process.env) {
+    const dir = text === '' ? defaultRegistryDir(env) : text;
+    // eslint-disable-next-line no-control-regex
+    if (/[\u0000-\u001f\u007f]/.test(dir)) {
+        throw new errors_UsageError(`registry: ${JSON.stringify(dir.slice(0, 60))} contains control characters; name a directory like /tmp/portlease`);
+    }
+    if (!(0,external_node_path_namespaceObject.isAbsolute)(dir)) {
+        throw new errors_UsageError(`registry: ${JSON.stringify(dir.slice(0, 60))} is not an absolute path; the registry is host-wide, name it like /tmp/portlease`);
+    }
+    return (0,external_node_path_namespaceObject.resolve)(dir);
+}
+// eslint-disable-next-line no-control-regex
+const CONTROL_G = /[\u0000-\u001f\u007f]/g;
+/** Labels recorded with a lease (shown by `portlease list`). */
+function runLabels(env = process.env) {
+    const pick = [
+        ['repository', env.GITHUB_REPOSITORY],
+        ['run_id', env.GITHUB_RUN_ID],
+        ['run_attempt', env.GITHUB_RUN_ATTEMPT],
+        ['job', env.GITHUB_JOB],
+        ['runner', env.RUNNER_NAME],
+        ['workflow', env.GITHUB_WORKFLOW],
+    ];
+    const out = {};
+    for (const [k, v] of pick) {
+        if (v !== undefined && v !== '')
+            out[k] = v.replace(CONTROL_G, ' ').slice(0, 200);
+    }
+    return out;
+}
+/** A short, stable identity of an owner for keys (pid + start time, or container id). */
+function ownerIdentity(owner) {
+    if (owner === null)
+        return 'none';
+    if (owner.kind === 'container')
+        return `container:${owner.id}`;
+    return `pid:${owner.pid}:${owner.start ?? '?'}:${owner.boot ?? '?'}:${owner.host}`;
+}
+/**
+ * The default lease key: `gh/<repo>/<run>-<attempt>/<job>/<step>#<digest>`. The readable part
+ * helps `portlease list`; the digest (over every job- and step-identifying variable and the
+ * owner) makes it unique per job on the host: two matrix legs share run, job and step, but
+ * never their runner worker process or RUNNER_TRACKING_ID.
+ */
+function defaultKey(env, owner) {
+    const parts = [
+        env.GITHUB_REPOSITORY,
+        env.GITHUB_RUN_ID,
+        env.GITHUB_RUN_ATTEMPT,
+        env.GITHUB_JOB,
+        env.GITHUB_ACTION,
+        env.RUNNER_NAME,
+        env.RUNNER_TRACKING_ID,
+        ownerIdentity(owner),
+    ].map((p) => p ?? '');
+    const digest = (0,external_node_crypto_.createHash)('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 16);
+    const clean = (s, max) => (s ?? '-').replace(/[^A-Za-z0-9_.\-/]/g, '_').slice(0, max) || '-';
+    return `gh/${clean(env.GITHUB_REPOSITORY, 80)}/${clean(env.GITHUB_RUN_ID, 20)}-${clean(env.GITHUB_RUN_ATTEMPT, 5)}/${clean(env.GITHUB_JOB, 40)}/${clean(env.GITHUB_ACTION, 30)}#${digest}`;
+}
+const realProbe = {
+    exists: (p) => (0,external_node_fs_namespaceObject.existsSync)(p),
+    read: (p) => {
+        try {
+            return (0,external_node_fs_namespaceObject.readFileSync)(p, 'utf8');
+        }
+        catch {
+            return null;
+        }
+    },
+    hostname: () => (0,external_node_os_namespaceObject.hostname)(),
+};
+/**
+ * Is this step running inside the job container of a container job? The runner starts
+ * node there with `docker exec` (parent pid 0 in the container) from its externals mount
+ * (/__e) with the workspace under /__w. A runner that itself runs in a container (with
+ * /.dockerenv) but runs steps directly is not a container job.
+ */
+function inContainerJob(opts = {}) {
+    const env = opts.env ?? process.env;
+    const probe = opts.probe ?? realProbe;
+    const ppid = opts.ppid ?? process.ppid;
+    const execPath = opts.execPath ?? process.execPath;
+    const inContainer = probe.exists('/.dockerenv') ||
+        probe.exists('/run/.containerenv') ||
+        /docker|containerd|libpod|kubepods/.test(probe.read('/proc/1/cgroup') ?? '');
+    if (!inContainer)
+        return false;
+    const runnerMounts = execPath.startsWith('/__e/') ||
+        (env.GITHUB_WORKSPACE ?? '').startsWith('/__w/') ||
+        (env.RUNNER_TEMP ?? '').startsWith('/__w/');
+    return runnerMounts || ppid === 0;
+}
+function unescapeMount(s) {
+    return s.replace(/\\([0-7]{3})/g, (_, o) => String.fromCharCode(parseInt(o, 8)));
+}
+function parseMountInfo(text) {
+    const out = [];
+    for (const line of text.split('\n')) {
+        const sep = line.indexOf(' - ');
+        if (sep < 0)
+            continue;
+        const a = line.slice(0, sep).split(' ');
+        const b = line.slice(sep + 3).split(' ');
+        if (a.length < 5 || b.length < 2)
+            continue;
+        out.push({
+            root: unescapeMount(a[3] ?? ''),
+            point: unescapeMount(a[4] ?? ''),
+            fstype: b[0] ?? '',
+            source: b[1] ?? '',
+        });
+    }
+    return out;
+}
+/** The mount that holds `dir` (the last, deepest mount point that is dir or above it). */
+function mountOf(dir, mounts) {
+    let best;
+    for (const m of mounts) {
+        const p = m.point;
+        const covers = p === '/' || dir === p || dir.startsWith(p.endsWith('/') ? p : p + '/');
+        if (covers && (best === undefined || p.length >= best.point.length))
+            best = m;
+    }
+    return best;
+}
+/** The job container's id, from the engine's bind mounts, cgroups or the hostname. */
+function containerId(probe = realProbe) {
+    const mountinfo = probe.read('/proc/self/mountinfo') ?? '';
+    const fromMounts = /\/containers\/([0-9a-f]{64})\/(?:hostname|hosts|resolv\.conf)/.exec(mountinfo) ??
+        /\/overlay-containers\/([0-9a-f]{64})\/userdata/.exec(mountinfo);
+    if (fromMounts?.[1])
+        return fromMounts[1];
+    const cgroup = /(?:docker|libpod)[-/]([0-9a-f]{64})/.exec(probe.read('/proc/self/cgroup') ?? '');
+    if (cgroup?.[1])
+        return cgroup[1];
+    const host = probe.hostname();
+    return /^[0-9a-f]{12}$/.test(host) ? host : null;
+}
+/** Throws UsageError unless `dir` is bind-mounted into this container (the host's registry). */
+function checkHostRegistryInContainer(dir, probe = realProbe) {
+    const fix = `add it to the job's container: \`volumes:\` line \`- ${dir}:${dir}\` (under jobs.<job>.container.volumes), so every job on the host shares one registry`;
+    const mountinfo = probe.read('/proc/self/mountinfo');
+    if (mountinfo === null) {
+        throw new errors_UsageError(`registry: cannot read /proc/self/mountinfo to check that ${dir} is the host's registry; ${fix}`);
+    }
+    const m = mountOf(dir, parseMountInfo(mountinfo));
+    // The container's own root (overlay) or no mount at all: a private directory, not the host's.
+    if (m === undefined ||
+        m.point === '/' ||
+        ['overlay', 'aufs', 'fuse-overlayfs'].includes(m.fstype)) {
+        throw new errors_UsageError(`registry: ${dir} is inside the job container, not the host's registry; ${fix}`);
+    }
+}
+/**
+ * Who owns this job's leases (see the module comment). Throws UsageError when a container
+ * job's registry is not the host's, RuntimeError when the runner worker cannot be found.
+ */
+function runnerOwner(registryDir, opts = {}) {
+    const probe = opts.probe ?? realProbe;
+    const ppid = opts.ppid ?? process.ppid;
+    if (inContainerJob(opts)) {
+        checkHostRegistryInContainer(registryDir, probe);
+        const id = containerId(probe);
+        if (id === null) {
+            return {
+                where: 'container',
+                owner: null,
+                describe: 'container job: the job container id is not visible from inside; TTL only',
+            };
+        }
+        const owner = { kind: 'container', id, host: (0,external_node_os_namespaceObject.hostname)(), boot: bootId() };
+        return {
+            where: 'container',
+            owner,
+            describe: `container job: owner is the job container ${id.slice(0, 12)} (alive while the engine runs it; TTL otherwise)`,
+        };
+    }
+    if (ppid <= 1) {
+        return {
+            where: 'host',
+            owner: null,
+            describe: `parent process is pid ${ppid}, not a runner worker; TTL only`,
+        };
+    }
+    const owner = describeProcess(ppid);
+    if (owner === null) {
+        throw new RuntimeError(`the runner worker (pid ${ppid}, this step's parent) is gone; nothing was leased`);
+    }
+    return {
+        where: 'host',
+        owner,
+        describe: `owner is the runner worker, pid ${ppid} (start ${owner.start ?? 'unknown'})`,
+    };
+}
+/** A Registry that logs through the runner. */
+function githubRegistry(dir, extra = {}) {
+    return new Registry(dir, {
+        warn: (m) => {
+            warning(m);
+        },
+        debug: (m) => {
+            core_debug(m);
+        },
+        // Host ports published by container engines are busy even where no socket shows them.
+        busyPorts: () => publishedPorts({
+            debug: (m) => {
+                core_debug(m);
+            },
+        }),
+        containerLiveness: containerLiveness,
+        ...extra,
+    });
+}
+/** Save a JSON value for the post step (GITHUB_STATE; read back from STATE_<name>). */
+function saveJsonState(name, value) {
+    saveState(name, JSON.stringify(value));
+}
+/** A saved JSON value, or undefined when absent, unparsable or not what `guard` accepts. */
+function lease_getJsonState(name, guard) {
+    const text = core.getState(name);
+    if (text === '')
+        return undefined;
+    try {
+        const v = JSON.parse(text);
+        return guard(v) ? v : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+/** One line for the log, never a stack trace. */
+function errorLine(err) {
+    return errors_describeError(err);
+}
+
 
 ;// CONCATENATED MODULE: ./src/container/engine.ts
 /**
@@ -34307,13 +34330,7 @@ async function run() {
         const engine = await Engine.resolve(inputs.engine, env);
         const ctx = runnerOwner(inputs.lease.registry);
         const key = inputs.lease.key ?? defaultKey(env, ctx.owner);
-        const registry = githubRegistry(inputs.lease.registry, {
-            busyPorts: () => publishedPorts({
-                debug: (m) => {
-                    core_debug(m);
-                },
-            }),
-        });
+        const registry = githubRegistry(inputs.lease.registry);
         core_debug(ctx.describe);
         const { lease, reused } = await group('Lease a host port', async () => {
             const a = await registry.allocate({

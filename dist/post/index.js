@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5117:
+/***/ 2181:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -31324,8 +31324,6 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
-;// CONCATENATED MODULE: external "node:child_process"
-const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: external "node:fs"
@@ -31442,7 +31440,7 @@ function errnoCode(err) {
     return undefined;
 }
 /** A short, single-line description of any thrown value (never a stack trace). */
-function describeError(err) {
+function errors_describeError(err) {
     if (err instanceof Error)
         return err.message.split('\n')[0] ?? String(err);
     return String(err).split('\n')[0] ?? 'unknown error';
@@ -32610,9 +32608,7 @@ class Registry {
                 ? `owner ${describeOwner(owner)} is gone`
                 : null;
         }
-        const live = this.opts.containerLiveness
-            ? await this.opts.containerLiveness(owner.id)
-            : 'unknown';
+        const live = this.opts.containerLiveness ? await this.opts.containerLiveness(owner) : 'unknown';
         return live === 'dead' ? `owner ${describeOwner(owner)} is gone` : null;
     }
     async liveness(lease, cache) {
@@ -32621,7 +32617,7 @@ class Registry {
             return 'alive';
         if (owner.kind === 'process')
             return processLiveness(owner, cache);
-        return this.opts.containerLiveness ? this.opts.containerLiveness(owner.id) : 'unknown';
+        return this.opts.containerLiveness ? this.opts.containerLiveness(owner) : 'unknown';
     }
     /** Validate a request completely, before anything on disk is touched. */
     validate(req) {
@@ -32902,6 +32898,485 @@ class Registry {
     }
 }
 
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+// EXTERNAL MODULE: external "node:http"
+var external_node_http_ = __nccwpck_require__(7067);
+;// CONCATENATED MODULE: ./src/registry/containers.ts
+/**
+ * What the host's container engines (Docker, Podman) know that a socket probe may not:
+ * host ports they publish, containers labelled with a portlease lease, and whether a
+ * container owner still runs. Pure Node (no @actions/*): used by allocation, `portlease gc`
+ * and the container step.
+ *
+ * Every query is bounded by a short timeout and answers "nothing known" quietly when no
+ * engine is installed or answering: an engine is never required.
+ *
+ * Docker is asked through its API on the unix socket (`DOCKER_HOST=unix://...` or
+ * /var/run/docker.sock) when that socket exists, else through the `docker` CLI when it is
+ * on PATH (which also covers contexts and tcp:// hosts). Podman is asked through its CLI.
+ * Nothing is ever run through a shell.
+ */
+
+
+
+
+
+
+
+const ENGINES = ['docker', 'podman'];
+/** The label every portlease container carries: its lease id. */
+const LEASE_LABEL = 'portlease.lease';
+/** ...and the registry directory (absolute) that lease lives in. */
+const REGISTRY_LABEL = 'portlease.registry';
+const DEFAULT_TIMEOUT_MS = 3000;
+/** A program on PATH, or null; no process is started to find out. */
+function findOnPath(program, env = process.env) {
+    const path = env.PATH ?? '';
+    for (const dir of path.split(external_node_path_namespaceObject.delimiter)) {
+        if (dir === '')
+            continue;
+        const file = (0,external_node_path_namespaceObject.join)(dir, program);
+        try {
+            (0,external_node_fs_namespaceObject.accessSync)(file, external_node_fs_namespaceObject.constants.X_OK);
+            if ((0,external_node_fs_namespaceObject.statSync)(file).isFile())
+                return file;
+        }
+        catch {
+            // not here
+        }
+    }
+    return null;
+}
+/** The Docker API socket to use, or null (then the CLI, if any). */
+function dockerSocket(env) {
+    if (env.DOCKER_CONTEXT !== undefined && env.DOCKER_CONTEXT !== '')
+        return null;
+    const host = env.DOCKER_HOST;
+    let path = '/var/run/docker.sock';
+    if (host !== undefined && host !== '') {
+        if (!host.startsWith('unix://'))
+            return null;
+        path = host.slice('unix://'.length);
+    }
+    try {
+        return (0,external_node_fs_namespaceObject.statSync)(path).isSocket() ? path : null;
+    }
+    catch {
+        return null;
+    }
+}
+function dockerApi(socketPath, method, path, timeoutMs) {
+    return new Promise((resolve, reject) => {
+        const req = (0,external_node_http_.request)({ socketPath, method, path, headers: { Host: 'docker' }, timeout: timeoutMs }, (res) => {
+            let body = '';
+            res.setEncoding('utf8');
+            res.on('data', (d) => {
+                if (body.length < 16 * 1024 * 1024)
+                    body += d;
+            });
+            res.on('end', () => {
+                const status = res.statusCode ?? 0;
+                resolve({ ok: status >= 200 && status < 300, status, body });
+            });
+            res.on('error', reject);
+        });
+        req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+        req.on('error', reject);
+        req.end();
+    });
+}
+function runCli(file, args, timeoutMs, env) {
+    return new Promise((resolve) => {
+        (0,external_node_child_process_namespaceObject.execFile)(file, args, { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 16 * 1024 * 1024, env }, (err, stdout, stderr) => {
+            const code = err === null ? 0 : typeof err.code === 'number' ? err.code : err.killed ? 124 : 127;
+            resolve({ code, stdout, stderr });
+        });
+    });
+}
+function containers_isRecord(v) {
+    return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+function validPort(n) {
+    return typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= 65535;
+}
+function stringRecord(v) {
+    const out = {};
+    if (!containers_isRecord(v))
+        return out;
+    for (const [k, val] of Object.entries(v))
+        if (typeof val === 'string')
+            out[k] = val;
+    return out;
+}
+/** Host TCP ports out of a `docker ps` Ports column: `127.0.0.1:8080->80/tcp, :::8000-8002->8000-8002/tcp`. */
+function parsePortsColumn(text) {
+    const out = [];
+    for (const part of text.split(',')) {
+        const m = /:(\d{1,5})(?:-(\d{1,5}))?->[^/]*\/(\w+)\s*$/.exec(part.trim());
+        if (!m || m[3] !== 'tcp')
+            continue;
+        const lo = Number(m[1]);
+        const hi = m[2] === undefined ? lo : Number(m[2]);
+        for (let p = lo; p <= hi && p - lo < 65536; p++)
+            if (validPort(p))
+                out.push(p);
+    }
+    return out;
+}
+/** A Docker engine, through its API socket or its CLI. */
+class Docker {
+    socket;
+    cli;
+    timeoutMs;
+    env;
+    name = 'docker';
+    constructor(socket, cli, timeoutMs, env) {
+        this.socket = socket;
+        this.cli = cli;
+        this.timeoutMs = timeoutMs;
+        this.env = env;
+    }
+    static find(env, timeoutMs) {
+        const socket = dockerSocket(env);
+        const cli = socket === null ? findOnPath('docker', env) : null;
+        return socket === null && cli === null ? null : new Docker(socket, cli, timeoutMs, env);
+    }
+    async list(all, label) {
+        if (this.socket !== null) {
+            const filters = label === undefined ? '' : JSON.stringify({ label: [label] });
+            const q = new URLSearchParams({ all: all ? '1' : '0' });
+            if (filters !== '')
+                q.set('filters', filters);
+            const a = await dockerApi(this.socket, 'GET', `/containers/json?${q.toString()}`, this.timeoutMs);
+            if (!a.ok)
+                throw new Error(`docker API answered ${a.status}: ${a.body.trim().slice(0, 200)}`);
+            const rows = JSON.parse(a.body);
+            if (!Array.isArray(rows))
+                throw new Error('docker API: not a list of containers');
+            return rows.filter(containers_isRecord).map((r) => {
+                const ports = Array.isArray(r.Ports) ? r.Ports.filter(containers_isRecord) : [];
+                const names = Array.isArray(r.Names) ? r.Names : [];
+                return {
+                    engine: 'docker',
+                    id: typeof r.Id === 'string' ? r.Id : '',
+                    name: typeof names[0] === 'string' ? names[0].replace(/^\//, '') : '',
+                    running: r.State === 'running',
+                    labels: stringRecord(r.Labels),
+                    hostPorts: ports
+                        .filter((p) => p.Type === 'tcp' && validPort(p.PublicPort))
+                        .map((p) => p.PublicPort),
+                };
+            });
+        }
+        const args = ['ps', '--no-trunc', '--format', '{{json .}}'];
+        if (all)
+            args.splice(1, 0, '-a');
+        if (label !== undefined)
+            args.splice(1, 0, '--filter', `label=${label}`);
+        const r = await runCli(this.cli ?? 'docker', args, this.timeoutMs, this.env);
+        if (r.code !== 0)
+            throw new Error(`docker ps: ${r.stderr.trim().split('\n')[0] ?? ''}`);
+        const out = [];
+        for (const line of r.stdout.split('\n')) {
+            if (line.trim() === '')
+                continue;
+            const row = JSON.parse(line);
+            if (!containers_isRecord(row))
+                continue;
+            const labels = {};
+            if (typeof row.Labels === 'string') {
+                for (const kv of row.Labels.split(',')) {
+                    const i = kv.indexOf('=');
+                    if (i > 0)
+                        labels[kv.slice(0, i)] = kv.slice(i + 1);
+                }
+            }
+            out.push({
+                engine: 'docker',
+                id: typeof row.ID === 'string' ? row.ID : '',
+                name: typeof row.Names === 'string' ? (row.Names.split(',')[0] ?? '') : '',
+                running: row.State === 'running',
+                labels,
+                hostPorts: typeof row.Ports === 'string' ? parsePortsColumn(row.Ports) : [],
+            });
+        }
+        return out;
+    }
+    async remove(id) {
+        if (this.socket !== null) {
+            const a = await dockerApi(this.socket, 'DELETE', `/containers/${encodeURIComponent(id)}?force=1&v=1`, Math.max(this.timeoutMs, 30_000));
+            if (!a.ok && a.status !== 404) {
+                throw new Error(`docker API answered ${a.status}: ${a.body.trim().slice(0, 200)}`);
+            }
+            return;
+        }
+        const r = await runCli(this.cli ?? 'docker', ['rm', '-f', '-v', id], Math.max(this.timeoutMs, 30_000), this.env);
+        if (r.code !== 0 && !/no such container/i.test(r.stderr)) {
+            throw new Error(`docker rm: ${r.stderr.trim().split('\n')[0] ?? ''}`);
+        }
+    }
+    /** true: running; false: no such container or not running; throws when the engine cannot tell. */
+    async running(id) {
+        if (this.socket !== null) {
+            const a = await dockerApi(this.socket, 'GET', `/containers/${encodeURIComponent(id)}/json`, this.timeoutMs);
+            if (a.status === 404)
+                return false;
+            if (!a.ok)
+                throw new Error(`docker API answered ${a.status}`);
+            const body = JSON.parse(a.body);
+            return containers_isRecord(body) && containers_isRecord(body.State) && body.State.Running === true;
+        }
+        const r = await runCli(this.cli ?? 'docker', ['inspect', '--type', 'container', '--format', '{{.State.Running}}', id], this.timeoutMs, this.env);
+        if (r.code === 0)
+            return r.stdout.trim() === 'true';
+        if (/no such (container|object)/i.test(r.stderr))
+            return false;
+        throw new Error(`docker inspect: ${r.stderr.trim().split('\n')[0] ?? ''}`);
+    }
+}
+/** Podman, through its CLI. */
+class Podman {
+    cli;
+    timeoutMs;
+    env;
+    name = 'podman';
+    constructor(cli, timeoutMs, env) {
+        this.cli = cli;
+        this.timeoutMs = timeoutMs;
+        this.env = env;
+    }
+    static find(env, timeoutMs) {
+        const cli = findOnPath('podman', env);
+        return cli === null ? null : new Podman(cli, timeoutMs, env);
+    }
+    async list(all, label) {
+        // Starting podman costs tens of milliseconds: when its store holds no container at all,
+        // there is nothing to list (the common case on a host where podman is merely installed).
+        if (podmanStoreEmpty(this.env))
+            return [];
+        const args = ['ps', '--format', 'json'];
+        if (all)
+            args.splice(1, 0, '-a');
+        if (label !== undefined)
+            args.splice(1, 0, '--filter', `label=${label}`);
+        const r = await runCli(this.cli, args, this.timeoutMs, this.env);
+        if (r.code !== 0)
+            throw new Error(`podman ps: ${r.stderr.trim().split('\n')[0] ?? ''}`);
+        const rows = JSON.parse(r.stdout.trim() === '' ? '[]' : r.stdout);
+        if (!Array.isArray(rows))
+            throw new Error('podman ps: not a list of containers');
+        return rows.filter(containers_isRecord).map((row) => {
+            const hostPorts = [];
+            for (const p of Array.isArray(row.Ports) ? row.Ports.filter(containers_isRecord) : []) {
+                if (p.protocol !== undefined && p.protocol !== 'tcp')
+                    continue;
+                if (!validPort(p.host_port))
+                    continue;
+                const range = typeof p.range === 'number' && p.range > 1 ? Math.min(p.range, 65536) : 1;
+                for (let i = 0; i < range && p.host_port + i <= 65535; i++)
+                    hostPorts.push(p.host_port + i);
+            }
+            const names = Array.isArray(row.Names) ? row.Names : [];
+            return {
+                engine: 'podman',
+                id: typeof row.Id === 'string' ? row.Id : '',
+                name: typeof names[0] === 'string' ? names[0] : '',
+                running: row.State === 'running',
+                labels: stringRecord(row.Labels),
+                hostPorts,
+            };
+        });
+    }
+    async remove(id) {
+        const r = await runCli(this.cli, ['rm', '-f', '-v', '--time', '0', id], Math.max(this.timeoutMs, 30_000), this.env);
+        if (r.code !== 0 && !/no such container/i.test(r.stderr)) {
+            throw new Error(`podman rm: ${r.stderr.trim().split('\n')[0] ?? ''}`);
+        }
+    }
+    async running(id) {
+        const r = await runCli(this.cli, ['container', 'inspect', '--format', '{{.State.Running}}', id], this.timeoutMs, this.env);
+        if (r.code === 0)
+            return r.stdout.trim() === 'true';
+        if (/no such (container|object)/i.test(r.stderr))
+            return false;
+        throw new Error(`podman inspect: ${r.stderr.trim().split('\n')[0] ?? ''}`);
+    }
+}
+/**
+ * true when rootful podman's store provably holds no container: every
+ * `<graphroot>/<driver>-containers/containers.json` is an empty list. Anything unexpected
+ * (not root, another graphroot that cannot be read, a file that does not parse) is false, so
+ * podman itself is asked.
+ */
+function podmanStoreEmpty(env = process.env) {
+    if (process.getuid?.() !== 0)
+        return false;
+    let graphroot = '/var/lib/containers/storage';
+    try {
+        const conf = (0,external_node_fs_namespaceObject.readFileSync)(env.CONTAINERS_STORAGE_CONF ?? '/etc/containers/storage.conf', 'utf8');
+        const m = /^\s*graphroot\s*=\s*"([^"]+)"/m.exec(conf);
+        if (m?.[1] !== undefined)
+            graphroot = m[1];
+    }
+    catch {
+        // no storage.conf: podman's default graphroot
+    }
+    try {
+        const stores = (0,external_node_fs_namespaceObject.readdirSync)(graphroot).filter((n) => n.endsWith('-containers'));
+        if (stores.length === 0)
+            return !(0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(graphroot, 'libpod'));
+        return stores.every((d) => {
+            const list = JSON.parse((0,external_node_fs_namespaceObject.readFileSync)((0,external_node_path_namespaceObject.join)(graphroot, d, 'containers.json'), 'utf8'));
+            return Array.isArray(list) && list.length === 0;
+        });
+    }
+    catch (err) {
+        // No store at all yet: podman has never made a container here.
+        return err.code === 'ENOENT' && !(0,external_node_fs_namespaceObject.existsSync)(graphroot);
+    }
+}
+/**
+ * The engines to ask. By default podman only as root: for another user `podman ps` would
+ * set up rootless storage as a side effect, and rootless podman publishes through a
+ * process that binds the host port, which the socket probe sees anyway.
+ */
+function engines(opts) {
+    const env = opts.env ?? process.env;
+    const timeout = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const wanted = opts.engines ??
+        (process.getuid?.() === 0 ? ['docker', 'podman'] : ['docker']);
+    const out = [];
+    for (const name of wanted) {
+        const e = name === 'docker' ? Docker.find(env, timeout) : Podman.find(env, timeout);
+        if (e !== null)
+            out.push(e);
+    }
+    return out;
+}
+/**
+ * Host TCP ports published by running containers (any container, portlease's or not), from
+ * every engine asked. [] when no engine is installed or answering; never throws.
+ */
+async function publishedPorts(opts = {}) {
+    const found = engines(opts);
+    const results = await Promise.all(found.map(async (e) => {
+        try {
+            return (await e.list(false)).flatMap((c) => c.hostPorts);
+        }
+        catch (err) {
+            opts.debug?.(`${e.name}: no published ports known: ${errors_describeError(err)}`);
+            return [];
+        }
+    }));
+    return [...new Set(results.flat())].sort((a, b) => a - b);
+}
+/** Containers (running or not) carrying the portlease lease label, from every engine asked. */
+async function leaseContainers(opts = {}) {
+    const found = engines(opts);
+    const results = await Promise.all(found.map(async (e) => {
+        try {
+            return await e.list(true, LEASE_LABEL);
+        }
+        catch (err) {
+            opts.warn?.(`${e.name}: cannot list containers: ${describeError(err)}`);
+            return [];
+        }
+    }));
+    return results.flat();
+}
+/**
+ * Remove (`rm -f -v`) every container labelled `portlease.lease=<id>` whose lease is not in
+ * `liveLeaseIds`. With `dryRun`, only say which. Never throws; failures become warnings.
+ *
+ * Give `liveLeaseIds` as a function to close a race: it is called after the containers are
+ * listed, so a container step that leased and started its container meanwhile (lease
+ * first, then `run`) is seen live and never removed.
+ */
+async function removeOrphanContainers(liveLeaseIds, opts = {}) {
+    const registry = opts.registry === undefined ? undefined : resolve(opts.registry);
+    const found = [];
+    for (const e of engines(opts)) {
+        try {
+            found.push([e, await e.list(true, LEASE_LABEL)]);
+        }
+        catch (err) {
+            opts.warn?.(`${e.name}: cannot list containers: ${describeError(err)}`);
+        }
+    }
+    if (found.every(([, list]) => list.length === 0))
+        return [];
+    const live = new Set(typeof liveLeaseIds === 'function' ? await liveLeaseIds() : liveLeaseIds);
+    const out = [];
+    for (const [e, list] of found) {
+        for (const c of list) {
+            const lease = c.labels[LEASE_LABEL];
+            if (lease === undefined || c.id === '' || live.has(lease))
+                continue;
+            if (registry !== undefined) {
+                const theirs = c.labels[REGISTRY_LABEL];
+                if (theirs === undefined || resolve(theirs) !== registry)
+                    continue;
+            }
+            const entry = {
+                engine: e.name,
+                id: c.id,
+                name: c.name,
+                lease,
+                removed: false,
+            };
+            if (!opts.dryRun) {
+                try {
+                    await e.remove(c.id);
+                    entry.removed = true;
+                }
+                catch (err) {
+                    opts.warn?.(`${e.name}: cannot remove container ${c.id.slice(0, 12)}: ${describeError(err)}`);
+                }
+            }
+            out.push(entry);
+        }
+    }
+    return out;
+}
+/**
+ * Liveness of a container owner (RegistryOptions.containerLiveness): 'alive' while an engine
+ * says it runs; 'dead' only when it is provable from here: the same kernel boot (a job
+ * container shares the host's boot id, not its hostname) and every engine on the host
+ * answered that it is not running; or the same host with another boot id (rebooted).
+ * Otherwise 'unknown' (another machine, or no engine answering): the TTL decides.
+ */
+function containerLivenessChecker(opts = {}) {
+    return async (owner) => {
+        const boot = owner_bootId();
+        if (owner.boot !== null && boot !== null) {
+            if (owner.boot !== boot)
+                return owner.host === (0,external_node_os_namespaceObject.hostname)() ? 'dead' : 'unknown';
+        }
+        else if (owner.host !== (0,external_node_os_namespaceObject.hostname)()) {
+            return 'unknown';
+        }
+        const found = engines({ ...opts, engines: opts.engines ?? ENGINES });
+        if (found.length === 0)
+            return 'unknown';
+        let unsure = false;
+        for (const e of found) {
+            try {
+                if (await e.running(owner.id))
+                    return 'alive';
+            }
+            catch {
+                unsure = true;
+            }
+        }
+        return unsure ? 'unknown' : 'dead';
+    };
+}
+/** `containerLivenessChecker()` with default options, for RegistryOptions.containerLiveness. */
+function containerLiveness(owner) {
+    return containerLivenessChecker()(owner);
+}
+
 ;// CONCATENATED MODULE: ./src/github/lease.ts
 /**
  * The GitHub layer shared by the lease-ports action (src/action) and the container step
@@ -32927,7 +33402,8 @@ class Registry {
  *   Touches nothing on disk (reads /proc only).
  * - `runLabels(env)`: labels for a lease (repository, run id, attempt, job, runner name).
  * - `githubRegistry(dir, extra?)`: a `Registry` logging through core.warning / core.debug,
- *   with job-container liveness checked through `docker inspect` where docker is reachable.
+ *   with ports published by container engines treated as busy and job-container liveness
+ *   asked of the engines (src/registry/containers.ts).
  * - `saveJsonState(name, value)` / `getJsonState(name, guard)`: typed JSON through
  *   core.saveState / core.getState (STATE_* in the post step).
  * - `errorLine(err)`: one line for core.setFailed / core.warning, never a stack trace.
@@ -33163,28 +33639,6 @@ function runnerOwner(registryDir, opts = {}) {
         describe: `owner is the runner worker, pid ${ppid} (start ${owner.start ?? 'unknown'})`,
     };
 }
-/**
- * Container liveness through `docker inspect` (the host's engine, or one reachable through a
- * mounted socket): 'dead' only when the engine answers that the container is not running or
- * does not exist; 'unknown' when there is no engine to ask.
- */
-function dockerLiveness(id) {
-    if (!/^[0-9a-f]{12,64}$/.test(id))
-        return Promise.resolve('unknown');
-    return new Promise((done) => {
-        (0,external_node_child_process_namespaceObject.execFile)('docker', ['inspect', '--format', '{{.State.Running}}', id], { encoding: 'utf8', timeout: 10_000 }, (err, stdout, stderr) => {
-            if (err === null) {
-                done(stdout.trim() === 'false' ? 'dead' : 'alive');
-            }
-            else if (typeof err.code === 'number' && /no such (object|container)/i.test(stderr)) {
-                done('dead');
-            }
-            else {
-                done('unknown');
-            }
-        });
-    });
-}
 /** A Registry that logs through the runner. */
 function githubRegistry(dir, extra = {}) {
     return new Registry(dir, {
@@ -33194,7 +33648,13 @@ function githubRegistry(dir, extra = {}) {
         debug: (m) => {
             core_debug(m);
         },
-        containerLiveness: dockerLiveness,
+        // Host ports published by container engines are busy even where no socket shows them.
+        busyPorts: () => publishedPorts({
+            debug: (m) => {
+                core_debug(m);
+            },
+        }),
+        containerLiveness: containerLiveness,
         ...extra,
     });
 }
@@ -33217,7 +33677,7 @@ function getJsonState(name, guard) {
 }
 /** One line for the log, never a stack trace. */
 function errorLine(err) {
-    return describeError(err);
+    return errors_describeError(err);
 }
 
 
@@ -33290,7 +33750,7 @@ async function run() {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_post_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5117);
+/* harmony import */ var _action_post_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2181);
 
 await (0,_action_post_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 

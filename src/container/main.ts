@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import * as core from '@actions/core';
 import { defaultKey, errorLine, githubRegistry, runLabels, runnerOwner } from '../github/lease.js';
 import { formatDuration, RuntimeError, type Registry } from '../registry/index.js';
-import { LEASE_LABEL, publishedPorts, REGISTRY_LABEL } from '../registry/containers.js';
+import { LEASE_LABEL, REGISTRY_LABEL } from '../registry/containers.js';
 import { Engine, printUntrusted } from './engine.js';
 import { getInputs, type ContainerInputs } from './inputs.js';
 import { saveState, type ContainerStepState } from './state.js';
@@ -238,14 +238,7 @@ export async function run(): Promise<void> {
     const engine = await Engine.resolve(inputs.engine, env);
     const ctx = runnerOwner(inputs.lease.registry);
     const key = inputs.lease.key ?? defaultKey(env, ctx.owner);
-    const registry = githubRegistry(inputs.lease.registry, {
-      busyPorts: () =>
-        publishedPorts({
-          debug: (m) => {
-            core.debug(m);
-          },
-        }),
-    });
+    const registry = githubRegistry(inputs.lease.registry);
     core.debug(ctx.describe);
 
     const { lease, reused } = await core.group('Lease a host port', async () => {

@@ -22,12 +22,12 @@
  *   Touches nothing on disk (reads /proc only).
  * - `runLabels(env)`: labels for a lease (repository, run id, attempt, job, runner name).
  * - `githubRegistry(dir, extra?)`: a `Registry` logging through core.warning / core.debug,
- *   with job-container liveness checked through `docker inspect` where docker is reachable.
+ *   with ports published by container engines treated as busy and job-container liveness
+ *   asked of the engines (src/registry/containers.ts).
  * - `saveJsonState(name, value)` / `getJsonState(name, guard)`: typed JSON through
  *   core.saveState / core.getState (STATE_* in the post step).
  * - `errorLine(err)`: one line for core.setFailed / core.warning, never a stack trace.
  */
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -47,13 +47,13 @@ import {
   RuntimeError,
   UsageError,
   type ContainerOwner,
-  type Liveness,
   type Owner,
   type PortRange,
   type RegistryOptions,
   type Strategy,
 } from '../registry/index.js';
 import { bootId } from '../registry/owner.js';
+import { containerLiveness, publishedPorts } from '../registry/containers.js';
 
 /** A GitHub job's default timeout (timeout-minutes: 360) plus margin for queued post steps. */
 export const DEFAULT_TTL = '6h30m';
@@ -347,31 +347,6 @@ export function runnerOwner(registryDir: string, opts: RunnerOwnerOptions = {}):
   };
 }
 
-/**
- * Container liveness through `docker inspect` (the host's engine, or one reachable through a
- * mounted socket): 'dead' only when the engine answers that the container is not running or
- * does not exist; 'unknown' when there is no engine to ask.
- */
-export function dockerLiveness(id: string): Promise<Liveness> {
-  if (!/^[0-9a-f]{12,64}$/.test(id)) return Promise.resolve('unknown');
-  return new Promise((done) => {
-    execFile(
-      'docker',
-      ['inspect', '--format', '{{.State.Running}}', id],
-      { encoding: 'utf8', timeout: 10_000 },
-      (err, stdout, stderr) => {
-        if (err === null) {
-          done(stdout.trim() === 'false' ? 'dead' : 'alive');
-        } else if (typeof err.code === 'number' && /no such (object|container)/i.test(stderr)) {
-          done('dead');
-        } else {
-          done('unknown');
-        }
-      },
-    );
-  });
-}
-
 /** A Registry that logs through the runner. */
 export function githubRegistry(dir: string, extra: Partial<RegistryOptions> = {}): Registry {
   return new Registry(dir, {
@@ -381,7 +356,14 @@ export function githubRegistry(dir: string, extra: Partial<RegistryOptions> = {}
     debug: (m) => {
       core.debug(m);
     },
-    containerLiveness: dockerLiveness,
+    // Host ports published by container engines are busy even where no socket shows them.
+    busyPorts: () =>
+      publishedPorts({
+        debug: (m) => {
+          core.debug(m);
+        },
+      }),
+    containerLiveness,
     ...extra,
   });
 }

@@ -13,12 +13,19 @@
  * Nothing is ever run through a shell.
  */
 import { execFile } from 'node:child_process';
-import { accessSync, constants as fsConstants, statSync } from 'node:fs';
+import {
+  accessSync,
+  constants as fsConstants,
+  existsSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+} from 'node:fs';
 import { request } from 'node:http';
 import { hostname } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { describeError } from './errors.js';
-import { bootId, type Liveness } from './owner.js';
+import { bootId, type ContainerOwner, type Liveness } from './owner.js';
 
 export type EngineName = 'docker' | 'podman';
 export const ENGINES: readonly EngineName[] = ['docker', 'podman'];
@@ -309,6 +316,9 @@ class Podman {
   }
 
   async list(all: boolean, label?: string): Promise<ContainerInfo[]> {
+    // Starting podman costs tens of milliseconds: when its store holds no container at all,
+    // there is nothing to list (the common case on a host where podman is merely installed).
+    if (podmanStoreEmpty(this.env)) return [];
     const args = ['ps', '--format', 'json'];
     if (all) args.splice(1, 0, '-a');
     if (label !== undefined) args.splice(1, 0, '--filter', `label=${label}`);
@@ -358,6 +368,38 @@ class Podman {
     if (r.code === 0) return r.stdout.trim() === 'true';
     if (/no such (container|object)/i.test(r.stderr)) return false;
     throw new Error(`podman inspect: ${r.stderr.trim().split('\n')[0] ?? ''}`);
+  }
+}
+
+/**
+ * true when rootful podman's store provably holds no container: every
+ * `<graphroot>/<driver>-containers/containers.json` is an empty list. Anything unexpected
+ * (not root, another graphroot that cannot be read, a file that does not parse) is false, so
+ * podman itself is asked.
+ */
+export function podmanStoreEmpty(env: NodeJS.ProcessEnv = process.env): boolean {
+  if (process.getuid?.() !== 0) return false;
+  let graphroot = '/var/lib/containers/storage';
+  try {
+    const conf = readFileSync(
+      env.CONTAINERS_STORAGE_CONF ?? '/etc/containers/storage.conf',
+      'utf8',
+    );
+    const m = /^\s*graphroot\s*=\s*"([^"]+)"/m.exec(conf);
+    if (m?.[1] !== undefined) graphroot = m[1];
+  } catch {
+    // no storage.conf: podman's default graphroot
+  }
+  try {
+    const stores = readdirSync(graphroot).filter((n) => n.endsWith('-containers'));
+    if (stores.length === 0) return !existsSync(join(graphroot, 'libpod'));
+    return stores.every((d) => {
+      const list: unknown = JSON.parse(readFileSync(join(graphroot, d, 'containers.json'), 'utf8'));
+      return Array.isArray(list) && list.length === 0;
+    });
+  } catch (err) {
+    // No store at all yet: podman has never made a container here.
+    return (err as NodeJS.ErrnoException).code === 'ENOENT' && !existsSync(graphroot);
   }
 }
 
@@ -490,24 +532,27 @@ export async function removeOrphanContainers(
 
 /**
  * Liveness of a container owner (RegistryOptions.containerLiveness): 'alive' while an engine
- * says it runs; 'dead' only when it is provable from here (same host and boot, and every
- * engine on the host answered that it is not running); otherwise 'unknown'.
+ * says it runs; 'dead' only when it is provable from here: the same kernel boot (a job
+ * container shares the host's boot id, not its hostname) and every engine on the host
+ * answered that it is not running; or the same host with another boot id (rebooted).
+ * Otherwise 'unknown' (another machine, or no engine answering): the TTL decides.
  */
 export function containerLivenessChecker(
   opts: EngineOptions = {},
-): (id: string, owner?: { host: string; boot: string | null }) => Promise<Liveness> {
-  return async (id, owner) => {
-    if (owner !== undefined) {
-      if (owner.host !== hostname()) return 'unknown';
-      const boot = bootId();
-      if (owner.boot !== null && boot !== null && owner.boot !== boot) return 'dead';
+): (owner: Pick<ContainerOwner, 'id' | 'host' | 'boot'>) => Promise<Liveness> {
+  return async (owner) => {
+    const boot = bootId();
+    if (owner.boot !== null && boot !== null) {
+      if (owner.boot !== boot) return owner.host === hostname() ? 'dead' : 'unknown';
+    } else if (owner.host !== hostname()) {
+      return 'unknown';
     }
     const found = engines({ ...opts, engines: opts.engines ?? ENGINES });
     if (found.length === 0) return 'unknown';
     let unsure = false;
     for (const e of found) {
       try {
-        if (await e.running(id)) return 'alive';
+        if (await e.running(owner.id)) return 'alive';
       } catch {
         unsure = true;
       }
@@ -517,6 +562,6 @@ export function containerLivenessChecker(
 }
 
 /** `containerLivenessChecker()` with default options, for RegistryOptions.containerLiveness. */
-export function containerLiveness(id: string): Promise<Liveness> {
-  return containerLivenessChecker()(id);
+export function containerLiveness(owner: ContainerOwner): Promise<Liveness> {
+  return containerLivenessChecker()(owner);
 }

@@ -18,6 +18,7 @@ import { acquireLock, type Lock } from './lock.js';
 import {
   describeOwner,
   processLiveness,
+  type ContainerOwner,
   type Liveness,
   type Owner,
   type StartTime,
@@ -58,7 +59,7 @@ export interface RegistryOptions {
   /** Ports in use that no socket probe from here can see (e.g. published by a container engine). */
   busyPorts?: () => Promise<Iterable<number>>;
   /** Liveness of a container owner; without it container owners are 'unknown' (TTL only). */
-  containerLiveness?: (id: string) => Promise<Liveness>;
+  containerLiveness?: (owner: ContainerOwner) => Promise<Liveness>;
   /** Override the kernel's ranges (tests). */
   kernel?: KernelPorts;
   lockTimeoutMs?: number;
@@ -155,9 +156,7 @@ export class Registry {
         ? `owner ${describeOwner(owner)} is gone`
         : null;
     }
-    const live = this.opts.containerLiveness
-      ? await this.opts.containerLiveness(owner.id)
-      : 'unknown';
+    const live = this.opts.containerLiveness ? await this.opts.containerLiveness(owner) : 'unknown';
     return live === 'dead' ? `owner ${describeOwner(owner)} is gone` : null;
   }
 
@@ -165,7 +164,7 @@ export class Registry {
     const owner = lease.owner;
     if (owner === null) return 'alive';
     if (owner.kind === 'process') return processLiveness(owner, cache);
-    return this.opts.containerLiveness ? this.opts.containerLiveness(owner.id) : 'unknown';
+    return this.opts.containerLiveness ? this.opts.containerLiveness(owner) : 'unknown';
   }
 
   /** Validate a request completely, before anything on disk is touched. */

@@ -12,6 +12,7 @@ import {
   removeOrphanContainers,
   type EngineName,
 } from '../../src/registry/containers.js';
+import { bootId } from '../../src/registry/owner.js';
 import { tempDir } from '../helpers.js';
 import { containersWith, engine, ensureDocker, hasPodman, HTTPD, IMAGE, rmArgs } from './steps.js';
 
@@ -138,14 +139,17 @@ describe('container liveness', () => {
   it('is alive while the container runs, dead once it is gone, unknown without an engine', async () => {
     const { id } = await start('docker', ['portlease-test.liveness=1']);
     const check = containerLivenessChecker({ engines: ['docker'] });
-    expect(await check(id)).toBe('alive');
-    expect(await check(id, { host: hostname(), boot: null })).toBe('alive');
-    expect(await check(id, { host: 'another-host', boot: null })).toBe('unknown');
+    const here = { id, host: 'job-container-hostname', boot: bootId() };
+    expect(await check(here)).toBe('alive');
+    expect(await check({ id, host: hostname(), boot: null })).toBe('alive');
+    expect(await check({ id, host: 'another-host', boot: null })).toBe('unknown');
+    expect(await check({ id, host: 'another-host', boot: 'another-boot' })).toBe('unknown');
+    expect(await check({ id, host: hostname(), boot: 'another-boot' })).toBe('dead');
     await engine('docker', ['rm', '-f', '-v', id]);
-    expect(await check(id)).toBe('dead');
+    expect(await check(here)).toBe('dead');
     const none = containerLivenessChecker({
       env: { PATH: tempDir(), DOCKER_HOST: 'unix:///nonexistent.sock' },
     });
-    expect(await none(id)).toBe('unknown');
+    expect(await none({ id, host: hostname(), boot: bootId() })).toBe('unknown');
   });
 });
