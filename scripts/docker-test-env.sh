@@ -9,7 +9,8 @@
 #   4. The same image for podman, when podman is installed (default_ulimits = [] in
 #      /etc/containers/containers.conf; tests run podman with --runtime runc).
 #
-# Needs root (apt-get, dockerd). Set PORTLEASE_NO_APT=1 to skip installing packages.
+# Needs root (apt-get, dockerd). Set PORTLEASE_NO_APT=1 to skip installing packages, and
+# PORTLEASE_WITH_PODMAN=1 to install podman (+ runc) as well.
 # Exit status: 0 when docker works and the image exists; non-zero with a message otherwise.
 set -eu
 
@@ -62,6 +63,10 @@ busybox_static() {
 missing=
 command -v dockerd >/dev/null 2>&1 || missing="$missing docker.io"
 busybox_static >/dev/null || missing="$missing busybox-static"
+# PORTLEASE_WITH_PODMAN=1 (as .ci/run sets): install podman too, so its tests run.
+if [ "${PORTLEASE_WITH_PODMAN:-0}" = 1 ] && ! command -v podman >/dev/null 2>&1; then
+  missing="$missing podman runc"
+fi
 if [ -n "$missing" ]; then
   # shellcheck disable=SC2086
   apt_install $missing
