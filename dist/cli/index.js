@@ -769,6 +769,7 @@ async function probePort(port) {
     const hosts = ['0.0.0.0', '127.0.0.1'];
     if (await hasIPv6())
         hosts.push('::');
+    // One at a time: binding 0.0.0.0 and 127.0.0.1 at once would make them fail each other.
     for (const host of hosts) {
         const code = await tryListen(port, host);
         if (code !== null)
@@ -953,7 +954,7 @@ function validateLease(v) {
             return `bad label ${k.slice(0, 40)}`;
         labels.push([k, val]);
     }
-    return {
+    return freezeLease({
         id: v.id,
         key: v.key,
         // Object.fromEntries defines own properties: a name like __proto__ stays a plain key.
@@ -964,7 +965,19 @@ function validateLease(v) {
         created: v.created,
         expires: v.expires,
         labels: Object.fromEntries(labels),
-    };
+    });
+}
+/**
+ * Records are frozen: the registry caches each one's JSON text and the last state it saw,
+ * so a record must never change after it is made (a changed lease is a new record).
+ */
+function freezeLease(lease) {
+    Object.freeze(lease.ports);
+    Object.freeze(lease.range);
+    if (lease.owner !== null)
+        Object.freeze(lease.owner);
+    Object.freeze(lease.labels);
+    return Object.freeze(lease);
 }
 /** Make (or check) the registry directory: never through a symlink, open to every user. */
 function ensureRegistryDir(dir) {
@@ -1141,7 +1154,13 @@ function readState(dir, opts) {
     }
     return { leases, rejected };
 }
-/** Write `content` to `path` atomically: temp file, fsync, rename, fsync of the directory. */
+/**
+ * Write `content` to `path` atomically: temp file, fsync, rename. A crash of the process or
+ * the machine at any point leaves the old file or the new one, whole. The directory is not
+ * fsynced: that would only make the rename itself durable across a power loss, and after a
+ * reboot every lease's owner is provably dead anyway (another boot id), so an older whole
+ * state is as good as the newer one.
+ */
 function writeAtomic(path, content) {
     const temp = `${path}.tmp.${process.pid}.${(0,external_node_crypto_namespaceObject.randomBytes)(4).toString('hex')}`;
     let fd;
@@ -1174,24 +1193,32 @@ function writeAtomic(path, content) {
         }
         throw err;
     }
-    fsyncDir((0,external_node_path_namespaceObject.join)(path, '..'));
 }
-function fsyncDir(dir) {
-    let fd;
+/** Each record's JSON text, made once per record object (records are never mutated). */
+const recordText = new WeakMap();
+function serialize(leases) {
+    const parts = leases.map((l) => {
+        let text = recordText.get(l);
+        if (text === undefined) {
+            text = JSON.stringify(l);
+            recordText.set(l, text);
+        }
+        return text;
+    });
+    return `{"version":${STATE_VERSION},"leases":[${parts.join(',')}]}\n`;
+}
+/** Identity of the state file as it is now (null when absent). */
+function stateFileId(dir) {
     try {
-        fd = (0,external_node_fs_namespaceObject.openSync)(dir, external_node_fs_namespaceObject.constants.O_RDONLY);
-        (0,external_node_fs_namespaceObject.fsyncSync)(fd);
+        const st = (0,external_node_fs_namespaceObject.lstatSync)((0,external_node_path_namespaceObject.join)(dir, STATE_FILE), { bigint: true });
+        return { ino: Number(st.ino), size: Number(st.size), mtimeNs: st.mtimeNs };
     }
     catch {
-        // some platforms (Windows) cannot fsync a directory; the rename itself is still atomic
-    }
-    finally {
-        if (fd !== undefined)
-            (0,external_node_fs_namespaceObject.closeSync)(fd);
+        return null;
     }
 }
-function serialize(leases) {
-    return JSON.stringify({ version: STATE_VERSION, leases }) + '\n';
+function sameFile(a, b) {
+    return (a !== null && b !== null && a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs);
 }
 function writeState(dir, leases) {
     try {
@@ -1279,6 +1306,13 @@ function samePorts(lease, names) {
 class Registry {
     dir;
     opts;
+    /**
+     * The state as this process last saw it under the lock: lock generation, file identity and
+     * the validated leases. Lock generations are consecutive, so when this process now holds
+     * generation G+1 and the file is the very one it saw at G, no other process can have
+     * written in between and the file need not be read and validated again.
+     */
+    seen;
     constructor(dir = defaultRegistryDir(), opts = {}) {
         this.dir = dir;
         this.opts = opts;
@@ -1354,7 +1388,10 @@ class Registry {
         let pollMs = 50;
         try {
             for (;;) {
-                const outcome = await this.tryAllocate(req, v);
+                // Asked before taking the lock: the engine's answer does not depend on the registry,
+                // and other allocators should not queue behind it.
+                const busy = new Set(this.opts.busyPorts ? await this.opts.busyPorts() : []);
+                const outcome = await this.tryAllocate(req, v, busy);
                 if (outcome.allocation)
                     return outcome.allocation;
                 const left = deadline - Date.now();
@@ -1408,10 +1445,10 @@ class Registry {
             lock.release();
         }
     }
-    async tryAllocate(req, v) {
+    async tryAllocate(req, v, busy) {
         return this.withLock(async (lock) => {
             const now = Date.now();
-            const state = readState(this.dir, { quarantine: true, warn: this.opts.warn });
+            const state = this.readLocked(lock);
             let dirty = state.rejected > 0;
             const cache = new Map();
             const leases = new Map();
@@ -1450,11 +1487,6 @@ class Registry {
                     drop(same, dead);
                 }
             }
-            const busy = new Set();
-            if (this.opts.busyPorts) {
-                for (const p of await this.opts.busyPorts())
-                    busy.add(p);
-            }
             const key = v.key ?? newLeaseId().replace(/^pl_/, 'anon-');
             const chosen = await choosePorts({
                 count: v.names.length,
@@ -1486,7 +1518,7 @@ class Registry {
                     this.commit(lock, [...leases.values()]);
                 return { holders: this.describeHolders(v.range, leases) };
             }
-            const lease = {
+            const lease = freezeLease({
                 id: newLeaseId(),
                 key,
                 ports: Object.fromEntries(v.names.map((n, i) => [n, chosen[i]])),
@@ -1498,7 +1530,7 @@ class Registry {
                     ? null
                     : new Date(now + req.ttlMs).toISOString(),
                 labels: cleanLabels(req.labels ?? {}),
-            };
+            });
             // What is written must read back valid, or the next reader would set it aside.
             const check = validateLease(JSON.parse(JSON.stringify(lease)));
             if (typeof check === 'string')
@@ -1511,9 +1543,27 @@ class Registry {
             return { allocation: { lease, reused: false }, holders: '' };
         });
     }
+    /** The state, under the lock: from the last operation when provably unchanged, else read. */
+    readLocked(lock) {
+        const file = stateFileId(this.dir);
+        const seen = this.seen;
+        this.seen = undefined;
+        if (seen && lock.generation === seen.generation + 1 && sameFile(file, seen.file)) {
+            return { leases: [...seen.leases], rejected: 0 };
+        }
+        const state = readState(this.dir, { quarantine: true, warn: this.opts.warn });
+        if (state.rejected === 0)
+            this.remember(lock, file, state.leases);
+        return state;
+    }
+    remember(lock, file, leases) {
+        this.seen = file === null ? undefined : { generation: lock.generation, file, leases };
+    }
     commit(lock, leases) {
         lock.assertHeld();
+        this.seen = undefined;
         writeState(this.dir, leases);
+        this.remember(lock, stateFileId(this.dir), leases);
     }
     describeHolders(range, leases) {
         const inside = [...leases.values()].filter((l) => Object.values(l.ports).some((p) => inRange(p, range)));
@@ -1533,7 +1583,7 @@ class Registry {
         checkRegistryPath(this.dir);
         ensureRegistryDir(this.dir);
         return this.withLock((lock) => {
-            const state = readState(this.dir, { quarantine: true, warn: this.opts.warn });
+            const state = this.readLocked(lock);
             const found = state.leases.find((l) => 'key' in sel ? l.key === sel.key : l.id === sel.lease);
             if (!found && state.rejected === 0)
                 return Promise.resolve(null);
@@ -1580,7 +1630,7 @@ class Registry {
         }
         ensureRegistryDir(this.dir);
         return this.withLock(async (lock) => {
-            const state = readState(this.dir, { quarantine: true, warn: this.opts.warn });
+            const state = this.readLocked(lock);
             const result = await sweep(state.leases);
             if (result.removed.length > 0 || state.rejected > 0)
                 this.commit(lock, result.live);

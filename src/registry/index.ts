@@ -27,13 +27,18 @@ import { formatRange, inRange, kernelPorts, probePort, type KernelPorts } from '
 import {
   checkRegistryPath,
   ensureRegistryDir,
+  freezeLease,
   newLeaseId,
   readState,
   registryError,
+  sameFile,
+  stateFileId,
   sweepTemps,
   validateLease,
   writeState,
+  type FileId,
   type Lease,
+  type ReadResult,
 } from './store.js';
 
 export * from './errors.js';
@@ -130,6 +135,13 @@ function samePorts(lease: Lease, names: readonly string[]): boolean {
 export class Registry {
   readonly dir: string;
   private readonly opts: RegistryOptions;
+  /**
+   * The state as this process last saw it under the lock: lock generation, file identity and
+   * the validated leases. Lock generations are consecutive, so when this process now holds
+   * generation G+1 and the file is the very one it saw at G, no other process can have
+   * written in between and the file need not be read and validated again.
+   */
+  private seen: { generation: number; file: FileId | null; leases: Lease[] } | undefined;
 
   constructor(dir: string = defaultRegistryDir(), opts: RegistryOptions = {}) {
     this.dir = dir;
@@ -219,7 +231,10 @@ export class Registry {
     let pollMs = 50;
     try {
       for (;;) {
-        const outcome = await this.tryAllocate(req, v);
+        // Asked before taking the lock: the engine's answer does not depend on the registry,
+        // and other allocators should not queue behind it.
+        const busy = new Set<number>(this.opts.busyPorts ? await this.opts.busyPorts() : []);
+        const outcome = await this.tryAllocate(req, v, busy);
         if (outcome.allocation) return outcome.allocation;
         const left = deadline - Date.now();
         if (left <= 0) {
@@ -275,10 +290,11 @@ export class Registry {
   private async tryAllocate(
     req: AllocateRequest,
     v: ReturnType<Registry['validate']>,
+    busy: ReadonlySet<number>,
   ): Promise<{ allocation?: Allocation; holders: string }> {
     return this.withLock(async (lock) => {
       const now = Date.now();
-      const state = readState(this.dir, { quarantine: true, warn: this.opts.warn });
+      const state = this.readLocked(lock);
       let dirty = state.rejected > 0;
       const cache = new Map<number, StartTime>();
       const leases = new Map<string, Lease>();
@@ -317,10 +333,6 @@ export class Registry {
         }
       }
 
-      const busy = new Set<number>();
-      if (this.opts.busyPorts) {
-        for (const p of await this.opts.busyPorts()) busy.add(p);
-      }
       const key = v.key ?? newLeaseId().replace(/^pl_/, 'anon-');
       const chosen = await choosePorts({
         count: v.names.length,
@@ -349,7 +361,7 @@ export class Registry {
         if (dirty) this.commit(lock, [...leases.values()]);
         return { holders: this.describeHolders(v.range, leases) };
       }
-      const lease: Lease = {
+      const lease: Lease = freezeLease({
         id: newLeaseId(),
         key,
         ports: Object.fromEntries(v.names.map((n, i) => [n, chosen[i] as number])),
@@ -362,7 +374,7 @@ export class Registry {
             ? null
             : new Date(now + req.ttlMs).toISOString(),
         labels: cleanLabels(req.labels ?? {}),
-      };
+      });
       // What is written must read back valid, or the next reader would set it aside.
       const check = validateLease(JSON.parse(JSON.stringify(lease)));
       if (typeof check === 'string') throw new UsageError(`lease: ${check}`);
@@ -377,9 +389,28 @@ export class Registry {
     });
   }
 
+  /** The state, under the lock: from the last operation when provably unchanged, else read. */
+  private readLocked(lock: Lock): ReadResult {
+    const file = stateFileId(this.dir);
+    const seen = this.seen;
+    this.seen = undefined;
+    if (seen && lock.generation === seen.generation + 1 && sameFile(file, seen.file)) {
+      return { leases: [...seen.leases], rejected: 0 };
+    }
+    const state = readState(this.dir, { quarantine: true, warn: this.opts.warn });
+    if (state.rejected === 0) this.remember(lock, file, state.leases);
+    return state;
+  }
+
+  private remember(lock: Lock, file: FileId | null, leases: Lease[]): void {
+    this.seen = file === null ? undefined : { generation: lock.generation, file, leases };
+  }
+
   private commit(lock: Lock, leases: Lease[]): void {
     lock.assertHeld();
+    this.seen = undefined;
     writeState(this.dir, leases);
+    this.remember(lock, stateFileId(this.dir), leases);
   }
 
   private describeHolders(range: PortRange, leases: Map<string, Lease>): string {
@@ -402,7 +433,7 @@ export class Registry {
     checkRegistryPath(this.dir);
     ensureRegistryDir(this.dir);
     return this.withLock((lock) => {
-      const state = readState(this.dir, { quarantine: true, warn: this.opts.warn });
+      const state = this.readLocked(lock);
       const found = state.leases.find((l) =>
         'key' in sel ? l.key === sel.key : l.id === sel.lease,
       );
@@ -451,7 +482,7 @@ export class Registry {
     }
     ensureRegistryDir(this.dir);
     return this.withLock(async (lock) => {
-      const state = readState(this.dir, { quarantine: true, warn: this.opts.warn });
+      const state = this.readLocked(lock);
       const result = await sweep(state.leases);
       if (result.removed.length > 0 || state.rejected > 0) this.commit(lock, result.live);
       return { ...result, temps: sweepTemps(this.dir) };

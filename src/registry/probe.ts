@@ -36,6 +36,7 @@ export function hasIPv6(): Promise<boolean> {
 export async function probePort(port: number): Promise<string | null> {
   const hosts = ['0.0.0.0', '127.0.0.1'];
   if (await hasIPv6()) hosts.push('::');
+  // One at a time: binding 0.0.0.0 and 127.0.0.1 at once would make them fail each other.
   for (const host of hosts) {
     const code = await tryListen(port, host);
     if (code !== null) return `${host}:${port} ${code}`;

@@ -153,7 +153,7 @@ export function validateLease(v: unknown): Lease | string {
     if (!LABEL_KEY.test(k) || !str(val, 512)) return `bad label ${k.slice(0, 40)}`;
     labels.push([k, val]);
   }
-  return {
+  return freezeLease({
     id: v.id,
     key: v.key,
     // Object.fromEntries defines own properties: a name like __proto__ stays a plain key.
@@ -164,7 +164,19 @@ export function validateLease(v: unknown): Lease | string {
     created: v.created,
     expires: v.expires,
     labels: Object.fromEntries(labels),
-  };
+  });
+}
+
+/**
+ * Records are frozen: the registry caches each one's JSON text and the last state it saw,
+ * so a record must never change after it is made (a changed lease is a new record).
+ */
+export function freezeLease(lease: Lease): Lease {
+  Object.freeze(lease.ports);
+  Object.freeze(lease.range);
+  if (lease.owner !== null) Object.freeze(lease.owner);
+  Object.freeze(lease.labels);
+  return Object.freeze(lease);
 }
 
 /** Make (or check) the registry directory: never through a symlink, open to every user. */
@@ -344,7 +356,13 @@ export function readState(
   return { leases, rejected };
 }
 
-/** Write `content` to `path` atomically: temp file, fsync, rename, fsync of the directory. */
+/**
+ * Write `content` to `path` atomically: temp file, fsync, rename. A crash of the process or
+ * the machine at any point leaves the old file or the new one, whole. The directory is not
+ * fsynced: that would only make the rename itself durable across a power loss, and after a
+ * reboot every lease's owner is provably dead anyway (another boot id), so an older whole
+ * state is as good as the newer one.
+ */
 export function writeAtomic(path: string, content: string): void {
   const temp = `${path}.tmp.${process.pid}.${randomBytes(4).toString('hex')}`;
   let fd: number | undefined;
@@ -377,23 +395,43 @@ export function writeAtomic(path: string, content: string): void {
     }
     throw err;
   }
-  fsyncDir(join(path, '..'));
 }
 
-function fsyncDir(dir: string): void {
-  let fd: number | undefined;
+/** Each record's JSON text, made once per record object (records are never mutated). */
+const recordText = new WeakMap<Lease, string>();
+
+export function serialize(leases: readonly Lease[]): string {
+  const parts = leases.map((l) => {
+    let text = recordText.get(l);
+    if (text === undefined) {
+      text = JSON.stringify(l);
+      recordText.set(l, text);
+    }
+    return text;
+  });
+  return `{"version":${STATE_VERSION},"leases":[${parts.join(',')}]}\n`;
+}
+
+export interface FileId {
+  ino: number;
+  size: number;
+  mtimeNs: bigint;
+}
+
+/** Identity of the state file as it is now (null when absent). */
+export function stateFileId(dir: string): FileId | null {
   try {
-    fd = openSync(dir, constants.O_RDONLY);
-    fsyncSync(fd);
+    const st = lstatSync(join(dir, STATE_FILE), { bigint: true });
+    return { ino: Number(st.ino), size: Number(st.size), mtimeNs: st.mtimeNs };
   } catch {
-    // some platforms (Windows) cannot fsync a directory; the rename itself is still atomic
-  } finally {
-    if (fd !== undefined) closeSync(fd);
+    return null;
   }
 }
 
-export function serialize(leases: readonly Lease[]): string {
-  return JSON.stringify({ version: STATE_VERSION, leases }) + '\n';
+export function sameFile(a: FileId | null, b: FileId | null): boolean {
+  return (
+    a !== null && b !== null && a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs
+  );
 }
 
 export function writeState(dir: string, leases: readonly Lease[]): void {

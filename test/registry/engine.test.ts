@@ -22,7 +22,7 @@ import {
   processLiveness,
 } from '../../src/registry/owner.js';
 import { readState } from '../../src/registry/store.js';
-import { tempDir, testRange } from '../helpers.js';
+import { cli, tempDir, testRange } from '../helpers.js';
 
 const noKernel = { ephemeral: null, reserved: [] };
 
@@ -405,5 +405,45 @@ describe('labels', () => {
     );
     expect(lease.labels).toEqual({ job: 'build and test', run: '1'.repeat(512) });
     expect(readState(dir, { quarantine: false }).leases[0]?.labels).toEqual(lease.labels);
+  });
+});
+
+describe('the state this process saw last', () => {
+  it('is never reused once another process has written the registry', async () => {
+    const range = await testRange(3);
+    const dir = join(tempDir(), 'reg');
+    const reg = new Registry(dir, { kernel: noKernel });
+    const first = await reg.allocate(req(range, { key: 'mine-1' }));
+    expect(first.lease.ports.A).toBe(range.lo);
+    // Another process takes the next port; it writes under a later lock generation.
+    const other = await cli([
+      'allocate',
+      'B',
+      '--range',
+      `${range.lo}-${range.hi}`,
+      '--strategy',
+      'sequential',
+      '--registry',
+      dir,
+    ]);
+    expect(other.stdout.trim()).toBe(`B=${range.lo + 1}`);
+    const second = await reg.allocate(req(range, { key: 'mine-2' }));
+    expect(second.lease.ports.A).toBe(range.lo + 2);
+  });
+
+  it('is never reused once the file was replaced by hand, even between two of its own operations', async () => {
+    const range = await testRange(3);
+    const dir = join(tempDir(), 'reg');
+    const reg = new Registry(dir, { kernel: noKernel });
+    const { lease } = await reg.allocate(req(range, { key: 'mine-1' }));
+    const doc = JSON.parse(readFileSync(join(dir, 'leases.json'), 'utf8')) as { leases: Lease[] };
+    const manual = { ...lease, id: 'pl_byhand001', key: 'by-hand', ports: { M: range.lo + 1 } };
+    writeFileSync(
+      join(dir, 'leases.json'),
+      JSON.stringify({ version: 1, leases: [...doc.leases, manual] }),
+    );
+    const next = await reg.allocate(req(range, { key: 'mine-2' }));
+    expect(next.lease.ports.A).toBe(range.lo + 2);
+    expect(Object.isFrozen(next.lease)).toBe(true);
   });
 });
