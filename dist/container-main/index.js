@@ -32419,14 +32419,38 @@ function readState(dir, opts) {
         }
         throw registryError(dir, err);
     }
-    let doc;
-    try {
-        doc = JSON.parse(text);
+    // Fast path: the file is in serialize's layout; lines this process validated before are
+    // reused as they are, the others parsed and validated one by one.
+    const lines = recordLines(text);
+    let records;
+    const reuse = new Map();
+    if (lines !== null) {
+        records = lines.map((line, i) => {
+            const hit = known.get(lineId(line));
+            if (hit !== undefined && hit.text === line) {
+                reuse.set(i, hit.lease);
+                return hit.lease;
+            }
+            try {
+                return JSON.parse(line);
+            }
+            catch {
+                return line; // not a record: rejected below like any other bad record
+            }
+        });
     }
-    catch {
-        doc = undefined;
+    else {
+        let doc;
+        try {
+            doc = JSON.parse(text);
+        }
+        catch {
+            doc = undefined;
+        }
+        if (isRecord(doc) && Array.isArray(doc.leases))
+            records = doc.leases;
     }
-    if (!isRecord(doc) || !Array.isArray(doc.leases)) {
+    if (records === undefined) {
         const kept = opts.quarantine ? quarantine(dir, 'state', text) : null;
         opts.warn?.(`registry: ${path} does not parse as a portlease registry; ignoring it${kept ? `, kept as ${kept}` : ''}`);
         return { leases: [], rejected: 1 };
@@ -32436,8 +32460,9 @@ function readState(dir, opts) {
     const keys = new Set();
     const ports = new Set();
     let rejected = 0;
-    for (const raw of doc.leases) {
-        let v = validateLease(raw);
+    const next = new Map();
+    for (const [i, raw] of records.entries()) {
+        let v = reuse.get(i) ?? validateLease(raw);
         if (typeof v !== 'string') {
             if (ids.has(v.id))
                 v = 'duplicate id';
@@ -32464,7 +32489,12 @@ function readState(dir, opts) {
         for (const p of Object.values(v.ports))
             ports.add(p);
         leases.push(v);
+        // The line maps to what validating it gave; when written, a record is written in its
+        // own canonical form (textOf), not as the line it came from.
+        if (lines !== null)
+            remember(next, lines[i] ?? '', v);
     }
+    known = next;
     return { leases, rejected };
 }
 /**
@@ -32509,16 +32539,61 @@ function writeAtomic(path, content) {
 }
 /** Each record's JSON text, made once per record object (records are never mutated). */
 const recordText = new WeakMap();
+/**
+ * Record texts this process validated in its last read or write, with their frozen records:
+ * a line of the state file equal to one of these is that record, without parsing or
+ * validating it again. Only exact text matches count, so nothing unvalidated gets in.
+ */
+let known = new Map();
+const ID_PREFIX = '{"id":"';
+/** The id a canonical record line starts with (a cheap map key; the whole text is compared). */
+function lineId(line) {
+    if (!line.startsWith(ID_PREFIX))
+        return '';
+    const end = line.indexOf('"', ID_PREFIX.length);
+    return end < 0 ? '' : line.slice(ID_PREFIX.length, end);
+}
+function remember(into, text, lease) {
+    const id = lineId(text);
+    if (id !== '')
+        into.set(id, { text, lease });
+}
+function textOf(lease) {
+    let text = recordText.get(lease);
+    if (text === undefined) {
+        text = JSON.stringify(lease);
+        recordText.set(lease, text);
+    }
+    return text;
+}
+const HEAD = `{"version":${STATE_VERSION},"leases":[\n`;
+const TAIL = '\n]}\n';
+const EMPTY = `{"version":${STATE_VERSION},"leases":[]}\n`;
+/**
+ * The state file: plain JSON, one record per line, so a reader can take each line as one
+ * record (JSON.stringify never writes a raw newline inside a record).
+ */
 function serialize(leases) {
-    const parts = leases.map((l) => {
-        let text = recordText.get(l);
-        if (text === undefined) {
-            text = JSON.stringify(l);
-            recordText.set(l, text);
-        }
+    if (leases.length === 0)
+        return EMPTY;
+    const next = new Map();
+    const lines = leases.map((l) => {
+        const text = textOf(l);
+        remember(next, text, l);
         return text;
     });
-    return `{"version":${STATE_VERSION},"leases":[${parts.join(',')}]}\n`;
+    known = next;
+    return HEAD + lines.join(',\n') + TAIL;
+}
+/** The record lines of a file in serialize's layout, or null for any other layout. */
+function recordLines(text) {
+    if (text === EMPTY)
+        return [];
+    if (!text.startsWith(HEAD) || !text.endsWith(TAIL) || text.length < HEAD.length + TAIL.length) {
+        return null;
+    }
+    const body = text.slice(HEAD.length, text.length - TAIL.length);
+    return body === '' ? [] : body.split(',\n');
 }
 /** Identity of the state file as it is now (null when absent). */
 function stateFileId(dir) {

@@ -447,3 +447,43 @@ describe('the state this process saw last', () => {
     expect(Object.isFrozen(next.lease)).toBe(true);
   });
 });
+
+describe('the one-record-per-line layout', () => {
+  it('checks every line that differs from what this process validated, and rejects what is not one record', async () => {
+    const range = await testRange(6);
+    const dir = join(tempDir(), 'reg');
+    const reg = new Registry(dir, { kernel: noKernel });
+    await reg.allocate(req(range, { key: 'a' }));
+    await reg.allocate(req(range, { key: 'b' }));
+    const path = join(dir, 'leases.json');
+    const lines = readFileSync(path, 'utf8').split('\n');
+    expect(lines[0]).toBe('{"version":1,"leases":[');
+    expect(lines).toHaveLength(5); // head, 2 records, tail, ''
+    // Tamper with a record this process has validated (a port out of bounds), and add a line
+    // holding two records at once.
+    const tampered = (lines[1] ?? '').replace(/"ports":\{"A":\d+\}/, '"ports":{"A":70000}');
+    const two = `${(lines[2] ?? '').replace(/,$/, '')},{"id":"pl_sneaky0001"}`;
+    writeFileSync(
+      path,
+      [
+        lines[0],
+        tampered,
+        `${two},`,
+        (lines[2] ?? '')
+          .replace(/,$/, '')
+          .replace('"key":"b"', '"key":"c"')
+          .replace(/"id":"pl_\w+"/, '"id":"pl_copyof0001"'),
+        ']}',
+        '',
+      ].join('\n'),
+    );
+    const warnings: string[] = [];
+    const again = new Registry(dir, { kernel: noKernel, warn: (m) => warnings.push(m) });
+    const live = (await again.list()).map((s) => s.lease.key);
+    // "a" now has a bad port and the two-record line is no record: both out. "c" (b's port
+    // under another id and key) is then the only record holding that port, and valid.
+    expect(live).toEqual(['c']);
+    expect(warnings).toHaveLength(2);
+    expect(warnings.join('\n')).toMatch(/bad port A/);
+  });
+});

@@ -1,0 +1,143 @@
+// One leg of the collision benchmark: a separate process, as a CI matrix leg would be.
+// 1. get 3 ports with METHOD, 2. report them and wait for the barrier (every leg has its
+// ports), 3. bind all three and hold them, 4. report, 5. close when told.
+//
+//   node bench/leg.mjs METHOD LO HI REGISTRY RUN_ID CLI   (forked with an IPC channel)
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createServer } from 'node:net';
+
+const [method = '', loText = '', hiText = '', registry = '', runId = '', cli = ''] =
+  process.argv.slice(2);
+const lo = Number(loText);
+const hi = Number(hiText);
+const NAMES = ['WEB_PORT', 'DB_PORT', 'CACHE_PORT'];
+
+function listen(port) {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', (err) => {
+      resolve({ server: null, code: err.code ?? 'EUNKNOWN' });
+    });
+    server.listen({ port, exclusive: true }, () => {
+      resolve({ server, code: null });
+    });
+  });
+}
+
+function close(server) {
+  return new Promise((resolve) => server.close(() => resolve()));
+}
+
+function run(cmd, args) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code === 0) resolve(out);
+      else {
+        const lines = err.trim().split('\n');
+        const why = lines.find((l) => /Error|portlease:/.test(l)) ?? lines[0];
+        reject(new Error(`exit ${code}: ${why}`));
+      }
+    });
+  });
+}
+
+async function getPorts() {
+  switch (method) {
+    case 'portlease': {
+      // The CLI, as a job step would run it; the owner defaults to its parent: this leg.
+      const out = await run(process.execPath, [
+        cli,
+        'allocate',
+        ...NAMES,
+        '--registry',
+        registry,
+        '--range',
+        `${lo}-${hi}`,
+        '--json',
+      ]);
+      const doc = JSON.parse(out);
+      return NAMES.map((n) => doc.ports[n]);
+    }
+    case 'get-port-range': {
+      const { default: getPort, portNumbers } = await import('get-port');
+      const got = [];
+      for (let i = 0; i < 3; i++) got.push(await getPort({ port: portNumbers(lo, hi) }));
+      return got;
+    }
+    case 'get-port': {
+      const { default: getPort } = await import('get-port');
+      const got = [];
+      for (let i = 0; i < 3; i++) got.push(await getPort());
+      return got;
+    }
+    case 'portfinder': {
+      const { default: portfinder } = await import('portfinder');
+      return portfinder.getPortsPromise(3, { port: lo, stopPort: hi });
+    }
+    case 'detect-port': {
+      const { detectPort } = await import('detect-port');
+      const got = [];
+      let next = lo;
+      for (let i = 0; i < 3; i++) {
+        const p = await detectPort(next);
+        got.push(p);
+        next = p + 1;
+      }
+      return got;
+    }
+    case 'hash-offset': {
+      // base + (hash(run id) % 90) * 10: ten ports per slot, 90 slots.
+      const h = createHash('sha256').update(runId).digest().readUInt32BE(0);
+      const base = lo + (h % 90) * 10;
+      return [base, base + 1, base + 2];
+    }
+    case 'bind0': {
+      // bind(0) three times, all three held at once, then closed and handed on.
+      const held = [];
+      for (let i = 0; i < 3; i++) {
+        const { server, code } = await listen(0);
+        if (server === null) throw new Error(`bind(0): ${code}`);
+        held.push(server);
+      }
+      const got = held.map((s) => s.address().port);
+      await Promise.all(held.map(close));
+      return got;
+    }
+    default:
+      throw new Error(`unknown method ${method}`);
+  }
+}
+
+let servers = [];
+process.on('message', (msg) => {
+  if (msg.type === 'bind') {
+    void (async () => {
+      const results = [];
+      for (const port of msg.ports) {
+        const { server, code } = await listen(port);
+        if (server) servers.push(server);
+        results.push({ port, code });
+      }
+      process.send({ type: 'bound', results });
+    })();
+  } else if (msg.type === 'close') {
+    void Promise.all(servers.map(close)).then(() => {
+      servers = [];
+      process.disconnect();
+    });
+  }
+});
+
+try {
+  const ports = await getPorts();
+  process.send({ type: 'ports', ports });
+} catch (err) {
+  process.send({ type: 'ports', ports: [], error: String(err.message ?? err).slice(0, 300) });
+}
