@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 705:
+/***/ 2200:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -31341,12 +31341,6 @@ const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 ;// CONCATENATED MODULE: ./src/registry/allocate.ts
-/**
- * Choosing ports inside a range: where to start looking (strategy), and how to take them
- * (a bundle of single ports, or one contiguous block). Knows nothing of files or locks: the
- * caller says whether a port is usable.
- */
-
 /** 32-bit FNV-1a: stable across processes, platforms and Node versions. */
 function fnv1a(text) {
     let h = 0x811c9dc5;
@@ -31363,7 +31357,7 @@ function startPort(range, strategy, key) {
         case 'sequential':
             return range.lo;
         case 'random':
-            return range.lo + (0,external_node_crypto_.randomInt)(span);
+            return range.lo + Math.floor(Math.random() * span);
         case 'hash':
             return range.lo + (fnv1a(key) % span);
     }
@@ -31619,533 +31613,6 @@ function parseBoolean(text, label) {
     throw new UsageError(`${label}: ${show(text)} is not a boolean; use true or false`);
 }
 
-;// CONCATENATED MODULE: ./src/registry/owner.ts
-/**
- * Who owns a lease or the lock, and whether that owner is provably dead.
- *
- * A process is named by pid + start time + boot id + host + pid namespace. It is dead only
- * when that can be proven from here: same kernel boot and same pid namespace, and the pid is
- * gone or now belongs to a process that started at another time (pid reuse); or same host
- * with another boot id (the host rebooted). Anything else (another host, another pid
- * namespace) is "unknown": never reclaimed on liveness, only on TTL.
- *
- * Linux gives all of this through /proc. Elsewhere (macOS, Windows) only pid existence is
- * known (`process.kill(pid, 0)`), start time and boot id are null, and TTL does the rest.
- */
-
-
-
-let cachedBoot;
-let cachedPidns;
-function bootId() {
-    if (cachedBoot === undefined) {
-        try {
-            cachedBoot = (0,external_node_fs_namespaceObject.readFileSync)('/proc/sys/kernel/random/boot_id', 'utf8').trim() || null;
-        }
-        catch {
-            cachedBoot = null;
-        }
-    }
-    return cachedBoot;
-}
-function pidNamespace() {
-    if (cachedPidns === undefined) {
-        try {
-            cachedPidns = (0,external_node_fs_namespaceObject.readlinkSync)('/proc/self/ns/pid');
-        }
-        catch {
-            cachedPidns = null;
-        }
-    }
-    return cachedPidns;
-}
-/** What processStartTime says of a pid that runs no more. */
-const GONE = Symbol('gone');
-/**
- * The start time of `pid` from /proc, GONE if no such process, or null where /proc
- * cannot tell (not Linux, or /proc not mounted).
- */
-function processStartTime(pid) {
-    let stat;
-    try {
-        stat = (0,external_node_fs_namespaceObject.readFileSync)(`/proc/${pid}/stat`, 'utf8');
-    }
-    catch (err) {
-        const code = errnoCode(err);
-        if (code === 'ENOENT' || code === 'ESRCH') {
-            // No /proc/PID: gone, unless there is no /proc at all.
-            return procMounted() ? GONE : null;
-        }
-        return null;
-    }
-    // Field 2 (comm) is in parentheses and may hold spaces and ')': split after the last ')'.
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // rest[0] is field 3 (state); field 22 (starttime) is rest[19].
-    const start = rest[19];
-    if (rest[0] === 'Z')
-        return GONE; // a zombie has exited: it holds nothing
-    return start !== undefined && /^\d+$/.test(start) ? start : null;
-}
-let cachedProc;
-function procMounted() {
-    if (cachedProc === undefined) {
-        try {
-            (0,external_node_fs_namespaceObject.readFileSync)('/proc/self/stat');
-            cachedProc = true;
-        }
-        catch {
-            cachedProc = false;
-        }
-    }
-    return cachedProc;
-}
-function pidExists(pid) {
-    try {
-        process.kill(pid, 0);
-        return true;
-    }
-    catch (err) {
-        return errnoCode(err) === 'EPERM';
-    }
-}
-/** Describe a running process as an owner, or null if `pid` is not running. */
-function describeProcess(pid) {
-    const start = processStartTime(pid);
-    if (start === GONE)
-        return null;
-    if (start === null && !pidExists(pid))
-        return null;
-    return { kind: 'process', pid, start, boot: bootId(), host: (0,external_node_os_namespaceObject.hostname)(), pidns: pidNamespace() };
-}
-/** The calling process itself. */
-function owner_self() {
-    const me = describeProcess(process.pid);
-    if (me === null)
-        throw new Error('cannot describe the current process');
-    return me;
-}
-/**
- * Is this process owner alive? `'dead'` only when provably so (see the module comment).
- * `cache` memoizes per pid within one registry operation.
- */
-function processLiveness(owner, cache) {
-    const myBoot = bootId();
-    const myHost = (0,external_node_os_namespaceObject.hostname)();
-    if (owner.boot !== null && myBoot !== null && owner.boot !== myBoot) {
-        // Another kernel boot: the same host rebooted (dead), or another machine (unknown).
-        return owner.host === myHost ? 'dead' : 'unknown';
-    }
-    if (owner.boot === null || myBoot === null) {
-        if (owner.host !== myHost)
-            return 'unknown';
-    }
-    const myNs = pidNamespace();
-    if (owner.pidns !== null && myNs !== null && owner.pidns !== myNs)
-        return 'unknown';
-    if (owner.pidns === null && myNs !== null && owner.boot !== null)
-        return 'unknown';
-    let start = cache?.get(owner.pid);
-    if (start === undefined) {
-        start = processStartTime(owner.pid);
-        if (start === null && !procMounted())
-            start = pidExists(owner.pid) ? null : GONE;
-        cache?.set(owner.pid, start);
-    }
-    if (start === GONE)
-        return 'dead';
-    if (start !== null && owner.start !== null && start !== owner.start)
-        return 'dead'; // pid reused
-    return 'alive';
-}
-function describeOwner(owner) {
-    if (owner === null)
-        return 'none (TTL only)';
-    if (owner.kind === 'container')
-        return `container ${owner.id.slice(0, 12)}`;
-    return `pid ${owner.pid}${owner.host !== (0,external_node_os_namespaceObject.hostname)() ? `@${owner.host}` : ''}`;
-}
-
-;// CONCATENATED MODULE: ./src/registry/lock.ts
-/**
- * The host-level mutex around every read-modify-write of the registry.
- *
- * Node has no flock(), and a lock file that a dead holder leaves behind must be taken over
- * without ever letting two processes hold the lock. The classic "unlink the stale lock,
- * then create it again" races (two takers both find it stale; the slower one unlinks the
- * lock the faster one just made: proper-lockfile#121). This lock never removes the current
- * lock file. It is a sequence of generations in `<registry>/lock/`:
- *
- *   g000000000041        created with link() (atomic, never overwrites), holds the holder's
- *                        identity (pid, start time, boot id, host, pid namespace)
- *   g000000000041.done   created when that holder releases
- *
- * The lock is held by the creator of the highest generation while it has no `.done`. To
- * acquire, a process finds the highest generation G; if it is released, or its holder is
- * provably dead (owner.ts), or unverifiable and older than `unverifiableStaleMs`, it links
- * generation G+1. link() fails with EEXIST for all but one contender, so two processes that
- * find the same stale lock can never both win. After winning, the holder checks that no
- * higher generation exists (a contender working from an old listing may have recreated an
- * already cleaned-up number: it then sees the higher one and backs off), and removes the
- * generations below its own. The highest generation is never removed.
- */
-
-
-
-
-
-
-const GEN = /^g(\d{12})$/;
-const DONE = /^g(\d{12})\.done$/;
-const TEMP = /^t\.(\d+)\.[0-9a-f]+$/;
-const genName = (g) => `g${String(g).padStart(12, '0')}`;
-function list(dir) {
-    const names = (0,external_node_fs_namespaceObject.readdirSync)(dir);
-    let max = 0;
-    const done = new Set();
-    for (const n of names) {
-        let m = GEN.exec(n);
-        if (m) {
-            max = Math.max(max, Number(m[1]));
-            continue;
-        }
-        m = DONE.exec(n);
-        if (m)
-            done.add(Number(m[1]));
-    }
-    return { max, maxDone: done.has(max), names };
-}
-function readHolder(path) {
-    let text;
-    try {
-        const fd = (0,external_node_fs_namespaceObject.openSync)(path, external_node_fs_namespaceObject.constants.O_RDONLY | external_node_fs_namespaceObject.constants.O_NOFOLLOW);
-        try {
-            text = (0,external_node_fs_namespaceObject.readFileSync)(fd, 'utf8');
-        }
-        finally {
-            (0,external_node_fs_namespaceObject.closeSync)(fd);
-        }
-    }
-    catch (err) {
-        return errnoCode(err) === 'ENOENT' ? 'gone' : null;
-    }
-    try {
-        const v = JSON.parse(text);
-        if (typeof v.pid === 'number' &&
-            Number.isInteger(v.pid) &&
-            v.pid > 0 &&
-            (v.start === null || typeof v.start === 'string') &&
-            (v.boot === null || typeof v.boot === 'string') &&
-            typeof v.host === 'string' &&
-            (v.pidns === null || typeof v.pidns === 'string') &&
-            typeof v.acquired === 'number') {
-            return {
-                kind: 'process',
-                pid: v.pid,
-                start: v.start,
-                boot: v.boot,
-                host: v.host,
-                pidns: v.pidns,
-                acquired: v.acquired,
-            };
-        }
-    }
-    catch {
-        // fall through: an unreadable holder is unverifiable
-    }
-    return null;
-}
-function tryUnlink(path) {
-    try {
-        (0,external_node_fs_namespaceObject.unlinkSync)(path);
-    }
-    catch {
-        // already gone, or not ours to remove: either way nothing to do
-    }
-}
-function ensureLockDir(registryDir) {
-    const dir = (0,external_node_path_namespaceObject.join)(registryDir, 'lock');
-    try {
-        (0,external_node_fs_namespaceObject.mkdirSync)(dir, { mode: 0o777 });
-        (0,external_node_fs_namespaceObject.chmodSync)(dir, 0o777);
-    }
-    catch (err) {
-        if (errnoCode(err) !== 'EEXIST')
-            throw err;
-    }
-    const st = (0,external_node_fs_namespaceObject.lstatSync)(dir);
-    if (!st.isDirectory()) {
-        throw new RuntimeError(`registry lock ${dir} is not a directory (a symlink or a file); remove it`);
-    }
-    return dir;
-}
-/** Acquisitions within one process queue here first, so the file lock sees one at a time. */
-const inProcess = new Map();
-/** Acquire the registry lock. Throws RuntimeError after `timeoutMs` behind a live holder. */
-async function acquireLock(registryDir, opts = {}) {
-    const prev = inProcess.get(registryDir) ?? Promise.resolve();
-    let unblock;
-    const mine = new Promise((resolve) => (unblock = resolve));
-    const chain = prev.then(() => mine);
-    inProcess.set(registryDir, chain);
-    await prev;
-    try {
-        const lock = await acquireFileLock(registryDir, opts);
-        const release = lock.release.bind(lock);
-        return {
-            generation: lock.generation,
-            assertHeld: lock.assertHeld.bind(lock),
-            release() {
-                try {
-                    release();
-                }
-                finally {
-                    unblock();
-                    if (inProcess.get(registryDir) === chain)
-                        inProcess.delete(registryDir);
-                }
-            },
-        };
-    }
-    catch (err) {
-        unblock();
-        if (inProcess.get(registryDir) === chain)
-            inProcess.delete(registryDir);
-        throw err;
-    }
-}
-async function acquireFileLock(registryDir, opts) {
-    const timeoutMs = opts.timeoutMs ?? 30_000;
-    const staleMs = opts.unverifiableStaleMs ?? 15_000;
-    const dir = ensureLockDir(registryDir);
-    const me = owner_self();
-    const deadline = Date.now() + timeoutMs;
-    let delay = 1;
-    let lastHolder = null;
-    for (;;) {
-        const before = list(dir);
-        let takeover = before.max === 0 || before.maxDone;
-        if (!takeover) {
-            const holder = readHolder((0,external_node_path_namespaceObject.join)(dir, genName(before.max)));
-            if (holder === 'gone')
-                continue; // cleaned up under us: look again
-            let liveness;
-            if (holder === null) {
-                liveness = 'unknown';
-            }
-            else {
-                lastHolder = holder;
-                liveness = processLiveness(holder);
-                if (holder.pid === me.pid && liveness === 'alive' && holder.start === me.start) {
-                    // Acquisitions in one process are queued (see acquireLock), so a generation held by
-                    // this very process is one it leaked: it cannot be a live hold.
-                    liveness = 'dead';
-                }
-            }
-            if (liveness === 'dead') {
-                opts.debug?.(`lock: holder ${describeOwner(holder)} is dead; taking over`);
-                takeover = true;
-            }
-            else if (liveness === 'unknown') {
-                const age = holder === null ? Number.POSITIVE_INFINITY : Date.now() - holder.acquired;
-                if (age > staleMs) {
-                    opts.debug?.(`lock: unverifiable holder older than ${staleMs} ms; taking over`);
-                    takeover = true;
-                }
-            }
-        }
-        if (takeover) {
-            const gen = before.max + 1;
-            const holder = { ...me, acquired: Date.now() };
-            const temp = (0,external_node_path_namespaceObject.join)(dir, `t.${me.pid}.${(0,external_node_crypto_.randomBytes)(6).toString('hex')}`);
-            const fd = (0,external_node_fs_namespaceObject.openSync)(temp, external_node_fs_namespaceObject.constants.O_WRONLY | external_node_fs_namespaceObject.constants.O_CREAT | external_node_fs_namespaceObject.constants.O_EXCL | external_node_fs_namespaceObject.constants.O_NOFOLLOW, 0o666);
-            try {
-                (0,external_node_fs_namespaceObject.writeSync)(fd, JSON.stringify(holder));
-            }
-            catch (err) {
-                (0,external_node_fs_namespaceObject.closeSync)(fd);
-                tryUnlink(temp);
-                throw err;
-            }
-            (0,external_node_fs_namespaceObject.closeSync)(fd);
-            let won = false;
-            try {
-                (0,external_node_fs_namespaceObject.linkSync)(temp, (0,external_node_path_namespaceObject.join)(dir, genName(gen)));
-                won = true;
-            }
-            catch (err) {
-                if (errnoCode(err) !== 'EEXIST') {
-                    tryUnlink(temp);
-                    throw err;
-                }
-            }
-            tryUnlink(temp);
-            if (won) {
-                const after = list(dir);
-                if (after.max > gen) {
-                    // We recreated a generation that had been cleaned up: someone is ahead of us.
-                    tryUnlink((0,external_node_path_namespaceObject.join)(dir, genName(gen)));
-                    continue;
-                }
-                cleanup(dir, after.names, gen);
-                return makeLock(dir, gen, me);
-            }
-            delay = 1;
-            continue; // lost the race: look again at once
-        }
-        if (Date.now() >= deadline) {
-            const who = lastHolder ? describeOwner(lastHolder) : 'an unknown process';
-            throw new RuntimeError(`registry lock in ${registryDir} is held by ${who} for over ${Math.round(timeoutMs / 1000)}s; is a portlease process stuck?`);
-        }
-        await (0,promises_namespaceObject.setTimeout)(delay + Math.random() * delay);
-        delay = Math.min(delay * 2, 20);
-    }
-}
-function cleanup(dir, names, gen) {
-    const now = Date.now();
-    for (const n of names) {
-        const g = GEN.exec(n) ?? DONE.exec(n);
-        if (g) {
-            if (Number(g[1]) < gen)
-                tryUnlink((0,external_node_path_namespaceObject.join)(dir, n));
-            continue;
-        }
-        const t = TEMP.exec(n);
-        if (t && Number(t[1]) !== process.pid) {
-            // A temp file of a process killed between write and link: remove once it is old.
-            try {
-                if (now - (0,external_node_fs_namespaceObject.lstatSync)((0,external_node_path_namespaceObject.join)(dir, n)).mtimeMs > 60_000)
-                    tryUnlink((0,external_node_path_namespaceObject.join)(dir, n));
-            }
-            catch {
-                // gone already
-            }
-        }
-    }
-}
-function makeLock(dir, gen, me) {
-    let released = false;
-    return {
-        generation: gen,
-        assertHeld() {
-            const l = list(dir);
-            if (l.max !== gen) {
-                throw new RuntimeError(`registry lock was taken over by another process while ${describeOwner(me)} held it; nothing was written`);
-            }
-        },
-        release() {
-            if (released)
-                return;
-            released = true;
-            try {
-                (0,external_node_fs_namespaceObject.closeSync)((0,external_node_fs_namespaceObject.openSync)((0,external_node_path_namespaceObject.join)(dir, `${genName(gen)}.done`), external_node_fs_namespaceObject.constants.O_WRONLY | external_node_fs_namespaceObject.constants.O_CREAT | external_node_fs_namespaceObject.constants.O_EXCL | external_node_fs_namespaceObject.constants.O_NOFOLLOW, 0o666));
-            }
-            catch {
-                // Could not mark it released (EEXIST cannot happen; ENOSPC or EIO can): the lock then
-                // stays with this process until it exits, when the next process takes it over as dead.
-            }
-        },
-    };
-}
-
-;// CONCATENATED MODULE: ./src/registry/probe.ts
-/**
- * Can a port be bound right now, and which ports does the kernel keep for itself.
- */
-
-
-/** Try to listen on `host:port` and close again. Resolves to null when it worked, else the errno code. */
-function tryListen(port, host) {
-    return new Promise((resolve) => {
-        const server = (0,external_node_net_.createServer)();
-        server.unref();
-        server.once('error', (err) => {
-            resolve(err.code ?? 'EUNKNOWN');
-        });
-        server.listen({ port, host, exclusive: true, ipv6Only: host === '::' }, () => {
-            server.close(() => {
-                resolve(null);
-            });
-        });
-    });
-}
-let ipv6;
-/** Does this host have IPv6 at all (can it bind ::1)? Asked once per process. */
-function hasIPv6() {
-    ipv6 ??= tryListen(0, '::1').then((code) => code === null);
-    return ipv6;
-}
-/**
- * Is `port` bindable on every address a server is likely to use: 0.0.0.0, 127.0.0.1 and
- * :: (where the host has IPv6)? Returns null when it is, else a short reason.
- */
-async function probePort(port) {
-    const hosts = ['0.0.0.0', '127.0.0.1'];
-    if (await hasIPv6())
-        hosts.push('::');
-    // One at a time: binding 0.0.0.0 and 127.0.0.1 at once would make them fail each other.
-    for (const host of hosts) {
-        const code = await tryListen(port, host);
-        if (code !== null)
-            return `${host}:${port} ${code}`;
-    }
-    return null;
-}
-function readText(path) {
-    try {
-        return (0,external_node_fs_namespaceObject.readFileSync)(path, 'utf8');
-    }
-    catch {
-        return null;
-    }
-}
-/** Parse "32768\t60999". */
-function parseEphemeral(text) {
-    if (text === null)
-        return null;
-    const m = /^\s*(\d+)\s+(\d+)\s*$/.exec(text);
-    if (!m)
-        return null;
-    const lo = Number(m[1]);
-    const hi = Number(m[2]);
-    return lo >= 1 && hi <= 65535 && lo <= hi ? { lo, hi } : null;
-}
-/** Parse "8080,9000-9010". */
-function parseReserved(text) {
-    if (text === null)
-        return [];
-    const out = [];
-    for (const part of text.trim().split(',')) {
-        const m = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
-        if (!m)
-            continue;
-        const lo = Number(m[1]);
-        const hi = m[2] === undefined ? lo : Number(m[2]);
-        if (lo >= 1 && hi <= 65535 && lo <= hi)
-            out.push({ lo, hi });
-    }
-    return out;
-}
-/**
- * The kernel's own port ranges. Linux reads /proc; elsewhere the documented defaults
- * (macOS/BSD and Windows hand out 49152-65535).
- */
-function kernelPorts(procRoot = '/proc') {
-    const text = readText(`${procRoot}/sys/net/ipv4/ip_local_port_range`);
-    if (text === null && process.platform !== 'linux') {
-        return { ephemeral: { lo: 49152, hi: 65535 }, reserved: [] };
-    }
-    return {
-        ephemeral: parseEphemeral(text),
-        reserved: parseReserved(readText(`${procRoot}/sys/net/ipv4/ip_local_reserved_ports`)),
-    };
-}
-function inRange(port, r) {
-    return port >= r.lo && port <= r.hi;
-}
-function formatRange(r) {
-    return r.lo === r.hi ? `${r.lo}` : `${r.lo}-${r.hi}`;
-}
-
 ;// CONCATENATED MODULE: ./src/registry/store.ts
 /**
  * Lease records on disk.
@@ -32162,7 +31629,6 @@ function formatRange(r) {
 
 
 
-
 const STATE_FILE = 'leases.json';
 const STATE_VERSION = 1;
 /** A state file larger than this is not read (a hostile or broken file must not exhaust memory). */
@@ -32174,9 +31640,22 @@ const NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 const LABEL_KEY = /^[A-Za-z0-9_.-]{1,64}$/;
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/;
+/**
+ * `n` random base-36 characters. Names and ids need to be unique, not secret: Math.random
+ * (seeded per process from the OS) gives ~5 bits a character, and a lease id that is taken
+ * already is drawn again. (node:crypto would cost every command several ms to load.)
+ */
+function randomSuffix(n) {
+    let out = '';
+    while (out.length < n)
+        out += Math.floor(Math.random() * 36 ** 6)
+            .toString(36)
+            .padStart(6, '0');
+    return out.slice(0, n);
+}
 function newLeaseId() {
     // 10 base36 characters from 64 random bits.
-    return 'pl_' + (0,external_node_crypto_.randomBytes)(8).readBigUInt64BE().toString(36).padStart(13, '0').slice(-10);
+    return 'pl_' + randomSuffix(10);
 }
 function isRecord(v) {
     return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -32370,7 +31849,7 @@ function quarantine(dir, what, content) {
             return null;
         if ((0,external_node_fs_namespaceObject.readdirSync)(qdir).length >= MAX_QUARANTINE)
             return null;
-        const name = `${new Date().toISOString().replace(/[:.]/g, '-')}-${what}-${(0,external_node_crypto_.randomBytes)(3).toString('hex')}.json`;
+        const name = `${new Date().toISOString().replace(/[:.]/g, '-')}-${what}-${randomSuffix(6)}.json`;
         const path = (0,external_node_path_namespaceObject.join)(qdir, name);
         writeAtomic(path, content);
         return path;
@@ -32505,7 +31984,7 @@ function readState(dir, opts) {
  * state is as good as the newer one.
  */
 function writeAtomic(path, content) {
-    const temp = `${path}.tmp.${process.pid}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`;
+    const temp = `${path}.tmp.${process.pid}.${randomSuffix(8)}`;
     let fd;
     try {
         fd = (0,external_node_fs_namespaceObject.openSync)(temp, external_node_fs_namespaceObject.constants.O_WRONLY | external_node_fs_namespaceObject.constants.O_CREAT | external_node_fs_namespaceObject.constants.O_EXCL | external_node_fs_namespaceObject.constants.O_NOFOLLOW, 0o666);
@@ -32644,6 +32123,546 @@ function sweepTemps(dir, olderThanMs = 60_000) {
     return removed;
 }
 
+;// CONCATENATED MODULE: ./src/registry/owner.ts
+/**
+ * Who owns a lease or the lock, and whether that owner is provably dead.
+ *
+ * A process is named by pid + start time + boot id + host + pid namespace. It is dead only
+ * when that can be proven from here: same kernel boot and same pid namespace, and the pid is
+ * gone or now belongs to a process that started at another time (pid reuse); or same host
+ * with another boot id (the host rebooted). Anything else (another host, another pid
+ * namespace) is "unknown": never reclaimed on liveness, only on TTL.
+ *
+ * Linux gives all of this through /proc. Elsewhere (macOS, Windows) only pid existence is
+ * known (`process.kill(pid, 0)`), start time and boot id are null, and TTL does the rest.
+ */
+
+
+
+let cachedBoot;
+let cachedPidns;
+function bootId() {
+    if (cachedBoot === undefined) {
+        try {
+            cachedBoot = (0,external_node_fs_namespaceObject.readFileSync)('/proc/sys/kernel/random/boot_id', 'utf8').trim() || null;
+        }
+        catch {
+            cachedBoot = null;
+        }
+    }
+    return cachedBoot;
+}
+function pidNamespace() {
+    if (cachedPidns === undefined) {
+        try {
+            cachedPidns = (0,external_node_fs_namespaceObject.readlinkSync)('/proc/self/ns/pid');
+        }
+        catch {
+            cachedPidns = null;
+        }
+    }
+    return cachedPidns;
+}
+/** What processStartTime says of a pid that runs no more. */
+const GONE = Symbol('gone');
+/**
+ * The start time of `pid` from /proc, GONE if no such process, or null where /proc
+ * cannot tell (not Linux, or /proc not mounted).
+ */
+function processStartTime(pid) {
+    let stat;
+    try {
+        stat = (0,external_node_fs_namespaceObject.readFileSync)(`/proc/${pid}/stat`, 'utf8');
+    }
+    catch (err) {
+        const code = errnoCode(err);
+        if (code === 'ENOENT' || code === 'ESRCH') {
+            // No /proc/PID: gone, unless there is no /proc at all.
+            return procMounted() ? GONE : null;
+        }
+        return null;
+    }
+    // Field 2 (comm) is in parentheses and may hold spaces and ')': split after the last ')'.
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // rest[0] is field 3 (state); field 22 (starttime) is rest[19].
+    const start = rest[19];
+    if (rest[0] === 'Z')
+        return GONE; // a zombie has exited: it holds nothing
+    return start !== undefined && /^\d+$/.test(start) ? start : null;
+}
+let cachedProc;
+function procMounted() {
+    if (cachedProc === undefined) {
+        try {
+            (0,external_node_fs_namespaceObject.readFileSync)('/proc/self/stat');
+            cachedProc = true;
+        }
+        catch {
+            cachedProc = false;
+        }
+    }
+    return cachedProc;
+}
+function pidExists(pid) {
+    try {
+        process.kill(pid, 0);
+        return true;
+    }
+    catch (err) {
+        return errnoCode(err) === 'EPERM';
+    }
+}
+/** Describe a running process as an owner, or null if `pid` is not running. */
+function describeProcess(pid) {
+    const start = processStartTime(pid);
+    if (start === GONE)
+        return null;
+    if (start === null && !pidExists(pid))
+        return null;
+    return { kind: 'process', pid, start, boot: bootId(), host: (0,external_node_os_namespaceObject.hostname)(), pidns: pidNamespace() };
+}
+/** The calling process itself. */
+function owner_self() {
+    const me = describeProcess(process.pid);
+    if (me === null)
+        throw new Error('cannot describe the current process');
+    return me;
+}
+/**
+ * Is this process owner alive? `'dead'` only when provably so (see the module comment).
+ * `cache` memoizes per pid within one registry operation.
+ */
+function processLiveness(owner, cache) {
+    const myBoot = bootId();
+    const myHost = (0,external_node_os_namespaceObject.hostname)();
+    if (owner.boot !== null && myBoot !== null && owner.boot !== myBoot) {
+        // Another kernel boot: the same host rebooted (dead), or another machine (unknown).
+        return owner.host === myHost ? 'dead' : 'unknown';
+    }
+    if (owner.boot === null || myBoot === null) {
+        if (owner.host !== myHost)
+            return 'unknown';
+    }
+    const myNs = pidNamespace();
+    if (owner.pidns !== null && myNs !== null && owner.pidns !== myNs)
+        return 'unknown';
+    if (owner.pidns === null && myNs !== null && owner.boot !== null)
+        return 'unknown';
+    let start = cache?.get(owner.pid);
+    if (start === undefined) {
+        start = processStartTime(owner.pid);
+        if (start === null && !procMounted())
+            start = pidExists(owner.pid) ? null : GONE;
+        cache?.set(owner.pid, start);
+    }
+    if (start === GONE)
+        return 'dead';
+    if (start !== null && owner.start !== null && start !== owner.start)
+        return 'dead'; // pid reused
+    return 'alive';
+}
+function describeOwner(owner) {
+    if (owner === null)
+        return 'none (TTL only)';
+    if (owner.kind === 'container')
+        return `container ${owner.id.slice(0, 12)}`;
+    return `pid ${owner.pid}${owner.host !== (0,external_node_os_namespaceObject.hostname)() ? `@${owner.host}` : ''}`;
+}
+
+;// CONCATENATED MODULE: ./src/registry/lock.ts
+/**
+ * The host-level mutex around every read-modify-write of the registry.
+ *
+ * Node has no flock(), and a lock file that a dead holder leaves behind must be taken over
+ * without ever letting two processes hold the lock. The classic "unlink the stale lock,
+ * then create it again" races (two takers both find it stale; the slower one unlinks the
+ * lock the faster one just made: proper-lockfile#121). This lock never removes the current
+ * lock file. It is a sequence of generations in `<registry>/lock/`:
+ *
+ *   g000000000041        created with link() (atomic, never overwrites), holds the holder's
+ *                        identity (pid, start time, boot id, host, pid namespace)
+ *   g000000000041.done   created when that holder releases
+ *
+ * The lock is held by the creator of the highest generation while it has no `.done`. To
+ * acquire, a process finds the highest generation G; if it is released, or its holder is
+ * provably dead (owner.ts), or unverifiable and older than `unverifiableStaleMs`, it links
+ * generation G+1. link() fails with EEXIST for all but one contender, so two processes that
+ * find the same stale lock can never both win. After winning, the holder checks that no
+ * higher generation exists (a contender working from an old listing may have recreated an
+ * already cleaned-up number: it then sees the higher one and backs off), and removes the
+ * generations below its own. The highest generation is never removed.
+ */
+
+
+
+
+
+
+const GEN = /^g(\d{12})$/;
+const DONE = /^g(\d{12})\.done$/;
+const TEMP = /^t\.(\d+)\.[0-9a-z]+$/;
+const genName = (g) => `g${String(g).padStart(12, '0')}`;
+function list(dir) {
+    const names = (0,external_node_fs_namespaceObject.readdirSync)(dir);
+    let max = 0;
+    const done = new Set();
+    for (const n of names) {
+        let m = GEN.exec(n);
+        if (m) {
+            max = Math.max(max, Number(m[1]));
+            continue;
+        }
+        m = DONE.exec(n);
+        if (m)
+            done.add(Number(m[1]));
+    }
+    return { max, maxDone: done.has(max), names };
+}
+function readHolder(path) {
+    let text;
+    try {
+        const fd = (0,external_node_fs_namespaceObject.openSync)(path, external_node_fs_namespaceObject.constants.O_RDONLY | external_node_fs_namespaceObject.constants.O_NOFOLLOW);
+        try {
+            text = (0,external_node_fs_namespaceObject.readFileSync)(fd, 'utf8');
+        }
+        finally {
+            (0,external_node_fs_namespaceObject.closeSync)(fd);
+        }
+    }
+    catch (err) {
+        return errnoCode(err) === 'ENOENT' ? 'gone' : null;
+    }
+    try {
+        const v = JSON.parse(text);
+        if (typeof v.pid === 'number' &&
+            Number.isInteger(v.pid) &&
+            v.pid > 0 &&
+            (v.start === null || typeof v.start === 'string') &&
+            (v.boot === null || typeof v.boot === 'string') &&
+            typeof v.host === 'string' &&
+            (v.pidns === null || typeof v.pidns === 'string') &&
+            typeof v.acquired === 'number') {
+            return {
+                kind: 'process',
+                pid: v.pid,
+                start: v.start,
+                boot: v.boot,
+                host: v.host,
+                pidns: v.pidns,
+                acquired: v.acquired,
+            };
+        }
+    }
+    catch {
+        // fall through: an unreadable holder is unverifiable
+    }
+    return null;
+}
+function tryUnlink(path) {
+    try {
+        (0,external_node_fs_namespaceObject.unlinkSync)(path);
+    }
+    catch {
+        // already gone, or not ours to remove: either way nothing to do
+    }
+}
+function ensureLockDir(registryDir) {
+    const dir = (0,external_node_path_namespaceObject.join)(registryDir, 'lock');
+    try {
+        (0,external_node_fs_namespaceObject.mkdirSync)(dir, { mode: 0o777 });
+        (0,external_node_fs_namespaceObject.chmodSync)(dir, 0o777);
+    }
+    catch (err) {
+        if (errnoCode(err) !== 'EEXIST')
+            throw err;
+    }
+    const st = (0,external_node_fs_namespaceObject.lstatSync)(dir);
+    if (!st.isDirectory()) {
+        throw new RuntimeError(`registry lock ${dir} is not a directory (a symlink or a file); remove it`);
+    }
+    return dir;
+}
+/** Acquisitions within one process queue here first, so the file lock sees one at a time. */
+const inProcess = new Map();
+/** Acquire the registry lock. Throws RuntimeError after `timeoutMs` behind a live holder. */
+async function acquireLock(registryDir, opts = {}) {
+    const prev = inProcess.get(registryDir) ?? Promise.resolve();
+    let unblock;
+    const mine = new Promise((resolve) => (unblock = resolve));
+    const chain = prev.then(() => mine);
+    inProcess.set(registryDir, chain);
+    await prev;
+    try {
+        const lock = await acquireFileLock(registryDir, opts);
+        const release = lock.release.bind(lock);
+        return {
+            generation: lock.generation,
+            assertHeld: lock.assertHeld.bind(lock),
+            release() {
+                try {
+                    release();
+                }
+                finally {
+                    unblock();
+                    if (inProcess.get(registryDir) === chain)
+                        inProcess.delete(registryDir);
+                }
+            },
+        };
+    }
+    catch (err) {
+        unblock();
+        if (inProcess.get(registryDir) === chain)
+            inProcess.delete(registryDir);
+        throw err;
+    }
+}
+async function acquireFileLock(registryDir, opts) {
+    const timeoutMs = opts.timeoutMs ?? 30_000;
+    const staleMs = opts.unverifiableStaleMs ?? 15_000;
+    const dir = ensureLockDir(registryDir);
+    const me = owner_self();
+    const deadline = Date.now() + timeoutMs;
+    let delay = 1;
+    let lastHolder = null;
+    for (;;) {
+        const before = list(dir);
+        let takeover = before.max === 0 || before.maxDone;
+        if (!takeover) {
+            const holder = readHolder((0,external_node_path_namespaceObject.join)(dir, genName(before.max)));
+            if (holder === 'gone')
+                continue; // cleaned up under us: look again
+            let liveness;
+            if (holder === null) {
+                liveness = 'unknown';
+            }
+            else {
+                lastHolder = holder;
+                liveness = processLiveness(holder);
+                if (holder.pid === me.pid && liveness === 'alive' && holder.start === me.start) {
+                    // Acquisitions in one process are queued (see acquireLock), so a generation held by
+                    // this very process is one it leaked: it cannot be a live hold.
+                    liveness = 'dead';
+                }
+            }
+            if (liveness === 'dead') {
+                opts.debug?.(`lock: holder ${describeOwner(holder)} is dead; taking over`);
+                takeover = true;
+            }
+            else if (liveness === 'unknown') {
+                const age = holder === null ? Number.POSITIVE_INFINITY : Date.now() - holder.acquired;
+                if (age > staleMs) {
+                    opts.debug?.(`lock: unverifiable holder older than ${staleMs} ms; taking over`);
+                    takeover = true;
+                }
+            }
+        }
+        if (takeover) {
+            const gen = before.max + 1;
+            const holder = { ...me, acquired: Date.now() };
+            const temp = (0,external_node_path_namespaceObject.join)(dir, `t.${me.pid}.${randomSuffix(12)}`);
+            const fd = (0,external_node_fs_namespaceObject.openSync)(temp, external_node_fs_namespaceObject.constants.O_WRONLY | external_node_fs_namespaceObject.constants.O_CREAT | external_node_fs_namespaceObject.constants.O_EXCL | external_node_fs_namespaceObject.constants.O_NOFOLLOW, 0o666);
+            try {
+                (0,external_node_fs_namespaceObject.writeSync)(fd, JSON.stringify(holder));
+            }
+            catch (err) {
+                (0,external_node_fs_namespaceObject.closeSync)(fd);
+                tryUnlink(temp);
+                throw err;
+            }
+            (0,external_node_fs_namespaceObject.closeSync)(fd);
+            let won = false;
+            try {
+                (0,external_node_fs_namespaceObject.linkSync)(temp, (0,external_node_path_namespaceObject.join)(dir, genName(gen)));
+                won = true;
+            }
+            catch (err) {
+                if (errnoCode(err) !== 'EEXIST') {
+                    tryUnlink(temp);
+                    throw err;
+                }
+            }
+            tryUnlink(temp);
+            if (won) {
+                const after = list(dir);
+                if (after.max > gen) {
+                    // We recreated a generation that had been cleaned up: someone is ahead of us.
+                    tryUnlink((0,external_node_path_namespaceObject.join)(dir, genName(gen)));
+                    continue;
+                }
+                cleanup(dir, after.names, gen);
+                return makeLock(dir, gen, me);
+            }
+            delay = 1;
+            continue; // lost the race: look again at once
+        }
+        if (Date.now() >= deadline) {
+            const who = lastHolder ? describeOwner(lastHolder) : 'an unknown process';
+            throw new RuntimeError(`registry lock in ${registryDir} is held by ${who} for over ${Math.round(timeoutMs / 1000)}s; is a portlease process stuck?`);
+        }
+        await (0,promises_namespaceObject.setTimeout)(delay + Math.random() * delay);
+        delay = Math.min(delay * 2, 20);
+    }
+}
+function cleanup(dir, names, gen) {
+    const now = Date.now();
+    for (const n of names) {
+        const g = GEN.exec(n) ?? DONE.exec(n);
+        if (g) {
+            if (Number(g[1]) < gen)
+                tryUnlink((0,external_node_path_namespaceObject.join)(dir, n));
+            continue;
+        }
+        const t = TEMP.exec(n);
+        if (t && Number(t[1]) !== process.pid) {
+            // A temp file of a process killed between write and link: remove once it is old.
+            try {
+                if (now - (0,external_node_fs_namespaceObject.lstatSync)((0,external_node_path_namespaceObject.join)(dir, n)).mtimeMs > 60_000)
+                    tryUnlink((0,external_node_path_namespaceObject.join)(dir, n));
+            }
+            catch {
+                // gone already
+            }
+        }
+    }
+}
+function makeLock(dir, gen, me) {
+    let released = false;
+    return {
+        generation: gen,
+        assertHeld() {
+            const l = list(dir);
+            if (l.max !== gen) {
+                throw new RuntimeError(`registry lock was taken over by another process while ${describeOwner(me)} held it; nothing was written`);
+            }
+        },
+        release() {
+            if (released)
+                return;
+            released = true;
+            try {
+                (0,external_node_fs_namespaceObject.closeSync)((0,external_node_fs_namespaceObject.openSync)((0,external_node_path_namespaceObject.join)(dir, `${genName(gen)}.done`), external_node_fs_namespaceObject.constants.O_WRONLY | external_node_fs_namespaceObject.constants.O_CREAT | external_node_fs_namespaceObject.constants.O_EXCL | external_node_fs_namespaceObject.constants.O_NOFOLLOW, 0o666));
+            }
+            catch {
+                // Could not mark it released (EEXIST cannot happen; ENOSPC or EIO can): the lock then
+                // stays with this process until it exits, when the next process takes it over as dead.
+            }
+        },
+    };
+}
+
+;// CONCATENATED MODULE: ./src/registry/probe.ts
+/**
+ * Can a port be bound right now, and which ports does the kernel keep for itself.
+ */
+
+
+/** Try to listen on `host:port` and close again. Resolves to null when it worked, else the errno code. */
+function tryListen(port, host) {
+    return new Promise((resolve) => {
+        const server = (0,external_node_net_.createServer)();
+        server.unref();
+        server.once('error', (err) => {
+            resolve(err.code ?? 'EUNKNOWN');
+        });
+        // For '::' no host is passed: Node then binds the IPv6 any-address itself, without the
+        // first-use cost (~5 ms) of compiling net.isIPv6's pattern for a host string.
+        const where = host === '::' ? { ipv6Only: true } : { host };
+        server.listen({ port, exclusive: true, ...where }, () => {
+            server.close(() => {
+                resolve(null);
+            });
+        });
+    });
+}
+let ipv6;
+/**
+ * Does this host have IPv6 at all (can it bind ::1)? Asked once per process. On Linux the
+ * loopback's addresses are read from /proc/net/if_inet6 (no socket needed); elsewhere, or
+ * when that file cannot be read, by binding ::1.
+ */
+function hasIPv6() {
+    if (ipv6 === undefined) {
+        const text = readText('/proc/net/if_inet6');
+        ipv6 =
+            text !== null
+                ? Promise.resolve(/^0{31}1 /m.test(text))
+                : tryListen(0, '::1').then((code) => code === null);
+    }
+    return ipv6;
+}
+/**
+ * Is `port` bindable on every address a server is likely to use: 0.0.0.0, 127.0.0.1 and
+ * :: (where the host has IPv6)? Returns null when it is, else a short reason.
+ */
+async function probePort(port) {
+    const hosts = ['0.0.0.0', '127.0.0.1'];
+    if (await hasIPv6())
+        hosts.push('::');
+    // One at a time: binding 0.0.0.0 and 127.0.0.1 at once would make them fail each other.
+    for (const host of hosts) {
+        const code = await tryListen(port, host);
+        if (code !== null)
+            return `${host}:${port} ${code}`;
+    }
+    return null;
+}
+function readText(path) {
+    try {
+        return (0,external_node_fs_namespaceObject.readFileSync)(path, 'utf8');
+    }
+    catch {
+        return null;
+    }
+}
+/** Parse "32768\t60999". */
+function parseEphemeral(text) {
+    if (text === null)
+        return null;
+    const m = /^\s*(\d+)\s+(\d+)\s*$/.exec(text);
+    if (!m)
+        return null;
+    const lo = Number(m[1]);
+    const hi = Number(m[2]);
+    return lo >= 1 && hi <= 65535 && lo <= hi ? { lo, hi } : null;
+}
+/** Parse "8080,9000-9010". */
+function parseReserved(text) {
+    if (text === null)
+        return [];
+    const out = [];
+    for (const part of text.trim().split(',')) {
+        const m = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
+        if (!m)
+            continue;
+        const lo = Number(m[1]);
+        const hi = m[2] === undefined ? lo : Number(m[2]);
+        if (lo >= 1 && hi <= 65535 && lo <= hi)
+            out.push({ lo, hi });
+    }
+    return out;
+}
+/**
+ * The kernel's own port ranges. Linux reads /proc; elsewhere the documented defaults
+ * (macOS/BSD and Windows hand out 49152-65535).
+ */
+function kernelPorts(procRoot = '/proc') {
+    const text = readText(`${procRoot}/sys/net/ipv4/ip_local_port_range`);
+    if (text === null && process.platform !== 'linux') {
+        return { ephemeral: { lo: 49152, hi: 65535 }, reserved: [] };
+    }
+    return {
+        ephemeral: parseEphemeral(text),
+        reserved: parseReserved(readText(`${procRoot}/sys/net/ipv4/ip_local_reserved_ports`)),
+    };
+}
+function inRange(port, r) {
+    return port >= r.lo && port <= r.hi;
+}
+function formatRange(r) {
+    return r.lo === r.hi ? `${r.lo}` : `${r.lo}-${r.hi}`;
+}
+
 ;// CONCATENATED MODULE: ./src/registry/index.ts
 /**
  * The lease registry: allocate, release, list, gc. Pure Node; knows nothing of GitHub.
@@ -32686,6 +32705,22 @@ function cleanLabels(labels) {
         out.push([k, v.replace(/[\u0000-\u001f\u007f]/g, ' ').slice(0, 512)]);
     }
     return Object.fromEntries(out);
+}
+/** How many ports of `range` lie in the union of `excluded` ranges. */
+function excludedCount(range, excluded) {
+    const parts = excluded
+        .map((r) => ({ lo: Math.max(r.lo, range.lo), hi: Math.min(r.hi, range.hi) }))
+        .filter((r) => r.lo <= r.hi)
+        .sort((a, b) => a.lo - b.lo);
+    let count = 0;
+    let upTo = range.lo - 1; // ports <= upTo are counted already
+    for (const r of parts) {
+        const lo = Math.max(r.lo, upTo + 1);
+        if (lo <= r.hi)
+            count += r.hi - lo + 1;
+        upTo = Math.max(upTo, r.hi);
+    }
+    return count;
 }
 function samePorts(lease, names) {
     const have = Object.keys(lease.ports);
@@ -32752,11 +32787,12 @@ class Registry {
             }
             return kernel.reserved.some((r) => inRange(p, r)) ? 'reserved' : null;
         };
-        let usable = 0;
-        for (let p = range.lo; p <= range.hi; p++)
-            if (excluded(p) === null)
-                usable++;
         const span = range.hi - range.lo + 1;
+        const usable = span -
+            excludedCount(range, [
+                ...(!req.allowEphemeral && kernel.ephemeral ? [kernel.ephemeral] : []),
+                ...kernel.reserved,
+            ]);
         if (usable === 0) {
             const eph = kernel.ephemeral ? formatRange(kernel.ephemeral) : 'none';
             throw new errors_UsageError(`range: ${formatRange(range)} lies wholly inside the kernel's ephemeral (${eph}) or reserved ports; choose a range outside them, like ${formatRange(DEFAULT_RANGE)}`);
@@ -32778,7 +32814,11 @@ class Registry {
             for (;;) {
                 // Asked before taking the lock: the engine's answer does not depend on the registry,
                 // and other allocators should not queue behind it.
-                const busy = new Set(this.opts.busyPorts ? await this.opts.busyPorts() : []);
+                const [busyList] = await Promise.all([
+                    this.opts.busyPorts ? this.opts.busyPorts() : [],
+                    hasIPv6(), // warm up what the probes need, outside the lock
+                ]);
+                const busy = new Set(busyList);
                 const outcome = await this.tryAllocate(req, v, busy);
                 if (outcome.allocation)
                     return outcome.allocation;
@@ -32906,8 +32946,11 @@ class Registry {
                     this.commit(lock, [...leases.values()]);
                 return { holders: this.describeHolders(v.range, leases) };
             }
+            let id = newLeaseId();
+            while (leases.has(id))
+                id = newLeaseId();
             const lease = freezeLease({
-                id: newLeaseId(),
+                id,
                 key,
                 ports: Object.fromEntries(v.names.map((n, i) => [n, chosen[i]])),
                 range: { lo: v.range.lo, hi: v.range.hi },
@@ -33027,8 +33070,6 @@ class Registry {
     }
 }
 
-;// CONCATENATED MODULE: external "node:child_process"
-const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
 ;// CONCATENATED MODULE: ./src/registry/containers.ts
 /**
  * What the host's container engines (Docker, Podman) know that a socket probe may not:
@@ -33044,8 +33085,6 @@ const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createReq
  * on PATH (which also covers contexts and tcp:// hosts). Podman is asked through its CLI.
  * Nothing is ever run through a shell.
  */
-
-
 
 
 
@@ -33093,9 +33132,12 @@ function dockerSocket(env) {
         return null;
     }
 }
-function dockerApi(socketPath, method, path, timeoutMs) {
+// node:http and node:child_process are loaded when first needed: each costs several
+// milliseconds at start-up, which every `portlease` command would pay otherwise.
+async function dockerApi(socketPath, method, path, timeoutMs) {
+    const { request } = await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 7067, 23));
     return new Promise((resolve, reject) => {
-        const req = (0,external_node_http_.request)({ socketPath, method, path, headers: { Host: 'docker' }, timeout: timeoutMs }, (res) => {
+        const req = request({ socketPath, method, path, headers: { Host: 'docker' }, timeout: timeoutMs }, (res) => {
             let body = '';
             res.setEncoding('utf8');
             res.on('data', (d) => {
@@ -33113,9 +33155,10 @@ function dockerApi(socketPath, method, path, timeoutMs) {
         req.end();
     });
 }
-function runCli(file, args, timeoutMs, env) {
+async function runCli(file, args, timeoutMs, env) {
+    const { execFile } = await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 1421, 23));
     return new Promise((resolve) => {
-        (0,external_node_child_process_namespaceObject.execFile)(file, args, { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 16 * 1024 * 1024, env }, (err, stdout, stderr) => {
+        execFile(file, args, { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 16 * 1024 * 1024, env }, (err, stdout, stderr) => {
             const code = err === null ? 0 : typeof err.code === 'number' ? err.code : err.killed ? 124 : 127;
             resolve({ code, stdout, stderr });
         });
@@ -34525,7 +34568,7 @@ async function run() {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _container_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(705);
+/* harmony import */ var _container_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2200);
 
 await (0,_container_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .eF)();
 
@@ -34587,6 +34630,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:async_h
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:buffer");
+
+/***/ }),
+
+/***/ 1421:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
 
 /***/ }),
 
@@ -34835,6 +34885,36 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 /******/ 	};
 /******/ })();
 /******/ 
+/******/ /* webpack/runtime/create fake namespace object */
+/******/ (() => {
+/******/ 	var getProto = Object.getPrototypeOf ? (obj) => (Object.getPrototypeOf(obj)) : (obj) => (obj.__proto__);
+/******/ 	var leafPrototypes;
+/******/ 	// create a fake namespace object
+/******/ 	// mode & 1: value is a module id, require it
+/******/ 	// mode & 2: merge all properties of value into the ns
+/******/ 	// mode & 4: return value when already ns object
+/******/ 	// mode & 16: return value when it's Promise-like
+/******/ 	// mode & 8|1: behave like require
+/******/ 	__nccwpck_require__.t = function(value, mode) {
+/******/ 		if(mode & 1) value = this(value);
+/******/ 		if(mode & 8) return value;
+/******/ 		if(typeof value === 'object' && value) {
+/******/ 			if((mode & 4) && value.__esModule) return value;
+/******/ 			if((mode & 16) && typeof value.then === 'function') return value;
+/******/ 		}
+/******/ 		var ns = Object.create(null);
+/******/ 		__nccwpck_require__.r(ns);
+/******/ 		var def = {};
+/******/ 		leafPrototypes = leafPrototypes || [null, getProto({}), getProto([]), getProto(getProto)];
+/******/ 		for(var current = mode & 2 && value; typeof current == 'object' && !~leafPrototypes.indexOf(current); current = getProto(current)) {
+/******/ 			Object.getOwnPropertyNames(current).forEach((key) => (def[key] = () => (value[key])));
+/******/ 		}
+/******/ 		def['default'] = () => (value);
+/******/ 		__nccwpck_require__.d(ns, def);
+/******/ 		return ns;
+/******/ 	};
+/******/ })();
+/******/ 
 /******/ /* webpack/runtime/define property getters */
 /******/ (() => {
 /******/ 	// define getter functions for harmony exports
@@ -34850,6 +34930,17 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 /******/ /* webpack/runtime/hasOwnProperty shorthand */
 /******/ (() => {
 /******/ 	__nccwpck_require__.o = (obj, prop) => (Object.prototype.hasOwnProperty.call(obj, prop))
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/make namespace object */
+/******/ (() => {
+/******/ 	// define __esModule on exports
+/******/ 	__nccwpck_require__.r = (exports) => {
+/******/ 		if(typeof Symbol !== 'undefined' && Symbol.toStringTag) {
+/******/ 			Object.defineProperty(exports, Symbol.toStringTag, { value: 'Module' });
+/******/ 		}
+/******/ 		Object.defineProperty(exports, '__esModule', { value: true });
+/******/ 	};
 /******/ })();
 /******/ 
 /************************************************************************/

@@ -1,7 +1,6 @@
 /**
  * The `portlease` command: a thin shell over the registry (src/registry).
  */
-import { spawn } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import {
@@ -371,6 +370,7 @@ async function cmdExec(args: string[], io: Io): Promise<number> {
     PORTLEASE_LEASE: lease.id,
   };
   const [file, ...rest] = command as [string, ...string[]];
+  const { spawn } = await import('node:child_process'); // only exec needs it: load it here
   const handlers = new Map<string, () => void>();
   try {
     const code = await new Promise<number>((resolve) => {

@@ -3,7 +3,6 @@
  * (a bundle of single ports, or one contiguous block). Knows nothing of files or locks: the
  * caller says whether a port is usable.
  */
-import { randomInt } from 'node:crypto';
 import type { PortRange, Strategy } from './inputs.js';
 
 /** 32-bit FNV-1a: stable across processes, platforms and Node versions. */
@@ -23,7 +22,7 @@ export function startPort(range: PortRange, strategy: Strategy, key: string): nu
     case 'sequential':
       return range.lo;
     case 'random':
-      return range.lo + randomInt(span);
+      return range.lo + Math.floor(Math.random() * span);
     case 'hash':
       return range.lo + (fnv1a(key) % span);
   }

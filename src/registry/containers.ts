@@ -12,7 +12,6 @@
  * on PATH (which also covers contexts and tcp:// hosts). Podman is asked through its CLI.
  * Nothing is ever run through a shell.
  */
-import { execFile } from 'node:child_process';
 import {
   accessSync,
   constants as fsConstants,
@@ -21,7 +20,6 @@ import {
   readFileSync,
   statSync,
 } from 'node:fs';
-import { request } from 'node:http';
 import { hostname } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { describeError } from './errors.js';
@@ -95,12 +93,15 @@ interface Answer {
   body: string;
 }
 
-function dockerApi(
+// node:http and node:child_process are loaded when first needed: each costs several
+// milliseconds at start-up, which every `portlease` command would pay otherwise.
+async function dockerApi(
   socketPath: string,
   method: string,
   path: string,
   timeoutMs: number,
 ): Promise<Answer> {
+  const { request } = await import('node:http');
   return new Promise((resolve, reject) => {
     const req = request(
       { socketPath, method, path, headers: { Host: 'docker' }, timeout: timeoutMs },
@@ -129,12 +130,13 @@ interface CliResult {
   stderr: string;
 }
 
-function runCli(
+async function runCli(
   file: string,
   args: string[],
   timeoutMs: number,
   env: NodeJS.ProcessEnv,
 ): Promise<CliResult> {
+  const { execFile } = await import('node:child_process');
   return new Promise((resolve) => {
     execFile(
       file,

@@ -23,7 +23,14 @@ import {
   type Owner,
   type StartTime,
 } from './owner.js';
-import { formatRange, inRange, kernelPorts, probePort, type KernelPorts } from './probe.js';
+import {
+  formatRange,
+  hasIPv6,
+  inRange,
+  kernelPorts,
+  probePort,
+  type KernelPorts,
+} from './probe.js';
 import {
   checkRegistryPath,
   ensureRegistryDir,
@@ -127,6 +134,22 @@ function cleanLabels(labels: Record<string, string>): Record<string, string> {
   return Object.fromEntries(out);
 }
 
+/** How many ports of `range` lie in the union of `excluded` ranges. */
+export function excludedCount(range: PortRange, excluded: readonly PortRange[]): number {
+  const parts = excluded
+    .map((r) => ({ lo: Math.max(r.lo, range.lo), hi: Math.min(r.hi, range.hi) }))
+    .filter((r) => r.lo <= r.hi)
+    .sort((a, b) => a.lo - b.lo);
+  let count = 0;
+  let upTo = range.lo - 1; // ports <= upTo are counted already
+  for (const r of parts) {
+    const lo = Math.max(r.lo, upTo + 1);
+    if (lo <= r.hi) count += r.hi - lo + 1;
+    upTo = Math.max(upTo, r.hi);
+  }
+  return count;
+}
+
 function samePorts(lease: Lease, names: readonly string[]): boolean {
   const have = Object.keys(lease.ports);
   return have.length === names.length && names.every((n) => n in lease.ports);
@@ -204,9 +227,13 @@ export class Registry {
       }
       return kernel.reserved.some((r) => inRange(p, r)) ? 'reserved' : null;
     };
-    let usable = 0;
-    for (let p = range.lo; p <= range.hi; p++) if (excluded(p) === null) usable++;
     const span = range.hi - range.lo + 1;
+    const usable =
+      span -
+      excludedCount(range, [
+        ...(!req.allowEphemeral && kernel.ephemeral ? [kernel.ephemeral] : []),
+        ...kernel.reserved,
+      ]);
     if (usable === 0) {
       const eph = kernel.ephemeral ? formatRange(kernel.ephemeral) : 'none';
       throw new UsageError(
@@ -233,7 +260,11 @@ export class Registry {
       for (;;) {
         // Asked before taking the lock: the engine's answer does not depend on the registry,
         // and other allocators should not queue behind it.
-        const busy = new Set<number>(this.opts.busyPorts ? await this.opts.busyPorts() : []);
+        const [busyList] = await Promise.all([
+          this.opts.busyPorts ? this.opts.busyPorts() : [],
+          hasIPv6(), // warm up what the probes need, outside the lock
+        ]);
+        const busy = new Set<number>(busyList);
         const outcome = await this.tryAllocate(req, v, busy);
         if (outcome.allocation) return outcome.allocation;
         const left = deadline - Date.now();
@@ -361,8 +392,10 @@ export class Registry {
         if (dirty) this.commit(lock, [...leases.values()]);
         return { holders: this.describeHolders(v.range, leases) };
       }
+      let id = newLeaseId();
+      while (leases.has(id)) id = newLeaseId();
       const lease: Lease = freezeLease({
-        id: newLeaseId(),
+        id,
         key,
         ports: Object.fromEntries(v.names.map((n, i) => [n, chosen[i] as number])),
         range: { lo: v.range.lo, hi: v.range.hi },

@@ -20,7 +20,6 @@
  * already cleaned-up number: it then sees the higher one and backs off), and removes the
  * generations below its own. The highest generation is never removed.
  */
-import { randomBytes } from 'node:crypto';
 import {
   closeSync,
   constants,
@@ -37,6 +36,7 @@ import {
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { errnoCode, RuntimeError } from './errors.js';
+import { randomSuffix } from './store.js';
 import { describeOwner, processLiveness, self, type Liveness, type ProcessOwner } from './owner.js';
 
 export interface LockOptions {
@@ -60,7 +60,7 @@ export interface Lock {
 
 const GEN = /^g(\d{12})$/;
 const DONE = /^g(\d{12})\.done$/;
-const TEMP = /^t\.(\d+)\.[0-9a-f]+$/;
+const TEMP = /^t\.(\d+)\.[0-9a-z]+$/;
 
 const genName = (g: number): string => `g${String(g).padStart(12, '0')}`;
 
@@ -226,7 +226,7 @@ async function acquireFileLock(registryDir: string, opts: LockOptions): Promise<
     if (takeover) {
       const gen = before.max + 1;
       const holder: LockHolder = { ...me, acquired: Date.now() };
-      const temp = join(dir, `t.${me.pid}.${randomBytes(6).toString('hex')}`);
+      const temp = join(dir, `t.${me.pid}.${randomSuffix(12)}`);
       const fd = openSync(
         temp,
         constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,

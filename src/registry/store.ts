@@ -10,7 +10,6 @@
  * for inspection. A state file that does not parse at all is moved to `quarantine/` whole.
  * No path is followed through a symlink (O_NOFOLLOW, lstat).
  */
-import { randomBytes } from 'node:crypto';
 import {
   chmodSync,
   closeSync,
@@ -65,9 +64,23 @@ const LABEL_KEY = /^[A-Za-z0-9_.-]{1,64}$/;
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
+/**
+ * `n` random base-36 characters. Names and ids need to be unique, not secret: Math.random
+ * (seeded per process from the OS) gives ~5 bits a character, and a lease id that is taken
+ * already is drawn again. (node:crypto would cost every command several ms to load.)
+ */
+export function randomSuffix(n: number): string {
+  let out = '';
+  while (out.length < n)
+    out += Math.floor(Math.random() * 36 ** 6)
+      .toString(36)
+      .padStart(6, '0');
+  return out.slice(0, n);
+}
+
 export function newLeaseId(): string {
   // 10 base36 characters from 64 random bits.
-  return 'pl_' + randomBytes(8).readBigUInt64BE().toString(36).padStart(13, '0').slice(-10);
+  return 'pl_' + randomSuffix(10);
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -260,7 +273,7 @@ function quarantine(dir: string, what: string, content: string): string | null {
     }
     if (!lstatSync(qdir).isDirectory()) return null;
     if (readdirSync(qdir).length >= MAX_QUARANTINE) return null;
-    const name = `${new Date().toISOString().replace(/[:.]/g, '-')}-${what}-${randomBytes(3).toString('hex')}.json`;
+    const name = `${new Date().toISOString().replace(/[:.]/g, '-')}-${what}-${randomSuffix(6)}.json`;
     const path = join(qdir, name);
     writeAtomic(path, content);
     return path;
@@ -390,7 +403,7 @@ export function readState(
  * state is as good as the newer one.
  */
 export function writeAtomic(path: string, content: string): void {
-  const temp = `${path}.tmp.${process.pid}.${randomBytes(4).toString('hex')}`;
+  const temp = `${path}.tmp.${process.pid}.${randomSuffix(8)}`;
   let fd: number | undefined;
   try {
     fd = openSync(
