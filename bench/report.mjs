@@ -197,7 +197,7 @@ const esc = (s) =>
     .replace(/>/g, '&gt;')
     .replace(/"/g, '&quot;');
 
-const WIDTH = 820;
+const WIDTH = 1010;
 const LABEL_W = 250;
 const BAR_W = 430;
 const ROW_H = 22;
@@ -359,9 +359,23 @@ Full tables, including every registry size and process count: [bench/results/res
 - **Legs with an error**: the allocator itself failed (threw, exited non-zero).
 - **Ports outside the range**: ports handed out that lie outside the range every allocator was asked for. get-port without a range and bind(0) take no range, so all their ports count here.
 - **Ports in ephemeral range**: ports inside \`/proc/sys/net/ipv4/ip_local_port_range\`, where the kernel picks ports for outbound connections and \`bind(0)\`, and Docker publishes automatic host ports: such a port can be taken by an unrelated connection at any time.
-- **allocate+release p50 / p99**: one in-process \`Registry.allocate\` of 3 named ports (lock, read and validate every record, check owners, probe 3 ports on 0.0.0.0, 127.0.0.1 and ::, atomic write) followed by \`release\` (a second locked read and atomic write), with N live leases in the registry.
-- **Floor**: one bare locked write of a registry of the same size, measured interleaved in the same run: \`acquireLock\`, read the file, write it to a temp file, fsync, rename, fsync the directory, unlock. allocate+release does two such writes, so 2x the floor is the least it can cost.
+- **allocate+release p50 / p99**: one in-process \`Registry.allocate\` of 3 named ports (lock, read and validate the records (a record line this process validated before is reused when its text is identical), check owners, probe 3 ports on 0.0.0.0, 127.0.0.1 and ::, atomic write) followed by \`release\` (a second locked read and atomic write), with N live leases in the registry.
+- **Floor**: one bare locked write of a registry of the same size, measured interleaved in the same run: \`acquireLock\`, read the file, write it to a temp file, fsync, rename, unlock (the same atomic write the registry does). allocate+release does two such writes, so 2x the floor is the least it can cost.
 - **Whole-command p50 / floor**: wall time of one \`node dist/cli/index.js allocate A B C\` (or the action's main entry point with \`INPUT_*\` and \`GITHUB_*\` files set) divided by the wall time of \`node -e 0\`, the cost of starting Node at all.
 - **Contention ratio**: wall time for K \`portlease allocate\` processes started at once (all must succeed, with no port given twice) divided by the wall time of K \`node -e 0\` started the same way. Allocations/s is K divided by that wall time.
+`;
+}
+
+/** The README's benchmark section (between the bench:start and bench:end markers). */
+export function renderReadmeBlock(res) {
+  const legs = res.collision ? Math.min(...res.collision.map((r) => r.legs)) : null;
+  return `${metaLine(res)}
+
+${legs === null ? '' : `Collisions under the real pattern: each matrix leg, its own process, gets 3 ports, waits until every leg has its ports, then binds them all. ${collisionTable(res, legs)}`}
+![portlease benchmark chart](bench/results/chart.svg)
+
+${goalsTable(res)}
+Made with \`npm run bench\` (several minutes; \`npm run bench -- --quick\` in under one). Every
+table, registry size and process count, and what each column means: [docs/bench.md](docs/bench.md).
 `;
 }

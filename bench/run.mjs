@@ -25,7 +25,7 @@ import { basename, dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { lock as L, owner as O, probe as P, registry as R, store as S } from './engine.mjs';
-import { renderDoc, renderMarkdown, renderSvg } from './report.mjs';
+import { renderDoc, renderReadmeBlock, renderMarkdown, renderSvg } from './report.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const DIST_CLI = join(root, 'dist/cli/index.js');
@@ -766,6 +766,20 @@ async function main() {
       const options = (await prettier.resolveConfig(docPath)) ?? {};
       const doc = await prettier.format(renderDoc(results), { ...options, parser: 'markdown' });
       writeFileSync(docPath, doc);
+      // The README's benchmark section, between its markers.
+      const readmePath = join(root, 'README.md');
+      const readme = readFileSync(readmePath, 'utf8');
+      const start = '<!-- bench:start -->\n';
+      const end = '<!-- bench:end -->';
+      const a = readme.indexOf(start);
+      const b = readme.indexOf(end);
+      if (a >= 0 && b > a) {
+        const block = await prettier.format(renderReadmeBlock(results), {
+          ...options,
+          parser: 'markdown',
+        });
+        writeFileSync(readmePath, readme.slice(0, a + start.length) + block + readme.slice(b));
+      }
     }
     log(
       `wrote ${out}/results.md, results.json, chart.svg${args.out === undefined ? ' and docs/bench.md' : ''}`,
