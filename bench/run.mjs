@@ -778,7 +778,10 @@ async function main() {
           ...options,
           parser: 'markdown',
         });
-        writeFileSync(readmePath, readme.slice(0, a + start.length) + block + readme.slice(b));
+        writeFileSync(
+          readmePath,
+          readme.slice(0, a + start.length) + '\n' + block + readme.slice(b),
+        );
       }
     }
     log(
