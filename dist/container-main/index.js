@@ -33828,6 +33828,17 @@ function githubRegistry(dir, extra = {}) {
         ...extra,
     });
 }
+/** Does a state value (untrusted: it comes back through the environment) name a lease? */
+function lease_isLeaseRef(v) {
+    if (typeof v !== 'object' || v === null)
+        return false;
+    const r = v;
+    return (typeof r.lease === 'string' &&
+        /^pl_[a-z0-9]{6,40}$/.test(r.lease) &&
+        typeof r.key === 'string' &&
+        typeof r.registry === 'string' &&
+        isAbsolute(r.registry));
+}
 /** Save a JSON value for the post step (GITHUB_STATE; read back from STATE_<name>). */
 function saveJsonState(name, value) {
     saveState(name, JSON.stringify(value));
@@ -34261,15 +34272,10 @@ function getInputs() {
 
 const state_NAME = 'portlease-container';
 function isState(v) {
-    if (typeof v !== 'object' || v === null)
+    if (!isLeaseRef(v))
         return false;
     const r = v;
-    return (typeof r.lease === 'string' &&
-        /^pl_[a-z0-9]{6,40}$/.test(r.lease) &&
-        typeof r.key === 'string' &&
-        typeof r.registry === 'string' &&
-        isAbsolute(r.registry) &&
-        (r.engine === 'docker' || r.engine === 'podman') &&
+    return ((r.engine === 'docker' || r.engine === 'podman') &&
         typeof r.enginePath === 'string' &&
         isAbsolute(r.enginePath) &&
         (r.container === null ||

@@ -33824,6 +33824,17 @@ function githubRegistry(dir, extra = {}) {
         ...extra,
     });
 }
+/** Does a state value (untrusted: it comes back through the environment) name a lease? */
+function isLeaseRef(v) {
+    if (typeof v !== 'object' || v === null)
+        return false;
+    const r = v;
+    return (typeof r.lease === 'string' &&
+        /^pl_[a-z0-9]{6,40}$/.test(r.lease) &&
+        typeof r.key === 'string' &&
+        typeof r.registry === 'string' &&
+        (0,external_node_path_namespaceObject.isAbsolute)(r.registry));
+}
 /** Save a JSON value for the post step (GITHUB_STATE; read back from STATE_<name>). */
 function lease_saveJsonState(name, value) {
     core.saveState(name, JSON.stringify(value));
@@ -34034,15 +34045,10 @@ class Engine {
 
 const state_NAME = 'portlease-container';
 function isState(v) {
-    if (typeof v !== 'object' || v === null)
+    if (!isLeaseRef(v))
         return false;
     const r = v;
-    return (typeof r.lease === 'string' &&
-        /^pl_[a-z0-9]{6,40}$/.test(r.lease) &&
-        typeof r.key === 'string' &&
-        typeof r.registry === 'string' &&
-        (0,external_node_path_namespaceObject.isAbsolute)(r.registry) &&
-        (r.engine === 'docker' || r.engine === 'podman') &&
+    return ((r.engine === 'docker' || r.engine === 'podman') &&
         typeof r.enginePath === 'string' &&
         (0,external_node_path_namespaceObject.isAbsolute)(r.enginePath) &&
         (r.container === null ||

@@ -33824,6 +33824,17 @@ function githubRegistry(dir, extra = {}) {
         ...extra,
     });
 }
+/** Does a state value (untrusted: it comes back through the environment) name a lease? */
+function isLeaseRef(v) {
+    if (typeof v !== 'object' || v === null)
+        return false;
+    const r = v;
+    return (typeof r.lease === 'string' &&
+        /^pl_[a-z0-9]{6,40}$/.test(r.lease) &&
+        typeof r.key === 'string' &&
+        typeof r.registry === 'string' &&
+        (0,external_node_path_namespaceObject.isAbsolute)(r.registry));
+}
 /** Save a JSON value for the post step (GITHUB_STATE; read back from STATE_<name>). */
 function lease_saveJsonState(name, value) {
     core.saveState(name, JSON.stringify(value));
@@ -33852,24 +33863,13 @@ function errorLine(err) {
  * What main hands to post: this step's lease (id, key, registry), as JSON state.
  */
 
-
 const state_NAME = 'portlease';
-function isLeaseState(v) {
-    if (typeof v !== 'object' || v === null)
-        return false;
-    const r = v;
-    return (typeof r.lease === 'string' &&
-        /^pl_[a-z0-9]{6,40}$/.test(r.lease) &&
-        typeof r.key === 'string' &&
-        typeof r.registry === 'string' &&
-        (0,external_node_path_namespaceObject.isAbsolute)(r.registry));
-}
 function saveLeaseState(state) {
     saveJsonState(state_NAME, state);
 }
 /** The saved lease, or undefined when main saved none (or the state is not ours). */
 function getLeaseState() {
-    return getJsonState(state_NAME, isLeaseState);
+    return getJsonState(state_NAME, isLeaseRef);
 }
 
 ;// CONCATENATED MODULE: ./src/action/post.ts

@@ -2,15 +2,12 @@
  * What the container step's main hands to its post step, as JSON state.
  */
 import { isAbsolute } from 'node:path';
-import { getJsonState, saveJsonState } from '../github/lease.js';
+import { getJsonState, isLeaseRef, saveJsonState, type LeaseRef } from '../github/lease.js';
 import type { EngineName } from '../registry/containers.js';
 
 const NAME = 'portlease-container';
 
-export interface ContainerStepState {
-  lease: string;
-  key: string;
-  registry: string;
+export interface ContainerStepState extends LeaseRef {
   engine: EngineName;
   enginePath: string;
   /** null until `run` printed an id (post then finds the container by its lease label). */
@@ -22,14 +19,9 @@ export interface ContainerStepState {
 }
 
 function isState(v: unknown): v is ContainerStepState {
-  if (typeof v !== 'object' || v === null) return false;
-  const r = v as Record<string, unknown>;
+  if (!isLeaseRef(v)) return false;
+  const r = v;
   return (
-    typeof r.lease === 'string' &&
-    /^pl_[a-z0-9]{6,40}$/.test(r.lease) &&
-    typeof r.key === 'string' &&
-    typeof r.registry === 'string' &&
-    isAbsolute(r.registry) &&
     (r.engine === 'docker' || r.engine === 'podman') &&
     typeof r.enginePath === 'string' &&
     isAbsolute(r.enginePath) &&

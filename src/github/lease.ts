@@ -368,6 +368,26 @@ export function githubRegistry(dir: string, extra: Partial<RegistryOptions> = {}
   });
 }
 
+/** What every step's state holds of its lease: id, key and (absolute) registry directory. */
+export interface LeaseRef {
+  lease: string;
+  key: string;
+  registry: string;
+}
+
+/** Does a state value (untrusted: it comes back through the environment) name a lease? */
+export function isLeaseRef(v: unknown): v is LeaseRef & Record<string, unknown> {
+  if (typeof v !== 'object' || v === null) return false;
+  const r = v as Record<string, unknown>;
+  return (
+    typeof r.lease === 'string' &&
+    /^pl_[a-z0-9]{6,40}$/.test(r.lease) &&
+    typeof r.key === 'string' &&
+    typeof r.registry === 'string' &&
+    isAbsolute(r.registry)
+  );
+}
+
 /** Save a JSON value for the post step (GITHUB_STATE; read back from STATE_<name>). */
 export function saveJsonState(name: string, value: unknown): void {
   core.saveState(name, JSON.stringify(value));

@@ -15,9 +15,9 @@ export const MAIN = join(ROOT, 'dist/main/index.js');
 export const POST = join(ROOT, 'dist/post/index.js');
 const WORKER = join(ROOT, 'test/action/worker.ts');
 
-/** Defaults of the action's inputs, read from action.yml as the runner reads them. */
-export function actionDefaults(): Record<string, string> {
-  const text = readFileSync(join(ROOT, 'action.yml'), 'utf8');
+/** Defaults of an action's inputs, read from its action.yml as the runner reads them. */
+export function actionDefaults(actionYml = 'action.yml'): Record<string, string> {
+  const text = readFileSync(join(ROOT, actionYml), 'utf8');
   const block = /^inputs:\n([\s\S]*?)^\S/m.exec(text)?.[1] ?? '';
   const out: Record<string, string> = {};
   let current: string | undefined;
@@ -31,8 +31,11 @@ export function actionDefaults(): Record<string, string> {
 }
 
 /** INPUT_<NAME> as the runner names it: upper case, spaces to underscores (hyphens stay). */
-export function inputEnv(inputs: Record<string, string>): Record<string, string> {
-  const all = { ...actionDefaults(), ...inputs };
+export function inputEnv(
+  inputs: Record<string, string>,
+  actionYml = 'action.yml',
+): Record<string, string> {
+  const all = { ...actionDefaults(actionYml), ...inputs };
   return Object.fromEntries(
     Object.entries(all).map(([k, v]) => [`INPUT_${k.replace(/ /g, '_').toUpperCase()}`, v]),
   );

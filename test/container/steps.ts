@@ -6,11 +6,11 @@
  * engine queries for assertions.
  */
 import { execFile, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { get } from 'node:http';
 import { join } from 'node:path';
 import { cli, ROOT } from '../helpers.js';
-import { StandInWorker, type StepResult } from '../action/runner.js';
+import { inputEnv as actionInputEnv, StandInWorker, type StepResult } from '../action/runner.js';
 
 export const IMAGE = 'portlease-test/busybox:latest';
 export const CONTAINER_MAIN = join(ROOT, 'dist/container-main/index.js');
@@ -42,26 +42,9 @@ export function hasPodman(): boolean {
   return spawnSync('podman', ['--version'], { encoding: 'utf8' }).status === 0;
 }
 
-/** Defaults of the container step's inputs, read from container/action.yml as the runner reads them. */
-function containerDefaults(): Record<string, string> {
-  const text = readFileSync(join(ROOT, 'container/action.yml'), 'utf8');
-  const block = /^inputs:\n([\s\S]*?)^\S/m.exec(text)?.[1] ?? '';
-  const out: Record<string, string> = {};
-  let current: string | undefined;
-  for (const line of block.split('\n')) {
-    const name = /^ {2}([a-z][a-z0-9-]*):\s*$/.exec(line);
-    if (name) current = name[1];
-    const def = /^ {4}default:\s*'([^']*)'\s*$/.exec(line);
-    if (def && current !== undefined) out[current] = def[1] ?? '';
-  }
-  return out;
-}
-
+/** INPUT_* for the container step, with container/action.yml's defaults. */
 export function inputEnv(inputs: Record<string, string>): Record<string, string> {
-  const all = { ...containerDefaults(), ...inputs };
-  return Object.fromEntries(
-    Object.entries(all).map(([k, v]) => [`INPUT_${k.replace(/ /g, '_').toUpperCase()}`, v]),
-  );
+  return actionInputEnv(inputs, 'container/action.yml');
 }
 
 export function containerMain(
