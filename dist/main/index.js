@@ -31454,6 +31454,16 @@ const DEFAULT_RANGE = { lo: 20000, hi: 29999 };
 const MAX_PORTS_PER_LEASE = 256;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const MAX_NAME_LENGTH = 128;
+/** A lease id, as `allocate` makes them: pl_ + lower-case letters and digits. */
+const inputs_LEASE_ID = /^pl_[a-z0-9]{6,40}$/;
+/** A label key in a lease record. */
+const LABEL_KEY = /^[A-Za-z0-9_.-]{1,64}$/;
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
+/** `text` with each control character (newline, tab, ...) replaced by a space. */
+function withoutControlChars(text) {
+    return text.replace(new RegExp(CONTROL_CHARS.source, 'g'), ' ');
+}
 function show(value) {
     return JSON.stringify(value.length > 60 ? value.slice(0, 60) + '…' : value);
 }
@@ -31584,15 +31594,14 @@ function parsePid(text, label) {
 }
 /** A lease key: free text, 1-200 printable characters. */
 function checkKey(key, label) {
-    // eslint-disable-next-line no-control-regex
-    if (key.length === 0 || key.length > 200 || /[\u0000-\u001f\u007f]/.test(key)) {
+    if (key.length === 0 || key.length > 200 || CONTROL_CHARS.test(key)) {
         throw new errors_UsageError(`${label}: ${show(key)} is not a valid key; use 1-200 printable characters, no newlines`);
     }
     return key;
 }
 /** A lease id as printed by `allocate` (pl_ + letters/digits). */
 function checkLeaseId(id, label) {
-    if (!/^pl_[a-z0-9]{6,40}$/.test(id)) {
+    if (!inputs_LEASE_ID.test(id)) {
         throw new UsageError(`${label}: ${show(id)} is not a lease id; ids look like pl_k3v9x2m4q8`);
     }
     return id;
@@ -31623,17 +31632,14 @@ function parseBoolean(text, label) {
 
 
 
+
 const STATE_FILE = 'leases.json';
 const STATE_VERSION = 1;
 /** A state file larger than this is not read (a hostile or broken file must not exhaust memory). */
 const MAX_STATE_BYTES = 128 * 1024 * 1024;
 /** At most this many files are kept in quarantine/. */
 const MAX_QUARANTINE = 200;
-const ID = /^pl_[a-z0-9]{6,40}$/;
 const NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
-const LABEL_KEY = /^[A-Za-z0-9_.-]{1,64}$/;
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f]/;
 /**
  * `n` random base-36 characters. Names and ids need to be unique, not secret: Math.random
  * (seeded per process from the OS) gives ~5 bits a character, and a lease id that is taken
@@ -31661,8 +31667,9 @@ function isTime(v) {
     return typeof v === 'string' && v.length <= 40 && !Number.isNaN(Date.parse(v));
 }
 function str(v, max) {
-    return typeof v === 'string' && v.length <= max && !CONTROL.test(v);
+    return typeof v === 'string' && v.length <= max && !CONTROL_CHARS.test(v);
 }
+/** Validate an owner record into a fresh object: null for none, undefined when invalid. */
 function validOwner(v) {
     if (v === null)
         return null;
@@ -31702,7 +31709,7 @@ function validOwner(v) {
 function validateLease(v) {
     if (!isRecord(v))
         return 'not an object';
-    if (typeof v.id !== 'string' || !ID.test(v.id))
+    if (typeof v.id !== 'string' || !inputs_LEASE_ID.test(v.id))
         return 'bad id';
     if (!str(v.key, 200) || v.key.length === 0)
         return 'bad key';
@@ -31767,9 +31774,8 @@ function freezeLease(lease) {
 }
 /** Make (or check) the registry directory: never through a symlink, open to every user. */
 function ensureRegistryDir(dir) {
-    let st;
     try {
-        st = (0,external_node_fs_namespaceObject.lstatSync)(dir);
+        (0,external_node_fs_namespaceObject.lstatSync)(dir);
     }
     catch (err) {
         if (errnoCode(err) !== 'ENOENT')
@@ -31783,14 +31789,8 @@ function ensureRegistryDir(dir) {
             if (errnoCode(e) !== 'EEXIST')
                 throw registryError(dir, e);
         }
-        st = (0,external_node_fs_namespaceObject.lstatSync)(dir);
     }
-    if (st.isSymbolicLink()) {
-        throw new errors_UsageError(`registry: ${dir} is a symlink; portlease never follows one there. Use a real directory`);
-    }
-    if (!st.isDirectory()) {
-        throw new errors_UsageError(`registry: ${dir} exists and is not a directory; name a directory`);
-    }
+    checkRegistryPath(dir);
 }
 /** Check a registry path without creating anything (for validation before any write). */
 function checkRegistryPath(dir) {
@@ -32328,23 +32328,9 @@ function readHolder(path) {
     }
     try {
         const v = JSON.parse(text);
-        if (typeof v.pid === 'number' &&
-            Number.isInteger(v.pid) &&
-            v.pid > 0 &&
-            (v.start === null || typeof v.start === 'string') &&
-            (v.boot === null || typeof v.boot === 'string') &&
-            typeof v.host === 'string' &&
-            (v.pidns === null || typeof v.pidns === 'string') &&
-            typeof v.acquired === 'number') {
-            return {
-                kind: 'process',
-                pid: v.pid,
-                start: v.start,
-                boot: v.boot,
-                host: v.host,
-                pidns: v.pidns,
-                acquired: v.acquired,
-            };
+        const owner = validOwner(v);
+        if (owner?.kind === 'process' && typeof v.acquired === 'number') {
+            return { ...owner, acquired: v.acquired };
         }
     }
     catch {
@@ -32695,10 +32681,9 @@ function defaultRegistryDir(env = process.env) {
 function cleanLabels(labels) {
     const out = [];
     for (const [k, v] of Object.entries(labels)) {
-        if (!/^[A-Za-z0-9_.-]{1,64}$/.test(k) || out.length >= 32)
+        if (!LABEL_KEY.test(k) || out.length >= 32)
             continue;
-        // eslint-disable-next-line no-control-regex
-        out.push([k, v.replace(/[\u0000-\u001f\u007f]/g, ' ').slice(0, 512)]);
+        out.push([k, withoutControlChars(v).slice(0, 512)]);
     }
     return Object.fromEntries(out);
 }
@@ -32744,16 +32729,9 @@ class Registry {
         if (lease.expires !== null && Date.parse(lease.expires) <= now) {
             return `expired at ${lease.expires}`;
         }
-        const owner = lease.owner;
-        if (owner === null)
+        if ((await this.liveness(lease, cache)) !== 'dead')
             return null;
-        if (owner.kind === 'process') {
-            return processLiveness(owner, cache) === 'dead'
-                ? `owner ${describeOwner(owner)} is gone`
-                : null;
-        }
-        const live = this.opts.containerLiveness ? await this.opts.containerLiveness(owner) : 'unknown';
-        return live === 'dead' ? `owner ${describeOwner(owner)} is gone` : null;
+        return `owner ${describeOwner(lease.owner)} is gone`;
     }
     async liveness(lease, cache) {
         const owner = lease.owner;
@@ -33613,8 +33591,7 @@ function getLeaseInputs(opts = {}) {
 /** The `registry` input: an absolute path without control characters; '' means the default. */
 function parseRegistryDir(text, env = process.env) {
     const dir = text === '' ? defaultRegistryDir(env) : text;
-    // eslint-disable-next-line no-control-regex
-    if (/[\u0000-\u001f\u007f]/.test(dir)) {
+    if (CONTROL_CHARS.test(dir)) {
         throw new errors_UsageError(`registry: ${JSON.stringify(dir.slice(0, 60))} contains control characters; name a directory like /tmp/portlease`);
     }
     if (!(0,external_node_path_namespaceObject.isAbsolute)(dir)) {
@@ -33622,8 +33599,6 @@ function parseRegistryDir(text, env = process.env) {
     }
     return (0,external_node_path_namespaceObject.resolve)(dir);
 }
-// eslint-disable-next-line no-control-regex
-const CONTROL_G = /[\u0000-\u001f\u007f]/g;
 /** Labels recorded with a lease (shown by `portlease list`). */
 function runLabels(env = process.env) {
     const pick = [
@@ -33637,7 +33612,7 @@ function runLabels(env = process.env) {
     const out = {};
     for (const [k, v] of pick) {
         if (v !== undefined && v !== '')
-            out[k] = v.replace(CONTROL_G, ' ').slice(0, 200);
+            out[k] = withoutControlChars(v).slice(0, 200);
     }
     return out;
 }
@@ -33830,7 +33805,7 @@ function lease_isLeaseRef(v) {
         return false;
     const r = v;
     return (typeof r.lease === 'string' &&
-        /^pl_[a-z0-9]{6,40}$/.test(r.lease) &&
+        LEASE_ID.test(r.lease) &&
         typeof r.key === 'string' &&
         typeof r.registry === 'string' &&
         isAbsolute(r.registry));

@@ -35,6 +35,9 @@ import { isAbsolute, resolve } from 'node:path';
 import * as core from '@actions/core';
 import {
   checkKey,
+  CONTROL_CHARS,
+  LEASE_ID,
+  withoutControlChars,
   DEFAULT_RANGE,
   defaultRegistryDir,
   describeError,
@@ -106,8 +109,7 @@ export function getLeaseInputs(opts: LeaseInputOptions = {}): LeaseInputs {
 /** The `registry` input: an absolute path without control characters; '' means the default. */
 export function parseRegistryDir(text: string, env: NodeJS.ProcessEnv = process.env): string {
   const dir = text === '' ? defaultRegistryDir(env) : text;
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(dir)) {
+  if (CONTROL_CHARS.test(dir)) {
     throw new UsageError(
       `registry: ${JSON.stringify(dir.slice(0, 60))} contains control characters; name a directory like /tmp/portlease`,
     );
@@ -119,9 +121,6 @@ export function parseRegistryDir(text: string, env: NodeJS.ProcessEnv = process.
   }
   return resolve(dir);
 }
-
-// eslint-disable-next-line no-control-regex
-const CONTROL_G = /[\u0000-\u001f\u007f]/g;
 
 /** Labels recorded with a lease (shown by `portlease list`). */
 export function runLabels(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
@@ -135,7 +134,7 @@ export function runLabels(env: NodeJS.ProcessEnv = process.env): Record<string, 
   ];
   const out: Record<string, string> = {};
   for (const [k, v] of pick) {
-    if (v !== undefined && v !== '') out[k] = v.replace(CONTROL_G, ' ').slice(0, 200);
+    if (v !== undefined && v !== '') out[k] = withoutControlChars(v).slice(0, 200);
   }
   return out;
 }
@@ -381,7 +380,7 @@ export function isLeaseRef(v: unknown): v is LeaseRef & Record<string, unknown> 
   const r = v as Record<string, unknown>;
   return (
     typeof r.lease === 'string' &&
-    /^pl_[a-z0-9]{6,40}$/.test(r.lease) &&
+    LEASE_ID.test(r.lease) &&
     typeof r.key === 'string' &&
     typeof r.registry === 'string' &&
     isAbsolute(r.registry)

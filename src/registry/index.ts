@@ -11,6 +11,8 @@ import {
   checkNames,
   DEFAULT_RANGE,
   formatDuration,
+  LABEL_KEY,
+  withoutControlChars,
   type PortRange,
   type Strategy,
 } from './inputs.js';
@@ -127,9 +129,8 @@ export interface GcReport {
 function cleanLabels(labels: Record<string, string>): Record<string, string> {
   const out: [string, string][] = [];
   for (const [k, v] of Object.entries(labels)) {
-    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(k) || out.length >= 32) continue;
-    // eslint-disable-next-line no-control-regex
-    out.push([k, v.replace(/[\u0000-\u001f\u007f]/g, ' ').slice(0, 512)]);
+    if (!LABEL_KEY.test(k) || out.length >= 32) continue;
+    out.push([k, withoutControlChars(v).slice(0, 512)]);
   }
   return Object.fromEntries(out);
 }
@@ -184,15 +185,8 @@ export class Registry {
     if (lease.expires !== null && Date.parse(lease.expires) <= now) {
       return `expired at ${lease.expires}`;
     }
-    const owner = lease.owner;
-    if (owner === null) return null;
-    if (owner.kind === 'process') {
-      return processLiveness(owner, cache) === 'dead'
-        ? `owner ${describeOwner(owner)} is gone`
-        : null;
-    }
-    const live = this.opts.containerLiveness ? await this.opts.containerLiveness(owner) : 'unknown';
-    return live === 'dead' ? `owner ${describeOwner(owner)} is gone` : null;
+    if ((await this.liveness(lease, cache)) !== 'dead') return null;
+    return `owner ${describeOwner(lease.owner)} is gone`;
   }
 
   private async liveness(lease: Lease, cache: Map<number, StartTime>): Promise<Liveness> {

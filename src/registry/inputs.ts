@@ -22,6 +22,18 @@ export const MAX_PORTS_PER_LEASE = 256;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const MAX_NAME_LENGTH = 128;
 
+/** A lease id, as `allocate` makes them: pl_ + lower-case letters and digits. */
+export const LEASE_ID = /^pl_[a-z0-9]{6,40}$/;
+/** A label key in a lease record. */
+export const LABEL_KEY = /^[A-Za-z0-9_.-]{1,64}$/;
+// eslint-disable-next-line no-control-regex
+export const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
+
+/** `text` with each control character (newline, tab, ...) replaced by a space. */
+export function withoutControlChars(text: string): string {
+  return text.replace(new RegExp(CONTROL_CHARS.source, 'g'), ' ');
+}
+
 function show(value: string): string {
   return JSON.stringify(value.length > 60 ? value.slice(0, 60) + '…' : value);
 }
@@ -164,8 +176,7 @@ export function parsePid(text: string, label: string): number {
 
 /** A lease key: free text, 1-200 printable characters. */
 export function checkKey(key: string, label: string): string {
-  // eslint-disable-next-line no-control-regex
-  if (key.length === 0 || key.length > 200 || /[\u0000-\u001f\u007f]/.test(key)) {
+  if (key.length === 0 || key.length > 200 || CONTROL_CHARS.test(key)) {
     throw new UsageError(
       `${label}: ${show(key)} is not a valid key; use 1-200 printable characters, no newlines`,
     );
@@ -175,7 +186,7 @@ export function checkKey(key: string, label: string): string {
 
 /** A lease id as printed by `allocate` (pl_ + letters/digits). */
 export function checkLeaseId(id: string, label: string): string {
-  if (!/^pl_[a-z0-9]{6,40}$/.test(id)) {
+  if (!LEASE_ID.test(id)) {
     throw new UsageError(`${label}: ${show(id)} is not a lease id; ids look like pl_k3v9x2m4q8`);
   }
   return id;

@@ -36,7 +36,7 @@ import {
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { errnoCode, RuntimeError } from './errors.js';
-import { randomSuffix } from './store.js';
+import { randomSuffix, validOwner } from './store.js';
 import { describeOwner, processLiveness, self, type Liveness, type ProcessOwner } from './owner.js';
 
 export interface LockOptions {
@@ -99,26 +99,10 @@ function readHolder(path: string): LockHolder | 'gone' | null {
     return errnoCode(err) === 'ENOENT' ? 'gone' : null;
   }
   try {
-    const v = JSON.parse(text) as Record<string, unknown>;
-    if (
-      typeof v.pid === 'number' &&
-      Number.isInteger(v.pid) &&
-      v.pid > 0 &&
-      (v.start === null || typeof v.start === 'string') &&
-      (v.boot === null || typeof v.boot === 'string') &&
-      typeof v.host === 'string' &&
-      (v.pidns === null || typeof v.pidns === 'string') &&
-      typeof v.acquired === 'number'
-    ) {
-      return {
-        kind: 'process',
-        pid: v.pid,
-        start: v.start,
-        boot: v.boot,
-        host: v.host,
-        pidns: v.pidns,
-        acquired: v.acquired,
-      };
+    const v = JSON.parse(text) as { acquired?: unknown };
+    const owner = validOwner(v);
+    if (owner?.kind === 'process' && typeof v.acquired === 'number') {
+      return { ...owner, acquired: v.acquired };
     }
   } catch {
     // fall through: an unreadable holder is unverifiable

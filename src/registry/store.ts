@@ -27,7 +27,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { errnoCode, RuntimeError, UsageError } from './errors.js';
-import type { PortRange } from './inputs.js';
+import { CONTROL_CHARS, LABEL_KEY, LEASE_ID, type PortRange } from './inputs.js';
 import type { Owner } from './owner.js';
 
 export const STATE_FILE = 'leases.json';
@@ -58,11 +58,7 @@ export interface ReadResult {
   rejected: number;
 }
 
-const ID = /^pl_[a-z0-9]{6,40}$/;
 const NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
-const LABEL_KEY = /^[A-Za-z0-9_.-]{1,64}$/;
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f]/;
 
 /**
  * `n` random base-36 characters. Names and ids need to be unique, not secret: Math.random
@@ -96,10 +92,11 @@ function isTime(v: unknown): v is string {
 }
 
 function str(v: unknown, max: number): v is string {
-  return typeof v === 'string' && v.length <= max && !CONTROL.test(v);
+  return typeof v === 'string' && v.length <= max && !CONTROL_CHARS.test(v);
 }
 
-function validOwner(v: unknown): Owner | null | undefined {
+/** Validate an owner record into a fresh object: null for none, undefined when invalid. */
+export function validOwner(v: unknown): Owner | null | undefined {
   if (v === null) return null;
   if (!isRecord(v)) return undefined;
   const nullable = (x: unknown, max: number): x is string | null => x === null || str(x, max);
@@ -140,7 +137,7 @@ function validOwner(v: unknown): Owner | null | undefined {
 /** Validate one record into a fresh object, or return a reason it is rejected. */
 export function validateLease(v: unknown): Lease | string {
   if (!isRecord(v)) return 'not an object';
-  if (typeof v.id !== 'string' || !ID.test(v.id)) return 'bad id';
+  if (typeof v.id !== 'string' || !LEASE_ID.test(v.id)) return 'bad id';
   if (!str(v.key, 200) || v.key.length === 0) return 'bad key';
   if (!isRecord(v.ports)) return 'bad ports';
   const entries = Object.entries(v.ports);
@@ -194,9 +191,8 @@ export function freezeLease(lease: Lease): Lease {
 
 /** Make (or check) the registry directory: never through a symlink, open to every user. */
 export function ensureRegistryDir(dir: string): void {
-  let st;
   try {
-    st = lstatSync(dir);
+    lstatSync(dir);
   } catch (err) {
     if (errnoCode(err) !== 'ENOENT') throw registryError(dir, err);
     try {
@@ -206,16 +202,8 @@ export function ensureRegistryDir(dir: string): void {
     } catch (e) {
       if (errnoCode(e) !== 'EEXIST') throw registryError(dir, e);
     }
-    st = lstatSync(dir);
   }
-  if (st.isSymbolicLink()) {
-    throw new UsageError(
-      `registry: ${dir} is a symlink; portlease never follows one there. Use a real directory`,
-    );
-  }
-  if (!st.isDirectory()) {
-    throw new UsageError(`registry: ${dir} exists and is not a directory; name a directory`);
-  }
+  checkRegistryPath(dir);
 }
 
 /** Check a registry path without creating anything (for validation before any write). */
