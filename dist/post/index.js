@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2914:
+/***/ 6260:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -31616,6 +31616,319 @@ function parseBoolean(text, label) {
     throw new UsageError(`${label}: ${show(text)} is not a boolean; use true or false`);
 }
 
+;// CONCATENATED MODULE: ./src/registry/platform.ts
+
+/** What the platform says of a pid that runs no more (owner.ts maps it to its GONE). */
+const NO_PROCESS = Symbol('no process');
+function runCommand(file, args, opts) {
+    // Loaded only here, off Linux: node:child_process costs every command time at start-up.
+    // (Node before 20.16 has no getBuiltinModule: nothing can be told there, as before.)
+    if (typeof process.getBuiltinModule !== 'function')
+        return { status: null, stdout: '' };
+    const { spawnSync } = process.getBuiltinModule('node:child_process');
+    const options = {
+        env: opts.env,
+        timeout: opts.timeoutMs,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+        windowsHide: true,
+        maxBuffer: 4 * 1024 * 1024,
+    };
+    const r = spawnSync(file, [...args], options);
+    if (r.error !== undefined)
+        return { status: null, stdout: '' };
+    return { status: r.status, stdout: typeof r.stdout === 'string' ? r.stdout : '' };
+}
+function pidExists(pid) {
+    try {
+        process.kill(pid, 0);
+        return true;
+    }
+    catch (err) {
+        return errnoCode(err) === 'EPERM';
+    }
+}
+const realHost = {
+    platform: process.platform,
+    run: runCommand,
+    exists: pidExists,
+    env: process.env,
+    pid: process.pid,
+};
+let host = realHost;
+let bootCache;
+let selfStart;
+/** The host owner.ts asks (tests swap in a platform, a command runner and pid existence). */
+function currentHost() {
+    return host;
+}
+/** Is this a host whose identity comes from here rather than /proc? */
+function offLinux() {
+    return host.platform === 'darwin' || host.platform === 'win32';
+}
+/** Replace parts of the host (tests); returns a function that restores the real one. */
+function useHost(replace) {
+    const before = host;
+    host = { ...realHost, ...replace };
+    bootCache = undefined;
+    selfStart = undefined;
+    return () => {
+        host = before;
+        bootCache = undefined;
+        selfStart = undefined;
+    };
+}
+// ---------------------------------------------------------------- macOS
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+/**
+ * `ps -o lstart=` in the C locale and UTC ("Mon Nov 27 17:58:03 2023", the day padded with
+ * a space) -> Unix seconds as a string, or null when it is anything else.
+ */
+function parseLstart(text) {
+    const m = /^([A-Z][a-z]{2}) ([A-Z][a-z]{2}) +(\d{1,2}) (\d{2}):(\d{2}):(\d{2}) (\d{4})$/.exec(text.trim());
+    if (!m)
+        return null;
+    const [, wd = '', mon = '', d, hh, mm, ss, y] = m;
+    const month = MONTHS.indexOf(mon);
+    if (month < 0 || !DAYS.includes(wd))
+        return null;
+    const [day, hour, min, sec, year] = [d, hh, mm, ss, y].map(Number);
+    if (day < 1 || day > 31 || hour > 23 || min > 59 || sec > 60 || year < 1970)
+        return null;
+    const ms = Date.UTC(year, month, day, hour, min, sec);
+    const back = new Date(ms);
+    // Reject dates that roll over (Feb 30) and a weekday that does not match the date.
+    if (back.getUTCDate() !== day || DAYS[back.getUTCDay()] !== wd)
+        return null;
+    return String(ms / 1000);
+}
+/** `ps -o stat= -o lstart= -p PID` -> start seconds, NO_PROCESS for a zombie, else null. */
+function parsePs(text) {
+    const m = /^\s*(\S+)\s+(.+?)\s*$/.exec(text.split('\n').find((l) => l.trim() !== '') ?? '');
+    if (!m)
+        return null;
+    if ((m[1] ?? '').startsWith('Z'))
+        return NO_PROCESS; // exited; holds nothing, waits to be reaped
+    return parseLstart(m[2] ?? '');
+}
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** `sysctl -n kern.bootsessionuuid` -> the lower-case UUID, or null. */
+function parseBootSession(text) {
+    const t = text.trim();
+    return UUID.test(t) ? t.toLowerCase() : null;
+}
+const DARWIN_ENV = { LC_ALL: 'C', TZ: 'UTC0', PATH: '/usr/bin:/bin:/usr/sbin:/sbin' };
+function darwinStart(pid) {
+    const r = host.run('/bin/ps', ['-o', 'stat=', '-o', 'lstart=', '-p', String(pid)], {
+        env: DARWIN_ENV,
+        timeoutMs: 5000,
+    });
+    return r.status === 0 ? parsePs(r.stdout) : null;
+}
+function darwinBoot() {
+    const r = host.run('/usr/sbin/sysctl', ['-n', 'kern.bootsessionuuid'], {
+        env: DARWIN_ENV,
+        timeoutMs: 5000,
+    });
+    return r.status === 0 ? parseBootSession(r.stdout) : null;
+}
+// ---------------------------------------------------------------- Windows
+/**
+ * A CIM datetime, "20231127175803.512345+060" (local time, then the offset from UTC in
+ * minutes), -> UTC microseconds since 1970 as a string, or null for anything else
+ * (including the wildcard form with asterisks).
+ */
+function parseCimDatetime(text) {
+    const m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})\.(\d{6})([+-])(\d{3})$/.exec(text.trim());
+    if (!m)
+        return null;
+    const [year, month, day, hour, min, sec, micro] = m.slice(1, 8).map(Number);
+    const offset = Number(m[9]) * (m[8] === '-' ? -1 : 1);
+    if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || min > 59 || sec > 60) {
+        return null;
+    }
+    if (year < 1970 || Math.abs(offset) > 14 * 60)
+        return null;
+    const local = Date.UTC(year, month - 1, day, hour, min, sec);
+    if (new Date(local).getUTCDate() !== day)
+        return null;
+    const utcMs = local - offset * 60_000;
+    return String(utcMs * 1000 + micro);
+}
+/**
+ * Lines "PID CIMDATETIME" (what the PowerShell query prints) -> pid -> start. Lines that do
+ * not parse are left out (their pids are then unknown, never gone).
+ */
+function parseWinProcesses(text) {
+    const out = new Map();
+    for (const line of text.split(/\r?\n/)) {
+        const m = /^\s*(\d{1,10}) (\S+)\s*$/.exec(line);
+        if (!m)
+            continue;
+        const pid = Number(m[1]);
+        const start = parseCimDatetime(m[2] ?? '');
+        if (start !== null && pid > 0)
+            out.set(pid, start);
+    }
+    return out;
+}
+/** The PowerShell program for one pid, or for every process. */
+function winQuery(pid) {
+    const where = pid === null ? '' : ` WHERE ProcessId=${pid}`;
+    return (`$ErrorActionPreference='Stop';` +
+        `([wmisearcher]'SELECT ProcessId,CreationDate FROM Win32_Process${where}').Get()` +
+        `|ForEach-Object{[string]$_.ProcessId+' '+$_.CreationDate}`);
+}
+function powershell(script) {
+    const root = host.env.SystemRoot ?? host.env.windir ?? 'C:\\Windows';
+    const exe = `${root}\\System32\\WindowsPowerShell\\v1.0\\powershell.exe`;
+    // -EncodedCommand (UTF-16LE, base64): no quoting rules between Node, Windows and PowerShell.
+    const encoded = Buffer.from(script, 'utf16le').toString('base64');
+    return host.run(exe, ['-NoLogo', '-NoProfile', '-NonInteractive', '-EncodedCommand', encoded], {
+        env: host.env,
+        timeoutMs: 15_000,
+    });
+}
+/** Caches (one registry operation each) that already hold a snapshot of every process. */
+const snapshotted = new WeakSet();
+function winStart(pid, cache) {
+    let start;
+    if (cache !== undefined) {
+        if (!snapshotted.has(cache)) {
+            // One query for the whole operation: every pid the operation will ask about.
+            snapshotted.add(cache);
+            const r = powershell(winQuery(null));
+            if (r.status === 0)
+                for (const [p, s] of parseWinProcesses(r.stdout))
+                    cache.set(p, s);
+        }
+        const hit = cache.get(pid);
+        start = typeof hit === 'string' ? hit : undefined;
+    }
+    else {
+        const r = powershell(winQuery(pid));
+        if (r.status === 0)
+            start = parseWinProcesses(r.stdout).get(pid);
+    }
+    return start ?? null;
+}
+// ---------------------------------------------------------------- dispatch
+/**
+ * The start time of `pid` on macOS or Windows: a string, NO_PROCESS when the kernel says
+ * there is no such process (or it is a zombie), or null when it cannot be told. `cache` is one registry operation's
+ * (see winStart).
+ */
+function platformStartTime(pid, cache) {
+    if (!Number.isSafeInteger(pid) || pid < 1)
+        return null;
+    if (pid === host.pid && selfStart !== undefined)
+        return selfStart;
+    let start = null;
+    if (host.platform === 'darwin')
+        start = darwinStart(pid);
+    else if (host.platform === 'win32')
+        start = winStart(pid, cache);
+    if (start === null)
+        return host.exists(pid) ? null : NO_PROCESS;
+    if (pid === host.pid && start !== NO_PROCESS)
+        selfStart = start; // this process's never changes
+    return start;
+}
+/** The boot identity on macOS (kern.bootsessionuuid); null on Windows (see the top). */
+function platformBootId() {
+    bootCache ??= { value: host.platform === 'darwin' ? darwinBoot() : null };
+    return bootCache.value;
+}
+// ---------------------------------------------------------------- the registry directory
+/** BUILTIN\Users, by SID: the group's name is translated on non-English Windows. */
+const WINDOWS_USERS_SID = '*S-1-5-32-545';
+/** The icacls arguments that let every local account modify what is under `dir`. */
+function icaclsGrantArgs(dir) {
+    return [dir, '/grant', `${WINDOWS_USERS_SID}:(OI)(CI)M`, '/Q'];
+}
+/**
+ * After creating the registry directory: on Windows, grant Users modify rights, inherited
+ * by everything created below it. A directory under %ProgramData% otherwise stays writable
+ * by its creator only, and a second runner account could not replace the state file.
+ * Returns false when that failed (the next write then reports a permission error).
+ */
+function shareDirectory(dir) {
+    if (host.platform !== 'win32')
+        return true;
+    const root = host.env.SystemRoot ?? host.env.windir ?? 'C:\\Windows';
+    const r = host.run(`${root}\\System32\\icacls.exe`, icaclsGrantArgs(dir), {
+        env: host.env,
+        timeoutMs: 15_000,
+    });
+    return r.status === 0;
+}
+/** How to fix a registry directory this user cannot write. */
+function permissionFix(dir) {
+    return host.platform === 'win32'
+        ? `Let every runner account modify it: icacls "${dir}" /grant ${WINDOWS_USERS_SID}:(OI)(CI)M, or use --registry`
+        : 'Make it mode 0777 (no sticky bit) or use --registry';
+}
+
+;// CONCATENATED MODULE: ./src/registry/fsretry.ts
+/**
+ * rename and unlink that ride out Windows' transient sharing errors.
+ *
+ * On Windows a rename over a file, or an unlink, fails with EPERM, EBUSY or EACCES while
+ * another process has the file open without FILE_SHARE_DELETE: antivirus scanners, search
+ * indexers and backup agents do that for a moment after every write. graceful-fs retries
+ * for the same reason. Here the retry is synchronous (the registry writes under its lock),
+ * with a backoff growing by 10 ms up to 100 ms a try and a total budget, after which the
+ * last error is thrown as it was. Elsewhere these errors are final and are thrown at once.
+ */
+
+
+
+const RETRY_CODES = new Set(['EPERM', 'EBUSY', 'EACCES']);
+/** Longest time spent retrying one call. */
+const RETRY_BUDGET_MS = 3000;
+const cell = new Int32Array(new SharedArrayBuffer(4));
+function sleepSync(ms) {
+    Atomics.wait(cell, 0, 0, ms);
+}
+/** Run `op`; on win32 retry it while it fails with a sharing error, within the budget. */
+function withRetry(op, opts = {}) {
+    const platform = opts.platform ?? currentHost().platform;
+    if (platform !== 'win32')
+        return op();
+    const now = opts.now ?? Date.now;
+    const sleep = opts.sleep ?? sleepSync;
+    const budget = opts.budgetMs ?? RETRY_BUDGET_MS;
+    const start = now();
+    let backoff = 0;
+    for (;;) {
+        try {
+            return op();
+        }
+        catch (err) {
+            const code = errnoCode(err);
+            if (code === undefined || !RETRY_CODES.has(code))
+                throw err;
+            if (now() - start + backoff > budget)
+                throw err;
+            if (backoff > 0)
+                sleep(backoff);
+            if (backoff < 100)
+                backoff += 10;
+        }
+    }
+}
+function renameRetry(from, to, opts) {
+    withRetry(() => {
+        (0,external_node_fs_namespaceObject.renameSync)(from, to);
+    }, opts);
+}
+function unlinkRetry(path, opts) {
+    withRetry(() => {
+        (0,external_node_fs_namespaceObject.unlinkSync)(path);
+    }, opts);
+}
+
 ;// CONCATENATED MODULE: ./src/registry/store.ts
 /**
  * Lease records on disk.
@@ -31629,6 +31942,8 @@ function parseBoolean(text, label) {
  * for inspection. A state file that does not parse at all is moved to `quarantine/` whole.
  * No path is followed through a symlink (O_NOFOLLOW, lstat).
  */
+
+
 
 
 
@@ -31784,6 +32099,7 @@ function ensureRegistryDir(dir) {
             (0,external_node_fs_namespaceObject.mkdirSync)(dir, { recursive: true, mode: 0o777 });
             // Not sticky, so any user may rename over what another wrote; umask does not apply.
             (0,external_node_fs_namespaceObject.chmodSync)(dir, 0o777);
+            shareDirectory(dir); // Windows: the same for every account, through an inherited ACL
         }
         catch (e) {
             if (errnoCode(e) !== 'EEXIST')
@@ -31816,7 +32132,7 @@ function registryError(dir, err) {
     switch (code) {
         case 'EACCES':
         case 'EPERM':
-            return new errors_RuntimeError(`registry ${dir} is not writable by this user${uid}: ${code}. Make it mode 0777 (no sticky bit) or use --registry`);
+            return new errors_RuntimeError(`registry ${dir} is not writable by this user${uid}: ${code}. ${permissionFix(dir)}`);
         case 'ENOSPC':
             return new errors_RuntimeError(`registry ${dir}: no space left on device (ENOSPC); nothing was changed`);
         case 'EROFS':
@@ -31990,7 +32306,7 @@ function writeAtomic(path, content) {
         (0,external_node_fs_namespaceObject.closeSync)(fd);
         fd = undefined;
         (0,external_node_fs_namespaceObject.chmodSync)(temp, 0o666); // readable and replaceable by every user; umask does not apply
-        (0,external_node_fs_namespaceObject.renameSync)(temp, path);
+        renameRetry(temp, path); // Windows: a scanner holding the old file open fails it briefly
     }
     catch (err) {
         if (fd !== undefined) {
@@ -32002,7 +32318,7 @@ function writeAtomic(path, content) {
             }
         }
         try {
-            (0,external_node_fs_namespaceObject.unlinkSync)(temp);
+            unlinkRetry(temp);
         }
         catch {
             // never created or already renamed
@@ -32127,15 +32443,19 @@ function sweepTemps(dir, olderThanMs = 60_000) {
  * with another boot id (the host rebooted). Anything else (another host, another pid
  * namespace) is "unknown": never reclaimed on liveness, only on TTL.
  *
- * Linux gives all of this through /proc. Elsewhere (macOS, Windows) only pid existence is
- * known (`process.kill(pid, 0)`), start time and boot id are null, and TTL does the rest.
+ * Linux gives all of this through /proc. macOS and Windows get start times and (macOS) a
+ * boot identity from their own tools: platform.ts. Elsewhere only pid existence is known
+ * (`process.kill(pid, 0)`), start time and boot id are null, and TTL does the rest.
  */
+
 
 
 
 let cachedBoot;
 let cachedPidns;
 function owner_bootId() {
+    if (offLinux())
+        return platformBootId();
     if (cachedBoot === undefined) {
         try {
             cachedBoot = (0,external_node_fs_namespaceObject.readFileSync)('/proc/sys/kernel/random/boot_id', 'utf8').trim() || null;
@@ -32147,6 +32467,8 @@ function owner_bootId() {
     return cachedBoot;
 }
 function pidNamespace() {
+    if (offLinux())
+        return null;
     if (cachedPidns === undefined) {
         try {
             cachedPidns = (0,external_node_fs_namespaceObject.readlinkSync)('/proc/self/ns/pid');
@@ -32160,10 +32482,14 @@ function pidNamespace() {
 /** What processStartTime says of a pid that runs no more. */
 const GONE = Symbol('gone');
 /**
- * The start time of `pid` from /proc, GONE if no such process, or null where /proc
- * cannot tell (not Linux, or /proc not mounted).
+ * The start time of `pid` from /proc (macOS, Windows: platform.ts), GONE if no such process,
+ * or null where it cannot be told. `cache` is the caller's for one registry operation.
  */
-function processStartTime(pid) {
+function processStartTime(pid, cache) {
+    if (offLinux()) {
+        const start = platformStartTime(pid, cache);
+        return start === NO_PROCESS ? GONE : start;
+    }
     let stat;
     try {
         stat = (0,external_node_fs_namespaceObject.readFileSync)(`/proc/${pid}/stat`, 'utf8');
@@ -32197,7 +32523,7 @@ function procMounted() {
     }
     return cachedProc;
 }
-function pidExists(pid) {
+function owner_pidExists(pid) {
     try {
         process.kill(pid, 0);
         return true;
@@ -32211,7 +32537,7 @@ function owner_describeProcess(pid) {
     const start = processStartTime(pid);
     if (start === GONE)
         return null;
-    if (start === null && !pidExists(pid))
+    if (start === null && !owner_pidExists(pid))
         return null;
     return { kind: 'process', pid, start, boot: owner_bootId(), host: (0,external_node_os_namespaceObject.hostname)(), pidns: pidNamespace() };
 }
@@ -32244,9 +32570,9 @@ function processLiveness(owner, cache) {
         return 'unknown';
     let start = cache?.get(owner.pid);
     if (start === undefined) {
-        start = processStartTime(owner.pid);
+        start = processStartTime(owner.pid, cache);
         if (start === null && !procMounted())
-            start = pidExists(owner.pid) ? null : GONE;
+            start = owner_pidExists(owner.pid) ? null : GONE;
         cache?.set(owner.pid, start);
     }
     if (start === GONE)
@@ -33891,7 +34217,7 @@ async function run() {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_post_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2914);
+/* harmony import */ var _action_post_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6260);
 
 await (0,_action_post_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 

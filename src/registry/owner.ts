@@ -7,19 +7,24 @@
  * with another boot id (the host rebooted). Anything else (another host, another pid
  * namespace) is "unknown": never reclaimed on liveness, only on TTL.
  *
- * Linux gives all of this through /proc. Elsewhere (macOS, Windows) only pid existence is
- * known (`process.kill(pid, 0)`), start time and boot id are null, and TTL does the rest.
+ * Linux gives all of this through /proc. macOS and Windows get start times and (macOS) a
+ * boot identity from their own tools: platform.ts. Elsewhere only pid existence is known
+ * (`process.kill(pid, 0)`), start time and boot id are null, and TTL does the rest.
  */
 import { readFileSync, readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { errnoCode } from './errors.js';
+import { NO_PROCESS, offLinux, platformBootId, platformStartTime } from './platform.js';
 
 export interface ProcessOwner {
   kind: 'process';
   pid: number;
-  /** Start time in clock ticks since boot (/proc/PID/stat field 22), or null off Linux. */
+  /**
+   * Start time: clock ticks since boot (/proc/PID/stat field 22) on Linux, Unix seconds on
+   * macOS, UTC microseconds on Windows (platform.ts); null where unknown.
+   */
   start: string | null;
-  /** /proc/sys/kernel/random/boot_id, or null off Linux. */
+  /** /proc/sys/kernel/random/boot_id; kern.bootsessionuuid on macOS; else null. */
   boot: string | null;
   host: string;
   /** /proc/self/ns/pid link text, like pid:[4026531836], or null. */
@@ -41,6 +46,7 @@ let cachedBoot: string | null | undefined;
 let cachedPidns: string | null | undefined;
 
 export function bootId(): string | null {
+  if (offLinux()) return platformBootId();
   if (cachedBoot === undefined) {
     try {
       cachedBoot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() || null;
@@ -52,6 +58,7 @@ export function bootId(): string | null {
 }
 
 export function pidNamespace(): string | null {
+  if (offLinux()) return null;
   if (cachedPidns === undefined) {
     try {
       cachedPidns = readlinkSync('/proc/self/ns/pid');
@@ -67,10 +74,14 @@ export const GONE = Symbol('gone');
 export type StartTime = string | null | typeof GONE;
 
 /**
- * The start time of `pid` from /proc, GONE if no such process, or null where /proc
- * cannot tell (not Linux, or /proc not mounted).
+ * The start time of `pid` from /proc (macOS, Windows: platform.ts), GONE if no such process,
+ * or null where it cannot be told. `cache` is the caller's for one registry operation.
  */
-export function processStartTime(pid: number): StartTime {
+export function processStartTime(pid: number, cache?: Map<number, StartTime>): StartTime {
+  if (offLinux()) {
+    const start = platformStartTime(pid, cache);
+    return start === NO_PROCESS ? GONE : start;
+  }
   let stat: string;
   try {
     stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -147,7 +158,7 @@ export function processLiveness(owner: ProcessOwner, cache?: Map<number, StartTi
 
   let start = cache?.get(owner.pid);
   if (start === undefined) {
-    start = processStartTime(owner.pid);
+    start = processStartTime(owner.pid, cache);
     if (start === null && !procMounted()) start = pidExists(owner.pid) ? null : GONE;
     cache?.set(owner.pid, start);
   }

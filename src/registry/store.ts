@@ -27,8 +27,10 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { errnoCode, RuntimeError, UsageError } from './errors.js';
+import { renameRetry, unlinkRetry } from './fsretry.js';
 import { CONTROL_CHARS, LABEL_KEY, LEASE_ID, type PortRange } from './inputs.js';
 import type { Owner } from './owner.js';
+import { permissionFix, shareDirectory } from './platform.js';
 
 export const STATE_FILE = 'leases.json';
 export const STATE_VERSION = 1;
@@ -199,6 +201,7 @@ export function ensureRegistryDir(dir: string): void {
       mkdirSync(dir, { recursive: true, mode: 0o777 });
       // Not sticky, so any user may rename over what another wrote; umask does not apply.
       chmodSync(dir, 0o777);
+      shareDirectory(dir); // Windows: the same for every account, through an inherited ACL
     } catch (e) {
       if (errnoCode(e) !== 'EEXIST') throw registryError(dir, e);
     }
@@ -232,7 +235,7 @@ export function registryError(dir: string, err: unknown): RuntimeError {
     case 'EACCES':
     case 'EPERM':
       return new RuntimeError(
-        `registry ${dir} is not writable by this user${uid}: ${code}. Make it mode 0777 (no sticky bit) or use --registry`,
+        `registry ${dir} is not writable by this user${uid}: ${code}. ${permissionFix(dir)}`,
       );
     case 'ENOSPC':
       return new RuntimeError(
@@ -406,7 +409,7 @@ export function writeAtomic(path: string, content: string): void {
     closeSync(fd);
     fd = undefined;
     chmodSync(temp, 0o666); // readable and replaceable by every user; umask does not apply
-    renameSync(temp, path);
+    renameRetry(temp, path); // Windows: a scanner holding the old file open fails it briefly
   } catch (err) {
     if (fd !== undefined) {
       try {
@@ -416,7 +419,7 @@ export function writeAtomic(path: string, content: string): void {
       }
     }
     try {
-      unlinkSync(temp);
+      unlinkRetry(temp);
     } catch {
       // never created or already renamed
     }
