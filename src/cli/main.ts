@@ -19,6 +19,8 @@ import {
   UsageError,
   checkNames,
   checkKey,
+  describeError,
+  errnoCode,
   type AllocateRequest,
   type Lease,
   type Owner,
@@ -91,24 +93,34 @@ function parse(command: string, args: string[]): { values: Values; positionals: 
     });
     return { values: values as Values, positionals };
   } catch (err) {
-    const msg = err instanceof Error ? err.message : String(err);
-    const unknown = /^Unknown option '([^']+)'/.exec(msg);
-    if (unknown) {
-      throw new UsageError(
-        `${command}: unknown option ${unknown[1]}; see 'portlease ${command} --help'`,
+    throw parseError(command, err, args, options);
+  }
+}
+
+/**
+ * One line for a parseArgs error, decided by its code (never by Node's English wording):
+ * the option is named, and for a value error the option's own type says what was wrong.
+ */
+function parseError(command: string, err: unknown, args: string[], options: Options): UsageError {
+  const message = describeError(err);
+  const opt = /'(--?[\w-]+)/.exec(message)?.[1] ?? '';
+  switch (errnoCode(err)) {
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
+      return new UsageError(`${command}: unknown option ${opt}; see 'portlease ${command} --help'`);
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE': {
+      const def = opt.startsWith('--')
+        ? options[opt.slice(2)]
+        : Object.values(options).find((o) => `-${o.short ?? ''}` === opt);
+      if (def?.type === 'boolean') return new UsageError(`${opt}: takes no value`);
+      const next = args[args.indexOf(opt) + 1];
+      return new UsageError(
+        next?.startsWith('-') === true
+          ? `${opt}: needs a value; to give one that starts with '-', write ${opt}=VALUE`
+          : `${opt}: needs a value`,
       );
     }
-    const missing = /^Option '(-\w, )?(--[\w-]+)[^']*' argument missing/.exec(msg);
-    if (missing) throw new UsageError(`${missing[2]}: needs a value`);
-    const ambiguous = /^Option '(-\w, )?(--[\w-]+)' argument is ambiguous/.exec(msg);
-    if (ambiguous) {
-      throw new UsageError(
-        `${ambiguous[2]}: needs a value; to give one that starts with '-', write ${ambiguous[2]}=VALUE`,
-      );
-    }
-    const noValue = /^Option '(-\w, )?(--[\w-]+)' does not take an argument/.exec(msg);
-    if (noValue) throw new UsageError(`${noValue[2]}: takes no value`);
-    throw new UsageError(`${command}: ${msg.split('\n')[0] ?? msg}`);
+    default:
+      return new UsageError(`${command}: ${message}`);
   }
 }
 
@@ -117,12 +129,18 @@ function str(values: Values, name: string): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
+function debugOn(env: NodeJS.ProcessEnv): boolean {
+  return (
+    env.PORTLEASE_DEBUG !== undefined && env.PORTLEASE_DEBUG !== '' && env.PORTLEASE_DEBUG !== '0'
+  );
+}
+
 function registryFrom(values: Values, io: Io): Registry {
   const dir = str(values, 'registry');
   if (dir !== undefined && dir.trim() === '') {
     throw new UsageError('--registry: empty path; name a directory');
   }
-  const debug = io.env.PORTLEASE_DEBUG && io.env.PORTLEASE_DEBUG !== '0';
+  const debug = debugOn(io.env);
   return createHostRegistry(dir, {
     env: io.env,
     warn: (m) => {
@@ -494,9 +512,11 @@ export async function runCli(argv: string[], io: Io = defaultIo): Promise<number
       io.err(`portlease: ${err.message}`);
       return err instanceof UsageError ? 2 : 1;
     }
-    io.err(
-      `portlease: unexpected error: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`,
-    );
+    io.err(`portlease: unexpected error: ${describeError(err)}`);
+    // The whole stack only when asked for (with NODE_OPTIONS=--enable-source-maps it names
+    // the TypeScript sources: dist/ ships its source maps).
+    if (debugOn(io.env) && err instanceof Error && err.stack !== undefined) io.err(err.stack);
+    else io.err('portlease: set PORTLEASE_DEBUG=1 to see where it happened');
     return 1;
   }
 }
