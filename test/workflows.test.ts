@@ -222,9 +222,12 @@ function yamlBlocks(file: string): { text: string; line: number }[] {
 
 const WORKFLOWS = files('.github/workflows', /\.ya?ml$/);
 const EXAMPLES = files('docs/examples', /\.ya?ml$/);
-const MARKDOWN = ['README.md', 'CONTRIBUTING.md', ...files('docs', /\.md$/)].filter((f) =>
-  existsSync(join(ROOT, f)),
-);
+const MARKDOWN = [
+  'README.md',
+  'CONTRIBUTING.md',
+  'container/README.md',
+  ...files('docs', /\.md$/),
+].filter((f) => existsSync(join(ROOT, f)));
 
 describe('uses of this repository’s actions', () => {
   it('finds the files to check', () => {

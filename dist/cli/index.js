@@ -2,13 +2,13 @@
 import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /******/ var __webpack_modules__ = ({
 
-/***/ 173:
+/***/ 776:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  a: () => (/* binding */ main_runCli)
+  a: () => (/* binding */ runCli)
 });
 
 ;// CONCATENATED MODULE: external "node:os"
@@ -121,7 +121,7 @@ function errnoCode(err) {
     return undefined;
 }
 /** A short, single-line description of any thrown value (never a stack trace). */
-function errors_describeError(err) {
+function describeError(err) {
     if (err instanceof Error)
         return err.message.split('\n')[0] ?? String(err);
     return String(err).split('\n')[0] ?? 'unknown error';
@@ -2063,36 +2063,50 @@ const package_namespaceObject = {"rE":"1.0.0"};
 
 const VERSION = package_namespaceObject.rE;
 
-;// CONCATENATED MODULE: ./src/registry/containers.ts
+;// CONCATENATED MODULE: ./src/registry/text.ts
+/** Small text and value helpers shared by every layer (no I/O). */
+/** A plain object (not null, not an array): the first check on any parsed JSON value. */
+function text_isRecord(v) {
+    return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+/** The first non-empty line of a text, trimmed ('' when there is none). */
+function firstLine(text) {
+    return (text
+        .split('\n')
+        .map((l) => l.trim())
+        .find((l) => l !== '') ?? '');
+}
+
+;// CONCATENATED MODULE: ./src/engines/engine.ts
 /**
- * What the host's container engines (Docker, Podman) know that a socket probe may not:
- * host ports they publish, containers labelled with a portlease lease, and whether a
- * container owner still runs. Pure Node (no @actions/*): used by allocation, `portlease gc`
- * and the container step.
- *
- * Every query is bounded by a short timeout and answers "nothing known" quietly when no
- * engine is installed or answering: an engine is never required.
+ * The one adapter for container engines (Docker, Podman). Everything portlease asks of an
+ * engine goes through `ContainerEngine`: the core's hooks (host ports the engines publish,
+ * whether a job container still runs), `portlease gc` (orphan service containers), the
+ * container step and `portlease service` (run, inspect, health, logs, remove).
  *
  * Docker is asked through its API on the unix socket (`DOCKER_HOST=unix://...` or
- * /var/run/docker.sock) when that socket exists, else through the `docker` CLI when it is
- * on PATH (which also covers contexts and tcp:// hosts). Podman is asked through its CLI.
- * Nothing is ever run through a shell.
+ * /var/run/docker.sock) for the cheap queries when that socket exists, else through the
+ * `docker` CLI (which also covers contexts and tcp:// hosts). Podman is asked through its
+ * CLI. Nothing is ever run through a shell: every command is an argv array.
+ *
+ * Pure Node; no @actions/* import: the shells log what they want to show.
  */
 
 
 
 
-
 const ENGINES = ['docker', 'podman'];
-/** The label every portlease container carries: its lease id. */
+/** The label every portlease service container carries: its lease id. */
 const LEASE_LABEL = 'portlease.lease';
 /** ...and the registry directory (absolute) that lease lives in. */
 const REGISTRY_LABEL = 'portlease.registry';
+/** A container id as the engines print it. */
+const CONTAINER_ID = /^[0-9a-f]{12,64}$/;
 const DEFAULT_TIMEOUT_MS = 3000;
+const REMOVE_TIMEOUT_MS = 30_000;
 /** A program on PATH, or null; no process is started to find out. */
 function findOnPath(program, env = process.env) {
-    const path = env.PATH ?? '';
-    for (const dir of path.split(external_node_path_namespaceObject.delimiter)) {
+    for (const dir of (env.PATH ?? '').split(external_node_path_namespaceObject.delimiter)) {
         if (dir === '')
             continue;
         const file = (0,external_node_path_namespaceObject.join)(dir, program);
@@ -2148,24 +2162,22 @@ async function dockerApi(socketPath, method, path, timeoutMs) {
         req.end();
     });
 }
-async function runCli(file, args, timeoutMs, env) {
+/** Run `file args` (never a shell); a timeout kills it (exit 124), a missing file is 127. */
+async function engine_runCommand(file, args, timeoutMs, env) {
     const { execFile } = await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 421, 23));
     return new Promise((resolve) => {
-        execFile(file, args, { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 16 * 1024 * 1024, env }, (err, stdout, stderr) => {
+        execFile(file, args, { timeout: timeoutMs ?? 0, killSignal: 'SIGKILL', maxBuffer: 64 * 1024 * 1024, env }, (err, stdout, stderr) => {
             const code = err === null ? 0 : typeof err.code === 'number' ? err.code : err.killed ? 124 : 127;
             resolve({ code, stdout, stderr });
         });
     });
-}
-function containers_isRecord(v) {
-    return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 function validPort(n) {
     return typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= 65535;
 }
 function stringRecord(v) {
     const out = {};
-    if (!containers_isRecord(v))
+    if (!text_isRecord(v))
         return out;
     for (const [k, val] of Object.entries(v))
         if (typeof val === 'string')
@@ -2187,190 +2199,86 @@ function parsePortsColumn(text) {
     }
     return out;
 }
-/** A Docker engine, through its API socket or its CLI. */
-class Docker {
-    socket;
-    cli;
-    timeoutMs;
-    env;
-    name = 'docker';
-    constructor(socket, cli, timeoutMs, env) {
-        this.socket = socket;
-        this.cli = cli;
-        this.timeoutMs = timeoutMs;
-        this.env = env;
-    }
-    static find(env, timeoutMs) {
-        const socket = dockerSocket(env);
-        const cli = socket === null ? findOnPath('docker', env) : null;
-        return socket === null && cli === null ? null : new Docker(socket, cli, timeoutMs, env);
-    }
-    async list(all, label) {
-        if (this.socket !== null) {
-            const filters = label === undefined ? '' : JSON.stringify({ label: [label] });
-            const q = new URLSearchParams({ all: all ? '1' : '0' });
-            if (filters !== '')
-                q.set('filters', filters);
-            const a = await dockerApi(this.socket, 'GET', `/containers/json?${q.toString()}`, this.timeoutMs);
-            if (!a.ok)
-                throw new Error(`docker API answered ${a.status}: ${a.body.trim().slice(0, 200)}`);
-            const rows = JSON.parse(a.body);
-            if (!Array.isArray(rows))
-                throw new Error('docker API: not a list of containers');
-            return rows.filter(containers_isRecord).map((r) => {
-                const ports = Array.isArray(r.Ports) ? r.Ports.filter(containers_isRecord) : [];
-                const names = Array.isArray(r.Names) ? r.Names : [];
-                return {
-                    engine: 'docker',
-                    id: typeof r.Id === 'string' ? r.Id : '',
-                    name: typeof names[0] === 'string' ? names[0].replace(/^\//, '') : '',
-                    running: r.State === 'running',
-                    labels: stringRecord(r.Labels),
-                    hostPorts: ports
-                        .filter((p) => p.Type === 'tcp' && validPort(p.PublicPort))
-                        .map((p) => p.PublicPort),
-                };
-            });
-        }
-        const args = ['ps', '--no-trunc', '--format', '{{json .}}'];
-        if (all)
-            args.splice(1, 0, '-a');
-        if (label !== undefined)
-            args.splice(1, 0, '--filter', `label=${label}`);
-        const r = await runCli(this.cli ?? 'docker', args, this.timeoutMs, this.env);
-        if (r.code !== 0)
-            throw new Error(`docker ps: ${r.stderr.trim().split('\n')[0] ?? ''}`);
-        const out = [];
-        for (const line of r.stdout.split('\n')) {
-            if (line.trim() === '')
-                continue;
-            const row = JSON.parse(line);
-            if (!containers_isRecord(row))
-                continue;
-            const labels = {};
-            if (typeof row.Labels === 'string') {
-                for (const kv of row.Labels.split(',')) {
-                    const i = kv.indexOf('=');
-                    if (i > 0)
-                        labels[kv.slice(0, i)] = kv.slice(i + 1);
-                }
+/** `docker ps --format '{{json .}}'` lines, normalised. */
+function parseDockerPsLines(stdout) {
+    const out = [];
+    for (const line of stdout.split('\n')) {
+        if (line.trim() === '')
+            continue;
+        const row = JSON.parse(line);
+        if (!text_isRecord(row))
+            continue;
+        const labels = {};
+        if (typeof row.Labels === 'string') {
+            for (const kv of row.Labels.split(',')) {
+                const i = kv.indexOf('=');
+                if (i > 0)
+                    labels[kv.slice(0, i)] = kv.slice(i + 1);
             }
-            out.push({
-                engine: 'docker',
-                id: typeof row.ID === 'string' ? row.ID : '',
-                name: typeof row.Names === 'string' ? (row.Names.split(',')[0] ?? '') : '',
-                running: row.State === 'running',
-                labels,
-                hostPorts: typeof row.Ports === 'string' ? parsePortsColumn(row.Ports) : [],
-            });
         }
-        return out;
-    }
-    async remove(id) {
-        if (this.socket !== null) {
-            const a = await dockerApi(this.socket, 'DELETE', `/containers/${encodeURIComponent(id)}?force=1&v=1`, Math.max(this.timeoutMs, 30_000));
-            if (!a.ok && a.status !== 404) {
-                throw new Error(`docker API answered ${a.status}: ${a.body.trim().slice(0, 200)}`);
-            }
-            return;
-        }
-        const r = await runCli(this.cli ?? 'docker', ['rm', '-f', '-v', id], Math.max(this.timeoutMs, 30_000), this.env);
-        if (r.code !== 0 && !/no such container/i.test(r.stderr)) {
-            throw new Error(`docker rm: ${r.stderr.trim().split('\n')[0] ?? ''}`);
-        }
-    }
-    /** true: running; false: no such container or not running; throws when the engine cannot tell. */
-    async running(id) {
-        if (this.socket !== null) {
-            const a = await dockerApi(this.socket, 'GET', `/containers/${encodeURIComponent(id)}/json`, this.timeoutMs);
-            if (a.status === 404)
-                return false;
-            if (!a.ok)
-                throw new Error(`docker API answered ${a.status}`);
-            const body = JSON.parse(a.body);
-            return containers_isRecord(body) && containers_isRecord(body.State) && body.State.Running === true;
-        }
-        const r = await runCli(this.cli ?? 'docker', ['inspect', '--type', 'container', '--format', '{{.State.Running}}', id], this.timeoutMs, this.env);
-        if (r.code === 0)
-            return r.stdout.trim() === 'true';
-        if (/no such (container|object)/i.test(r.stderr))
-            return false;
-        throw new Error(`docker inspect: ${r.stderr.trim().split('\n')[0] ?? ''}`);
-    }
-}
-/** Podman, through its CLI. */
-class Podman {
-    cli;
-    timeoutMs;
-    env;
-    name = 'podman';
-    constructor(cli, timeoutMs, env) {
-        this.cli = cli;
-        this.timeoutMs = timeoutMs;
-        this.env = env;
-    }
-    static find(env, timeoutMs) {
-        const cli = findOnPath('podman', env);
-        return cli === null ? null : new Podman(cli, timeoutMs, env);
-    }
-    async list(all, label) {
-        // Starting podman costs tens of milliseconds: when its store holds no container at all,
-        // there is nothing to list (the common case on a host where podman is merely installed).
-        if (podmanStoreEmpty(this.env))
-            return [];
-        const args = ['ps', '--format', 'json'];
-        if (all)
-            args.splice(1, 0, '-a');
-        if (label !== undefined)
-            args.splice(1, 0, '--filter', `label=${label}`);
-        const r = await runCli(this.cli, args, this.timeoutMs, this.env);
-        if (r.code !== 0)
-            throw new Error(`podman ps: ${r.stderr.trim().split('\n')[0] ?? ''}`);
-        const rows = JSON.parse(r.stdout.trim() === '' ? '[]' : r.stdout);
-        if (!Array.isArray(rows))
-            throw new Error('podman ps: not a list of containers');
-        return rows.filter(containers_isRecord).map((row) => {
-            const hostPorts = [];
-            for (const p of Array.isArray(row.Ports) ? row.Ports.filter(containers_isRecord) : []) {
-                if (p.protocol !== undefined && p.protocol !== 'tcp')
-                    continue;
-                if (!validPort(p.host_port))
-                    continue;
-                const range = typeof p.range === 'number' && p.range > 1 ? Math.min(p.range, 65536) : 1;
-                for (let i = 0; i < range && p.host_port + i <= 65535; i++)
-                    hostPorts.push(p.host_port + i);
-            }
-            const names = Array.isArray(row.Names) ? row.Names : [];
-            return {
-                engine: 'podman',
-                id: typeof row.Id === 'string' ? row.Id : '',
-                name: typeof names[0] === 'string' ? names[0] : '',
-                running: row.State === 'running',
-                labels: stringRecord(row.Labels),
-                hostPorts,
-            };
+        out.push({
+            engine: 'docker',
+            id: typeof row.ID === 'string' ? row.ID : '',
+            name: typeof row.Names === 'string' ? (row.Names.split(',')[0] ?? '') : '',
+            running: row.State === 'running',
+            labels,
+            hostPorts: typeof row.Ports === 'string' ? parsePortsColumn(row.Ports) : [],
         });
     }
-    async remove(id) {
-        const r = await runCli(this.cli, ['rm', '-f', '-v', '--time', '0', id], Math.max(this.timeoutMs, 30_000), this.env);
-        if (r.code !== 0 && !/no such container/i.test(r.stderr)) {
-            throw new Error(`podman rm: ${r.stderr.trim().split('\n')[0] ?? ''}`);
+    return out;
+}
+/** The Docker API's `GET /containers/json` rows, normalised. */
+function parseDockerApiRows(body) {
+    const rows = JSON.parse(body);
+    if (!Array.isArray(rows))
+        throw new Error('docker API: not a list of containers');
+    return rows.filter(text_isRecord).map((r) => {
+        const ports = Array.isArray(r.Ports) ? r.Ports.filter(text_isRecord) : [];
+        const names = Array.isArray(r.Names) ? r.Names : [];
+        return {
+            engine: 'docker',
+            id: typeof r.Id === 'string' ? r.Id : '',
+            name: typeof names[0] === 'string' ? names[0].replace(/^\//, '') : '',
+            running: r.State === 'running',
+            labels: stringRecord(r.Labels),
+            hostPorts: ports
+                .filter((p) => p.Type === 'tcp' && validPort(p.PublicPort))
+                .map((p) => p.PublicPort),
+        };
+    });
+}
+/** `podman ps --format json`, normalised. */
+function parsePodmanPs(stdout) {
+    const rows = JSON.parse(stdout.trim() === '' ? '[]' : stdout);
+    if (!Array.isArray(rows))
+        throw new Error('podman ps: not a list of containers');
+    return rows.filter(text_isRecord).map((row) => {
+        const hostPorts = [];
+        for (const p of Array.isArray(row.Ports) ? row.Ports.filter(text_isRecord) : []) {
+            if (p.protocol !== undefined && p.protocol !== 'tcp')
+                continue;
+            if (!validPort(p.host_port))
+                continue;
+            const range = typeof p.range === 'number' && p.range > 1 ? Math.min(p.range, 65536) : 1;
+            for (let i = 0; i < range && p.host_port + i <= 65535; i++)
+                hostPorts.push(p.host_port + i);
         }
-    }
-    async running(id) {
-        const r = await runCli(this.cli, ['container', 'inspect', '--format', '{{.State.Running}}', id], this.timeoutMs, this.env);
-        if (r.code === 0)
-            return r.stdout.trim() === 'true';
-        if (/no such (container|object)/i.test(r.stderr))
-            return false;
-        throw new Error(`podman inspect: ${r.stderr.trim().split('\n')[0] ?? ''}`);
-    }
+        const names = Array.isArray(row.Names) ? row.Names : [];
+        return {
+            engine: 'podman',
+            id: typeof row.Id === 'string' ? row.Id : '',
+            name: typeof names[0] === 'string' ? names[0] : '',
+            running: row.State === 'running',
+            labels: stringRecord(row.Labels),
+            hostPorts,
+        };
+    });
 }
 /**
  * true when rootful podman's store provably holds no container: every
  * `<graphroot>/<driver>-containers/containers.json` is an empty list. Anything unexpected
  * (not root, another graphroot that cannot be read, a file that does not parse) is false, so
- * podman itself is asked.
+ * podman itself is asked. Starting podman costs tens of milliseconds.
  */
 function podmanStoreEmpty(env = process.env) {
     if (process.getuid?.() !== 0)
@@ -2399,88 +2307,286 @@ function podmanStoreEmpty(env = process.env) {
         return err.code === 'ENOENT' && !(0,external_node_fs_namespaceObject.existsSync)(graphroot);
     }
 }
-/**
- * The engines to ask. By default podman only as root: for another user `podman ps` would
- * set up rootless storage as a side effect, and rootless podman publishes through a
- * process that binds the host port, which the socket probe sees anyway.
- */
-function engines(opts) {
-    const env = opts.env ?? process.env;
-    const timeout = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    const wanted = opts.engines ??
-        (process.getuid?.() === 0 ? ['docker', 'podman'] : ['docker']);
-    const out = [];
-    for (const name of wanted) {
-        const e = name === 'docker' ? Docker.find(env, timeout) : Podman.find(env, timeout);
-        if (e !== null)
-            out.push(e);
+/** Does an engine's stderr say the container does not exist? */
+const NO_SUCH = /no such (container|object)/i;
+/** One container engine: Docker (API socket and/or CLI) or Podman (CLI). */
+class ContainerEngine {
+    name;
+    cli;
+    socket;
+    timeoutMs;
+    env;
+    constructor(name, 
+    /** The CLI, or null when only Docker's API socket is there (queries only). */
+    cli, socket, opts) {
+        this.name = name;
+        this.cli = cli;
+        this.socket = socket;
+        this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+        this.env = opts.env ?? process.env;
     }
-    return out;
+    /** The engine `name` as installed here (API socket or CLI), or null when absent. */
+    static find(name, opts = {}) {
+        const env = opts.env ?? process.env;
+        const cli = findOnPath(name, env);
+        const socket = name === 'docker' ? dockerSocket(env) : null;
+        if (cli === null && socket === null)
+            return null;
+        return new ContainerEngine(name, cli, socket, opts);
+    }
+    /** An engine at a known CLI path (the container step's post step, from its saved state). */
+    static at(name, cli, opts = {}) {
+        return new ContainerEngine(name, cli, null, opts);
+    }
+    /**
+     * Every engine to ask about the host (published ports, orphan containers, container
+     * owners). By default podman only as root: for another user `podman ps` would set up
+     * rootless storage as a side effect, and rootless podman publishes through a process that
+     * binds the host port, which the socket probe sees anyway.
+     */
+    static present(opts = {}) {
+        const wanted = opts.engines ?? (process.getuid?.() === 0 ? ENGINES : ['docker']);
+        return wanted
+            .map((n) => ContainerEngine.find(n, opts))
+            .filter((e) => e !== null);
+    }
+    /**
+     * The engine that runs service containers: `docker` or `podman` as named (its CLI must be
+     * on PATH), or `auto`: docker when its daemon answers, else podman.
+     */
+    static async choose(choice, opts = {}) {
+        const label = opts.label ?? 'engine';
+        const env = opts.env ?? process.env;
+        if (choice !== 'auto') {
+            const path = findOnPath(choice, env);
+            if (path === null) {
+                throw new errors_UsageError(`${label}: ${choice} is not installed (not found on PATH); install it or use ${choice === 'docker' ? 'podman' : 'docker'} or auto`);
+            }
+            return ContainerEngine.at(choice, path, opts);
+        }
+        const docker = findOnPath('docker', env);
+        const podman = findOnPath('podman', env);
+        if (docker !== null) {
+            const e = ContainerEngine.at('docker', docker, opts);
+            if (podman === null || (await e.answers()))
+                return e;
+        }
+        if (podman !== null)
+            return ContainerEngine.at('podman', podman, opts);
+        throw new errors_UsageError(`${label}: neither docker nor podman is installed (not found on PATH); install one, or run on a host that has one`);
+    }
+    command(args, opts = {}) {
+        if (this.cli === null) {
+            return Promise.resolve({ code: 127, stdout: '', stderr: `${this.name}: no CLI on PATH` });
+        }
+        return engine_runCommand(this.cli, args, opts.timeoutMs, opts.env ?? this.env);
+    }
+    fail(what, r) {
+        return new RuntimeError(`${this.name} ${what}: ${firstLine(r.stderr) || firstLine(r.stdout) || `exit ${r.code}`}`);
+    }
+    /** Does the engine's daemon (or podman itself) answer? */
+    async answers() {
+        const r = await this.command(['version', '--format', '{{.Server.Version}}'], {
+            timeoutMs: 10_000,
+        });
+        return r.code === 0;
+    }
+    /** Containers, running (or with `all`, any), optionally only those with `label` (KEY or KEY=VALUE). */
+    async list(opts = {}) {
+        const all = opts.all === true;
+        if (this.socket !== null) {
+            const q = new URLSearchParams({ all: all ? '1' : '0' });
+            if (opts.label !== undefined)
+                q.set('filters', JSON.stringify({ label: [opts.label] }));
+            const a = await dockerApi(this.socket, 'GET', `/containers/json?${q.toString()}`, this.timeoutMs);
+            if (!a.ok)
+                throw new Error(`docker API answered ${a.status}: ${a.body.trim().slice(0, 200)}`);
+            return parseDockerApiRows(a.body);
+        }
+        if (this.name === 'podman' && podmanStoreEmpty(this.env))
+            return [];
+        const args = ['ps'];
+        if (all)
+            args.push('-a');
+        if (opts.label !== undefined)
+            args.push('--filter', `label=${opts.label}`);
+        args.push(...(this.name === 'docker' ? ['--no-trunc', '--format', '{{json .}}'] : ['--format', 'json']));
+        const r = await this.command(args, { timeoutMs: this.timeoutMs });
+        if (r.code !== 0)
+            throw this.fail('ps', r);
+        return this.name === 'docker' ? parseDockerPsLines(r.stdout) : parsePodmanPs(r.stdout);
+    }
+    /** true: running; false: no such container or not running; throws when the engine cannot tell. */
+    async running(id) {
+        if (this.socket !== null) {
+            const a = await dockerApi(this.socket, 'GET', `/containers/${encodeURIComponent(id)}/json`, this.timeoutMs);
+            if (a.status === 404)
+                return false;
+            if (!a.ok)
+                throw new Error(`docker API answered ${a.status}`);
+            const body = JSON.parse(a.body);
+            return text_isRecord(body) && text_isRecord(body.State) && body.State.Running === true;
+        }
+        const s = await this.state(id, this.timeoutMs);
+        return s.running;
+    }
+    /** Remove a container with its anonymous volumes, even when running (gone already: fine). */
+    async remove(id) {
+        const timeoutMs = Math.max(this.timeoutMs, REMOVE_TIMEOUT_MS);
+        if (this.socket !== null) {
+            const a = await dockerApi(this.socket, 'DELETE', `/containers/${encodeURIComponent(id)}?force=1&v=1`, timeoutMs);
+            if (!a.ok && a.status !== 404) {
+                throw new RuntimeError(`docker API answered ${a.status}: ${a.body.trim().slice(0, 200)}`);
+            }
+            return;
+        }
+        const args = ['rm', '-f', '-v', ...(this.name === 'podman' ? ['--time', '0'] : []), id];
+        const r = await this.command(args, { timeoutMs });
+        if (r.code !== 0 && !NO_SUCH.test(r.stderr))
+            throw this.fail(`rm ${id.slice(0, 12)}`, r);
+    }
+    /** Ids of every container (running or not) with label KEY=VALUE. */
+    async idsByLabel(key, value) {
+        const found = await this.list({ all: true, label: `${key}=${value}` });
+        return found.map((c) => c.id).filter((id) => CONTAINER_ID.test(id));
+    }
+    /** `run -d ...`: the new container's id. `env` values reach the engine's environment only (never argv). */
+    async run(args, env) {
+        const childEnv = { ...this.env };
+        for (const [k, v] of env)
+            childEnv[k] = v;
+        const r = await this.command(['run', ...args], { env: childEnv });
+        if (r.code !== 0)
+            throw this.fail(`run failed (exit ${r.code})`, r);
+        const id = r.stdout.trim().split('\n').pop()?.trim() ?? '';
+        if (!CONTAINER_ID.test(id)) {
+            throw new RuntimeError(`${this.name} run printed no container id: ${firstLine(r.stdout)}`);
+        }
+        return id;
+    }
+    async state(id, timeoutMs) {
+        const r = await this.command(['container', 'inspect', '--format', '{{json .State}}', id], {
+            timeoutMs,
+        });
+        if (r.code !== 0) {
+            if (NO_SUCH.test(r.stderr)) {
+                return { status: 'missing', running: false, exitCode: -1, health: null };
+            }
+            throw this.fail(`inspect ${id.slice(0, 12)}`, r);
+        }
+        const s = JSON.parse(r.stdout.trim().split('\n')[0] ?? 'null');
+        if (!text_isRecord(s))
+            throw new RuntimeError(`${this.name} inspect: unexpected answer`);
+        const h = text_isRecord(s.Health) ? s.Health : text_isRecord(s.Healthcheck) ? s.Healthcheck : null;
+        const health = h !== null && typeof h.Status === 'string' && h.Status !== '' ? h.Status : null;
+        return {
+            status: typeof s.Status === 'string' ? s.Status : 'unknown',
+            running: s.Running === true,
+            exitCode: typeof s.ExitCode === 'number' ? s.ExitCode : -1,
+            health,
+        };
+    }
+    /** Does the container's image (or its run options) define a HEALTHCHECK? */
+    async hasHealthcheck(id) {
+        const r = await this.command([
+            'container',
+            'inspect',
+            '--format',
+            '{{json .Config.Healthcheck}}',
+            id,
+        ]);
+        if (r.code !== 0)
+            return false;
+        try {
+            const h = JSON.parse(r.stdout.trim() || 'null');
+            return text_isRecord(h) && Array.isArray(h.Test) && h.Test.length > 0 && h.Test[0] !== 'NONE';
+        }
+        catch {
+            return false;
+        }
+    }
+    /** Podman runs HEALTHCHECKs from systemd timers, absent on many hosts: run one now. */
+    async runHealthcheck(id) {
+        if (this.name === 'podman')
+            await this.command(['healthcheck', 'run', id]);
+    }
+    /** Run a command in the container; its exit code and last output line. */
+    async execIn(id, cmd) {
+        const r = await this.command(['exec', id, ...cmd]);
+        const out = (r.stderr.trim() || r.stdout.trim()).split('\n').pop() ?? '';
+        return { code: r.code, output: out.slice(0, 200) };
+    }
+    /** The container's last `tail` log lines (stdout and stderr as the engine keeps them). */
+    async logs(id, tail) {
+        const r = await this.command(['logs', '--tail', String(tail), id]);
+        if (r.code !== 0)
+            throw this.fail('logs', r);
+        return [r.stdout, r.stderr].filter((s) => s.trim() !== '').join('\n');
+    }
 }
+
+;// CONCATENATED MODULE: ./src/engines/host.ts
+/**
+ * What the host's container engines know that a socket probe may not, as the core and gc
+ * need it: host ports they publish (busy for every allocation), whether a job container
+ * still runs (container owners), and service containers whose lease is gone (gc).
+ *
+ * Every query is bounded by a short timeout and answers "nothing known" quietly when no
+ * engine is installed or answering: an engine is never required.
+ */
+
+
+
+
+
 /**
  * Host TCP ports published by running containers (any container, portlease's or not), from
  * every engine asked. [] when no engine is installed or answering; never throws.
  */
 async function publishedPorts(opts = {}) {
-    const found = engines(opts);
-    const results = await Promise.all(found.map(async (e) => {
+    const results = await Promise.all(ContainerEngine.present(opts).map(async (e) => {
         try {
-            return (await e.list(false)).flatMap((c) => c.hostPorts);
+            return (await e.list()).flatMap((c) => c.hostPorts);
         }
         catch (err) {
-            opts.debug?.(`${e.name}: no published ports known: ${errors_describeError(err)}`);
+            opts.debug?.(`${e.name}: no published ports known: ${describeError(err)}`);
             return [];
         }
     }));
     return [...new Set(results.flat())].sort((a, b) => a - b);
 }
-/** Containers (running or not) carrying the portlease lease label, from every engine asked. */
-async function leaseContainers(opts = {}) {
-    const found = engines(opts);
-    const results = await Promise.all(found.map(async (e) => {
+/**
+ * Remove every container labelled `portlease.lease=<id>` whose lease is not in
+ * `liveLeaseIds` and whose `portlease.registry` label names `registry`. With `dryRun`,
+ * only say which. Never throws; failures become warnings.
+ *
+ * `liveLeaseIds` is called after the containers are listed, which closes a race: a service
+ * that leased and started its container meanwhile (lease first, then `run`) is seen live
+ * and never removed.
+ */
+async function removeOrphanContainers(liveLeaseIds, opts) {
+    const registry = (0,external_node_path_namespaceObject.resolve)(opts.registry);
+    const found = [];
+    for (const e of ContainerEngine.present(opts)) {
         try {
-            return await e.list(true, LEASE_LABEL);
+            found.push([e, await e.list({ all: true, label: LEASE_LABEL })]);
         }
         catch (err) {
             opts.warn?.(`${e.name}: cannot list containers: ${describeError(err)}`);
-            return [];
-        }
-    }));
-    return results.flat();
-}
-/**
- * Remove (`rm -f -v`) every container labelled `portlease.lease=<id>` whose lease is not in
- * `liveLeaseIds`. With `dryRun`, only say which. Never throws; failures become warnings.
- *
- * Give `liveLeaseIds` as a function to close a race: it is called after the containers are
- * listed, so a container step that leased and started its container meanwhile (lease
- * first, then `run`) is seen live and never removed.
- */
-async function removeOrphanContainers(liveLeaseIds, opts = {}) {
-    const registry = opts.registry === undefined ? undefined : (0,external_node_path_namespaceObject.resolve)(opts.registry);
-    const found = [];
-    for (const e of engines(opts)) {
-        try {
-            found.push([e, await e.list(true, LEASE_LABEL)]);
-        }
-        catch (err) {
-            opts.warn?.(`${e.name}: cannot list containers: ${errors_describeError(err)}`);
         }
     }
     if (found.every(([, list]) => list.length === 0))
         return [];
-    const live = new Set(typeof liveLeaseIds === 'function' ? await liveLeaseIds() : liveLeaseIds);
+    const live = new Set(await liveLeaseIds());
     const out = [];
     for (const [e, list] of found) {
         for (const c of list) {
             const lease = c.labels[LEASE_LABEL];
+            const theirs = c.labels[REGISTRY_LABEL];
             if (lease === undefined || c.id === '' || live.has(lease))
                 continue;
-            if (registry !== undefined) {
-                const theirs = c.labels[REGISTRY_LABEL];
-                if (theirs === undefined || (0,external_node_path_namespaceObject.resolve)(theirs) !== registry)
-                    continue;
-            }
+            if (theirs === undefined || (0,external_node_path_namespaceObject.resolve)(theirs) !== registry)
+                continue;
             const entry = {
                 engine: e.name,
                 id: c.id,
@@ -2494,7 +2600,7 @@ async function removeOrphanContainers(liveLeaseIds, opts = {}) {
                     entry.removed = true;
                 }
                 catch (err) {
-                    opts.warn?.(`${e.name}: cannot remove container ${c.id.slice(0, 12)}: ${errors_describeError(err)}`);
+                    opts.warn?.(`${e.name}: cannot remove container ${c.id.slice(0, 12)}: ${describeError(err)}`);
                 }
             }
             out.push(entry);
@@ -2503,8 +2609,31 @@ async function removeOrphanContainers(liveLeaseIds, opts = {}) {
     return out;
 }
 /**
- * Liveness of a container owner (RegistryOptions.containerLiveness): 'alive' while an engine
- * says it runs; 'dead' only when it is provable from here: the same kernel boot (a job
+ * Remove every container of one lease in `registry` (any engine present): those labelled
+ * `portlease.lease=<id>` and `portlease.registry=<registry>`. The ids removed; never throws.
+ */
+async function removeLeaseContainers(leaseId, opts) {
+    const registry = (0,external_node_path_namespaceObject.resolve)(opts.registry);
+    const removed = [];
+    for (const e of ContainerEngine.present(opts)) {
+        try {
+            for (const c of await e.list({ all: true, label: `${LEASE_LABEL}=${leaseId}` })) {
+                const theirs = c.labels[REGISTRY_LABEL];
+                if (c.id === '' || theirs === undefined || (0,external_node_path_namespaceObject.resolve)(theirs) !== registry)
+                    continue;
+                await e.remove(c.id);
+                removed.push(c.id);
+            }
+        }
+        catch (err) {
+            opts.warn?.(`${e.name}: containers of lease ${leaseId}: ${describeError(err)}`);
+        }
+    }
+    return removed;
+}
+/**
+ * Liveness of a container owner (the core's `containerLiveness` hook): 'alive' while an
+ * engine says it runs; 'dead' only when provable from here: the same kernel boot (a job
  * container shares the host's boot id, not its hostname) and every engine on the host
  * answered that it is not running; or the same host with another boot id (rebooted).
  * Otherwise 'unknown' (another machine, or no engine answering): the TTL decides.
@@ -2519,7 +2648,7 @@ function containerLivenessChecker(opts = {}) {
         else if (owner.host !== (0,external_node_os_namespaceObject.hostname)()) {
             return 'unknown';
         }
-        const found = engines({ ...opts, engines: opts.engines ?? ENGINES });
+        const found = ContainerEngine.present({ ...opts, engines: opts.engines ?? ENGINES });
         if (found.length === 0)
             return 'unknown';
         let unsure = false;
@@ -2535,9 +2664,26 @@ function containerLivenessChecker(opts = {}) {
         return unsure ? 'unknown' : 'dead';
     };
 }
-/** `containerLivenessChecker()` with default options, for RegistryOptions.containerLiveness. */
-function containerLiveness(owner) {
-    return containerLivenessChecker()(owner);
+
+;// CONCATENATED MODULE: ./src/runner/registry.ts
+/**
+ * The one way every shell (the action, the container step, the CLI, the library) builds
+ * the host's registry: the core Registry, with the container engines' knowledge plugged in
+ * (host ports they publish count as busy; job-container owners are judged by the engines).
+ */
+
+
+/** The registry in `dir` (default: $PORTLEASE_REGISTRY, else the host-wide path). */
+function createHostRegistry(dir, opts = {}) {
+    const env = opts.env ?? process.env;
+    const ro = {
+        warn: opts.warn,
+        debug: opts.debug,
+        lockTimeoutMs: opts.lockTimeoutMs,
+        busyPorts: () => publishedPorts({ env, debug: opts.debug }),
+        containerLiveness: containerLivenessChecker({ env }),
+    };
+    return new Registry(dir ?? defaultRegistryDir(env), ro);
 }
 
 ;// CONCATENATED MODULE: ./src/cli/help.ts
@@ -2565,6 +2711,8 @@ Usage:
   portlease list [--json]                   live leases
   portlease gc [--dry-run]                  remove leases whose owner died or TTL passed
   portlease exec NAME... [options] -- CMD   run CMD with NAME=PORT set; release on exit
+  portlease service NAME --image I --container-port P [options] [-- CMD]
+                                            a service container on a leased port
 
 Every command takes --registry DIR and --help. 'portlease COMMAND --help' for more.
 Exit status: 0 ok, 1 could not be done (range full, registry not writable), 2 bad usage.
@@ -2593,12 +2741,639 @@ SIGINT, SIGTERM and SIGHUP on to it, release the lease when it exits, and exit w
 status. The lease is owned by this portlease process, so even a SIGKILL frees it.
 
 ${ALLOCATE_OPTIONS.replace(/\n {2}--owner-pid[^\n]*/, '').replace(/\n {2}--json[^\n]*/, '')}`,
+    service: `Usage: portlease service NAME --image IMAGE --container-port PORT [options] [-- COMMAND [ARGS...]]
+
+Lease a host port for NAME, run IMAGE detached with PORT published on 127.0.0.1:<leased
+port> and the labels portlease.lease and portlease.registry, and wait until it is ready.
+With COMMAND: run it with NAME=<port> set, then remove the container (with its volumes) and
+release the lease when it exits or on SIGINT/SIGTERM/SIGHUP; exit with its status.
+Without COMMAND: print one JSON object (lease, port, container, ...) and leave the service
+running; 'portlease release --lease ID' removes it, and 'portlease gc' removes it once the
+lease's owner is gone. Nothing is ever run through a shell.
+
+Service options (the container step's inputs):
+  --image IMAGE         the image to run (required), like postgres:16
+  --container-port P    the port the service listens on inside the container (required)
+  --args WORDS          command and arguments for the image (split like shell words)
+  --env KEY=VALUE       an environment variable for the container (repeatable); values
+                        reach the engine through its environment, never its command line
+  --options WORDS       more options for 'docker run' (not -p/--publish/--rm)
+  --health MODE         tcp (default), http, docker (its HEALTHCHECK), cmd, none
+  --health-cmd WORDS    a command that succeeds in the container once it is ready
+  --health-timeout D    how long to wait until ready (default 2m)
+  --engine E            docker, podman or auto (default: docker when its daemon answers)
+  --pull P              missing (default), always, never
+
+${ALLOCATE_OPTIONS.replace(/\n {2}--count[^\n]*/, '').replace(/\n {2}--json[^\n]*/, '')}`,
 };
+
+// EXTERNAL MODULE: external "node:http"
+var external_node_http_ = __nccwpck_require__(67);
+;// CONCATENATED MODULE: ./src/engines/service.ts
+/**
+ * A service container on a leased host port, from start to removal: the one implementation
+ * behind the container step (src/container) and `portlease service` (src/cli).
+ *
+ * start: run the image detached with the leased port published on 127.0.0.1 and the
+ * portlease labels (`portlease.lease`, `portlease.registry`), then wait until it is ready
+ * (TCP, HTTP, its HEALTHCHECK, a command in it, or nothing). On failure the caller gets a
+ * `ServiceFailure` after the logs were shown; `stop` removes the container(s) of the lease
+ * (with volumes) and releases the lease when it is the caller's.
+ *
+ * The shells decide how things are shown through `ServiceLog` (core.group / core.info in
+ * the action, plain stderr lines in the CLI).
+ */
+
+
+
+
+
+
+/** Log lines shown when the service never became ready. */
+const FAILURE_LOG_LINES = 200;
+/** A service that did not become ready (the container exited, timed out, unhealthy). */
+class ServiceFailure extends RuntimeError {
+}
+/** An argument as a shell would need it written (for display only: nothing runs a shell). */
+function quoteForDisplay(arg) {
+    return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+/**
+ * A TCP connection to the published port that stays open. Docker's userland proxy accepts
+ * on the host port even before the service listens, then closes at once: a connection the
+ * peer closes within `settleMs` is not ready.
+ */
+function tcpCheck(port, settleMs = 500) {
+    return () => new Promise((resolve) => {
+        const sock = (0,external_node_net_namespaceObject.connect)({ host: '127.0.0.1', port });
+        let done = false;
+        const finish = (why) => {
+            if (done)
+                return;
+            done = true;
+            clearTimeout(timer);
+            sock.destroy();
+            resolve(why);
+        };
+        const timer = setTimeout(() => {
+            finish('no answer to a TCP connection within 5s');
+        }, 5000);
+        sock.once('connect', () => {
+            clearTimeout(timer);
+            setTimeout(() => {
+                finish(null);
+            }, settleMs);
+        });
+        const closed = () => {
+            finish('the connection was closed at once (not listening yet)');
+        };
+        sock.once('end', closed);
+        sock.once('close', closed);
+        sock.once('error', (err) => {
+            finish(err.code === 'ECONNREFUSED' ? 'connection refused' : `TCP: ${err.message}`);
+        });
+    });
+}
+/** Any HTTP response to GET / on the published port. */
+function httpCheck(port) {
+    return () => new Promise((resolve) => {
+        const req = (0,external_node_http_.request)({ host: '127.0.0.1', port, path: '/', method: 'GET', timeout: 5000 }, (res) => {
+            res.resume();
+            resolve(null);
+        });
+        req.once('timeout', () => req.destroy(new Error('no HTTP answer within 5s')));
+        req.once('error', (err) => {
+            resolve(err.code === 'ECONNREFUSED' ? 'connection refused' : `HTTP: ${err.message}`);
+        });
+        req.end();
+    });
+}
+function describeHealth(spec, port) {
+    switch (spec.health) {
+        case 'tcp':
+            return `127.0.0.1:${port} to accept TCP connections`;
+        case 'http':
+            return `127.0.0.1:${port} to answer HTTP`;
+        case 'docker':
+            return "the image's HEALTHCHECK to report healthy";
+        case 'cmd':
+            return `\`${spec.healthCmd.join(' ')}\` to succeed in the container`;
+        case 'none':
+            return 'nothing';
+    }
+}
+function healthCheck(engine, id, spec, port) {
+    switch (spec.health) {
+        case 'tcp':
+            return tcpCheck(port);
+        case 'http':
+            return httpCheck(port);
+        case 'cmd':
+            return async () => {
+                const r = await engine.execIn(id, spec.healthCmd);
+                return r.code === 0 ? null : `exit ${r.code}${r.output ? `: ${r.output}` : ''}`;
+            };
+        case 'docker':
+            return async () => {
+                await engine.runHealthcheck(id);
+                const s = await engine.state(id);
+                if (s.health === 'unhealthy') {
+                    throw new ServiceFailure(`${spec.image} reported unhealthy (its HEALTHCHECK failed its retries)`);
+                }
+                return s.health === 'healthy' ? null : `health status ${s.health ?? 'none'}`;
+            };
+        case 'none':
+            return () => Promise.resolve(null);
+    }
+}
+/** Wait until the service is ready; throws ServiceFailure on timeout or early exit. */
+async function waitReady(engine, id, spec, port, log) {
+    const started = Date.now();
+    const deadline = started + spec.healthTimeoutMs;
+    if (spec.health === 'docker' && !(await engine.hasHealthcheck(id))) {
+        throw new ServiceFailure(`health: docker: ${spec.image} has no HEALTHCHECK; use health tcp, http or cmd, or add --health-cmd to the options`);
+    }
+    log.info(`Waiting up to ${formatDuration(spec.healthTimeoutMs)} for ${describeHealth(spec, port)}`);
+    const check = healthCheck(engine, id, spec, port);
+    let pause = 250;
+    let lastReport = started;
+    for (;;) {
+        const s = await engine.state(id);
+        if (!s.running) {
+            throw new ServiceFailure(s.status === 'missing'
+                ? `the container ${id.slice(0, 12)} disappeared before it was ready`
+                : `the container exited (status ${s.status}, exit code ${s.exitCode}) before it was ready`);
+        }
+        // A check that hangs (an exec that never returns) ends with the deadline.
+        const limit = Math.max(deadline - Date.now(), 1000) + 5000;
+        const ac = new AbortController();
+        const why = await Promise.race([
+            check(),
+            (0,promises_namespaceObject.setTimeout)(limit, `the check did not finish within ${Math.round(limit / 1000)}s`, {
+                signal: ac.signal,
+            }).catch(() => 'aborted'),
+        ]);
+        ac.abort();
+        const elapsed = Date.now() - started;
+        if (why === null) {
+            log.info(`Ready after ${(elapsed / 1000).toFixed(1)}s (health: ${spec.health})`);
+            return;
+        }
+        if (Date.now() >= deadline) {
+            throw new ServiceFailure(`${spec.image} was not ready after ${formatDuration(spec.healthTimeoutMs)} (health-timeout): last check: ${why}`);
+        }
+        if (Date.now() - lastReport >= 5000) {
+            log.info(`  still waiting (${Math.round(elapsed / 1000)}s): ${why}`);
+            lastReport = Date.now();
+        }
+        await (0,promises_namespaceObject.setTimeout)(Math.min(pause, Math.max(0, deadline - Date.now())));
+        pause = Math.min(pause * 2, 2000);
+    }
+}
+/** The `run` arguments: detached, labelled, the leased port published on 127.0.0.1. */
+function runArgs(spec, lease) {
+    const args = ['-d', '--label', `${LEASE_LABEL}=${lease.id}`];
+    args.push('--label', `${REGISTRY_LABEL}=${lease.registry}`);
+    for (const [k, v] of Object.entries(lease.labels))
+        args.push('--label', `portlease.${k}=${v}`);
+    args.push('-p', `127.0.0.1:${lease.port}:${spec.containerPort}/tcp`);
+    args.push('--pull', spec.pull);
+    // Values go through the engine's environment (`-e KEY` alone), never on a command line.
+    for (const [k] of spec.env)
+        args.push('-e', k);
+    args.push(...spec.options, spec.image, ...spec.args);
+    return args;
+}
+/**
+ * Run the service container for `lease` on `port` and wait until it is ready. `started` is
+ * told the container id as soon as the engine prints it (so a shell can save it before the
+ * wait). On failure: the logs are shown, and ServiceFailure or the engine's error is
+ * thrown; removing the container and releasing the lease is the caller's `stop`.
+ */
+async function startService(engine, spec, lease, log, started = () => undefined) {
+    const made = { id: null };
+    try {
+        await log.group(`Start ${spec.image} on 127.0.0.1:${lease.port}`, async () => {
+            const args = runArgs(spec, lease);
+            log.info(`[command]${engine.name} run ${args.map(quoteForDisplay).join(' ')}`);
+            const id = await engine.run(args, spec.env);
+            made.id = id;
+            started(id);
+            log.info(`Container ${id} (${engine.name})`);
+            await waitReady(engine, id, spec, lease.port, log);
+        });
+    }
+    catch (err) {
+        // Outside the phase's group: groups do not nest in a job log.
+        if (made.id !== null)
+            await showLogs(engine, made.id, FAILURE_LOG_LINES, log);
+        throw err;
+    }
+    if (made.id === null)
+        throw new RuntimeError(`${engine.name} run printed no container id`);
+    return { container: made.id };
+}
+/** The container's last `lines` log lines, in a group; never throws. */
+async function showLogs(engine, container, lines, log) {
+    await log.group(`Last ${lines} log lines of container ${container.slice(0, 12)}`, async () => {
+        try {
+            log.untrusted(await engine.logs(container, lines));
+        }
+        catch (err) {
+            log.info(`(no logs: ${describeError(err)})`);
+        }
+    });
+}
+/**
+ * Remove every container of the lease (the known one and any labelled with it), with its
+ * volumes, then release the lease. Never throws: each failure is a warning. Returns the
+ * ids removed.
+ */
+async function stopService(engine, registry, req, log) {
+    const ids = new Set();
+    if (req.container !== null)
+        ids.add(req.container);
+    try {
+        for (const id of await engine.idsByLabel(LEASE_LABEL, req.lease))
+            ids.add(id);
+    }
+    catch (err) {
+        log.warn(`cannot list the containers of lease ${req.lease}: ${describeError(err)}`);
+    }
+    const removed = [];
+    for (const id of ids) {
+        if ((req.logLines ?? 0) > 0)
+            await showLogs(engine, id, req.logLines ?? 0, log);
+        try {
+            await engine.remove(id);
+            removed.push(id);
+            log.info(`Removed container ${id.slice(0, 12)} and its volumes`);
+        }
+        catch (err) {
+            log.warn(`cannot remove container ${id.slice(0, 12)}: ${describeError(err)}`);
+        }
+    }
+    if (ids.size === 0)
+        log.info(`No container of lease ${req.lease} is left`);
+    if (req.release) {
+        try {
+            const released = await registry.release({ lease: req.lease });
+            log.info(released === null
+                ? `Lease ${req.lease} was already gone`
+                : `Released lease ${req.lease} (${Object.entries(released.ports)
+                    .map(([n, p]) => `${n}=${p}`)
+                    .join(' ')})`);
+        }
+        catch (err) {
+            log.warn(`cannot release lease ${req.lease}: ${describeError(err)}`);
+        }
+    }
+    return removed;
+}
+
+;// CONCATENATED MODULE: ./src/engines/spec.ts
+/**
+ * A service container's specification (image, port inside, command, env, options,
+ * readiness check, engine, pull policy): parsed and checked from text, the same for the
+ * container step's inputs and `portlease service`'s flags. Nothing runs a shell: words are
+ * split the way a POSIX shell would split a simple command, and nothing is expanded.
+ */
+
+const HEALTH_MODES = ['tcp', 'http', 'docker', 'cmd', 'none'];
+const PULL_POLICIES = ['missing', 'always', 'never'];
+const DEFAULT_NAME = 'SERVICE_PORT';
+const DEFAULT_HEALTH_TIMEOUT = '2m';
+function spec_show(value) {
+    return JSON.stringify(value.length > 60 ? value.slice(0, 60) + '…' : value);
+}
+/**
+ * Split text into words the way a POSIX shell splits a simple command, without running
+ * one: whitespace (including newlines) separates words; '...' keeps everything literally;
+ * "..." keeps everything but lets a backslash escape $ ` " \ and newline; a backslash
+ * outside quotes escapes the next character (backslash-newline joins lines). Nothing is
+ * expanded: no $VARS, globs, ~, ; | & or redirections, which stay literal characters.
+ * An unclosed quote or a trailing backslash is a UsageError naming `label`.
+ */
+function splitShellWords(text, label) {
+    const words = [];
+    let word = '';
+    let inWord = false;
+    let i = 0;
+    const n = text.length;
+    while (i < n) {
+        const c = text.charAt(i);
+        if (c === ' ' || c === '\t' || c === '\n' || c === '\r') {
+            if (inWord) {
+                words.push(word);
+                word = '';
+                inWord = false;
+            }
+            i++;
+        }
+        else if (c === '\\') {
+            if (i + 1 >= n) {
+                throw new errors_UsageError(`${label}: ends with a lone backslash; escape it as \\\\ or quote it, like '\\'`);
+            }
+            const next = text.charAt(i + 1);
+            if (next === '\n') {
+                i += 2; // line continuation
+                continue;
+            }
+            word += next;
+            inWord = true;
+            i += 2;
+        }
+        else if (c === "'") {
+            const end = text.indexOf("'", i + 1);
+            if (end < 0) {
+                throw new errors_UsageError(`${label}: unclosed ' quote starting at ${spec_show(text.slice(i, i + 30))}; close it, or escape the quote as \\'`);
+            }
+            word += text.slice(i + 1, end);
+            inWord = true;
+            i = end + 1;
+        }
+        else if (c === '"') {
+            let j = i + 1;
+            let closed = false;
+            while (j < n) {
+                const d = text.charAt(j);
+                if (d === '"') {
+                    closed = true;
+                    break;
+                }
+                if (d === '\\' && j + 1 < n) {
+                    const e = text.charAt(j + 1);
+                    if (e === '\n') {
+                        j += 2;
+                        continue;
+                    }
+                    if (e === '$' || e === '`' || e === '"' || e === '\\') {
+                        word += e;
+                        j += 2;
+                        continue;
+                    }
+                }
+                word += d;
+                j++;
+            }
+            if (!closed) {
+                throw new errors_UsageError(`${label}: unclosed " quote starting at ${spec_show(text.slice(i, i + 30))}; close it, or escape the quote as \\"`);
+            }
+            inWord = true;
+            i = j + 1;
+        }
+        else {
+            word += c;
+            inWord = true;
+            i++;
+        }
+    }
+    if (inWord)
+        words.push(word);
+    return words;
+}
+/** `5432` or `5432/tcp`. */
+function parseContainerPort(text, label) {
+    const t = text.trim();
+    const m = /^(\d{1,5})(?:\/(tcp|udp|sctp))?$/i.exec(t);
+    const accepted = 'give the port the service listens on inside the container, 1-65535, like 5432 or 5432/tcp';
+    if (!m)
+        throw new errors_UsageError(`${label}: ${spec_show(text)} is not a port; ${accepted}`);
+    if (m[2] !== undefined && m[2].toLowerCase() !== 'tcp') {
+        throw new errors_UsageError(`${label}: ${spec_show(text)}: only TCP ports can be leased; ${accepted}`);
+    }
+    const port = Number(m[1]);
+    if (port < 1 || port > 65535) {
+        throw new errors_UsageError(`${label}: ${spec_show(text)} is outside 1-65535; ${accepted}`);
+    }
+    return port;
+}
+/** Multiline KEY=VALUE (blank lines and lines starting with # skipped). */
+function parseEnvLines(text, label) {
+    const out = [];
+    const seen = new Set();
+    for (const raw of text.split(/\r?\n/)) {
+        const line = raw.trim();
+        if (line === '' || line.startsWith('#'))
+            continue;
+        const eq = line.indexOf('=');
+        const accepted = 'one KEY=VALUE per line, KEY a valid variable name like POSTGRES_PASSWORD';
+        if (eq <= 0)
+            throw new errors_UsageError(`${label}: ${spec_show(line)} is not KEY=VALUE; ${accepted}`);
+        const key = line.slice(0, eq).trim();
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) {
+            throw new errors_UsageError(`${label}: ${spec_show(key)} is not a valid variable name; ${accepted}`);
+        }
+        if (seen.has(key))
+            throw new errors_UsageError(`${label}: ${spec_show(key)} is set twice`);
+        seen.add(key);
+        out.push([key, raw.slice(raw.indexOf('=') + 1).trim()]);
+    }
+    return out;
+}
+/** An image reference: no whitespace or control characters, not an option. */
+function checkImage(text, label) {
+    const t = text.trim();
+    if (t === '') {
+        throw new errors_UsageError(`${label}: required; name the image to run, like postgres:16 or redis:7`);
+    }
+    // eslint-disable-next-line no-control-regex
+    if (t.startsWith('-') || /[\s\u0000-\u001f\u007f]/.test(t) || t.length > 512) {
+        throw new errors_UsageError(`${label}: ${spec_show(t)} is not an image reference; name one like postgres:16, ghcr.io/owner/app:1.2 or an image id`);
+    }
+    return t;
+}
+function oneOf(text, label, allowed, fallback) {
+    const t = text.trim();
+    if (t === '')
+        return fallback;
+    if (allowed.includes(t))
+        return t;
+    throw new errors_UsageError(`${label}: ${spec_show(text)} is not accepted; use ${allowed.join(', ')}`);
+}
+/**
+ * Check the service inputs; `label` names each input as the caller's user knows it (the
+ * step's input name, or the CLI's --flag).
+ */
+function parseServiceSpec(raw, label = (i) => i) {
+    /** `health: cmd` for a step input, `--health cmd` for a CLI flag. */
+    const setting = (input, value) => {
+        const l = label(input);
+        return l.startsWith('-') ? `${l} ${value}` : `${l}: ${value}`;
+    };
+    const image = checkImage(raw.image, label('image'));
+    if (raw['container-port'].trim() === '') {
+        throw new errors_UsageError(`${label('container-port')}: required; give the port the service listens on inside the container, like 5432`);
+    }
+    const containerPort = parseContainerPort(raw['container-port'], label('container-port'));
+    const args = splitShellWords(raw.args, label('args'));
+    const name = checkName(raw.name.trim() === '' ? DEFAULT_NAME : raw.name.trim(), label('name'));
+    const env = parseEnvLines(raw.env, label('env'));
+    const options = splitShellWords(raw.options, label('options'));
+    const healthCmd = splitShellWords(raw['health-cmd'], label('health-cmd'));
+    const health = oneOf(raw.health, label('health'), HEALTH_MODES, healthCmd.length > 0 ? 'cmd' : 'tcp');
+    if (health === 'cmd' && healthCmd.length === 0) {
+        throw new errors_UsageError(`${label('health-cmd')}: required with ${setting('health', 'cmd')}; give the command to run in the container, like pg_isready -U postgres`);
+    }
+    if (health !== 'cmd' && healthCmd.length > 0) {
+        throw new errors_UsageError(`${label('health-cmd')}: only used with ${setting('health', 'cmd')}, but ${label('health')} is ${health}; drop ${label('health-cmd')} or set ${setting('health', 'cmd')}`);
+    }
+    const healthTimeoutMs = parseDuration(raw['health-timeout'].trim() === '' ? DEFAULT_HEALTH_TIMEOUT : raw['health-timeout'], label('health-timeout'), { max: 6 * 3_600_000 });
+    const engine = oneOf(raw.engine, label('engine'), ['docker', 'podman', 'auto'], 'auto');
+    const pull = oneOf(raw.pull, label('pull'), PULL_POLICIES, 'missing');
+    for (const o of options) {
+        if (/^(--rm|--publish|--publish-all|-p|-P)(=|$)|^-p./.test(o)) {
+            throw new errors_UsageError(`${label('options')}: ${spec_show(o)} is not accepted: portlease publishes the container port on the leased port itself (other published ports would not be leased) and removes the container when done; drop it`);
+        }
+    }
+    return {
+        image,
+        containerPort,
+        args,
+        name,
+        env,
+        options,
+        health,
+        healthCmd,
+        healthTimeoutMs,
+        engine,
+        pull,
+    };
+}
+
+;// CONCATENATED MODULE: ./src/cli/service.ts
+
+
+
+
+/** The service flags, as parseArgs options (merged with the allocate flags by the CLI). */
+const SERVICE_OPTIONS = {
+    image: { type: 'string' },
+    'container-port': { type: 'string' },
+    args: { type: 'string' },
+    env: { type: 'string', multiple: true },
+    options: { type: 'string' },
+    health: { type: 'string' },
+    'health-cmd': { type: 'string' },
+    'health-timeout': { type: 'string' },
+    engine: { type: 'string' },
+    pull: { type: 'string' },
+};
+function service_text(values, name) {
+    const v = values[name];
+    return typeof v === 'string' ? v : '';
+}
+/** Lines on stderr, prefixed; phases as a heading line. */
+function cliLog(io) {
+    return {
+        info: (msg) => {
+            io.err(`portlease: ${msg}`);
+        },
+        warn: (msg) => {
+            io.err(`portlease: warning: ${msg}`);
+        },
+        group: (title, fn) => {
+            io.err(`portlease: ${title}`);
+            return fn();
+        },
+        untrusted: (t) => {
+            for (const line of t.replace(/\n$/, '').split('\n'))
+                io.err(`  | ${line}`);
+        },
+    };
+}
+async function cmdService(ctx) {
+    const { values, positionals, io } = ctx;
+    if (positionals.length > 1) {
+        throw new errors_UsageError(`service: one NAME (the variable for the host port, like PG_PORT), got ${positionals.length}: ${positionals.join(' ')}`);
+    }
+    const envList = values.env;
+    for (const kv of Array.isArray(envList) ? envList : []) {
+        if (kv.includes('\n'))
+            throw new errors_UsageError('--env: a value must be one line');
+    }
+    const raw = {
+        image: service_text(values, 'image'),
+        'container-port': service_text(values, 'container-port'),
+        args: service_text(values, 'args'),
+        name: positionals[0] ?? '',
+        env: Array.isArray(envList) ? envList.join('\n') : '',
+        options: service_text(values, 'options'),
+        health: service_text(values, 'health'),
+        'health-cmd': service_text(values, 'health-cmd'),
+        'health-timeout': service_text(values, 'health-timeout'),
+        engine: service_text(values, 'engine'),
+        pull: service_text(values, 'pull'),
+    };
+    const spec = parseServiceSpec(raw, (i) => (i === 'name' ? 'NAME' : `--${i}`));
+    const req = ctx.request([spec.name]);
+    const engine = await ContainerEngine.choose(spec.engine, { env: io.env, label: '--engine' });
+    const log = cliLog(io);
+    const { lease, reused } = await ctx.registry.allocate({
+        ...req,
+        labels: { ...(req.labels ?? {}), image: spec.image.slice(0, 200) },
+    });
+    const port = lease.ports[spec.name];
+    let container = null;
+    const stop = () => stopService(engine, ctx.registry, { lease: lease.id, container, release: !reused }, log);
+    // A signal while the container starts: clean up, then end with 128+N.
+    const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+    const got = { signal: null };
+    const onSignal = (sig) => {
+        got.signal ??= sig;
+    };
+    for (const s of signals)
+        process.on(s, onSignal);
+    try {
+        try {
+            await startService(engine, spec, { id: lease.id, registry: ctx.registry.dir, port, labels: {} }, log, (id) => {
+                container = id;
+            });
+        }
+        catch (err) {
+            await stop();
+            throw err;
+        }
+        if (got.signal !== null) {
+            await stop();
+            return 128 + signalNumber(got.signal);
+        }
+        if (ctx.command.length === 0) {
+            io.out(JSON.stringify({
+                lease: lease.id,
+                key: lease.key,
+                name: spec.name,
+                port,
+                container,
+                engine: engine.name,
+                image: spec.image,
+                registry: ctx.registry.dir,
+                expires: lease.expires,
+            }));
+            return 0;
+        }
+    }
+    finally {
+        for (const s of signals)
+            process.off(s, onSignal);
+    }
+    try {
+        return await ctx.runCommand(ctx.command, { ...io.env, [spec.name]: String(port), PORTLEASE_LEASE: lease.id }, lease);
+    }
+    finally {
+        await stop();
+    }
+}
+function signalNumber(sig) {
+    return { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 }[sig];
+}
 
 ;// CONCATENATED MODULE: ./src/cli/main.ts
 /**
  * The `portlease` command: a thin shell over the registry (src/registry).
  */
+
+
 
 
 
@@ -2630,6 +3405,10 @@ const ALLOCATE = {
 };
 const COMMANDS = {
     allocate: ALLOCATE,
+    service: {
+        ...Object.fromEntries(Object.entries(ALLOCATE).filter(([k]) => k !== 'json' && k !== 'count')),
+        ...SERVICE_OPTIONS,
+    },
     exec: Object.fromEntries(Object.entries(ALLOCATE).filter(([k]) => k !== 'owner-pid' && k !== 'json')),
     release: { ...COMMON, key: { type: 'string' }, lease: { type: 'string' } },
     list: { ...COMMON, json: { type: 'boolean' } },
@@ -2647,35 +3426,49 @@ function parse(command, args) {
         return { values: values, positionals };
     }
     catch (err) {
-        const msg = err instanceof Error ? err.message : String(err);
-        const unknown = /^Unknown option '([^']+)'/.exec(msg);
-        if (unknown) {
-            throw new errors_UsageError(`${command}: unknown option ${unknown[1]}; see 'portlease ${command} --help'`);
+        throw parseError(command, err, args, options);
+    }
+}
+/**
+ * One line for a parseArgs error, decided by its code (never by Node's English wording):
+ * the option is named, and for a value error the option's own type says what was wrong.
+ */
+function parseError(command, err, args, options) {
+    const message = describeError(err);
+    const opt = /'(--?[\w-]+)/.exec(message)?.[1] ?? '';
+    switch (errnoCode(err)) {
+        case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
+            return new errors_UsageError(`${command}: unknown option ${opt}; see 'portlease ${command} --help'`);
+        case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE': {
+            const def = opt.startsWith('--')
+                ? options[opt.slice(2)]
+                : Object.values(options).find((o) => `-${o.short ?? ''}` === opt);
+            if (def?.type === 'boolean')
+                return new errors_UsageError(`${opt}: takes no value`);
+            const next = args[args.indexOf(opt) + 1];
+            return new errors_UsageError(next?.startsWith('-') === true
+                ? `${opt}: needs a value; to give one that starts with '-', write ${opt}=VALUE`
+                : `${opt}: needs a value`);
         }
-        const missing = /^Option '(-\w, )?(--[\w-]+)[^']*' argument missing/.exec(msg);
-        if (missing)
-            throw new errors_UsageError(`${missing[2]}: needs a value`);
-        const ambiguous = /^Option '(-\w, )?(--[\w-]+)' argument is ambiguous/.exec(msg);
-        if (ambiguous) {
-            throw new errors_UsageError(`${ambiguous[2]}: needs a value; to give one that starts with '-', write ${ambiguous[2]}=VALUE`);
-        }
-        const noValue = /^Option '(-\w, )?(--[\w-]+)' does not take an argument/.exec(msg);
-        if (noValue)
-            throw new errors_UsageError(`${noValue[2]}: takes no value`);
-        throw new errors_UsageError(`${command}: ${msg.split('\n')[0] ?? msg}`);
+        default:
+            return new errors_UsageError(`${command}: ${message}`);
     }
 }
 function main_str(values, name) {
     const v = values[name];
     return typeof v === 'string' ? v : undefined;
 }
+function debugOn(env) {
+    return (env.PORTLEASE_DEBUG !== undefined && env.PORTLEASE_DEBUG !== '' && env.PORTLEASE_DEBUG !== '0');
+}
 function registryFrom(values, io) {
     const dir = main_str(values, 'registry');
     if (dir !== undefined && dir.trim() === '') {
         throw new errors_UsageError('--registry: empty path; name a directory');
     }
-    const debug = io.env.PORTLEASE_DEBUG && io.env.PORTLEASE_DEBUG !== '0';
-    return new Registry(dir ?? defaultRegistryDir(io.env), {
+    const debug = debugOn(io.env);
+    return createHostRegistry(dir, {
+        env: io.env,
         warn: (m) => {
             io.err(`portlease: warning: ${m}`);
         },
@@ -2684,9 +3477,6 @@ function registryFrom(values, io) {
                 io.err(`portlease: debug: ${m}`);
             }
             : undefined,
-        // Host ports published by containers (docker/podman) are busy even where no socket shows.
-        busyPorts: () => publishedPorts({ env: io.env }),
-        containerLiveness: containerLiveness,
     });
 }
 /** Build the allocate request from parsed flags; every value checked, nothing touched yet. */
@@ -2780,6 +3570,19 @@ async function cmdRelease(args, io) {
         : { lease: checkLeaseId(id ?? '', '--lease') };
     const registry = registryFrom(values, io);
     const lease = await registry.release(sel);
+    // A service container started for this lease (`portlease service`) goes with it.
+    const leaseId = lease?.id ?? ('lease' in sel ? sel.lease : undefined);
+    if (leaseId !== undefined) {
+        const removed = await removeLeaseContainers(leaseId, {
+            registry: registry.dir,
+            env: io.env,
+            warn: (m) => {
+                io.err(`portlease: warning: ${m}`);
+            },
+        });
+        for (const id of removed)
+            io.err(`portlease: removed container ${id.slice(0, 12)}`);
+    }
     if (lease === null) {
         io.err(`portlease: no live lease with ${key !== undefined ? `key ${JSON.stringify(key)}` : `id ${id}`}; nothing to release`);
     }
@@ -2895,11 +3698,20 @@ async function cmdExec(args, io) {
         ...Object.fromEntries(Object.entries(lease.ports).map(([n, p]) => [n, String(p)])),
         PORTLEASE_LEASE: lease.id,
     };
+    try {
+        return await runChild(command, env, io);
+    }
+    finally {
+        await registry.release({ lease: lease.id });
+    }
+}
+/** Run `command` with `env`, passing SIGINT/SIGTERM/SIGHUP on; its exit status (128+N for signal N). */
+async function runChild(command, env, io) {
     const [file, ...rest] = command;
     const { spawn } = await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 421, 23)); // only exec needs it: load it here
     const handlers = new Map();
     try {
-        const code = await new Promise((resolve) => {
+        return await new Promise((resolve) => {
             const child = spawn(file, rest, { stdio: 'inherit', env });
             for (const sig of FORWARDED) {
                 const h = () => {
@@ -2919,20 +3731,50 @@ async function cmdExec(args, io) {
                     resolve(status ?? 1);
             });
         });
-        return code;
     }
     finally {
         for (const [sig, h] of handlers)
             process.off(sig, h);
-        await registry.release({ lease: lease.id });
     }
+}
+async function cmdServiceArgs(args, io) {
+    const dash = args.indexOf('--');
+    const own = dash < 0 ? args : args.slice(0, dash);
+    const { values, positionals } = parse('service', own);
+    if (values.help)
+        return help('service', io);
+    const command = dash < 0 ? [] : args.slice(dash + 1);
+    if (dash >= 0 && command.length === 0) {
+        throw new errors_UsageError("service: no command after '--'; give one (like -- pytest), or leave out '--' to start the service and detach");
+    }
+    const pidText = main_str(values, 'owner-pid');
+    let owner;
+    if (pidText !== undefined) {
+        const pid = parsePid(pidText, '--owner-pid');
+        owner = describeProcess(pid);
+        if (owner === null)
+            throw new errors_UsageError(`--owner-pid: no process ${pid} is running`);
+    }
+    else {
+        owner = command.length > 0 ? owner_self() : describeProcess(process.ppid);
+    }
+    const registry = registryFrom(values, io);
+    return cmdService({
+        values,
+        positionals,
+        command,
+        io,
+        registry,
+        request: (names) => allocateRequest(values, names, owner),
+        runCommand: (cmd, env) => runChild(cmd, env, io),
+    });
 }
 function help(command, io) {
     io.out(HELP[command] ?? HELP.main ?? '');
     return 0;
 }
 /** Run the CLI; returns the exit status. Never throws. */
-async function main_runCli(argv, io = defaultIo) {
+async function runCli(argv, io = defaultIo) {
     const [command, ...rest] = argv;
     try {
         switch (command) {
@@ -2958,8 +3800,10 @@ async function main_runCli(argv, io = defaultIo) {
                 return await cmdGc(rest, io);
             case 'exec':
                 return await cmdExec(rest, io);
+            case 'service':
+                return await cmdServiceArgs(rest, io);
             default:
-                throw new errors_UsageError(`unknown command ${JSON.stringify(command)}; use allocate, release, list, gc or exec (portlease --help)`);
+                throw new errors_UsageError(`unknown command ${JSON.stringify(command)}; use allocate, release, list, gc, exec or service (portlease --help)`);
         }
     }
     catch (err) {
@@ -2967,7 +3811,13 @@ async function main_runCli(argv, io = defaultIo) {
             io.err(`portlease: ${err.message}`);
             return err instanceof errors_UsageError ? 2 : 1;
         }
-        io.err(`portlease: unexpected error: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+        io.err(`portlease: unexpected error: ${describeError(err)}`);
+        // The whole stack only when asked for (with NODE_OPTIONS=--enable-source-maps it names
+        // the TypeScript sources: dist/ ships its source maps).
+        if (debugOn(io.env) && err instanceof Error && err.stack !== undefined)
+            io.err(err.stack);
+        else
+            io.err('portlease: set PORTLEASE_DEBUG=1 to see where it happened');
         return 1;
     }
 }
@@ -2979,7 +3829,7 @@ async function main_runCli(argv, io = defaultIo) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(173);
+/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(776);
 
 process.exitCode = await (0,_cli_main_js__WEBPACK_IMPORTED_MODULE_0__/* .runCli */ .a)(process.argv.slice(2));
 

@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2466:
+/***/ 936:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -33370,36 +33370,50 @@ class Registry {
     }
 }
 
-;// CONCATENATED MODULE: ./src/registry/containers.ts
+;// CONCATENATED MODULE: ./src/registry/text.ts
+/** Small text and value helpers shared by every layer (no I/O). */
+/** A plain object (not null, not an array): the first check on any parsed JSON value. */
+function text_isRecord(v) {
+    return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+/** The first non-empty line of a text, trimmed ('' when there is none). */
+function firstLine(text) {
+    return (text
+        .split('\n')
+        .map((l) => l.trim())
+        .find((l) => l !== '') ?? '');
+}
+
+;// CONCATENATED MODULE: ./src/engines/engine.ts
 /**
- * What the host's container engines (Docker, Podman) know that a socket probe may not:
- * host ports they publish, containers labelled with a portlease lease, and whether a
- * container owner still runs. Pure Node (no @actions/*): used by allocation, `portlease gc`
- * and the container step.
- *
- * Every query is bounded by a short timeout and answers "nothing known" quietly when no
- * engine is installed or answering: an engine is never required.
+ * The one adapter for container engines (Docker, Podman). Everything portlease asks of an
+ * engine goes through `ContainerEngine`: the core's hooks (host ports the engines publish,
+ * whether a job container still runs), `portlease gc` (orphan service containers), the
+ * container step and `portlease service` (run, inspect, health, logs, remove).
  *
  * Docker is asked through its API on the unix socket (`DOCKER_HOST=unix://...` or
- * /var/run/docker.sock) when that socket exists, else through the `docker` CLI when it is
- * on PATH (which also covers contexts and tcp:// hosts). Podman is asked through its CLI.
- * Nothing is ever run through a shell.
+ * /var/run/docker.sock) for the cheap queries when that socket exists, else through the
+ * `docker` CLI (which also covers contexts and tcp:// hosts). Podman is asked through its
+ * CLI. Nothing is ever run through a shell: every command is an argv array.
+ *
+ * Pure Node; no @actions/* import: the shells log what they want to show.
  */
 
 
 
 
-
 const ENGINES = ['docker', 'podman'];
-/** The label every portlease container carries: its lease id. */
-const LEASE_LABEL = 'portlease.lease';
+/** The label every portlease service container carries: its lease id. */
+const engine_LEASE_LABEL = 'portlease.lease';
 /** ...and the registry directory (absolute) that lease lives in. */
-const REGISTRY_LABEL = 'portlease.registry';
+const engine_REGISTRY_LABEL = 'portlease.registry';
+/** A container id as the engines print it. */
+const CONTAINER_ID = /^[0-9a-f]{12,64}$/;
 const DEFAULT_TIMEOUT_MS = 3000;
+const REMOVE_TIMEOUT_MS = 30_000;
 /** A program on PATH, or null; no process is started to find out. */
 function findOnPath(program, env = process.env) {
-    const path = env.PATH ?? '';
-    for (const dir of path.split(external_node_path_namespaceObject.delimiter)) {
+    for (const dir of (env.PATH ?? '').split(external_node_path_namespaceObject.delimiter)) {
         if (dir === '')
             continue;
         const file = (0,external_node_path_namespaceObject.join)(dir, program);
@@ -33455,24 +33469,22 @@ async function dockerApi(socketPath, method, path, timeoutMs) {
         req.end();
     });
 }
-async function runCli(file, args, timeoutMs, env) {
+/** Run `file args` (never a shell); a timeout kills it (exit 124), a missing file is 127. */
+async function engine_runCommand(file, args, timeoutMs, env) {
     const { execFile } = await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 1421, 23));
     return new Promise((resolve) => {
-        execFile(file, args, { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 16 * 1024 * 1024, env }, (err, stdout, stderr) => {
+        execFile(file, args, { timeout: timeoutMs ?? 0, killSignal: 'SIGKILL', maxBuffer: 64 * 1024 * 1024, env }, (err, stdout, stderr) => {
             const code = err === null ? 0 : typeof err.code === 'number' ? err.code : err.killed ? 124 : 127;
             resolve({ code, stdout, stderr });
         });
     });
-}
-function containers_isRecord(v) {
-    return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 function validPort(n) {
     return typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= 65535;
 }
 function stringRecord(v) {
     const out = {};
-    if (!containers_isRecord(v))
+    if (!text_isRecord(v))
         return out;
     for (const [k, val] of Object.entries(v))
         if (typeof val === 'string')
@@ -33494,190 +33506,86 @@ function parsePortsColumn(text) {
     }
     return out;
 }
-/** A Docker engine, through its API socket or its CLI. */
-class Docker {
-    socket;
-    cli;
-    timeoutMs;
-    env;
-    name = 'docker';
-    constructor(socket, cli, timeoutMs, env) {
-        this.socket = socket;
-        this.cli = cli;
-        this.timeoutMs = timeoutMs;
-        this.env = env;
-    }
-    static find(env, timeoutMs) {
-        const socket = dockerSocket(env);
-        const cli = socket === null ? findOnPath('docker', env) : null;
-        return socket === null && cli === null ? null : new Docker(socket, cli, timeoutMs, env);
-    }
-    async list(all, label) {
-        if (this.socket !== null) {
-            const filters = label === undefined ? '' : JSON.stringify({ label: [label] });
-            const q = new URLSearchParams({ all: all ? '1' : '0' });
-            if (filters !== '')
-                q.set('filters', filters);
-            const a = await dockerApi(this.socket, 'GET', `/containers/json?${q.toString()}`, this.timeoutMs);
-            if (!a.ok)
-                throw new Error(`docker API answered ${a.status}: ${a.body.trim().slice(0, 200)}`);
-            const rows = JSON.parse(a.body);
-            if (!Array.isArray(rows))
-                throw new Error('docker API: not a list of containers');
-            return rows.filter(containers_isRecord).map((r) => {
-                const ports = Array.isArray(r.Ports) ? r.Ports.filter(containers_isRecord) : [];
-                const names = Array.isArray(r.Names) ? r.Names : [];
-                return {
-                    engine: 'docker',
-                    id: typeof r.Id === 'string' ? r.Id : '',
-                    name: typeof names[0] === 'string' ? names[0].replace(/^\//, '') : '',
-                    running: r.State === 'running',
-                    labels: stringRecord(r.Labels),
-                    hostPorts: ports
-                        .filter((p) => p.Type === 'tcp' && validPort(p.PublicPort))
-                        .map((p) => p.PublicPort),
-                };
-            });
-        }
-        const args = ['ps', '--no-trunc', '--format', '{{json .}}'];
-        if (all)
-            args.splice(1, 0, '-a');
-        if (label !== undefined)
-            args.splice(1, 0, '--filter', `label=${label}`);
-        const r = await runCli(this.cli ?? 'docker', args, this.timeoutMs, this.env);
-        if (r.code !== 0)
-            throw new Error(`docker ps: ${r.stderr.trim().split('\n')[0] ?? ''}`);
-        const out = [];
-        for (const line of r.stdout.split('\n')) {
-            if (line.trim() === '')
-                continue;
-            const row = JSON.parse(line);
-            if (!containers_isRecord(row))
-                continue;
-            const labels = {};
-            if (typeof row.Labels === 'string') {
-                for (const kv of row.Labels.split(',')) {
-                    const i = kv.indexOf('=');
-                    if (i > 0)
-                        labels[kv.slice(0, i)] = kv.slice(i + 1);
-                }
+/** `docker ps --format '{{json .}}'` lines, normalised. */
+function parseDockerPsLines(stdout) {
+    const out = [];
+    for (const line of stdout.split('\n')) {
+        if (line.trim() === '')
+            continue;
+        const row = JSON.parse(line);
+        if (!text_isRecord(row))
+            continue;
+        const labels = {};
+        if (typeof row.Labels === 'string') {
+            for (const kv of row.Labels.split(',')) {
+                const i = kv.indexOf('=');
+                if (i > 0)
+                    labels[kv.slice(0, i)] = kv.slice(i + 1);
             }
-            out.push({
-                engine: 'docker',
-                id: typeof row.ID === 'string' ? row.ID : '',
-                name: typeof row.Names === 'string' ? (row.Names.split(',')[0] ?? '') : '',
-                running: row.State === 'running',
-                labels,
-                hostPorts: typeof row.Ports === 'string' ? parsePortsColumn(row.Ports) : [],
-            });
         }
-        return out;
-    }
-    async remove(id) {
-        if (this.socket !== null) {
-            const a = await dockerApi(this.socket, 'DELETE', `/containers/${encodeURIComponent(id)}?force=1&v=1`, Math.max(this.timeoutMs, 30_000));
-            if (!a.ok && a.status !== 404) {
-                throw new Error(`docker API answered ${a.status}: ${a.body.trim().slice(0, 200)}`);
-            }
-            return;
-        }
-        const r = await runCli(this.cli ?? 'docker', ['rm', '-f', '-v', id], Math.max(this.timeoutMs, 30_000), this.env);
-        if (r.code !== 0 && !/no such container/i.test(r.stderr)) {
-            throw new Error(`docker rm: ${r.stderr.trim().split('\n')[0] ?? ''}`);
-        }
-    }
-    /** true: running; false: no such container or not running; throws when the engine cannot tell. */
-    async running(id) {
-        if (this.socket !== null) {
-            const a = await dockerApi(this.socket, 'GET', `/containers/${encodeURIComponent(id)}/json`, this.timeoutMs);
-            if (a.status === 404)
-                return false;
-            if (!a.ok)
-                throw new Error(`docker API answered ${a.status}`);
-            const body = JSON.parse(a.body);
-            return containers_isRecord(body) && containers_isRecord(body.State) && body.State.Running === true;
-        }
-        const r = await runCli(this.cli ?? 'docker', ['inspect', '--type', 'container', '--format', '{{.State.Running}}', id], this.timeoutMs, this.env);
-        if (r.code === 0)
-            return r.stdout.trim() === 'true';
-        if (/no such (container|object)/i.test(r.stderr))
-            return false;
-        throw new Error(`docker inspect: ${r.stderr.trim().split('\n')[0] ?? ''}`);
-    }
-}
-/** Podman, through its CLI. */
-class Podman {
-    cli;
-    timeoutMs;
-    env;
-    name = 'podman';
-    constructor(cli, timeoutMs, env) {
-        this.cli = cli;
-        this.timeoutMs = timeoutMs;
-        this.env = env;
-    }
-    static find(env, timeoutMs) {
-        const cli = findOnPath('podman', env);
-        return cli === null ? null : new Podman(cli, timeoutMs, env);
-    }
-    async list(all, label) {
-        // Starting podman costs tens of milliseconds: when its store holds no container at all,
-        // there is nothing to list (the common case on a host where podman is merely installed).
-        if (podmanStoreEmpty(this.env))
-            return [];
-        const args = ['ps', '--format', 'json'];
-        if (all)
-            args.splice(1, 0, '-a');
-        if (label !== undefined)
-            args.splice(1, 0, '--filter', `label=${label}`);
-        const r = await runCli(this.cli, args, this.timeoutMs, this.env);
-        if (r.code !== 0)
-            throw new Error(`podman ps: ${r.stderr.trim().split('\n')[0] ?? ''}`);
-        const rows = JSON.parse(r.stdout.trim() === '' ? '[]' : r.stdout);
-        if (!Array.isArray(rows))
-            throw new Error('podman ps: not a list of containers');
-        return rows.filter(containers_isRecord).map((row) => {
-            const hostPorts = [];
-            for (const p of Array.isArray(row.Ports) ? row.Ports.filter(containers_isRecord) : []) {
-                if (p.protocol !== undefined && p.protocol !== 'tcp')
-                    continue;
-                if (!validPort(p.host_port))
-                    continue;
-                const range = typeof p.range === 'number' && p.range > 1 ? Math.min(p.range, 65536) : 1;
-                for (let i = 0; i < range && p.host_port + i <= 65535; i++)
-                    hostPorts.push(p.host_port + i);
-            }
-            const names = Array.isArray(row.Names) ? row.Names : [];
-            return {
-                engine: 'podman',
-                id: typeof row.Id === 'string' ? row.Id : '',
-                name: typeof names[0] === 'string' ? names[0] : '',
-                running: row.State === 'running',
-                labels: stringRecord(row.Labels),
-                hostPorts,
-            };
+        out.push({
+            engine: 'docker',
+            id: typeof row.ID === 'string' ? row.ID : '',
+            name: typeof row.Names === 'string' ? (row.Names.split(',')[0] ?? '') : '',
+            running: row.State === 'running',
+            labels,
+            hostPorts: typeof row.Ports === 'string' ? parsePortsColumn(row.Ports) : [],
         });
     }
-    async remove(id) {
-        const r = await runCli(this.cli, ['rm', '-f', '-v', '--time', '0', id], Math.max(this.timeoutMs, 30_000), this.env);
-        if (r.code !== 0 && !/no such container/i.test(r.stderr)) {
-            throw new Error(`podman rm: ${r.stderr.trim().split('\n')[0] ?? ''}`);
+    return out;
+}
+/** The Docker API's `GET /containers/json` rows, normalised. */
+function parseDockerApiRows(body) {
+    const rows = JSON.parse(body);
+    if (!Array.isArray(rows))
+        throw new Error('docker API: not a list of containers');
+    return rows.filter(text_isRecord).map((r) => {
+        const ports = Array.isArray(r.Ports) ? r.Ports.filter(text_isRecord) : [];
+        const names = Array.isArray(r.Names) ? r.Names : [];
+        return {
+            engine: 'docker',
+            id: typeof r.Id === 'string' ? r.Id : '',
+            name: typeof names[0] === 'string' ? names[0].replace(/^\//, '') : '',
+            running: r.State === 'running',
+            labels: stringRecord(r.Labels),
+            hostPorts: ports
+                .filter((p) => p.Type === 'tcp' && validPort(p.PublicPort))
+                .map((p) => p.PublicPort),
+        };
+    });
+}
+/** `podman ps --format json`, normalised. */
+function parsePodmanPs(stdout) {
+    const rows = JSON.parse(stdout.trim() === '' ? '[]' : stdout);
+    if (!Array.isArray(rows))
+        throw new Error('podman ps: not a list of containers');
+    return rows.filter(text_isRecord).map((row) => {
+        const hostPorts = [];
+        for (const p of Array.isArray(row.Ports) ? row.Ports.filter(text_isRecord) : []) {
+            if (p.protocol !== undefined && p.protocol !== 'tcp')
+                continue;
+            if (!validPort(p.host_port))
+                continue;
+            const range = typeof p.range === 'number' && p.range > 1 ? Math.min(p.range, 65536) : 1;
+            for (let i = 0; i < range && p.host_port + i <= 65535; i++)
+                hostPorts.push(p.host_port + i);
         }
-    }
-    async running(id) {
-        const r = await runCli(this.cli, ['container', 'inspect', '--format', '{{.State.Running}}', id], this.timeoutMs, this.env);
-        if (r.code === 0)
-            return r.stdout.trim() === 'true';
-        if (/no such (container|object)/i.test(r.stderr))
-            return false;
-        throw new Error(`podman inspect: ${r.stderr.trim().split('\n')[0] ?? ''}`);
-    }
+        const names = Array.isArray(row.Names) ? row.Names : [];
+        return {
+            engine: 'podman',
+            id: typeof row.Id === 'string' ? row.Id : '',
+            name: typeof names[0] === 'string' ? names[0] : '',
+            running: row.State === 'running',
+            labels: stringRecord(row.Labels),
+            hostPorts,
+        };
+    });
 }
 /**
  * true when rootful podman's store provably holds no container: every
  * `<graphroot>/<driver>-containers/containers.json` is an empty list. Anything unexpected
  * (not root, another graphroot that cannot be read, a file that does not parse) is false, so
- * podman itself is asked.
+ * podman itself is asked. Starting podman costs tens of milliseconds.
  */
 function podmanStoreEmpty(env = process.env) {
     if (process.getuid?.() !== 0)
@@ -33706,33 +33614,246 @@ function podmanStoreEmpty(env = process.env) {
         return err.code === 'ENOENT' && !(0,external_node_fs_namespaceObject.existsSync)(graphroot);
     }
 }
-/**
- * The engines to ask. By default podman only as root: for another user `podman ps` would
- * set up rootless storage as a side effect, and rootless podman publishes through a
- * process that binds the host port, which the socket probe sees anyway.
- */
-function engines(opts) {
-    const env = opts.env ?? process.env;
-    const timeout = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    const wanted = opts.engines ??
-        (process.getuid?.() === 0 ? ['docker', 'podman'] : ['docker']);
-    const out = [];
-    for (const name of wanted) {
-        const e = name === 'docker' ? Docker.find(env, timeout) : Podman.find(env, timeout);
-        if (e !== null)
-            out.push(e);
+/** Does an engine's stderr say the container does not exist? */
+const NO_SUCH = /no such (container|object)/i;
+/** One container engine: Docker (API socket and/or CLI) or Podman (CLI). */
+class engine_ContainerEngine {
+    name;
+    cli;
+    socket;
+    timeoutMs;
+    env;
+    constructor(name, 
+    /** The CLI, or null when only Docker's API socket is there (queries only). */
+    cli, socket, opts) {
+        this.name = name;
+        this.cli = cli;
+        this.socket = socket;
+        this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+        this.env = opts.env ?? process.env;
     }
-    return out;
+    /** The engine `name` as installed here (API socket or CLI), or null when absent. */
+    static find(name, opts = {}) {
+        const env = opts.env ?? process.env;
+        const cli = findOnPath(name, env);
+        const socket = name === 'docker' ? dockerSocket(env) : null;
+        if (cli === null && socket === null)
+            return null;
+        return new engine_ContainerEngine(name, cli, socket, opts);
+    }
+    /** An engine at a known CLI path (the container step's post step, from its saved state). */
+    static at(name, cli, opts = {}) {
+        return new engine_ContainerEngine(name, cli, null, opts);
+    }
+    /**
+     * Every engine to ask about the host (published ports, orphan containers, container
+     * owners). By default podman only as root: for another user `podman ps` would set up
+     * rootless storage as a side effect, and rootless podman publishes through a process that
+     * binds the host port, which the socket probe sees anyway.
+     */
+    static present(opts = {}) {
+        const wanted = opts.engines ?? (process.getuid?.() === 0 ? ENGINES : ['docker']);
+        return wanted
+            .map((n) => engine_ContainerEngine.find(n, opts))
+            .filter((e) => e !== null);
+    }
+    /**
+     * The engine that runs service containers: `docker` or `podman` as named (its CLI must be
+     * on PATH), or `auto`: docker when its daemon answers, else podman.
+     */
+    static async choose(choice, opts = {}) {
+        const label = opts.label ?? 'engine';
+        const env = opts.env ?? process.env;
+        if (choice !== 'auto') {
+            const path = findOnPath(choice, env);
+            if (path === null) {
+                throw new errors_UsageError(`${label}: ${choice} is not installed (not found on PATH); install it or use ${choice === 'docker' ? 'podman' : 'docker'} or auto`);
+            }
+            return engine_ContainerEngine.at(choice, path, opts);
+        }
+        const docker = findOnPath('docker', env);
+        const podman = findOnPath('podman', env);
+        if (docker !== null) {
+            const e = engine_ContainerEngine.at('docker', docker, opts);
+            if (podman === null || (await e.answers()))
+                return e;
+        }
+        if (podman !== null)
+            return engine_ContainerEngine.at('podman', podman, opts);
+        throw new errors_UsageError(`${label}: neither docker nor podman is installed (not found on PATH); install one, or run on a host that has one`);
+    }
+    command(args, opts = {}) {
+        if (this.cli === null) {
+            return Promise.resolve({ code: 127, stdout: '', stderr: `${this.name}: no CLI on PATH` });
+        }
+        return engine_runCommand(this.cli, args, opts.timeoutMs, opts.env ?? this.env);
+    }
+    fail(what, r) {
+        return new RuntimeError(`${this.name} ${what}: ${firstLine(r.stderr) || firstLine(r.stdout) || `exit ${r.code}`}`);
+    }
+    /** Does the engine's daemon (or podman itself) answer? */
+    async answers() {
+        const r = await this.command(['version', '--format', '{{.Server.Version}}'], {
+            timeoutMs: 10_000,
+        });
+        return r.code === 0;
+    }
+    /** Containers, running (or with `all`, any), optionally only those with `label` (KEY or KEY=VALUE). */
+    async list(opts = {}) {
+        const all = opts.all === true;
+        if (this.socket !== null) {
+            const q = new URLSearchParams({ all: all ? '1' : '0' });
+            if (opts.label !== undefined)
+                q.set('filters', JSON.stringify({ label: [opts.label] }));
+            const a = await dockerApi(this.socket, 'GET', `/containers/json?${q.toString()}`, this.timeoutMs);
+            if (!a.ok)
+                throw new Error(`docker API answered ${a.status}: ${a.body.trim().slice(0, 200)}`);
+            return parseDockerApiRows(a.body);
+        }
+        if (this.name === 'podman' && podmanStoreEmpty(this.env))
+            return [];
+        const args = ['ps'];
+        if (all)
+            args.push('-a');
+        if (opts.label !== undefined)
+            args.push('--filter', `label=${opts.label}`);
+        args.push(...(this.name === 'docker' ? ['--no-trunc', '--format', '{{json .}}'] : ['--format', 'json']));
+        const r = await this.command(args, { timeoutMs: this.timeoutMs });
+        if (r.code !== 0)
+            throw this.fail('ps', r);
+        return this.name === 'docker' ? parseDockerPsLines(r.stdout) : parsePodmanPs(r.stdout);
+    }
+    /** true: running; false: no such container or not running; throws when the engine cannot tell. */
+    async running(id) {
+        if (this.socket !== null) {
+            const a = await dockerApi(this.socket, 'GET', `/containers/${encodeURIComponent(id)}/json`, this.timeoutMs);
+            if (a.status === 404)
+                return false;
+            if (!a.ok)
+                throw new Error(`docker API answered ${a.status}`);
+            const body = JSON.parse(a.body);
+            return text_isRecord(body) && text_isRecord(body.State) && body.State.Running === true;
+        }
+        const s = await this.state(id, this.timeoutMs);
+        return s.running;
+    }
+    /** Remove a container with its anonymous volumes, even when running (gone already: fine). */
+    async remove(id) {
+        const timeoutMs = Math.max(this.timeoutMs, REMOVE_TIMEOUT_MS);
+        if (this.socket !== null) {
+            const a = await dockerApi(this.socket, 'DELETE', `/containers/${encodeURIComponent(id)}?force=1&v=1`, timeoutMs);
+            if (!a.ok && a.status !== 404) {
+                throw new RuntimeError(`docker API answered ${a.status}: ${a.body.trim().slice(0, 200)}`);
+            }
+            return;
+        }
+        const args = ['rm', '-f', '-v', ...(this.name === 'podman' ? ['--time', '0'] : []), id];
+        const r = await this.command(args, { timeoutMs });
+        if (r.code !== 0 && !NO_SUCH.test(r.stderr))
+            throw this.fail(`rm ${id.slice(0, 12)}`, r);
+    }
+    /** Ids of every container (running or not) with label KEY=VALUE. */
+    async idsByLabel(key, value) {
+        const found = await this.list({ all: true, label: `${key}=${value}` });
+        return found.map((c) => c.id).filter((id) => CONTAINER_ID.test(id));
+    }
+    /** `run -d ...`: the new container's id. `env` values reach the engine's environment only (never argv). */
+    async run(args, env) {
+        const childEnv = { ...this.env };
+        for (const [k, v] of env)
+            childEnv[k] = v;
+        const r = await this.command(['run', ...args], { env: childEnv });
+        if (r.code !== 0)
+            throw this.fail(`run failed (exit ${r.code})`, r);
+        const id = r.stdout.trim().split('\n').pop()?.trim() ?? '';
+        if (!CONTAINER_ID.test(id)) {
+            throw new RuntimeError(`${this.name} run printed no container id: ${firstLine(r.stdout)}`);
+        }
+        return id;
+    }
+    async state(id, timeoutMs) {
+        const r = await this.command(['container', 'inspect', '--format', '{{json .State}}', id], {
+            timeoutMs,
+        });
+        if (r.code !== 0) {
+            if (NO_SUCH.test(r.stderr)) {
+                return { status: 'missing', running: false, exitCode: -1, health: null };
+            }
+            throw this.fail(`inspect ${id.slice(0, 12)}`, r);
+        }
+        const s = JSON.parse(r.stdout.trim().split('\n')[0] ?? 'null');
+        if (!text_isRecord(s))
+            throw new RuntimeError(`${this.name} inspect: unexpected answer`);
+        const h = text_isRecord(s.Health) ? s.Health : text_isRecord(s.Healthcheck) ? s.Healthcheck : null;
+        const health = h !== null && typeof h.Status === 'string' && h.Status !== '' ? h.Status : null;
+        return {
+            status: typeof s.Status === 'string' ? s.Status : 'unknown',
+            running: s.Running === true,
+            exitCode: typeof s.ExitCode === 'number' ? s.ExitCode : -1,
+            health,
+        };
+    }
+    /** Does the container's image (or its run options) define a HEALTHCHECK? */
+    async hasHealthcheck(id) {
+        const r = await this.command([
+            'container',
+            'inspect',
+            '--format',
+            '{{json .Config.Healthcheck}}',
+            id,
+        ]);
+        if (r.code !== 0)
+            return false;
+        try {
+            const h = JSON.parse(r.stdout.trim() || 'null');
+            return text_isRecord(h) && Array.isArray(h.Test) && h.Test.length > 0 && h.Test[0] !== 'NONE';
+        }
+        catch {
+            return false;
+        }
+    }
+    /** Podman runs HEALTHCHECKs from systemd timers, absent on many hosts: run one now. */
+    async runHealthcheck(id) {
+        if (this.name === 'podman')
+            await this.command(['healthcheck', 'run', id]);
+    }
+    /** Run a command in the container; its exit code and last output line. */
+    async execIn(id, cmd) {
+        const r = await this.command(['exec', id, ...cmd]);
+        const out = (r.stderr.trim() || r.stdout.trim()).split('\n').pop() ?? '';
+        return { code: r.code, output: out.slice(0, 200) };
+    }
+    /** The container's last `tail` log lines (stdout and stderr as the engine keeps them). */
+    async logs(id, tail) {
+        const r = await this.command(['logs', '--tail', String(tail), id]);
+        if (r.code !== 0)
+            throw this.fail('logs', r);
+        return [r.stdout, r.stderr].filter((s) => s.trim() !== '').join('\n');
+    }
 }
+
+;// CONCATENATED MODULE: ./src/engines/host.ts
+/**
+ * What the host's container engines know that a socket probe may not, as the core and gc
+ * need it: host ports they publish (busy for every allocation), whether a job container
+ * still runs (container owners), and service containers whose lease is gone (gc).
+ *
+ * Every query is bounded by a short timeout and answers "nothing known" quietly when no
+ * engine is installed or answering: an engine is never required.
+ */
+
+
+
+
+
 /**
  * Host TCP ports published by running containers (any container, portlease's or not), from
  * every engine asked. [] when no engine is installed or answering; never throws.
  */
 async function publishedPorts(opts = {}) {
-    const found = engines(opts);
-    const results = await Promise.all(found.map(async (e) => {
+    const results = await Promise.all(engine_ContainerEngine.present(opts).map(async (e) => {
         try {
-            return (await e.list(false)).flatMap((c) => c.hostPorts);
+            return (await e.list()).flatMap((c) => c.hostPorts);
         }
         catch (err) {
             opts.debug?.(`${e.name}: no published ports known: ${errors_describeError(err)}`);
@@ -33741,34 +33862,21 @@ async function publishedPorts(opts = {}) {
     }));
     return [...new Set(results.flat())].sort((a, b) => a - b);
 }
-/** Containers (running or not) carrying the portlease lease label, from every engine asked. */
-async function leaseContainers(opts = {}) {
-    const found = engines(opts);
-    const results = await Promise.all(found.map(async (e) => {
-        try {
-            return await e.list(true, LEASE_LABEL);
-        }
-        catch (err) {
-            opts.warn?.(`${e.name}: cannot list containers: ${describeError(err)}`);
-            return [];
-        }
-    }));
-    return results.flat();
-}
 /**
- * Remove (`rm -f -v`) every container labelled `portlease.lease=<id>` whose lease is not in
- * `liveLeaseIds`. With `dryRun`, only say which. Never throws; failures become warnings.
+ * Remove every container labelled `portlease.lease=<id>` whose lease is not in
+ * `liveLeaseIds` and whose `portlease.registry` label names `registry`. With `dryRun`,
+ * only say which. Never throws; failures become warnings.
  *
- * Give `liveLeaseIds` as a function to close a race: it is called after the containers are
- * listed, so a container step that leased and started its container meanwhile (lease
- * first, then `run`) is seen live and never removed.
+ * `liveLeaseIds` is called after the containers are listed, which closes a race: a service
+ * that leased and started its container meanwhile (lease first, then `run`) is seen live
+ * and never removed.
  */
-async function removeOrphanContainers(liveLeaseIds, opts = {}) {
-    const registry = opts.registry === undefined ? undefined : resolve(opts.registry);
+async function removeOrphanContainers(liveLeaseIds, opts) {
+    const registry = resolve(opts.registry);
     const found = [];
-    for (const e of engines(opts)) {
+    for (const e of ContainerEngine.present(opts)) {
         try {
-            found.push([e, await e.list(true, LEASE_LABEL)]);
+            found.push([e, await e.list({ all: true, label: LEASE_LABEL })]);
         }
         catch (err) {
             opts.warn?.(`${e.name}: cannot list containers: ${describeError(err)}`);
@@ -33776,18 +33884,16 @@ async function removeOrphanContainers(liveLeaseIds, opts = {}) {
     }
     if (found.every(([, list]) => list.length === 0))
         return [];
-    const live = new Set(typeof liveLeaseIds === 'function' ? await liveLeaseIds() : liveLeaseIds);
+    const live = new Set(await liveLeaseIds());
     const out = [];
     for (const [e, list] of found) {
         for (const c of list) {
             const lease = c.labels[LEASE_LABEL];
+            const theirs = c.labels[REGISTRY_LABEL];
             if (lease === undefined || c.id === '' || live.has(lease))
                 continue;
-            if (registry !== undefined) {
-                const theirs = c.labels[REGISTRY_LABEL];
-                if (theirs === undefined || resolve(theirs) !== registry)
-                    continue;
-            }
+            if (theirs === undefined || resolve(theirs) !== registry)
+                continue;
             const entry = {
                 engine: e.name,
                 id: c.id,
@@ -33810,8 +33916,31 @@ async function removeOrphanContainers(liveLeaseIds, opts = {}) {
     return out;
 }
 /**
- * Liveness of a container owner (RegistryOptions.containerLiveness): 'alive' while an engine
- * says it runs; 'dead' only when it is provable from here: the same kernel boot (a job
+ * Remove every container of one lease in `registry` (any engine present): those labelled
+ * `portlease.lease=<id>` and `portlease.registry=<registry>`. The ids removed; never throws.
+ */
+async function removeLeaseContainers(leaseId, opts) {
+    const registry = resolve(opts.registry);
+    const removed = [];
+    for (const e of ContainerEngine.present(opts)) {
+        try {
+            for (const c of await e.list({ all: true, label: `${LEASE_LABEL}=${leaseId}` })) {
+                const theirs = c.labels[REGISTRY_LABEL];
+                if (c.id === '' || theirs === undefined || resolve(theirs) !== registry)
+                    continue;
+                await e.remove(c.id);
+                removed.push(c.id);
+            }
+        }
+        catch (err) {
+            opts.warn?.(`${e.name}: containers of lease ${leaseId}: ${describeError(err)}`);
+        }
+    }
+    return removed;
+}
+/**
+ * Liveness of a container owner (the core's `containerLiveness` hook): 'alive' while an
+ * engine says it runs; 'dead' only when provable from here: the same kernel boot (a job
  * container shares the host's boot id, not its hostname) and every engine on the host
  * answered that it is not running; or the same host with another boot id (rebooted).
  * Otherwise 'unknown' (another machine, or no engine answering): the TTL decides.
@@ -33826,7 +33955,7 @@ function containerLivenessChecker(opts = {}) {
         else if (owner.host !== (0,external_node_os_namespaceObject.hostname)()) {
             return 'unknown';
         }
-        const found = engines({ ...opts, engines: opts.engines ?? ENGINES });
+        const found = engine_ContainerEngine.present({ ...opts, engines: opts.engines ?? ENGINES });
         if (found.length === 0)
             return 'unknown';
         let unsure = false;
@@ -33842,9 +33971,26 @@ function containerLivenessChecker(opts = {}) {
         return unsure ? 'unknown' : 'dead';
     };
 }
-/** `containerLivenessChecker()` with default options, for RegistryOptions.containerLiveness. */
-function containerLiveness(owner) {
-    return containerLivenessChecker()(owner);
+
+;// CONCATENATED MODULE: ./src/runner/registry.ts
+/**
+ * The one way every shell (the action, the container step, the CLI, the library) builds
+ * the host's registry: the core Registry, with the container engines' knowledge plugged in
+ * (host ports they publish count as busy; job-container owners are judged by the engines).
+ */
+
+
+/** The registry in `dir` (default: $PORTLEASE_REGISTRY, else the host-wide path). */
+function createHostRegistry(dir, opts = {}) {
+    const env = opts.env ?? process.env;
+    const ro = {
+        warn: opts.warn,
+        debug: opts.debug,
+        lockTimeoutMs: opts.lockTimeoutMs,
+        busyPorts: () => publishedPorts({ env, debug: opts.debug }),
+        containerLiveness: containerLivenessChecker({ env }),
+    };
+    return new Registry(dir ?? defaultRegistryDir(env), ro);
 }
 
 ;// CONCATENATED MODULE: ./src/github/lease.ts
@@ -34106,23 +34252,16 @@ function runnerOwner(registryDir, opts = {}) {
         describe: `owner is the runner worker, pid ${ppid} (start ${owner.start ?? 'unknown'})`,
     };
 }
-/** A Registry that logs through the runner. */
+/** The host registry (src/runner/registry.ts), logging through the runner. */
 function githubRegistry(dir, extra = {}) {
-    return new Registry(dir, {
+    return createHostRegistry(dir, {
         warn: (m) => {
             warning(m);
         },
         debug: (m) => {
             core_debug(m);
         },
-        // Host ports published by container engines are busy even where no socket shows them.
-        busyPorts: () => publishedPorts({
-            debug: (m) => {
-                core_debug(m);
-            },
-        }),
-        containerLiveness: containerLiveness,
-        ...extra,
+        lockTimeoutMs: extra.lockTimeoutMs,
     });
 }
 /** Does a state value (untrusted: it comes back through the environment) name a lease? */
@@ -34341,7 +34480,7 @@ async function run() {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2466);
+/* harmony import */ var _action_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(936);
 
 await (0,_action_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 

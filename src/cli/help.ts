@@ -25,6 +25,8 @@ Usage:
   portlease list [--json]                   live leases
   portlease gc [--dry-run]                  remove leases whose owner died or TTL passed
   portlease exec NAME... [options] -- CMD   run CMD with NAME=PORT set; release on exit
+  portlease service NAME --image I --container-port P [options] [-- CMD]
+                                            a service container on a leased port
 
 Every command takes --registry DIR and --help. 'portlease COMMAND --help' for more.
 Exit status: 0 ok, 1 could not be done (range full, registry not writable), 2 bad usage.
@@ -58,4 +60,29 @@ SIGINT, SIGTERM and SIGHUP on to it, release the lease when it exits, and exit w
 status. The lease is owned by this portlease process, so even a SIGKILL frees it.
 
 ${ALLOCATE_OPTIONS.replace(/\n {2}--owner-pid[^\n]*/, '').replace(/\n {2}--json[^\n]*/, '')}`,
+
+  service: `Usage: portlease service NAME --image IMAGE --container-port PORT [options] [-- COMMAND [ARGS...]]
+
+Lease a host port for NAME, run IMAGE detached with PORT published on 127.0.0.1:<leased
+port> and the labels portlease.lease and portlease.registry, and wait until it is ready.
+With COMMAND: run it with NAME=<port> set, then remove the container (with its volumes) and
+release the lease when it exits or on SIGINT/SIGTERM/SIGHUP; exit with its status.
+Without COMMAND: print one JSON object (lease, port, container, ...) and leave the service
+running; 'portlease release --lease ID' removes it, and 'portlease gc' removes it once the
+lease's owner is gone. Nothing is ever run through a shell.
+
+Service options (the container step's inputs):
+  --image IMAGE         the image to run (required), like postgres:16
+  --container-port P    the port the service listens on inside the container (required)
+  --args WORDS          command and arguments for the image (split like shell words)
+  --env KEY=VALUE       an environment variable for the container (repeatable); values
+                        reach the engine through its environment, never its command line
+  --options WORDS       more options for 'docker run' (not -p/--publish/--rm)
+  --health MODE         tcp (default), http, docker (its HEALTHCHECK), cmd, none
+  --health-cmd WORDS    a command that succeeds in the container once it is ready
+  --health-timeout D    how long to wait until ready (default 2m)
+  --engine E            docker, podman or auto (default: docker when its daemon answers)
+  --pull P              missing (default), always, never
+
+${ALLOCATE_OPTIONS.replace(/\n {2}--count[^\n]*/, '').replace(/\n {2}--json[^\n]*/, '')}`,
 };

@@ -6,7 +6,6 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import {
   checkLeaseId,
   countNames,
-  defaultRegistryDir,
   describeOwner,
   describeProcess,
   parseCount,
@@ -20,17 +19,17 @@ import {
   UsageError,
   checkNames,
   checkKey,
+  describeError,
+  errnoCode,
   type AllocateRequest,
   type Lease,
   type Owner,
 } from '../registry/index.js';
 import { VERSION } from '../version.js';
-import {
-  containerLiveness,
-  publishedPorts,
-  removeOrphanContainers,
-} from '../registry/containers.js';
+import { removeLeaseContainers, removeOrphanContainers } from '../engines/host.js';
+import { createHostRegistry } from '../runner/registry.js';
 import { HELP } from './help.js';
+import { cmdService, SERVICE_OPTIONS } from './service.js';
 
 export interface Io {
   out: (line: string) => void;
@@ -69,6 +68,10 @@ const ALLOCATE: Options = {
 
 const COMMANDS: Record<string, Options> = {
   allocate: ALLOCATE,
+  service: {
+    ...Object.fromEntries(Object.entries(ALLOCATE).filter(([k]) => k !== 'json' && k !== 'count')),
+    ...SERVICE_OPTIONS,
+  },
   exec: Object.fromEntries(
     Object.entries(ALLOCATE).filter(([k]) => k !== 'owner-pid' && k !== 'json'),
   ),
@@ -77,7 +80,7 @@ const COMMANDS: Record<string, Options> = {
   gc: { ...COMMON, 'dry-run': { type: 'boolean' } },
 };
 
-type Values = Record<string, string | boolean | undefined>;
+type Values = Record<string, string | boolean | string[] | undefined>;
 
 function parse(command: string, args: string[]): { values: Values; positionals: string[] } {
   const options = COMMANDS[command] ?? COMMON;
@@ -90,24 +93,34 @@ function parse(command: string, args: string[]): { values: Values; positionals: 
     });
     return { values: values as Values, positionals };
   } catch (err) {
-    const msg = err instanceof Error ? err.message : String(err);
-    const unknown = /^Unknown option '([^']+)'/.exec(msg);
-    if (unknown) {
-      throw new UsageError(
-        `${command}: unknown option ${unknown[1]}; see 'portlease ${command} --help'`,
+    throw parseError(command, err, args, options);
+  }
+}
+
+/**
+ * One line for a parseArgs error, decided by its code (never by Node's English wording):
+ * the option is named, and for a value error the option's own type says what was wrong.
+ */
+function parseError(command: string, err: unknown, args: string[], options: Options): UsageError {
+  const message = describeError(err);
+  const opt = /'(--?[\w-]+)/.exec(message)?.[1] ?? '';
+  switch (errnoCode(err)) {
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
+      return new UsageError(`${command}: unknown option ${opt}; see 'portlease ${command} --help'`);
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE': {
+      const def = opt.startsWith('--')
+        ? options[opt.slice(2)]
+        : Object.values(options).find((o) => `-${o.short ?? ''}` === opt);
+      if (def?.type === 'boolean') return new UsageError(`${opt}: takes no value`);
+      const next = args[args.indexOf(opt) + 1];
+      return new UsageError(
+        next?.startsWith('-') === true
+          ? `${opt}: needs a value; to give one that starts with '-', write ${opt}=VALUE`
+          : `${opt}: needs a value`,
       );
     }
-    const missing = /^Option '(-\w, )?(--[\w-]+)[^']*' argument missing/.exec(msg);
-    if (missing) throw new UsageError(`${missing[2]}: needs a value`);
-    const ambiguous = /^Option '(-\w, )?(--[\w-]+)' argument is ambiguous/.exec(msg);
-    if (ambiguous) {
-      throw new UsageError(
-        `${ambiguous[2]}: needs a value; to give one that starts with '-', write ${ambiguous[2]}=VALUE`,
-      );
-    }
-    const noValue = /^Option '(-\w, )?(--[\w-]+)' does not take an argument/.exec(msg);
-    if (noValue) throw new UsageError(`${noValue[2]}: takes no value`);
-    throw new UsageError(`${command}: ${msg.split('\n')[0] ?? msg}`);
+    default:
+      return new UsageError(`${command}: ${message}`);
   }
 }
 
@@ -116,13 +129,20 @@ function str(values: Values, name: string): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
+function debugOn(env: NodeJS.ProcessEnv): boolean {
+  return (
+    env.PORTLEASE_DEBUG !== undefined && env.PORTLEASE_DEBUG !== '' && env.PORTLEASE_DEBUG !== '0'
+  );
+}
+
 function registryFrom(values: Values, io: Io): Registry {
   const dir = str(values, 'registry');
   if (dir !== undefined && dir.trim() === '') {
     throw new UsageError('--registry: empty path; name a directory');
   }
-  const debug = io.env.PORTLEASE_DEBUG && io.env.PORTLEASE_DEBUG !== '0';
-  return new Registry(dir ?? defaultRegistryDir(io.env), {
+  const debug = debugOn(io.env);
+  return createHostRegistry(dir, {
+    env: io.env,
     warn: (m) => {
       io.err(`portlease: warning: ${m}`);
     },
@@ -131,9 +151,6 @@ function registryFrom(values: Values, io: Io): Registry {
           io.err(`portlease: debug: ${m}`);
         }
       : undefined,
-    // Host ports published by containers (docker/podman) are busy even where no socket shows.
-    busyPorts: () => publishedPorts({ env: io.env }),
-    containerLiveness,
   });
 }
 
@@ -233,6 +250,18 @@ async function cmdRelease(args: string[], io: Io): Promise<number> {
       : { lease: checkLeaseId(id ?? '', '--lease') };
   const registry = registryFrom(values, io);
   const lease = await registry.release(sel);
+  // A service container started for this lease (`portlease service`) goes with it.
+  const leaseId = lease?.id ?? ('lease' in sel ? sel.lease : undefined);
+  if (leaseId !== undefined) {
+    const removed = await removeLeaseContainers(leaseId, {
+      registry: registry.dir,
+      env: io.env,
+      warn: (m) => {
+        io.err(`portlease: warning: ${m}`);
+      },
+    });
+    for (const id of removed) io.err(`portlease: removed container ${id.slice(0, 12)}`);
+  }
   if (lease === null) {
     io.err(
       `portlease: no live lease with ${key !== undefined ? `key ${JSON.stringify(key)}` : `id ${id}`}; nothing to release`,
@@ -369,11 +398,20 @@ async function cmdExec(args: string[], io: Io): Promise<number> {
     ...Object.fromEntries(Object.entries(lease.ports).map(([n, p]) => [n, String(p)])),
     PORTLEASE_LEASE: lease.id,
   };
+  try {
+    return await runChild(command, env, io);
+  } finally {
+    await registry.release({ lease: lease.id });
+  }
+}
+
+/** Run `command` with `env`, passing SIGINT/SIGTERM/SIGHUP on; its exit status (128+N for signal N). */
+async function runChild(command: string[], env: NodeJS.ProcessEnv, io: Io): Promise<number> {
   const [file, ...rest] = command as [string, ...string[]];
   const { spawn } = await import('node:child_process'); // only exec needs it: load it here
   const handlers = new Map<string, () => void>();
   try {
-    const code = await new Promise<number>((resolve) => {
+    return await new Promise<number>((resolve) => {
       const child = spawn(file, rest, { stdio: 'inherit', env });
       for (const sig of FORWARDED) {
         const h = (): void => {
@@ -393,11 +431,41 @@ async function cmdExec(args: string[], io: Io): Promise<number> {
         else resolve(status ?? 1);
       });
     });
-    return code;
   } finally {
     for (const [sig, h] of handlers) process.off(sig, h);
-    await registry.release({ lease: lease.id });
   }
+}
+
+async function cmdServiceArgs(args: string[], io: Io): Promise<number> {
+  const dash = args.indexOf('--');
+  const own = dash < 0 ? args : args.slice(0, dash);
+  const { values, positionals } = parse('service', own);
+  if (values.help) return help('service', io);
+  const command = dash < 0 ? [] : args.slice(dash + 1);
+  if (dash >= 0 && command.length === 0) {
+    throw new UsageError(
+      "service: no command after '--'; give one (like -- pytest), or leave out '--' to start the service and detach",
+    );
+  }
+  const pidText = str(values, 'owner-pid');
+  let owner: Owner | null;
+  if (pidText !== undefined) {
+    const pid = parsePid(pidText, '--owner-pid');
+    owner = describeProcess(pid);
+    if (owner === null) throw new UsageError(`--owner-pid: no process ${pid} is running`);
+  } else {
+    owner = command.length > 0 ? selfOwner() : describeProcess(process.ppid);
+  }
+  const registry = registryFrom(values, io);
+  return cmdService({
+    values,
+    positionals,
+    command,
+    io,
+    registry,
+    request: (names) => allocateRequest(values, names, owner),
+    runCommand: (cmd, env) => runChild(cmd, env, io),
+  });
 }
 
 function help(command: string, io: Io): number {
@@ -432,9 +500,11 @@ export async function runCli(argv: string[], io: Io = defaultIo): Promise<number
         return await cmdGc(rest, io);
       case 'exec':
         return await cmdExec(rest, io);
+      case 'service':
+        return await cmdServiceArgs(rest, io);
       default:
         throw new UsageError(
-          `unknown command ${JSON.stringify(command)}; use allocate, release, list, gc or exec (portlease --help)`,
+          `unknown command ${JSON.stringify(command)}; use allocate, release, list, gc, exec or service (portlease --help)`,
         );
     }
   } catch (err) {
@@ -442,9 +512,11 @@ export async function runCli(argv: string[], io: Io = defaultIo): Promise<number
       io.err(`portlease: ${err.message}`);
       return err instanceof UsageError ? 2 : 1;
     }
-    io.err(
-      `portlease: unexpected error: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`,
-    );
+    io.err(`portlease: unexpected error: ${describeError(err)}`);
+    // The whole stack only when asked for (with NODE_OPTIONS=--enable-source-maps it names
+    // the TypeScript sources: dist/ ships its source maps).
+    if (debugOn(io.env) && err instanceof Error && err.stack !== undefined) io.err(err.stack);
+    else io.err('portlease: set PORTLEASE_DEBUG=1 to see where it happened');
     return 1;
   }
 }

@@ -3,7 +3,7 @@
  */
 import { isAbsolute } from 'node:path';
 import { getJsonState, isLeaseRef, saveJsonState, type LeaseRef } from '../github/lease.js';
-import type { EngineName } from '../registry/containers.js';
+import { CONTAINER_ID, type EngineName } from '../engines/engine.js';
 
 const NAME = 'portlease-container';
 
@@ -25,8 +25,7 @@ function isState(v: unknown): v is ContainerStepState {
     (r.engine === 'docker' || r.engine === 'podman') &&
     typeof r.enginePath === 'string' &&
     isAbsolute(r.enginePath) &&
-    (r.container === null ||
-      (typeof r.container === 'string' && /^[0-9a-f]{12,64}$/.test(r.container))) &&
+    (r.container === null || (typeof r.container === 'string' && CONTAINER_ID.test(r.container))) &&
     typeof r.ownLease === 'boolean' &&
     typeof r.cleaned === 'boolean'
   );

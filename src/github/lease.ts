@@ -52,11 +52,10 @@ import {
   type ContainerOwner,
   type Owner,
   type PortRange,
-  type RegistryOptions,
   type Strategy,
 } from '../registry/index.js';
 import { bootId } from '../registry/owner.js';
-import { containerLiveness, publishedPorts } from '../registry/containers.js';
+import { createHostRegistry } from '../runner/registry.js';
 
 /** A GitHub job's default timeout (timeout-minutes: 360) plus margin for queued post steps. */
 export const DEFAULT_TTL = '6h30m';
@@ -346,24 +345,16 @@ export function runnerOwner(registryDir: string, opts: RunnerOwnerOptions = {}):
   };
 }
 
-/** A Registry that logs through the runner. */
-export function githubRegistry(dir: string, extra: Partial<RegistryOptions> = {}): Registry {
-  return new Registry(dir, {
+/** The host registry (src/runner/registry.ts), logging through the runner. */
+export function githubRegistry(dir: string, extra: { lockTimeoutMs?: number } = {}): Registry {
+  return createHostRegistry(dir, {
     warn: (m) => {
       core.warning(m);
     },
     debug: (m) => {
       core.debug(m);
     },
-    // Host ports published by container engines are busy even where no socket shows them.
-    busyPorts: () =>
-      publishedPorts({
-        debug: (m) => {
-          core.debug(m);
-        },
-      }),
-    containerLiveness,
-    ...extra,
+    lockTimeoutMs: extra.lockTimeoutMs,
   });
 }
 

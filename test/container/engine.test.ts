@@ -1,5 +1,5 @@
 /**
- * src/registry/containers.ts against the real engines: published host ports (Docker API on
+ * src/engines (the container-engine adapter) against the real engines: published host ports (Docker API on
  * its socket, and the docker / podman CLIs), orphan removal scoped to one registry, and
  * container liveness. Quiet and empty where no engine answers.
  */
@@ -7,11 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hostname } from 'node:os';
 import {
   containerLivenessChecker,
-  parsePortsColumn,
   publishedPorts,
   removeOrphanContainers,
-  type EngineName,
-} from '../../src/registry/containers.js';
+} from '../../src/engines/host.js';
+import { parsePortsColumn, type EngineName } from '../../src/engines/engine.js';
 import { bootId } from '../../src/registry/owner.js';
 import { tempDir } from '../helpers.js';
 import { containersWith, engine, ensureDocker, hasPodman, HTTPD, IMAGE, rmArgs } from './steps.js';
@@ -110,7 +109,7 @@ describe('removeOrphanContainers', () => {
     const all = [orphan.id, live.id, elsewhere.id].sort();
 
     const warnings: string[] = [];
-    const dry = await removeOrphanContainers(['pl_live0001'], {
+    const dry = await removeOrphanContainers(() => Promise.resolve(['pl_live0001']), {
       engines: ['docker'],
       registry: mine,
       dryRun: true,

@@ -7,13 +7,13 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  parseContainerInputs,
+  parseServiceSpec as parseContainerInputs,
   parseContainerPort,
   parseEnvLines,
   splitShellWords,
   type RawInputs,
-} from '../../src/container/inputs.js';
-import { quoteForDisplay } from '../../src/container/engine.js';
+} from '../../src/engines/spec.js';
+import { quoteForDisplay } from '../../src/engines/service.js';
 import { UsageError } from '../../src/registry/index.js';
 import { tempDir } from '../helpers.js';
 import { jobEnv, StandInWorker } from '../action/runner.js';

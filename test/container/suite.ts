@@ -161,7 +161,9 @@ export function containerSuite(name: 'docker' | 'podman'): void {
     expect(a.code).not.toBe(0);
     expect(a.errors).toHaveLength(1);
     expect(a.errors[0]).toMatch(/not ready after 3s \(health-timeout\)/);
-    expect(a.stdout).toMatch(/::group::Logs of container [0-9a-f]{12}\n(.*\n)*booting\n/);
+    expect(a.stdout).toMatch(
+      /::group::Last 200 log lines of container [0-9a-f]{12}\n(.*\n)*booting\n/,
+    );
     expect(b.code).not.toBe(0);
     expect(b.errors).toHaveLength(1);
     expect(b.errors[0]).toMatch(/exited .*exit code 3/);

@@ -1,0 +1,115 @@
+/**
+ * `exec --listen`: bind listening TCP sockets on leased ports while the lease is held, and
+ * hand them to the command as inherited file descriptors 3, 4, ... with systemd's
+ * socket-activation protocol (LISTEN_FDS, LISTEN_PID, LISTEN_FDNAMES) plus NAME_FD=N for
+ * servers that take a plain fd. From the lease on, the port is never unbound: no process
+ * outside the registry can take it between the lease and the server's start.
+ *
+ * LISTEN_PID must be the command's own pid, which is not known before it starts: the
+ * command is started through `/bin/sh -c 'LISTEN_PID=$$; export LISTEN_PID; exec "$@"'`,
+ * where `$$` is the shell's pid and `exec` keeps it for the command.
+ */
+import { createServer, type Server } from 'node:net';
+import { RuntimeError, UsageError } from '../registry/index.js';
+
+/** The first inherited descriptor (0-2 are stdin, stdout, stderr). */
+export const SD_LISTEN_FDS_START = 3;
+
+export const LISTEN_HOSTS = ['127.0.0.1', '0.0.0.0', '::', '::1'] as const;
+export type ListenHost = (typeof LISTEN_HOSTS)[number];
+
+export function parseListenHost(text: string, label: string): ListenHost {
+  const t = text.trim();
+  if ((LISTEN_HOSTS as readonly string[]).includes(t)) return t as ListenHost;
+  throw new UsageError(
+    `${label}: ${JSON.stringify(t.slice(0, 60))} is not accepted; use ${LISTEN_HOSTS.join(', ')}`,
+  );
+}
+
+export interface Listeners {
+  /** Extra stdio entries for spawn: the sockets' descriptors, in name order (fd 3, 4, ...). */
+  stdio: number[];
+  /** LISTEN_FDS, LISTEN_FDNAMES and NAME_FD for each name. */
+  env: Record<string, string>;
+  /** The command wrapped so that LISTEN_PID is the command's own pid. */
+  wrap(command: readonly string[]): string[];
+  /** Close this process's copies (after spawn: the command keeps its own). Idempotent. */
+  close(): Promise<void>;
+}
+
+/** The OS descriptor of a listening server (Node keeps it on the handle on POSIX). */
+function descriptor(server: Server): number {
+  const handle = (server as unknown as { _handle?: { fd?: unknown } })._handle;
+  const fd = handle?.fd;
+  if (typeof fd !== 'number' || fd < 0) {
+    throw new RuntimeError('exec --listen: the listening socket has no file descriptor here');
+  }
+  return fd;
+}
+
+function listenOn(port: number, host: ListenHost): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    // No connection is ever accepted here: the descriptor goes to the command, and this
+    // process closes its copy right after starting it, before its event loop polls again.
+    const server = createServer();
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      reject(
+        new RuntimeError(
+          `exec --listen: cannot listen on ${host.includes(':') ? `[${host}]` : host}:${port}: ${err.code ?? err.message}`,
+        ),
+      );
+    });
+    server.listen({ port, host, exclusive: true, ipv6Only: host === '::' }, () => {
+      resolve(server);
+    });
+  });
+}
+
+/**
+ * Listen on `ports` (name -> port, in the order given) at `host`. On any failure, the
+ * sockets bound so far are closed and a RuntimeError names the port.
+ */
+export async function bindListeners(
+  ports: readonly (readonly [string, number])[],
+  host: ListenHost,
+): Promise<Listeners> {
+  const servers: Server[] = [];
+  const closeAll = async (): Promise<void> => {
+    const open = servers.splice(0);
+    await Promise.all(
+      open.map(
+        (s) =>
+          new Promise<void>((resolve) => {
+            s.close(() => {
+              resolve();
+            });
+          }),
+      ),
+    );
+  };
+  try {
+    for (const [, port] of ports) servers.push(await listenOn(port, host));
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+  const env: Record<string, string> = {
+    LISTEN_FDS: String(ports.length),
+    LISTEN_FDNAMES: ports.map(([n]) => n).join(':'),
+  };
+  ports.forEach(([name], i) => {
+    env[`${name}_FD`] = String(SD_LISTEN_FDS_START + i);
+  });
+  return {
+    stdio: servers.map(descriptor),
+    env,
+    wrap: (command) => [
+      '/bin/sh',
+      '-c',
+      'LISTEN_PID=$$; export LISTEN_PID; exec "$@"',
+      'sh',
+      ...command,
+    ],
+    close: closeAll,
+  };
+}
