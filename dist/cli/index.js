@@ -2,7 +2,7 @@
 import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /******/ var __webpack_modules__ = ({
 
-/***/ 375:
+/***/ 618:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -2214,6 +2214,44 @@ function containerLiveness(owner) {
     return containerLivenessChecker()(owner);
 }
 
+;// CONCATENATED MODULE: ./src/host/registry.ts
+/**
+ * The one Registry wiring every shell on a host uses (CLI, library, action, container step):
+ * where the registry lives, how it logs, and what the container engines add to it (host ports
+ * they publish are busy; a container owner lives while its engine says it runs). No
+ * @actions/* here: the library bundles this module.
+ */
+
+
+/** A lease's TTL when none is given: bounds a lease whose owner outlives its use. */
+const DEFAULT_TTL_MS = 24 * 3_600_000;
+/**
+ * The registry directory a user named (`label` is how the input is called: `--registry`,
+ * `registry`, ...), else $PORTLEASE_REGISTRY, else the host-wide default.
+ */
+function registryDir(dir, label, env = process.env) {
+    if (dir !== undefined && dir.trim() === '') {
+        throw new errors_UsageError(`${label}: empty path; name a directory`);
+    }
+    return dir ?? defaultRegistryDir(env);
+}
+/** Is PORTLEASE_DEBUG set (to anything but 0)? */
+function debugEnabled(env = process.env) {
+    const v = env.PORTLEASE_DEBUG;
+    return v !== undefined && v !== '' && v !== '0';
+}
+/** A Registry at `dir` that treats engine-published host ports as busy and knows container liveness. */
+function createHostRegistry(dir, opts = {}) {
+    const { env = process.env, ...rest } = opts;
+    const debug = rest.debug;
+    return new Registry(dir, {
+        // Host ports published by containers (docker/podman) are busy even where no socket shows.
+        busyPorts: () => publishedPorts({ env, debug }),
+        containerLiveness: containerLiveness,
+        ...rest,
+    });
+}
+
 ;// CONCATENATED MODULE: ./src/cli/help.ts
 
 const RANGE = formatRange(DEFAULT_RANGE);
@@ -2279,12 +2317,12 @@ ${ALLOCATE_OPTIONS.replace(/\n {2}--owner-pid[^\n]*/, '').replace(/\n {2}--json[
 
 
 
+
 const defaultIo = {
     out: (line) => process.stdout.write(line + '\n'),
     err: (line) => process.stderr.write(line + '\n'),
     env: process.env,
 };
-const DEFAULT_TTL_MS = 24 * 3_600_000;
 const COMMON = {
     registry: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
@@ -2344,23 +2382,16 @@ function main_str(values, name) {
     return typeof v === 'string' ? v : undefined;
 }
 function registryFrom(values, io) {
-    const dir = main_str(values, 'registry');
-    if (dir !== undefined && dir.trim() === '') {
-        throw new errors_UsageError('--registry: empty path; name a directory');
-    }
-    const debug = io.env.PORTLEASE_DEBUG && io.env.PORTLEASE_DEBUG !== '0';
-    return new Registry(dir ?? defaultRegistryDir(io.env), {
+    return createHostRegistry(registryDir(main_str(values, 'registry'), '--registry', io.env), {
+        env: io.env,
         warn: (m) => {
             io.err(`portlease: warning: ${m}`);
         },
-        debug: debug
+        debug: debugEnabled(io.env)
             ? (m) => {
                 io.err(`portlease: debug: ${m}`);
             }
             : undefined,
-        // Host ports published by containers (docker/podman) are busy even where no socket shows.
-        busyPorts: () => publishedPorts({ env: io.env }),
-        containerLiveness: containerLiveness,
     });
 }
 /** Build the allocate request from parsed flags; every value checked, nothing touched yet. */
@@ -2653,7 +2684,7 @@ async function main_runCli(argv, io = defaultIo) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(375);
+/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(618);
 
 process.exitCode = await (0,_cli_main_js__WEBPACK_IMPORTED_MODULE_0__/* .runCli */ .a)(process.argv.slice(2));
 

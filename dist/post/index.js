@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2914:
+/***/ 5259:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -33521,6 +33521,44 @@ function containerLiveness(owner) {
     return containerLivenessChecker()(owner);
 }
 
+;// CONCATENATED MODULE: ./src/host/registry.ts
+/**
+ * The one Registry wiring every shell on a host uses (CLI, library, action, container step):
+ * where the registry lives, how it logs, and what the container engines add to it (host ports
+ * they publish are busy; a container owner lives while its engine says it runs). No
+ * @actions/* here: the library bundles this module.
+ */
+
+
+/** A lease's TTL when none is given: bounds a lease whose owner outlives its use. */
+const DEFAULT_TTL_MS = (/* unused pure expression or super */ null && (24 * 3_600_000));
+/**
+ * The registry directory a user named (`label` is how the input is called: `--registry`,
+ * `registry`, ...), else $PORTLEASE_REGISTRY, else the host-wide default.
+ */
+function registryDir(dir, label, env = process.env) {
+    if (dir !== undefined && dir.trim() === '') {
+        throw new UsageError(`${label}: empty path; name a directory`);
+    }
+    return dir ?? defaultRegistryDir(env);
+}
+/** Is PORTLEASE_DEBUG set (to anything but 0)? */
+function debugEnabled(env = process.env) {
+    const v = env.PORTLEASE_DEBUG;
+    return v !== undefined && v !== '' && v !== '0';
+}
+/** A Registry at `dir` that treats engine-published host ports as busy and knows container liveness. */
+function createHostRegistry(dir, opts = {}) {
+    const { env = process.env, ...rest } = opts;
+    const debug = rest.debug;
+    return new Registry(dir, {
+        // Host ports published by containers (docker/podman) are busy even where no socket shows.
+        busyPorts: () => publishedPorts({ env, debug }),
+        containerLiveness: containerLiveness,
+        ...rest,
+    });
+}
+
 ;// CONCATENATED MODULE: ./src/github/lease.ts
 /**
  * The GitHub layer shared by the lease-ports action (src/action) and the container step
@@ -33780,22 +33818,15 @@ function runnerOwner(registryDir, opts = {}) {
         describe: `owner is the runner worker, pid ${ppid} (start ${owner.start ?? 'unknown'})`,
     };
 }
-/** A Registry that logs through the runner. */
+/** A Registry that logs through the runner (the host wiring: src/host/registry.ts). */
 function githubRegistry(dir, extra = {}) {
-    return new Registry(dir, {
+    return createHostRegistry(dir, {
         warn: (m) => {
             warning(m);
         },
         debug: (m) => {
             core_debug(m);
         },
-        // Host ports published by container engines are busy even where no socket shows them.
-        busyPorts: () => publishedPorts({
-            debug: (m) => {
-                core_debug(m);
-            },
-        }),
-        containerLiveness: containerLiveness,
         ...extra,
     });
 }
@@ -33891,7 +33922,7 @@ async function run() {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_post_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2914);
+/* harmony import */ var _action_post_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5259);
 
 await (0,_action_post_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 

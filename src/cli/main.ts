@@ -6,7 +6,6 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import {
   checkLeaseId,
   countNames,
-  defaultRegistryDir,
   describeOwner,
   describeProcess,
   parseCount,
@@ -25,11 +24,8 @@ import {
   type Owner,
 } from '../registry/index.js';
 import { VERSION } from '../version.js';
-import {
-  containerLiveness,
-  publishedPorts,
-  removeOrphanContainers,
-} from '../registry/containers.js';
+import { removeOrphanContainers } from '../registry/containers.js';
+import { createHostRegistry, debugEnabled, DEFAULT_TTL_MS, registryDir } from '../host/registry.js';
 import { HELP } from './help.js';
 
 export interface Io {
@@ -43,8 +39,6 @@ const defaultIo: Io = {
   err: (line) => process.stderr.write(line + '\n'),
   env: process.env,
 };
-
-const DEFAULT_TTL_MS = 24 * 3_600_000;
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -117,23 +111,16 @@ function str(values: Values, name: string): string | undefined {
 }
 
 function registryFrom(values: Values, io: Io): Registry {
-  const dir = str(values, 'registry');
-  if (dir !== undefined && dir.trim() === '') {
-    throw new UsageError('--registry: empty path; name a directory');
-  }
-  const debug = io.env.PORTLEASE_DEBUG && io.env.PORTLEASE_DEBUG !== '0';
-  return new Registry(dir ?? defaultRegistryDir(io.env), {
+  return createHostRegistry(registryDir(str(values, 'registry'), '--registry', io.env), {
+    env: io.env,
     warn: (m) => {
       io.err(`portlease: warning: ${m}`);
     },
-    debug: debug
+    debug: debugEnabled(io.env)
       ? (m) => {
           io.err(`portlease: debug: ${m}`);
         }
       : undefined,
-    // Host ports published by containers (docker/podman) are busy even where no socket shows.
-    busyPorts: () => publishedPorts({ env: io.env }),
-    containerLiveness,
   });
 }
 

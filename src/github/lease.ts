@@ -56,7 +56,7 @@ import {
   type Strategy,
 } from '../registry/index.js';
 import { bootId } from '../registry/owner.js';
-import { containerLiveness, publishedPorts } from '../registry/containers.js';
+import { createHostRegistry } from '../host/registry.js';
 
 /** A GitHub job's default timeout (timeout-minutes: 360) plus margin for queued post steps. */
 export const DEFAULT_TTL = '6h30m';
@@ -346,23 +346,15 @@ export function runnerOwner(registryDir: string, opts: RunnerOwnerOptions = {}):
   };
 }
 
-/** A Registry that logs through the runner. */
+/** A Registry that logs through the runner (the host wiring: src/host/registry.ts). */
 export function githubRegistry(dir: string, extra: Partial<RegistryOptions> = {}): Registry {
-  return new Registry(dir, {
+  return createHostRegistry(dir, {
     warn: (m) => {
       core.warning(m);
     },
     debug: (m) => {
       core.debug(m);
     },
-    // Host ports published by container engines are busy even where no socket shows them.
-    busyPorts: () =>
-      publishedPorts({
-        debug: (m) => {
-          core.debug(m);
-        },
-      }),
-    containerLiveness,
     ...extra,
   });
 }
