@@ -115,21 +115,25 @@ describe('lease()', () => {
       const l = await lease({ names: ['A'], range: '${range.lo}-${range.hi}', registry: ${JSON.stringify(registry)} });
       console.log(l.id); setInterval(() => {}, 1000);`;
     const child = spawn(NODE, ['--input-type=module', '-e', code], {
-      stdio: ['ignore', 'pipe', 'inherit'],
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const id = await new Promise<string>((resolve) =>
-      child.stdout.once('data', (d: Buffer) => {
-        resolve(d.toString().trim());
-      }),
-    );
-    const [held] = await listed(registry);
-    expect(held?.id).toBe(id);
-    expect(held?.owner).toMatchObject({ kind: 'process', pid: child.pid });
-    child.kill('SIGKILL');
-    await waitFor(
-      async () => (await listed(registry)).length === 0,
-      'the lease to die with its owner',
-    );
+    try {
+      const id = await new Promise<string>((resolve) =>
+        child.stdout.once('data', (d: Buffer) => {
+          resolve(d.toString().trim());
+        }),
+      );
+      const [held] = await listed(registry);
+      expect(held?.id).toBe(id);
+      expect(held?.owner).toMatchObject({ kind: 'process', pid: child.pid });
+      child.kill('SIGKILL');
+      await waitFor(
+        async () => (await listed(registry)).length === 0,
+        'the lease to die with its owner',
+      );
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 
   it("owner: { pid }, 'pid:N' and 'none'", async () => {
