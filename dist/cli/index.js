@@ -2667,23 +2667,40 @@ function containerLivenessChecker(opts = {}) {
 
 ;// CONCATENATED MODULE: ./src/runner/registry.ts
 /**
- * The one way every shell (the action, the container step, the CLI, the library) builds
- * the host's registry: the core Registry, with the container engines' knowledge plugged in
- * (host ports they publish count as busy; job-container owners are judged by the engines).
+ * The one Registry wiring every shell on a host uses (CLI, library, action, container step):
+ * where the registry lives, how it logs, and what the container engines add to it (host ports
+ * they publish are busy; a container owner lives while its engine says it runs). No
+ * @actions/* here: the library bundles this module.
  */
 
 
-/** The registry in `dir` (default: $PORTLEASE_REGISTRY, else the host-wide path). */
+/** A lease's TTL when none is given: bounds a lease whose owner outlives its use. */
+const DEFAULT_TTL_MS = 24 * 3_600_000;
+/**
+ * The registry directory a user named (`label` is how the input is called: `--registry`,
+ * `registry`, ...), else $PORTLEASE_REGISTRY, else the host-wide default.
+ */
+function registryDir(dir, label, env = process.env) {
+    if (dir !== undefined && dir.trim() === '') {
+        throw new errors_UsageError(`${label}: empty path; name a directory`);
+    }
+    return dir ?? defaultRegistryDir(env);
+}
+/** Is PORTLEASE_DEBUG set (to anything but 0)? */
+function debugEnabled(env = process.env) {
+    const v = env.PORTLEASE_DEBUG;
+    return v !== undefined && v !== '' && v !== '0';
+}
+/** A Registry at `dir` that treats engine-published host ports as busy and knows container liveness. */
 function createHostRegistry(dir, opts = {}) {
-    const env = opts.env ?? process.env;
-    const ro = {
-        warn: opts.warn,
-        debug: opts.debug,
-        lockTimeoutMs: opts.lockTimeoutMs,
-        busyPorts: () => publishedPorts({ env, debug: opts.debug }),
+    const { env = process.env, ...rest } = opts;
+    const debug = rest.debug;
+    return new Registry(dir, {
+        // Host ports published by containers (docker/podman) are busy even where no socket shows.
+        busyPorts: () => publishedPorts({ env, debug }),
         containerLiveness: containerLivenessChecker({ env }),
-    };
-    return new Registry(dir ?? defaultRegistryDir(env), ro);
+        ...rest,
+    });
 }
 
 ;// CONCATENATED MODULE: ./src/cli/help.ts
@@ -3385,7 +3402,6 @@ const defaultIo = {
     err: (line) => process.stderr.write(line + '\n'),
     env: process.env,
 };
-const DEFAULT_TTL_MS = 24 * 3_600_000;
 const COMMON = {
     registry: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
@@ -3458,21 +3474,13 @@ function main_str(values, name) {
     const v = values[name];
     return typeof v === 'string' ? v : undefined;
 }
-function debugOn(env) {
-    return (env.PORTLEASE_DEBUG !== undefined && env.PORTLEASE_DEBUG !== '' && env.PORTLEASE_DEBUG !== '0');
-}
 function registryFrom(values, io) {
-    const dir = main_str(values, 'registry');
-    if (dir !== undefined && dir.trim() === '') {
-        throw new errors_UsageError('--registry: empty path; name a directory');
-    }
-    const debug = debugOn(io.env);
-    return createHostRegistry(dir, {
+    return createHostRegistry(registryDir(main_str(values, 'registry'), '--registry', io.env), {
         env: io.env,
         warn: (m) => {
             io.err(`portlease: warning: ${m}`);
         },
-        debug: debug
+        debug: debugEnabled(io.env)
             ? (m) => {
                 io.err(`portlease: debug: ${m}`);
             }
@@ -3814,7 +3822,7 @@ async function runCli(argv, io = defaultIo) {
         io.err(`portlease: unexpected error: ${describeError(err)}`);
         // The whole stack only when asked for (with NODE_OPTIONS=--enable-source-maps it names
         // the TypeScript sources: dist/ ships its source maps).
-        if (debugOn(io.env) && err instanceof Error && err.stack !== undefined)
+        if (debugEnabled(io.env) && err instanceof Error && err.stack !== undefined)
             io.err(err.stack);
         else
             io.err('portlease: set PORTLEASE_DEBUG=1 to see where it happened');

@@ -32990,7 +32990,7 @@ function formatRange(r) {
 
 
 /** The host-wide default: one path for every user (never $TMPDIR, which is per user). */
-function defaultRegistryDir(env = process.env) {
+function registry_defaultRegistryDir(env = process.env) {
     const fromEnv = env.PORTLEASE_REGISTRY;
     if (fromEnv !== undefined && fromEnv.trim() !== '')
         return fromEnv;
@@ -33043,7 +33043,7 @@ class Registry {
      * written in between and the file need not be read and validated again.
      */
     seen;
-    constructor(dir = defaultRegistryDir(), opts = {}) {
+    constructor(dir = registry_defaultRegistryDir(), opts = {}) {
         this.dir = dir;
         this.opts = opts;
     }
@@ -33974,23 +33974,40 @@ function containerLivenessChecker(opts = {}) {
 
 ;// CONCATENATED MODULE: ./src/runner/registry.ts
 /**
- * The one way every shell (the action, the container step, the CLI, the library) builds
- * the host's registry: the core Registry, with the container engines' knowledge plugged in
- * (host ports they publish count as busy; job-container owners are judged by the engines).
+ * The one Registry wiring every shell on a host uses (CLI, library, action, container step):
+ * where the registry lives, how it logs, and what the container engines add to it (host ports
+ * they publish are busy; a container owner lives while its engine says it runs). No
+ * @actions/* here: the library bundles this module.
  */
 
 
-/** The registry in `dir` (default: $PORTLEASE_REGISTRY, else the host-wide path). */
+/** A lease's TTL when none is given: bounds a lease whose owner outlives its use. */
+const DEFAULT_TTL_MS = (/* unused pure expression or super */ null && (24 * 3_600_000));
+/**
+ * The registry directory a user named (`label` is how the input is called: `--registry`,
+ * `registry`, ...), else $PORTLEASE_REGISTRY, else the host-wide default.
+ */
+function registryDir(dir, label, env = process.env) {
+    if (dir !== undefined && dir.trim() === '') {
+        throw new UsageError(`${label}: empty path; name a directory`);
+    }
+    return dir ?? defaultRegistryDir(env);
+}
+/** Is PORTLEASE_DEBUG set (to anything but 0)? */
+function debugEnabled(env = process.env) {
+    const v = env.PORTLEASE_DEBUG;
+    return v !== undefined && v !== '' && v !== '0';
+}
+/** A Registry at `dir` that treats engine-published host ports as busy and knows container liveness. */
 function createHostRegistry(dir, opts = {}) {
-    const env = opts.env ?? process.env;
-    const ro = {
-        warn: opts.warn,
-        debug: opts.debug,
-        lockTimeoutMs: opts.lockTimeoutMs,
-        busyPorts: () => publishedPorts({ env, debug: opts.debug }),
+    const { env = process.env, ...rest } = opts;
+    const debug = rest.debug;
+    return new Registry(dir, {
+        // Host ports published by containers (docker/podman) are busy even where no socket shows.
+        busyPorts: () => publishedPorts({ env, debug }),
         containerLiveness: containerLivenessChecker({ env }),
-    };
-    return new Registry(dir ?? defaultRegistryDir(env), ro);
+        ...rest,
+    });
 }
 
 ;// CONCATENATED MODULE: ./src/github/lease.ts
@@ -34062,7 +34079,7 @@ function getLeaseInputs(opts = {}) {
 }
 /** The `registry` input: an absolute path without control characters; '' means the default. */
 function parseRegistryDir(text, env = process.env) {
-    const dir = text === '' ? defaultRegistryDir(env) : text;
+    const dir = text === '' ? registry_defaultRegistryDir(env) : text;
     if (CONTROL_CHARS.test(dir)) {
         throw new errors_UsageError(`registry: ${JSON.stringify(dir.slice(0, 60))} contains control characters; name a directory like /tmp/portlease`);
     }
@@ -34252,7 +34269,7 @@ function runnerOwner(registryDir, opts = {}) {
         describe: `owner is the runner worker, pid ${ppid} (start ${owner.start ?? 'unknown'})`,
     };
 }
-/** The host registry (src/runner/registry.ts), logging through the runner. */
+/** A Registry that logs through the runner (the host wiring: src/runner/registry.ts). */
 function githubRegistry(dir, extra = {}) {
     return createHostRegistry(dir, {
         warn: (m) => {
@@ -34261,7 +34278,7 @@ function githubRegistry(dir, extra = {}) {
         debug: (m) => {
             core_debug(m);
         },
-        lockTimeoutMs: extra.lockTimeoutMs,
+        ...extra,
     });
 }
 /** Does a state value (untrusted: it comes back through the environment) name a lease? */

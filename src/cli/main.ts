@@ -27,7 +27,12 @@ import {
 } from '../registry/index.js';
 import { VERSION } from '../version.js';
 import { removeLeaseContainers, removeOrphanContainers } from '../engines/host.js';
-import { createHostRegistry } from '../runner/registry.js';
+import {
+  createHostRegistry,
+  debugEnabled,
+  DEFAULT_TTL_MS,
+  registryDir,
+} from '../runner/registry.js';
 import { HELP } from './help.js';
 import { cmdService, SERVICE_OPTIONS } from './service.js';
 
@@ -42,8 +47,6 @@ const defaultIo: Io = {
   err: (line) => process.stderr.write(line + '\n'),
   env: process.env,
 };
-
-const DEFAULT_TTL_MS = 24 * 3_600_000;
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -129,24 +132,13 @@ function str(values: Values, name: string): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
-function debugOn(env: NodeJS.ProcessEnv): boolean {
-  return (
-    env.PORTLEASE_DEBUG !== undefined && env.PORTLEASE_DEBUG !== '' && env.PORTLEASE_DEBUG !== '0'
-  );
-}
-
 function registryFrom(values: Values, io: Io): Registry {
-  const dir = str(values, 'registry');
-  if (dir !== undefined && dir.trim() === '') {
-    throw new UsageError('--registry: empty path; name a directory');
-  }
-  const debug = debugOn(io.env);
-  return createHostRegistry(dir, {
+  return createHostRegistry(registryDir(str(values, 'registry'), '--registry', io.env), {
     env: io.env,
     warn: (m) => {
       io.err(`portlease: warning: ${m}`);
     },
-    debug: debug
+    debug: debugEnabled(io.env)
       ? (m) => {
           io.err(`portlease: debug: ${m}`);
         }
@@ -515,7 +507,7 @@ export async function runCli(argv: string[], io: Io = defaultIo): Promise<number
     io.err(`portlease: unexpected error: ${describeError(err)}`);
     // The whole stack only when asked for (with NODE_OPTIONS=--enable-source-maps it names
     // the TypeScript sources: dist/ ships its source maps).
-    if (debugOn(io.env) && err instanceof Error && err.stack !== undefined) io.err(err.stack);
+    if (debugEnabled(io.env) && err instanceof Error && err.stack !== undefined) io.err(err.stack);
     else io.err('portlease: set PORTLEASE_DEBUG=1 to see where it happened');
     return 1;
   }

@@ -52,6 +52,7 @@ import {
   type ContainerOwner,
   type Owner,
   type PortRange,
+  type RegistryOptions,
   type Strategy,
 } from '../registry/index.js';
 import { bootId } from '../registry/owner.js';
@@ -345,8 +346,8 @@ export function runnerOwner(registryDir: string, opts: RunnerOwnerOptions = {}):
   };
 }
 
-/** The host registry (src/runner/registry.ts), logging through the runner. */
-export function githubRegistry(dir: string, extra: { lockTimeoutMs?: number } = {}): Registry {
+/** A Registry that logs through the runner (the host wiring: src/runner/registry.ts). */
+export function githubRegistry(dir: string, extra: Partial<RegistryOptions> = {}): Registry {
   return createHostRegistry(dir, {
     warn: (m) => {
       core.warning(m);
@@ -354,7 +355,7 @@ export function githubRegistry(dir: string, extra: { lockTimeoutMs?: number } = 
     debug: (m) => {
       core.debug(m);
     },
-    lockTimeoutMs: extra.lockTimeoutMs,
+    ...extra,
   });
 }
 

@@ -1,30 +1,54 @@
 /**
- * The one way every shell (the action, the container step, the CLI, the library) builds
- * the host's registry: the core Registry, with the container engines' knowledge plugged in
- * (host ports they publish count as busy; job-container owners are judged by the engines).
+ * The one Registry wiring every shell on a host uses (CLI, library, action, container step):
+ * where the registry lives, how it logs, and what the container engines add to it (host ports
+ * they publish are busy; a container owner lives while its engine says it runs). No
+ * @actions/* here: the library bundles this module.
  */
 import { containerLivenessChecker, publishedPorts } from '../engines/host.js';
-import { defaultRegistryDir, Registry, type RegistryOptions } from '../registry/index.js';
+import {
+  defaultRegistryDir,
+  Registry,
+  UsageError,
+  type RegistryOptions,
+} from '../registry/index.js';
 
-export interface HostRegistryOptions {
+/** A lease's TTL when none is given: bounds a lease whose owner outlives its use. */
+export const DEFAULT_TTL_MS = 24 * 3_600_000;
+
+export interface HostRegistryOptions extends Partial<RegistryOptions> {
+  /** Environment for the default directory and the engine queries. Default: process.env. */
   env?: NodeJS.ProcessEnv;
-  warn?: (msg: string) => void;
-  debug?: (msg: string) => void;
-  lockTimeoutMs?: number;
 }
 
-/** The registry in `dir` (default: $PORTLEASE_REGISTRY, else the host-wide path). */
-export function createHostRegistry(
+/**
+ * The registry directory a user named (`label` is how the input is called: `--registry`,
+ * `registry`, ...), else $PORTLEASE_REGISTRY, else the host-wide default.
+ */
+export function registryDir(
   dir: string | undefined,
-  opts: HostRegistryOptions = {},
-): Registry {
-  const env = opts.env ?? process.env;
-  const ro: RegistryOptions = {
-    warn: opts.warn,
-    debug: opts.debug,
-    lockTimeoutMs: opts.lockTimeoutMs,
-    busyPorts: () => publishedPorts({ env, debug: opts.debug }),
+  label: string,
+  env: NodeJS.ProcessEnv = process.env,
+): string {
+  if (dir !== undefined && dir.trim() === '') {
+    throw new UsageError(`${label}: empty path; name a directory`);
+  }
+  return dir ?? defaultRegistryDir(env);
+}
+
+/** Is PORTLEASE_DEBUG set (to anything but 0)? */
+export function debugEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
+  const v = env.PORTLEASE_DEBUG;
+  return v !== undefined && v !== '' && v !== '0';
+}
+
+/** A Registry at `dir` that treats engine-published host ports as busy and knows container liveness. */
+export function createHostRegistry(dir: string, opts: HostRegistryOptions = {}): Registry {
+  const { env = process.env, ...rest } = opts;
+  const debug = rest.debug;
+  return new Registry(dir, {
+    // Host ports published by containers (docker/podman) are busy even where no socket shows.
+    busyPorts: () => publishedPorts({ env, debug }),
     containerLiveness: containerLivenessChecker({ env }),
-  };
-  return new Registry(dir ?? defaultRegistryDir(env), ro);
+    ...rest,
+  });
 }

@@ -1,0 +1,3291 @@
+import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
+/******/ var __webpack_modules__ = ({
+
+/***/ 421:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+
+/***/ }),
+
+/***/ 67:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http");
+
+/***/ })
+
+/******/ });
+/************************************************************************/
+/******/ // The module cache
+/******/ var __webpack_module_cache__ = {};
+/******/ 
+/******/ // The require function
+/******/ function __nccwpck_require__(moduleId) {
+/******/ 	// Check if module is in cache
+/******/ 	var cachedModule = __webpack_module_cache__[moduleId];
+/******/ 	if (cachedModule !== undefined) {
+/******/ 		return cachedModule.exports;
+/******/ 	}
+/******/ 	// Create a new module (and put it into the cache)
+/******/ 	var module = __webpack_module_cache__[moduleId] = {
+/******/ 		// no module.id needed
+/******/ 		// no module.loaded needed
+/******/ 		exports: {}
+/******/ 	};
+/******/ 
+/******/ 	// Execute the module function
+/******/ 	var threw = true;
+/******/ 	try {
+/******/ 		__webpack_modules__[moduleId](module, module.exports, __nccwpck_require__);
+/******/ 		threw = false;
+/******/ 	} finally {
+/******/ 		if(threw) delete __webpack_module_cache__[moduleId];
+/******/ 	}
+/******/ 
+/******/ 	// Return the exports of the module
+/******/ 	return module.exports;
+/******/ }
+/******/ 
+/************************************************************************/
+/******/ /* webpack/runtime/asset-relocator-loader */
+/******/ if (typeof __nccwpck_require__ !== 'undefined') __nccwpck_require__.ab = decodeURIComponent(new URL('.', import.meta.url).pathname).slice(import.meta.url.match(/^file:\/\/\/\w:/) ? 1 : 0, -1) + "/";
+/******/ 
+/******/ /* webpack/runtime/create fake namespace object */
+/******/ (() => {
+/******/ 	var getProto = Object.getPrototypeOf ? (obj) => (Object.getPrototypeOf(obj)) : (obj) => (obj.__proto__);
+/******/ 	var leafPrototypes;
+/******/ 	// create a fake namespace object
+/******/ 	// mode & 1: value is a module id, require it
+/******/ 	// mode & 2: merge all properties of value into the ns
+/******/ 	// mode & 4: return value when already ns object
+/******/ 	// mode & 16: return value when it's Promise-like
+/******/ 	// mode & 8|1: behave like require
+/******/ 	__nccwpck_require__.t = function(value, mode) {
+/******/ 		if(mode & 1) value = this(value);
+/******/ 		if(mode & 8) return value;
+/******/ 		if(typeof value === 'object' && value) {
+/******/ 			if((mode & 4) && value.__esModule) return value;
+/******/ 			if((mode & 16) && typeof value.then === 'function') return value;
+/******/ 		}
+/******/ 		var ns = Object.create(null);
+/******/ 		__nccwpck_require__.r(ns);
+/******/ 		var def = {};
+/******/ 		leafPrototypes = leafPrototypes || [null, getProto({}), getProto([]), getProto(getProto)];
+/******/ 		for(var current = mode & 2 && value; typeof current == 'object' && !~leafPrototypes.indexOf(current); current = getProto(current)) {
+/******/ 			Object.getOwnPropertyNames(current).forEach((key) => (def[key] = () => (value[key])));
+/******/ 		}
+/******/ 		def['default'] = () => (value);
+/******/ 		__nccwpck_require__.d(ns, def);
+/******/ 		return ns;
+/******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/define property getters */
+/******/ (() => {
+/******/ 	// define getter functions for harmony exports
+/******/ 	__nccwpck_require__.d = (exports, definition) => {
+/******/ 		for(var key in definition) {
+/******/ 			if(__nccwpck_require__.o(definition, key) && !__nccwpck_require__.o(exports, key)) {
+/******/ 				Object.defineProperty(exports, key, { enumerable: true, get: definition[key] });
+/******/ 			}
+/******/ 		}
+/******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/hasOwnProperty shorthand */
+/******/ (() => {
+/******/ 	__nccwpck_require__.o = (obj, prop) => (Object.prototype.hasOwnProperty.call(obj, prop))
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/make namespace object */
+/******/ (() => {
+/******/ 	// define __esModule on exports
+/******/ 	__nccwpck_require__.r = (exports) => {
+/******/ 		if(typeof Symbol !== 'undefined' && Symbol.toStringTag) {
+/******/ 			Object.defineProperty(exports, Symbol.toStringTag, { value: 'Module' });
+/******/ 		}
+/******/ 		Object.defineProperty(exports, '__esModule', { value: true });
+/******/ 	};
+/******/ })();
+/******/ 
+/************************************************************************/
+var __webpack_exports__ = {};
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  sE: () => (/* reexport */ PortleaseError),
+  bu: () => (/* reexport */ RuntimeError),
+  eb: () => (/* reexport */ errors_UsageError),
+  kR: () => (/* reexport */ lib_clearLockedPorts),
+  Ay: () => (/* reexport */ lib),
+  c9: () => (/* reexport */ lib_getPort),
+  dm: () => (/* reexport */ lib_lease),
+  Iv: () => (/* reexport */ lib_portNumbers),
+  Rq: () => (/* reexport */ lib_releasePort)
+});
+
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+;// CONCATENATED MODULE: external "node:path"
+const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+;// CONCATENATED MODULE: ./src/registry/errors.ts
+/**
+ * Errors the engine raises on purpose. Every message is one line meant for a person:
+ * the shells (CLI, action, container step) print `message` and nothing else.
+ *
+ * - `UsageError`: the input is wrong (exit 2 in the CLI). Raised before the registry
+ *   is touched, so the registry is never changed by bad input.
+ * - `RuntimeError`: the input was fine but the work could not be done (range full,
+ *   registry not writable, disk full, lock held too long): exit 1 in the CLI.
+ */
+class PortleaseError extends Error {
+    name = 'PortleaseError';
+}
+class errors_UsageError extends PortleaseError {
+    name = 'UsageError';
+}
+class RuntimeError extends PortleaseError {
+    name = 'RuntimeError';
+}
+/** The errno code of a Node system error, or undefined. */
+function errnoCode(err) {
+    if (typeof err === 'object' && err !== null && 'code' in err) {
+        const code = err.code;
+        return typeof code === 'string' ? code : undefined;
+    }
+    return undefined;
+}
+/** A short, single-line description of any thrown value (never a stack trace). */
+function errors_describeError(err) {
+    if (err instanceof Error)
+        return err.message.split('\n')[0] ?? String(err);
+    return String(err).split('\n')[0] ?? 'unknown error';
+}
+
+;// CONCATENATED MODULE: external "node:fs"
+const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+;// CONCATENATED MODULE: ./src/registry/platform.ts
+
+/** What the platform says of a pid that runs no more (owner.ts maps it to its GONE). */
+const NO_PROCESS = Symbol('no process');
+function runCommand(file, args, opts) {
+    // Loaded only here, off Linux: node:child_process costs every command time at start-up.
+    // (Node before 20.16 has no getBuiltinModule: nothing can be told there, as before.)
+    if (typeof process.getBuiltinModule !== 'function')
+        return { status: null, stdout: '' };
+    const { spawnSync } = process.getBuiltinModule('node:child_process');
+    const options = {
+        env: opts.env,
+        timeout: opts.timeoutMs,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+        windowsHide: true,
+        maxBuffer: 4 * 1024 * 1024,
+    };
+    const r = spawnSync(file, [...args], options);
+    if (r.error !== undefined)
+        return { status: null, stdout: '' };
+    return { status: r.status, stdout: typeof r.stdout === 'string' ? r.stdout : '' };
+}
+function pidExists(pid) {
+    try {
+        process.kill(pid, 0);
+        return true;
+    }
+    catch (err) {
+        return errnoCode(err) === 'EPERM';
+    }
+}
+const realHost = {
+    platform: process.platform,
+    run: runCommand,
+    exists: pidExists,
+    env: process.env,
+    pid: process.pid,
+};
+let host = realHost;
+let bootCache;
+let selfStart;
+/** The host owner.ts asks (tests swap in a platform, a command runner and pid existence). */
+function currentHost() {
+    return host;
+}
+/** Is this a host whose identity comes from here rather than /proc? */
+function offLinux() {
+    return host.platform === 'darwin' || host.platform === 'win32';
+}
+/** Replace parts of the host (tests); returns a function that restores the real one. */
+function useHost(replace) {
+    const before = host;
+    host = { ...realHost, ...replace };
+    bootCache = undefined;
+    selfStart = undefined;
+    return () => {
+        host = before;
+        bootCache = undefined;
+        selfStart = undefined;
+    };
+}
+// ---------------------------------------------------------------- macOS
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+/**
+ * `ps -o lstart=` in the C locale and UTC ("Mon Nov 27 17:58:03 2023", the day padded with
+ * a space) -> Unix seconds as a string, or null when it is anything else.
+ */
+function parseLstart(text) {
+    const m = /^([A-Z][a-z]{2}) ([A-Z][a-z]{2}) +(\d{1,2}) (\d{2}):(\d{2}):(\d{2}) (\d{4})$/.exec(text.trim());
+    if (!m)
+        return null;
+    const [, wd = '', mon = '', d, hh, mm, ss, y] = m;
+    const month = MONTHS.indexOf(mon);
+    if (month < 0 || !DAYS.includes(wd))
+        return null;
+    const [day, hour, min, sec, year] = [d, hh, mm, ss, y].map(Number);
+    if (day < 1 || day > 31 || hour > 23 || min > 59 || sec > 60 || year < 1970)
+        return null;
+    const ms = Date.UTC(year, month, day, hour, min, sec);
+    const back = new Date(ms);
+    // Reject dates that roll over (Feb 30) and a weekday that does not match the date.
+    if (back.getUTCDate() !== day || DAYS[back.getUTCDay()] !== wd)
+        return null;
+    return String(ms / 1000);
+}
+/** `ps -o stat= -o lstart= -p PID` -> start seconds, NO_PROCESS for a zombie, else null. */
+function parsePs(text) {
+    const m = /^\s*(\S+)\s+(.+?)\s*$/.exec(text.split('\n').find((l) => l.trim() !== '') ?? '');
+    if (!m)
+        return null;
+    if ((m[1] ?? '').startsWith('Z'))
+        return NO_PROCESS; // exited; holds nothing, waits to be reaped
+    return parseLstart(m[2] ?? '');
+}
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** `sysctl -n kern.bootsessionuuid` -> the lower-case UUID, or null. */
+function parseBootSession(text) {
+    const t = text.trim();
+    return UUID.test(t) ? t.toLowerCase() : null;
+}
+const DARWIN_ENV = { LC_ALL: 'C', TZ: 'UTC0', PATH: '/usr/bin:/bin:/usr/sbin:/sbin' };
+function darwinStart(pid) {
+    const r = host.run('/bin/ps', ['-o', 'stat=', '-o', 'lstart=', '-p', String(pid)], {
+        env: DARWIN_ENV,
+        timeoutMs: 5000,
+    });
+    return r.status === 0 ? parsePs(r.stdout) : null;
+}
+function darwinBoot() {
+    const r = host.run('/usr/sbin/sysctl', ['-n', 'kern.bootsessionuuid'], {
+        env: DARWIN_ENV,
+        timeoutMs: 5000,
+    });
+    return r.status === 0 ? parseBootSession(r.stdout) : null;
+}
+// ---------------------------------------------------------------- Windows
+/**
+ * A CIM datetime, "20231127175803.512345+060" (local time, then the offset from UTC in
+ * minutes), -> UTC microseconds since 1970 as a string, or null for anything else
+ * (including the wildcard form with asterisks).
+ */
+function parseCimDatetime(text) {
+    const m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})\.(\d{6})([+-])(\d{3})$/.exec(text.trim());
+    if (!m)
+        return null;
+    const [year, month, day, hour, min, sec, micro] = m.slice(1, 8).map(Number);
+    const offset = Number(m[9]) * (m[8] === '-' ? -1 : 1);
+    if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || min > 59 || sec > 60) {
+        return null;
+    }
+    if (year < 1970 || Math.abs(offset) > 14 * 60)
+        return null;
+    const local = Date.UTC(year, month - 1, day, hour, min, sec);
+    if (new Date(local).getUTCDate() !== day)
+        return null;
+    const utcMs = local - offset * 60_000;
+    return String(utcMs * 1000 + micro);
+}
+/**
+ * Lines "PID CIMDATETIME" (what the PowerShell query prints) -> pid -> start. Lines that do
+ * not parse are left out (their pids are then unknown, never gone).
+ */
+function parseWinProcesses(text) {
+    const out = new Map();
+    for (const line of text.split(/\r?\n/)) {
+        const m = /^\s*(\d{1,10}) (\S+)\s*$/.exec(line);
+        if (!m)
+            continue;
+        const pid = Number(m[1]);
+        const start = parseCimDatetime(m[2] ?? '');
+        if (start !== null && pid > 0)
+            out.set(pid, start);
+    }
+    return out;
+}
+/** The PowerShell program for one pid, or for every process. */
+function winQuery(pid) {
+    const where = pid === null ? '' : ` WHERE ProcessId=${pid}`;
+    return (`$ErrorActionPreference='Stop';` +
+        `([wmisearcher]'SELECT ProcessId,CreationDate FROM Win32_Process${where}').Get()` +
+        `|ForEach-Object{[string]$_.ProcessId+' '+$_.CreationDate}`);
+}
+function powershell(script) {
+    const root = host.env.SystemRoot ?? host.env.windir ?? 'C:\\Windows';
+    const exe = `${root}\\System32\\WindowsPowerShell\\v1.0\\powershell.exe`;
+    // -EncodedCommand (UTF-16LE, base64): no quoting rules between Node, Windows and PowerShell.
+    const encoded = Buffer.from(script, 'utf16le').toString('base64');
+    return host.run(exe, ['-NoLogo', '-NoProfile', '-NonInteractive', '-EncodedCommand', encoded], {
+        env: host.env,
+        timeoutMs: 15_000,
+    });
+}
+/** Caches (one registry operation each) that already hold a snapshot of every process. */
+const snapshotted = new WeakSet();
+function winStart(pid, cache) {
+    let start;
+    if (cache !== undefined) {
+        if (!snapshotted.has(cache)) {
+            // One query for the whole operation: every pid the operation will ask about.
+            snapshotted.add(cache);
+            const r = powershell(winQuery(null));
+            if (r.status === 0)
+                for (const [p, s] of parseWinProcesses(r.stdout))
+                    cache.set(p, s);
+        }
+        const hit = cache.get(pid);
+        start = typeof hit === 'string' ? hit : undefined;
+    }
+    else {
+        const r = powershell(winQuery(pid));
+        if (r.status === 0)
+            start = parseWinProcesses(r.stdout).get(pid);
+    }
+    return start ?? null;
+}
+// ---------------------------------------------------------------- dispatch
+/**
+ * The start time of `pid` on macOS or Windows: a string, NO_PROCESS when the kernel says
+ * there is no such process (or it is a zombie), or null when it cannot be told. `cache` is one registry operation's
+ * (see winStart).
+ */
+function platformStartTime(pid, cache) {
+    if (!Number.isSafeInteger(pid) || pid < 1)
+        return null;
+    if (pid === host.pid && selfStart !== undefined)
+        return selfStart;
+    let start = null;
+    if (host.platform === 'darwin')
+        start = darwinStart(pid);
+    else if (host.platform === 'win32')
+        start = winStart(pid, cache);
+    if (start === null)
+        return host.exists(pid) ? null : NO_PROCESS;
+    if (pid === host.pid && start !== NO_PROCESS)
+        selfStart = start; // this process's never changes
+    return start;
+}
+/** The boot identity on macOS (kern.bootsessionuuid); null on Windows (see the top). */
+function platformBootId() {
+    bootCache ??= { value: host.platform === 'darwin' ? darwinBoot() : null };
+    return bootCache.value;
+}
+// ---------------------------------------------------------------- the registry directory
+/** BUILTIN\Users, by SID: the group's name is translated on non-English Windows. */
+const WINDOWS_USERS_SID = '*S-1-5-32-545';
+/** The icacls arguments that let every local account modify what is under `dir`. */
+function icaclsGrantArgs(dir) {
+    return [dir, '/grant', `${WINDOWS_USERS_SID}:(OI)(CI)M`, '/Q'];
+}
+/**
+ * After creating the registry directory: on Windows, grant Users modify rights, inherited
+ * by everything created below it. A directory under %ProgramData% otherwise stays writable
+ * by its creator only, and a second runner account could not replace the state file.
+ * Returns false when that failed (the next write then reports a permission error).
+ */
+function shareDirectory(dir) {
+    if (host.platform !== 'win32')
+        return true;
+    const root = host.env.SystemRoot ?? host.env.windir ?? 'C:\\Windows';
+    const r = host.run(`${root}\\System32\\icacls.exe`, icaclsGrantArgs(dir), {
+        env: host.env,
+        timeoutMs: 15_000,
+    });
+    return r.status === 0;
+}
+/** How to fix a registry directory this user cannot write. */
+function permissionFix(dir) {
+    return host.platform === 'win32'
+        ? `Let every runner account modify it: icacls "${dir}" /grant ${WINDOWS_USERS_SID}:(OI)(CI)M, or use --registry`
+        : 'Make it mode 0777 (no sticky bit) or use --registry';
+}
+
+;// CONCATENATED MODULE: ./src/registry/owner.ts
+/**
+ * Who owns a lease or the lock, and whether that owner is provably dead.
+ *
+ * A process is named by pid + start time + boot id + host + pid namespace. It is dead only
+ * when that can be proven from here: same kernel boot and same pid namespace, and the pid is
+ * gone or now belongs to a process that started at another time (pid reuse); or same host
+ * with another boot id (the host rebooted). Anything else (another host, another pid
+ * namespace) is "unknown": never reclaimed on liveness, only on TTL.
+ *
+ * Linux gives all of this through /proc. macOS and Windows get start times and (macOS) a
+ * boot identity from their own tools: platform.ts. Elsewhere only pid existence is known
+ * (`process.kill(pid, 0)`), start time and boot id are null, and TTL does the rest.
+ */
+
+
+
+
+let cachedBoot;
+let cachedPidns;
+function bootId() {
+    if (offLinux())
+        return platformBootId();
+    if (cachedBoot === undefined) {
+        try {
+            cachedBoot = (0,external_node_fs_namespaceObject.readFileSync)('/proc/sys/kernel/random/boot_id', 'utf8').trim() || null;
+        }
+        catch {
+            cachedBoot = null;
+        }
+    }
+    return cachedBoot;
+}
+function pidNamespace() {
+    if (offLinux())
+        return null;
+    if (cachedPidns === undefined) {
+        try {
+            cachedPidns = (0,external_node_fs_namespaceObject.readlinkSync)('/proc/self/ns/pid');
+        }
+        catch {
+            cachedPidns = null;
+        }
+    }
+    return cachedPidns;
+}
+/** What processStartTime says of a pid that runs no more. */
+const GONE = Symbol('gone');
+/**
+ * The start time of `pid` from /proc (macOS, Windows: platform.ts), GONE if no such process,
+ * or null where it cannot be told. `cache` is the caller's for one registry operation.
+ */
+function processStartTime(pid, cache) {
+    if (offLinux()) {
+        const start = platformStartTime(pid, cache);
+        return start === NO_PROCESS ? GONE : start;
+    }
+    let stat;
+    try {
+        stat = (0,external_node_fs_namespaceObject.readFileSync)(`/proc/${pid}/stat`, 'utf8');
+    }
+    catch (err) {
+        const code = errnoCode(err);
+        if (code === 'ENOENT' || code === 'ESRCH') {
+            // No /proc/PID: gone, unless there is no /proc at all.
+            return procMounted() ? GONE : null;
+        }
+        return null;
+    }
+    // Field 2 (comm) is in parentheses and may hold spaces and ')': split after the last ')'.
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // rest[0] is field 3 (state); field 22 (starttime) is rest[19].
+    const start = rest[19];
+    if (rest[0] === 'Z')
+        return GONE; // a zombie has exited: it holds nothing
+    return start !== undefined && /^\d+$/.test(start) ? start : null;
+}
+let cachedProc;
+function procMounted() {
+    if (cachedProc === undefined) {
+        try {
+            (0,external_node_fs_namespaceObject.readFileSync)('/proc/self/stat');
+            cachedProc = true;
+        }
+        catch {
+            cachedProc = false;
+        }
+    }
+    return cachedProc;
+}
+function owner_pidExists(pid) {
+    try {
+        process.kill(pid, 0);
+        return true;
+    }
+    catch (err) {
+        return errnoCode(err) === 'EPERM';
+    }
+}
+/** Describe a running process as an owner, or null if `pid` is not running. */
+function describeProcess(pid) {
+    const start = processStartTime(pid);
+    if (start === GONE)
+        return null;
+    if (start === null && !owner_pidExists(pid))
+        return null;
+    return { kind: 'process', pid, start, boot: bootId(), host: (0,external_node_os_namespaceObject.hostname)(), pidns: pidNamespace() };
+}
+/** The calling process itself. */
+function owner_self() {
+    const me = describeProcess(process.pid);
+    if (me === null)
+        throw new Error('cannot describe the current process');
+    return me;
+}
+/**
+ * Is this process owner alive? `'dead'` only when provably so (see the module comment).
+ * `cache` memoizes per pid within one registry operation.
+ */
+function processLiveness(owner, cache) {
+    const myBoot = bootId();
+    const myHost = (0,external_node_os_namespaceObject.hostname)();
+    if (owner.boot !== null && myBoot !== null && owner.boot !== myBoot) {
+        // Another kernel boot: the same host rebooted (dead), or another machine (unknown).
+        return owner.host === myHost ? 'dead' : 'unknown';
+    }
+    if (owner.boot === null || myBoot === null) {
+        if (owner.host !== myHost)
+            return 'unknown';
+    }
+    const myNs = pidNamespace();
+    if (owner.pidns !== null && myNs !== null && owner.pidns !== myNs)
+        return 'unknown';
+    if (owner.pidns === null && myNs !== null && owner.boot !== null)
+        return 'unknown';
+    let start = cache?.get(owner.pid);
+    if (start === undefined) {
+        start = processStartTime(owner.pid, cache);
+        if (start === null && !procMounted())
+            start = owner_pidExists(owner.pid) ? null : GONE;
+        cache?.set(owner.pid, start);
+    }
+    if (start === GONE)
+        return 'dead';
+    if (start !== null && owner.start !== null && start !== owner.start)
+        return 'dead'; // pid reused
+    return 'alive';
+}
+function describeOwner(owner) {
+    if (owner === null)
+        return 'none (TTL only)';
+    if (owner.kind === 'container')
+        return `container ${owner.id.slice(0, 12)}`;
+    return `pid ${owner.pid}${owner.host !== (0,external_node_os_namespaceObject.hostname)() ? `@${owner.host}` : ''}`;
+}
+
+;// CONCATENATED MODULE: ./src/registry/text.ts
+/** Small text and value helpers shared by every layer (no I/O). */
+/** A plain object (not null, not an array): the first check on any parsed JSON value. */
+function isRecord(v) {
+    return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+/** The first non-empty line of a text, trimmed ('' when there is none). */
+function firstLine(text) {
+    return (text
+        .split('\n')
+        .map((l) => l.trim())
+        .find((l) => l !== '') ?? '');
+}
+
+;// CONCATENATED MODULE: ./src/engines/engine.ts
+/**
+ * The one adapter for container engines (Docker, Podman). Everything portlease asks of an
+ * engine goes through `ContainerEngine`: the core's hooks (host ports the engines publish,
+ * whether a job container still runs), `portlease gc` (orphan service containers), the
+ * container step and `portlease service` (run, inspect, health, logs, remove).
+ *
+ * Docker is asked through its API on the unix socket (`DOCKER_HOST=unix://...` or
+ * /var/run/docker.sock) for the cheap queries when that socket exists, else through the
+ * `docker` CLI (which also covers contexts and tcp:// hosts). Podman is asked through its
+ * CLI. Nothing is ever run through a shell: every command is an argv array.
+ *
+ * Pure Node; no @actions/* import: the shells log what they want to show.
+ */
+
+
+
+
+const ENGINES = ['docker', 'podman'];
+/** The label every portlease service container carries: its lease id. */
+const engine_LEASE_LABEL = 'portlease.lease';
+/** ...and the registry directory (absolute) that lease lives in. */
+const engine_REGISTRY_LABEL = 'portlease.registry';
+/** A container id as the engines print it. */
+const CONTAINER_ID = /^[0-9a-f]{12,64}$/;
+const DEFAULT_TIMEOUT_MS = 3000;
+const REMOVE_TIMEOUT_MS = 30_000;
+/** A program on PATH, or null; no process is started to find out. */
+function findOnPath(program, env = process.env) {
+    for (const dir of (env.PATH ?? '').split(external_node_path_namespaceObject.delimiter)) {
+        if (dir === '')
+            continue;
+        const file = (0,external_node_path_namespaceObject.join)(dir, program);
+        try {
+            (0,external_node_fs_namespaceObject.accessSync)(file, external_node_fs_namespaceObject.constants.X_OK);
+            if ((0,external_node_fs_namespaceObject.statSync)(file).isFile())
+                return file;
+        }
+        catch {
+            // not here
+        }
+    }
+    return null;
+}
+/** The Docker API socket to use, or null (then the CLI, if any). */
+function dockerSocket(env) {
+    if (env.DOCKER_CONTEXT !== undefined && env.DOCKER_CONTEXT !== '')
+        return null;
+    const host = env.DOCKER_HOST;
+    let path = '/var/run/docker.sock';
+    if (host !== undefined && host !== '') {
+        if (!host.startsWith('unix://'))
+            return null;
+        path = host.slice('unix://'.length);
+    }
+    try {
+        return (0,external_node_fs_namespaceObject.statSync)(path).isSocket() ? path : null;
+    }
+    catch {
+        return null;
+    }
+}
+// node:http and node:child_process are loaded when first needed: each costs several
+// milliseconds at start-up, which every `portlease` command would pay otherwise.
+async function dockerApi(socketPath, method, path, timeoutMs) {
+    const { request } = await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 67, 23));
+    return new Promise((resolve, reject) => {
+        const req = request({ socketPath, method, path, headers: { Host: 'docker' }, timeout: timeoutMs }, (res) => {
+            let body = '';
+            res.setEncoding('utf8');
+            res.on('data', (d) => {
+                if (body.length < 16 * 1024 * 1024)
+                    body += d;
+            });
+            res.on('end', () => {
+                const status = res.statusCode ?? 0;
+                resolve({ ok: status >= 200 && status < 300, status, body });
+            });
+            res.on('error', reject);
+        });
+        req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+        req.on('error', reject);
+        req.end();
+    });
+}
+/** Run `file args` (never a shell); a timeout kills it (exit 124), a missing file is 127. */
+async function engine_runCommand(file, args, timeoutMs, env) {
+    const { execFile } = await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 421, 23));
+    return new Promise((resolve) => {
+        execFile(file, args, { timeout: timeoutMs ?? 0, killSignal: 'SIGKILL', maxBuffer: 64 * 1024 * 1024, env }, (err, stdout, stderr) => {
+            const code = err === null ? 0 : typeof err.code === 'number' ? err.code : err.killed ? 124 : 127;
+            resolve({ code, stdout, stderr });
+        });
+    });
+}
+function validPort(n) {
+    return typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= 65535;
+}
+function stringRecord(v) {
+    const out = {};
+    if (!isRecord(v))
+        return out;
+    for (const [k, val] of Object.entries(v))
+        if (typeof val === 'string')
+            out[k] = val;
+    return out;
+}
+/** Host TCP ports out of a `docker ps` Ports column: `127.0.0.1:8080->80/tcp, :::8000-8002->8000-8002/tcp`. */
+function parsePortsColumn(text) {
+    const out = [];
+    for (const part of text.split(',')) {
+        const m = /:(\d{1,5})(?:-(\d{1,5}))?->[^/]*\/(\w+)\s*$/.exec(part.trim());
+        if (!m || m[3] !== 'tcp')
+            continue;
+        const lo = Number(m[1]);
+        const hi = m[2] === undefined ? lo : Number(m[2]);
+        for (let p = lo; p <= hi && p - lo < 65536; p++)
+            if (validPort(p))
+                out.push(p);
+    }
+    return out;
+}
+/** `docker ps --format '{{json .}}'` lines, normalised. */
+function parseDockerPsLines(stdout) {
+    const out = [];
+    for (const line of stdout.split('\n')) {
+        if (line.trim() === '')
+            continue;
+        const row = JSON.parse(line);
+        if (!isRecord(row))
+            continue;
+        const labels = {};
+        if (typeof row.Labels === 'string') {
+            for (const kv of row.Labels.split(',')) {
+                const i = kv.indexOf('=');
+                if (i > 0)
+                    labels[kv.slice(0, i)] = kv.slice(i + 1);
+            }
+        }
+        out.push({
+            engine: 'docker',
+            id: typeof row.ID === 'string' ? row.ID : '',
+            name: typeof row.Names === 'string' ? (row.Names.split(',')[0] ?? '') : '',
+            running: row.State === 'running',
+            labels,
+            hostPorts: typeof row.Ports === 'string' ? parsePortsColumn(row.Ports) : [],
+        });
+    }
+    return out;
+}
+/** The Docker API's `GET /containers/json` rows, normalised. */
+function parseDockerApiRows(body) {
+    const rows = JSON.parse(body);
+    if (!Array.isArray(rows))
+        throw new Error('docker API: not a list of containers');
+    return rows.filter(isRecord).map((r) => {
+        const ports = Array.isArray(r.Ports) ? r.Ports.filter(isRecord) : [];
+        const names = Array.isArray(r.Names) ? r.Names : [];
+        return {
+            engine: 'docker',
+            id: typeof r.Id === 'string' ? r.Id : '',
+            name: typeof names[0] === 'string' ? names[0].replace(/^\//, '') : '',
+            running: r.State === 'running',
+            labels: stringRecord(r.Labels),
+            hostPorts: ports
+                .filter((p) => p.Type === 'tcp' && validPort(p.PublicPort))
+                .map((p) => p.PublicPort),
+        };
+    });
+}
+/** `podman ps --format json`, normalised. */
+function parsePodmanPs(stdout) {
+    const rows = JSON.parse(stdout.trim() === '' ? '[]' : stdout);
+    if (!Array.isArray(rows))
+        throw new Error('podman ps: not a list of containers');
+    return rows.filter(isRecord).map((row) => {
+        const hostPorts = [];
+        for (const p of Array.isArray(row.Ports) ? row.Ports.filter(isRecord) : []) {
+            if (p.protocol !== undefined && p.protocol !== 'tcp')
+                continue;
+            if (!validPort(p.host_port))
+                continue;
+            const range = typeof p.range === 'number' && p.range > 1 ? Math.min(p.range, 65536) : 1;
+            for (let i = 0; i < range && p.host_port + i <= 65535; i++)
+                hostPorts.push(p.host_port + i);
+        }
+        const names = Array.isArray(row.Names) ? row.Names : [];
+        return {
+            engine: 'podman',
+            id: typeof row.Id === 'string' ? row.Id : '',
+            name: typeof names[0] === 'string' ? names[0] : '',
+            running: row.State === 'running',
+            labels: stringRecord(row.Labels),
+            hostPorts,
+        };
+    });
+}
+/**
+ * true when rootful podman's store provably holds no container: every
+ * `<graphroot>/<driver>-containers/containers.json` is an empty list. Anything unexpected
+ * (not root, another graphroot that cannot be read, a file that does not parse) is false, so
+ * podman itself is asked. Starting podman costs tens of milliseconds.
+ */
+function podmanStoreEmpty(env = process.env) {
+    if (process.getuid?.() !== 0)
+        return false;
+    let graphroot = '/var/lib/containers/storage';
+    try {
+        const conf = (0,external_node_fs_namespaceObject.readFileSync)(env.CONTAINERS_STORAGE_CONF ?? '/etc/containers/storage.conf', 'utf8');
+        const m = /^\s*graphroot\s*=\s*"([^"]+)"/m.exec(conf);
+        if (m?.[1] !== undefined)
+            graphroot = m[1];
+    }
+    catch {
+        // no storage.conf: podman's default graphroot
+    }
+    try {
+        const stores = (0,external_node_fs_namespaceObject.readdirSync)(graphroot).filter((n) => n.endsWith('-containers'));
+        if (stores.length === 0)
+            return !(0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(graphroot, 'libpod'));
+        return stores.every((d) => {
+            const list = JSON.parse((0,external_node_fs_namespaceObject.readFileSync)((0,external_node_path_namespaceObject.join)(graphroot, d, 'containers.json'), 'utf8'));
+            return Array.isArray(list) && list.length === 0;
+        });
+    }
+    catch (err) {
+        // No store at all yet: podman has never made a container here.
+        return err.code === 'ENOENT' && !(0,external_node_fs_namespaceObject.existsSync)(graphroot);
+    }
+}
+/** Does an engine's stderr say the container does not exist? */
+const NO_SUCH = /no such (container|object)/i;
+/** One container engine: Docker (API socket and/or CLI) or Podman (CLI). */
+class engine_ContainerEngine {
+    name;
+    cli;
+    socket;
+    timeoutMs;
+    env;
+    constructor(name, 
+    /** The CLI, or null when only Docker's API socket is there (queries only). */
+    cli, socket, opts) {
+        this.name = name;
+        this.cli = cli;
+        this.socket = socket;
+        this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+        this.env = opts.env ?? process.env;
+    }
+    /** The engine `name` as installed here (API socket or CLI), or null when absent. */
+    static find(name, opts = {}) {
+        const env = opts.env ?? process.env;
+        const cli = findOnPath(name, env);
+        const socket = name === 'docker' ? dockerSocket(env) : null;
+        if (cli === null && socket === null)
+            return null;
+        return new engine_ContainerEngine(name, cli, socket, opts);
+    }
+    /** An engine at a known CLI path (the container step's post step, from its saved state). */
+    static at(name, cli, opts = {}) {
+        return new engine_ContainerEngine(name, cli, null, opts);
+    }
+    /**
+     * Every engine to ask about the host (published ports, orphan containers, container
+     * owners). By default podman only as root: for another user `podman ps` would set up
+     * rootless storage as a side effect, and rootless podman publishes through a process that
+     * binds the host port, which the socket probe sees anyway.
+     */
+    static present(opts = {}) {
+        const wanted = opts.engines ?? (process.getuid?.() === 0 ? ENGINES : ['docker']);
+        return wanted
+            .map((n) => engine_ContainerEngine.find(n, opts))
+            .filter((e) => e !== null);
+    }
+    /**
+     * The engine that runs service containers: `docker` or `podman` as named (its CLI must be
+     * on PATH), or `auto`: docker when its daemon answers, else podman.
+     */
+    static async choose(choice, opts = {}) {
+        const label = opts.label ?? 'engine';
+        const env = opts.env ?? process.env;
+        if (choice !== 'auto') {
+            const path = findOnPath(choice, env);
+            if (path === null) {
+                throw new errors_UsageError(`${label}: ${choice} is not installed (not found on PATH); install it or use ${choice === 'docker' ? 'podman' : 'docker'} or auto`);
+            }
+            return engine_ContainerEngine.at(choice, path, opts);
+        }
+        const docker = findOnPath('docker', env);
+        const podman = findOnPath('podman', env);
+        if (docker !== null) {
+            const e = engine_ContainerEngine.at('docker', docker, opts);
+            if (podman === null || (await e.answers()))
+                return e;
+        }
+        if (podman !== null)
+            return engine_ContainerEngine.at('podman', podman, opts);
+        throw new errors_UsageError(`${label}: neither docker nor podman is installed (not found on PATH); install one, or run on a host that has one`);
+    }
+    command(args, opts = {}) {
+        if (this.cli === null) {
+            return Promise.resolve({ code: 127, stdout: '', stderr: `${this.name}: no CLI on PATH` });
+        }
+        return engine_runCommand(this.cli, args, opts.timeoutMs, opts.env ?? this.env);
+    }
+    fail(what, r) {
+        return new RuntimeError(`${this.name} ${what}: ${firstLine(r.stderr) || firstLine(r.stdout) || `exit ${r.code}`}`);
+    }
+    /** Does the engine's daemon (or podman itself) answer? */
+    async answers() {
+        const r = await this.command(['version', '--format', '{{.Server.Version}}'], {
+            timeoutMs: 10_000,
+        });
+        return r.code === 0;
+    }
+    /** Containers, running (or with `all`, any), optionally only those with `label` (KEY or KEY=VALUE). */
+    async list(opts = {}) {
+        const all = opts.all === true;
+        if (this.socket !== null) {
+            const q = new URLSearchParams({ all: all ? '1' : '0' });
+            if (opts.label !== undefined)
+                q.set('filters', JSON.stringify({ label: [opts.label] }));
+            const a = await dockerApi(this.socket, 'GET', `/containers/json?${q.toString()}`, this.timeoutMs);
+            if (!a.ok)
+                throw new Error(`docker API answered ${a.status}: ${a.body.trim().slice(0, 200)}`);
+            return parseDockerApiRows(a.body);
+        }
+        if (this.name === 'podman' && podmanStoreEmpty(this.env))
+            return [];
+        const args = ['ps'];
+        if (all)
+            args.push('-a');
+        if (opts.label !== undefined)
+            args.push('--filter', `label=${opts.label}`);
+        args.push(...(this.name === 'docker' ? ['--no-trunc', '--format', '{{json .}}'] : ['--format', 'json']));
+        const r = await this.command(args, { timeoutMs: this.timeoutMs });
+        if (r.code !== 0)
+            throw this.fail('ps', r);
+        return this.name === 'docker' ? parseDockerPsLines(r.stdout) : parsePodmanPs(r.stdout);
+    }
+    /** true: running; false: no such container or not running; throws when the engine cannot tell. */
+    async running(id) {
+        if (this.socket !== null) {
+            const a = await dockerApi(this.socket, 'GET', `/containers/${encodeURIComponent(id)}/json`, this.timeoutMs);
+            if (a.status === 404)
+                return false;
+            if (!a.ok)
+                throw new Error(`docker API answered ${a.status}`);
+            const body = JSON.parse(a.body);
+            return isRecord(body) && isRecord(body.State) && body.State.Running === true;
+        }
+        const s = await this.state(id, this.timeoutMs);
+        return s.running;
+    }
+    /** Remove a container with its anonymous volumes, even when running (gone already: fine). */
+    async remove(id) {
+        const timeoutMs = Math.max(this.timeoutMs, REMOVE_TIMEOUT_MS);
+        if (this.socket !== null) {
+            const a = await dockerApi(this.socket, 'DELETE', `/containers/${encodeURIComponent(id)}?force=1&v=1`, timeoutMs);
+            if (!a.ok && a.status !== 404) {
+                throw new RuntimeError(`docker API answered ${a.status}: ${a.body.trim().slice(0, 200)}`);
+            }
+            return;
+        }
+        const args = ['rm', '-f', '-v', ...(this.name === 'podman' ? ['--time', '0'] : []), id];
+        const r = await this.command(args, { timeoutMs });
+        if (r.code !== 0 && !NO_SUCH.test(r.stderr))
+            throw this.fail(`rm ${id.slice(0, 12)}`, r);
+    }
+    /** Ids of every container (running or not) with label KEY=VALUE. */
+    async idsByLabel(key, value) {
+        const found = await this.list({ all: true, label: `${key}=${value}` });
+        return found.map((c) => c.id).filter((id) => CONTAINER_ID.test(id));
+    }
+    /** `run -d ...`: the new container's id. `env` values reach the engine's environment only (never argv). */
+    async run(args, env) {
+        const childEnv = { ...this.env };
+        for (const [k, v] of env)
+            childEnv[k] = v;
+        const r = await this.command(['run', ...args], { env: childEnv });
+        if (r.code !== 0)
+            throw this.fail(`run failed (exit ${r.code})`, r);
+        const id = r.stdout.trim().split('\n').pop()?.trim() ?? '';
+        if (!CONTAINER_ID.test(id)) {
+            throw new RuntimeError(`${this.name} run printed no container id: ${firstLine(r.stdout)}`);
+        }
+        return id;
+    }
+    async state(id, timeoutMs) {
+        const r = await this.command(['container', 'inspect', '--format', '{{json .State}}', id], {
+            timeoutMs,
+        });
+        if (r.code !== 0) {
+            if (NO_SUCH.test(r.stderr)) {
+                return { status: 'missing', running: false, exitCode: -1, health: null };
+            }
+            throw this.fail(`inspect ${id.slice(0, 12)}`, r);
+        }
+        const s = JSON.parse(r.stdout.trim().split('\n')[0] ?? 'null');
+        if (!isRecord(s))
+            throw new RuntimeError(`${this.name} inspect: unexpected answer`);
+        const h = isRecord(s.Health) ? s.Health : isRecord(s.Healthcheck) ? s.Healthcheck : null;
+        const health = h !== null && typeof h.Status === 'string' && h.Status !== '' ? h.Status : null;
+        return {
+            status: typeof s.Status === 'string' ? s.Status : 'unknown',
+            running: s.Running === true,
+            exitCode: typeof s.ExitCode === 'number' ? s.ExitCode : -1,
+            health,
+        };
+    }
+    /** Does the container's image (or its run options) define a HEALTHCHECK? */
+    async hasHealthcheck(id) {
+        const r = await this.command([
+            'container',
+            'inspect',
+            '--format',
+            '{{json .Config.Healthcheck}}',
+            id,
+        ]);
+        if (r.code !== 0)
+            return false;
+        try {
+            const h = JSON.parse(r.stdout.trim() || 'null');
+            return isRecord(h) && Array.isArray(h.Test) && h.Test.length > 0 && h.Test[0] !== 'NONE';
+        }
+        catch {
+            return false;
+        }
+    }
+    /** Podman runs HEALTHCHECKs from systemd timers, absent on many hosts: run one now. */
+    async runHealthcheck(id) {
+        if (this.name === 'podman')
+            await this.command(['healthcheck', 'run', id]);
+    }
+    /** Run a command in the container; its exit code and last output line. */
+    async execIn(id, cmd) {
+        const r = await this.command(['exec', id, ...cmd]);
+        const out = (r.stderr.trim() || r.stdout.trim()).split('\n').pop() ?? '';
+        return { code: r.code, output: out.slice(0, 200) };
+    }
+    /** The container's last `tail` log lines (stdout and stderr as the engine keeps them). */
+    async logs(id, tail) {
+        const r = await this.command(['logs', '--tail', String(tail), id]);
+        if (r.code !== 0)
+            throw this.fail('logs', r);
+        return [r.stdout, r.stderr].filter((s) => s.trim() !== '').join('\n');
+    }
+}
+
+;// CONCATENATED MODULE: ./src/engines/host.ts
+/**
+ * What the host's container engines know that a socket probe may not, as the core and gc
+ * need it: host ports they publish (busy for every allocation), whether a job container
+ * still runs (container owners), and service containers whose lease is gone (gc).
+ *
+ * Every query is bounded by a short timeout and answers "nothing known" quietly when no
+ * engine is installed or answering: an engine is never required.
+ */
+
+
+
+
+
+/**
+ * Host TCP ports published by running containers (any container, portlease's or not), from
+ * every engine asked. [] when no engine is installed or answering; never throws.
+ */
+async function publishedPorts(opts = {}) {
+    const results = await Promise.all(engine_ContainerEngine.present(opts).map(async (e) => {
+        try {
+            return (await e.list()).flatMap((c) => c.hostPorts);
+        }
+        catch (err) {
+            opts.debug?.(`${e.name}: no published ports known: ${errors_describeError(err)}`);
+            return [];
+        }
+    }));
+    return [...new Set(results.flat())].sort((a, b) => a - b);
+}
+/**
+ * Remove every container labelled `portlease.lease=<id>` whose lease is not in
+ * `liveLeaseIds` and whose `portlease.registry` label names `registry`. With `dryRun`,
+ * only say which. Never throws; failures become warnings.
+ *
+ * `liveLeaseIds` is called after the containers are listed, which closes a race: a service
+ * that leased and started its container meanwhile (lease first, then `run`) is seen live
+ * and never removed.
+ */
+async function removeOrphanContainers(liveLeaseIds, opts) {
+    const registry = resolve(opts.registry);
+    const found = [];
+    for (const e of ContainerEngine.present(opts)) {
+        try {
+            found.push([e, await e.list({ all: true, label: LEASE_LABEL })]);
+        }
+        catch (err) {
+            opts.warn?.(`${e.name}: cannot list containers: ${describeError(err)}`);
+        }
+    }
+    if (found.every(([, list]) => list.length === 0))
+        return [];
+    const live = new Set(await liveLeaseIds());
+    const out = [];
+    for (const [e, list] of found) {
+        for (const c of list) {
+            const lease = c.labels[LEASE_LABEL];
+            const theirs = c.labels[REGISTRY_LABEL];
+            if (lease === undefined || c.id === '' || live.has(lease))
+                continue;
+            if (theirs === undefined || resolve(theirs) !== registry)
+                continue;
+            const entry = {
+                engine: e.name,
+                id: c.id,
+                name: c.name,
+                lease,
+                removed: false,
+            };
+            if (!opts.dryRun) {
+                try {
+                    await e.remove(c.id);
+                    entry.removed = true;
+                }
+                catch (err) {
+                    opts.warn?.(`${e.name}: cannot remove container ${c.id.slice(0, 12)}: ${describeError(err)}`);
+                }
+            }
+            out.push(entry);
+        }
+    }
+    return out;
+}
+/**
+ * Remove every container of one lease in `registry` (any engine present): those labelled
+ * `portlease.lease=<id>` and `portlease.registry=<registry>`. The ids removed; never throws.
+ */
+async function removeLeaseContainers(leaseId, opts) {
+    const registry = resolve(opts.registry);
+    const removed = [];
+    for (const e of ContainerEngine.present(opts)) {
+        try {
+            for (const c of await e.list({ all: true, label: `${LEASE_LABEL}=${leaseId}` })) {
+                const theirs = c.labels[REGISTRY_LABEL];
+                if (c.id === '' || theirs === undefined || resolve(theirs) !== registry)
+                    continue;
+                await e.remove(c.id);
+                removed.push(c.id);
+            }
+        }
+        catch (err) {
+            opts.warn?.(`${e.name}: containers of lease ${leaseId}: ${describeError(err)}`);
+        }
+    }
+    return removed;
+}
+/**
+ * Liveness of a container owner (the core's `containerLiveness` hook): 'alive' while an
+ * engine says it runs; 'dead' only when provable from here: the same kernel boot (a job
+ * container shares the host's boot id, not its hostname) and every engine on the host
+ * answered that it is not running; or the same host with another boot id (rebooted).
+ * Otherwise 'unknown' (another machine, or no engine answering): the TTL decides.
+ */
+function containerLivenessChecker(opts = {}) {
+    return async (owner) => {
+        const boot = bootId();
+        if (owner.boot !== null && boot !== null) {
+            if (owner.boot !== boot)
+                return owner.host === (0,external_node_os_namespaceObject.hostname)() ? 'dead' : 'unknown';
+        }
+        else if (owner.host !== (0,external_node_os_namespaceObject.hostname)()) {
+            return 'unknown';
+        }
+        const found = engine_ContainerEngine.present({ ...opts, engines: opts.engines ?? ENGINES });
+        if (found.length === 0)
+            return 'unknown';
+        let unsure = false;
+        for (const e of found) {
+            try {
+                if (await e.running(owner.id))
+                    return 'alive';
+            }
+            catch {
+                unsure = true;
+            }
+        }
+        return unsure ? 'unknown' : 'dead';
+    };
+}
+
+;// CONCATENATED MODULE: external "node:timers/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
+;// CONCATENATED MODULE: ./src/registry/allocate.ts
+/** 32-bit FNV-1a: stable across processes, platforms and Node versions. */
+function fnv1a(text) {
+    let h = 0x811c9dc5;
+    for (const byte of Buffer.from(text, 'utf8')) {
+        h ^= byte;
+        h = Math.imul(h, 0x01000193) >>> 0;
+    }
+    return h >>> 0;
+}
+/** The first port to look at. `hash`: a stable function of the key; `random`; `sequential`: LO. */
+function startPort(range, strategy, key) {
+    const span = range.hi - range.lo + 1;
+    switch (strategy) {
+        case 'sequential':
+            return range.lo;
+        case 'random':
+            return range.lo + Math.floor(Math.random() * span);
+        case 'hash':
+            return range.lo + (fnv1a(key) % span);
+    }
+}
+/**
+ * Pick `count` ports, scanning from `start` to the top of the range and wrapping to the
+ * bottom. Contiguous blocks do not wrap (they must fit below HI). Returns null when the
+ * range cannot supply them.
+ */
+async function choosePorts(input) {
+    const { count, range, start } = input;
+    const span = range.hi - range.lo + 1;
+    const known = new Map();
+    const usable = async (p) => {
+        let ok = known.get(p);
+        if (ok === undefined) {
+            ok = await input.usable(p);
+            known.set(p, ok);
+        }
+        return ok;
+    };
+    if (!input.contiguous) {
+        const got = [];
+        for (let i = 0; i < span && got.length < count; i++) {
+            const p = range.lo + ((start - range.lo + i) % span);
+            if (await usable(p))
+                got.push(p);
+        }
+        return got.length === count ? got : null;
+    }
+    if (count > span)
+        return null;
+    // Block starts, in scan order; a block [b, b+count-1] must lie inside the range.
+    const lastStart = range.hi - count + 1;
+    const starts = lastStart - range.lo + 1;
+    const first = Math.min(start, lastStart);
+    for (let i = 0; i < starts;) {
+        const b = range.lo + ((first - range.lo + i) % starts);
+        let bad = -1;
+        for (let j = 0; j < count; j++) {
+            if (!(await usable(b + j))) {
+                bad = j;
+                break;
+            }
+        }
+        if (bad < 0)
+            return Array.from({ length: count }, (_, j) => b + j);
+        // No block starting at b..b+bad can work; skip them (unless that wraps past the end).
+        const next = b + bad + 1;
+        i += next <= lastStart ? bad + 1 : 1;
+    }
+    return null;
+}
+
+;// CONCATENATED MODULE: ./src/registry/inputs.ts
+/**
+ * Parsing and validation of everything a user can pass in, shared by the CLI, the action
+ * and the container step. Each parser throws a `UsageError` whose one line names the input
+ * (`label`) and says what would be accepted.
+ */
+
+const STRATEGIES = ['hash', 'random', 'sequential'];
+/** Default range: below every common kernel's ephemeral range (Linux 32768+, BSD/Windows 49152+). */
+const DEFAULT_RANGE = { lo: 20000, hi: 29999 };
+/** At most this many ports in one lease. */
+const MAX_PORTS_PER_LEASE = 256;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const MAX_NAME_LENGTH = 128;
+/** A lease id, as `allocate` makes them: pl_ + lower-case letters and digits. */
+const LEASE_ID = /^pl_[a-z0-9]{6,40}$/;
+/** A label key in a lease record. */
+const LABEL_KEY = /^[A-Za-z0-9_.-]{1,64}$/;
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
+/** `text` with each control character (newline, tab, ...) replaced by a space. */
+function withoutControlChars(text) {
+    return text.replace(new RegExp(CONTROL_CHARS.source, 'g'), ' ');
+}
+function show(value) {
+    return JSON.stringify(value.length > 60 ? value.slice(0, 60) + '…' : value);
+}
+/** One environment-variable-shaped name. */
+function checkName(name, label) {
+    if (!ENV_NAME.test(name) || name.length > MAX_NAME_LENGTH) {
+        throw new errors_UsageError(`${label}: ${show(name)} is not a valid name; use letters, digits and _ , not starting with a digit (like DB_PORT), at most ${MAX_NAME_LENGTH} characters`);
+    }
+    return name;
+}
+/** A list of port names: each valid, none repeated, at least one. */
+function checkNames(names, label) {
+    if (names.length === 0) {
+        throw new errors_UsageError(`${label}: no port names given; name at least one, like WEB_PORT`);
+    }
+    if (names.length > MAX_PORTS_PER_LEASE) {
+        throw new errors_UsageError(`${label}: ${names.length} names given; at most ${MAX_PORTS_PER_LEASE} ports per lease`);
+    }
+    const seen = new Set();
+    for (const name of names) {
+        checkName(name, label);
+        if (seen.has(name))
+            throw new errors_UsageError(`${label}: ${show(name)} is named twice`);
+        seen.add(name);
+    }
+    return [...names];
+}
+/** Names from free text: separated by whitespace, commas or newlines (the action's `ports`). */
+function parseNameList(text, label) {
+    const names = text.split(/[\s,]+/).filter((s) => s.length > 0);
+    return checkNames(names, label);
+}
+/** `--count N`: N ports named PORT_1..PORT_N. */
+function parseCount(text, label) {
+    if (!/^\d+$/.test(text.trim())) {
+        throw new errors_UsageError(`${label}: ${show(text)} is not a whole number; give 1 to ${MAX_PORTS_PER_LEASE}`);
+    }
+    const n = Number(text.trim());
+    if (n < 1 || n > MAX_PORTS_PER_LEASE) {
+        throw new errors_UsageError(`${label}: ${n} is out of bounds; give 1 to ${MAX_PORTS_PER_LEASE}`);
+    }
+    return n;
+}
+function countNames(n) {
+    return Array.from({ length: n }, (_, i) => `PORT_${i + 1}`);
+}
+/** `LO-HI` (inclusive), both in 1-65535, LO <= HI. A single port `P` means P-P. */
+function parseRange(text, label) {
+    const m = /^\s*(\d{1,5})\s*(?:-\s*(\d{1,5})\s*)?$/.exec(text);
+    const accepted = 'use LO-HI with 1 <= LO <= HI <= 65535, like 20000-29999';
+    if (!m)
+        throw new errors_UsageError(`${label}: ${show(text)} is not a port range; ${accepted}`);
+    const lo = Number(m[1]);
+    const hi = m[2] === undefined ? lo : Number(m[2]);
+    if (lo < 1 || hi > 65535 || lo > 65535 || hi < 1) {
+        throw new errors_UsageError(`${label}: ${show(text)} is outside 1-65535; ${accepted}`);
+    }
+    if (lo > hi)
+        throw new errors_UsageError(`${label}: ${show(text)} is reversed; ${accepted}`);
+    return { lo, hi };
+}
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+const UNITS = { ms: 1, s: SECOND, m: MINUTE, h: HOUR, d: DAY };
+/**
+ * A duration: `90s`, `15m`, `6h`, `2d`, `500ms`, compound `1h30m`, or bare seconds `300`.
+ * `allowZero` lets `0` through (for `--wait 0`). Returns milliseconds.
+ */
+function parseDuration(text, label, opts = {}) {
+    const accepted = `use a duration like 90s, 15m, 6h, 2d or 1h30m${opts.allowZero ? ', or 0' : ''}`;
+    const t = text.trim();
+    let ms;
+    if (/^\d+$/.test(t)) {
+        ms = Number(t) * 1000;
+    }
+    else {
+        const re = /(\d+)(ms|s|m|h|d)/gy;
+        let total = 0;
+        let pos = 0;
+        let any = false;
+        for (let m = re.exec(t); m !== null; m = re.exec(t)) {
+            total += Number(m[1]) * (UNITS[m[2] ?? ''] ?? Number.NaN);
+            pos = re.lastIndex;
+            any = true;
+        }
+        if (!any || pos !== t.length) {
+            throw new errors_UsageError(`${label}: ${show(text)} is not a duration; ${accepted}`);
+        }
+        ms = total;
+    }
+    if (!Number.isFinite(ms))
+        throw new errors_UsageError(`${label}: ${show(text)} is too large`);
+    if (ms === 0 && !opts.allowZero) {
+        throw new errors_UsageError(`${label}: ${show(text)} is zero; ${accepted}`);
+    }
+    const max = opts.max ?? 366 * DAY;
+    if (ms > max) {
+        throw new errors_UsageError(`${label}: ${show(text)} is longer than ${formatDuration(max)}`);
+    }
+    return ms;
+}
+function formatDuration(ms) {
+    if (ms % DAY === 0)
+        return `${ms / DAY}d`;
+    if (ms % HOUR === 0)
+        return `${ms / HOUR}h`;
+    if (ms % MINUTE === 0)
+        return `${ms / MINUTE}m`;
+    if (ms % SECOND === 0)
+        return `${ms / SECOND}s`;
+    return `${ms}ms`;
+}
+function parseStrategy(text, label) {
+    const t = text.trim();
+    if (STRATEGIES.includes(t))
+        return t;
+    throw new errors_UsageError(`${label}: ${show(text)} is not a strategy; use ${STRATEGIES.join(', ')}`);
+}
+/** A process id: a whole number from 1 up. Whether it runs is checked by the caller. */
+function parsePid(text, label) {
+    const t = text.trim();
+    if (!/^\d+$/.test(t) || Number(t) < 1 || Number(t) > 0x3fffffff) {
+        throw new errors_UsageError(`${label}: ${show(text)} is not a process id; give a whole number >= 1`);
+    }
+    return Number(t);
+}
+/** A lease key: free text, 1-200 printable characters. */
+function checkKey(key, label) {
+    if (key.length === 0 || key.length > 200 || CONTROL_CHARS.test(key)) {
+        throw new errors_UsageError(`${label}: ${show(key)} is not a valid key; use 1-200 printable characters, no newlines`);
+    }
+    return key;
+}
+/** A lease id as printed by `allocate` (pl_ + letters/digits). */
+function checkLeaseId(id, label) {
+    if (!LEASE_ID.test(id)) {
+        throw new UsageError(`${label}: ${show(id)} is not a lease id; ids look like pl_k3v9x2m4q8`);
+    }
+    return id;
+}
+/** true/false in the forms GitHub's YAML 1.2 core schema accepts. */
+function parseBoolean(text, label) {
+    const t = text.trim();
+    if (['true', 'True', 'TRUE'].includes(t))
+        return true;
+    if (['false', 'False', 'FALSE'].includes(t))
+        return false;
+    throw new UsageError(`${label}: ${show(text)} is not a boolean; use true or false`);
+}
+
+;// CONCATENATED MODULE: ./src/registry/fsretry.ts
+/**
+ * rename and unlink that ride out Windows' transient sharing errors.
+ *
+ * On Windows a rename over a file, or an unlink, fails with EPERM, EBUSY or EACCES while
+ * another process has the file open without FILE_SHARE_DELETE: antivirus scanners, search
+ * indexers and backup agents do that for a moment after every write. graceful-fs retries
+ * for the same reason. Here the retry is synchronous (the registry writes under its lock),
+ * with a backoff growing by 10 ms up to 100 ms a try and a total budget, after which the
+ * last error is thrown as it was. Elsewhere these errors are final and are thrown at once.
+ */
+
+
+
+const RETRY_CODES = new Set(['EPERM', 'EBUSY', 'EACCES']);
+/** Longest time spent retrying one call. */
+const RETRY_BUDGET_MS = 3000;
+const cell = new Int32Array(new SharedArrayBuffer(4));
+function sleepSync(ms) {
+    Atomics.wait(cell, 0, 0, ms);
+}
+/** Run `op`; on win32 retry it while it fails with a sharing error, within the budget. */
+function withRetry(op, opts = {}) {
+    const platform = opts.platform ?? currentHost().platform;
+    if (platform !== 'win32')
+        return op();
+    const now = opts.now ?? Date.now;
+    const sleep = opts.sleep ?? sleepSync;
+    const budget = opts.budgetMs ?? RETRY_BUDGET_MS;
+    const start = now();
+    let backoff = 0;
+    for (;;) {
+        try {
+            return op();
+        }
+        catch (err) {
+            const code = errnoCode(err);
+            if (code === undefined || !RETRY_CODES.has(code))
+                throw err;
+            if (now() - start + backoff > budget)
+                throw err;
+            if (backoff > 0)
+                sleep(backoff);
+            if (backoff < 100)
+                backoff += 10;
+        }
+    }
+}
+function renameRetry(from, to, opts) {
+    withRetry(() => {
+        (0,external_node_fs_namespaceObject.renameSync)(from, to);
+    }, opts);
+}
+function unlinkRetry(path, opts) {
+    withRetry(() => {
+        (0,external_node_fs_namespaceObject.unlinkSync)(path);
+    }, opts);
+}
+
+;// CONCATENATED MODULE: ./src/registry/store.ts
+/**
+ * Lease records on disk.
+ *
+ * The registry directory holds one state file, `leases.json`, replaced as a whole under the
+ * lock: written to a temp file, fsynced, renamed over the old one, and the directory fsynced.
+ * A crash at any instruction leaves the old file or the new one, never a torn one.
+ *
+ * Nothing read from disk is trusted. Every record is validated field by field into a fresh
+ * object; a record that fails is skipped with a warning and a copy is kept in `quarantine/`
+ * for inspection. A state file that does not parse at all is moved to `quarantine/` whole.
+ * No path is followed through a symlink (O_NOFOLLOW, lstat).
+ */
+
+
+
+
+
+
+const STATE_FILE = 'leases.json';
+const STATE_VERSION = 1;
+/** A state file larger than this is not read (a hostile or broken file must not exhaust memory). */
+const MAX_STATE_BYTES = 128 * 1024 * 1024;
+/** At most this many files are kept in quarantine/. */
+const MAX_QUARANTINE = 200;
+const NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+/**
+ * `n` random base-36 characters. Names and ids need to be unique, not secret: Math.random
+ * (seeded per process from the OS) gives ~5 bits a character, and a lease id that is taken
+ * already is drawn again. (node:crypto would cost every command several ms to load.)
+ */
+function randomSuffix(n) {
+    let out = '';
+    while (out.length < n)
+        out += Math.floor(Math.random() * 36 ** 6)
+            .toString(36)
+            .padStart(6, '0');
+    return out.slice(0, n);
+}
+function newLeaseId() {
+    // 10 base36 characters from 64 random bits.
+    return 'pl_' + randomSuffix(10);
+}
+function store_isRecord(v) {
+    return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+function isPort(v) {
+    return typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 65535;
+}
+function isTime(v) {
+    return typeof v === 'string' && v.length <= 40 && !Number.isNaN(Date.parse(v));
+}
+function str(v, max) {
+    return typeof v === 'string' && v.length <= max && !CONTROL_CHARS.test(v);
+}
+/** Validate an owner record into a fresh object: null for none, undefined when invalid. */
+function validOwner(v) {
+    if (v === null)
+        return null;
+    if (!store_isRecord(v))
+        return undefined;
+    const nullable = (x, max) => x === null || str(x, max);
+    if (v.kind === 'process') {
+        if (typeof v.pid === 'number' &&
+            Number.isInteger(v.pid) &&
+            v.pid >= 1 &&
+            nullable(v.start, 32) &&
+            nullable(v.boot, 64) &&
+            str(v.host, 256) &&
+            nullable(v.pidns, 64)) {
+            return {
+                kind: 'process',
+                pid: v.pid,
+                start: v.start,
+                boot: v.boot,
+                host: v.host,
+                pidns: v.pidns,
+            };
+        }
+        return undefined;
+    }
+    if (v.kind === 'container') {
+        if (typeof v.id === 'string' &&
+            /^[0-9a-f]{12,64}$/.test(v.id) &&
+            str(v.host, 256) &&
+            nullable(v.boot, 64)) {
+            return { kind: 'container', id: v.id, host: v.host, boot: v.boot };
+        }
+    }
+    return undefined;
+}
+/** Validate one record into a fresh object, or return a reason it is rejected. */
+function validateLease(v) {
+    if (!store_isRecord(v))
+        return 'not an object';
+    if (typeof v.id !== 'string' || !LEASE_ID.test(v.id))
+        return 'bad id';
+    if (!str(v.key, 200) || v.key.length === 0)
+        return 'bad key';
+    if (!store_isRecord(v.ports))
+        return 'bad ports';
+    const entries = Object.entries(v.ports);
+    if (entries.length === 0 || entries.length > 256)
+        return 'bad ports';
+    const seen = new Set();
+    for (const [name, port] of entries) {
+        if (!NAME.test(name) || !isPort(port) || seen.has(port))
+            return `bad port ${name}`;
+        seen.add(port);
+    }
+    if (!store_isRecord(v.range) || !isPort(v.range.lo) || !isPort(v.range.hi) || v.range.lo > v.range.hi) {
+        return 'bad range';
+    }
+    const owner = validOwner(v.owner);
+    if (owner === undefined)
+        return 'bad owner';
+    if (!isTime(v.created))
+        return 'bad created';
+    if (v.expires !== null && !isTime(v.expires))
+        return 'bad expires';
+    if (owner === null && v.expires === null)
+        return 'neither owner nor expiry';
+    const labels = [];
+    if (!store_isRecord(v.labels))
+        return 'bad labels';
+    const labelEntries = Object.entries(v.labels);
+    if (labelEntries.length > 32)
+        return 'too many labels';
+    for (const [k, val] of labelEntries) {
+        if (!LABEL_KEY.test(k) || !str(val, 512))
+            return `bad label ${k.slice(0, 40)}`;
+        labels.push([k, val]);
+    }
+    return freezeLease({
+        id: v.id,
+        key: v.key,
+        // Object.fromEntries defines own properties: a name like __proto__ stays a plain key.
+        ports: Object.fromEntries(entries),
+        range: { lo: v.range.lo, hi: v.range.hi },
+        contiguous: v.contiguous === true,
+        owner,
+        created: v.created,
+        expires: v.expires,
+        labels: Object.fromEntries(labels),
+    });
+}
+/**
+ * Records are frozen: the registry caches each one's JSON text and the last state it saw,
+ * so a record must never change after it is made (a changed lease is a new record).
+ */
+function freezeLease(lease) {
+    Object.freeze(lease.ports);
+    Object.freeze(lease.range);
+    if (lease.owner !== null)
+        Object.freeze(lease.owner);
+    Object.freeze(lease.labels);
+    return Object.freeze(lease);
+}
+/** Make (or check) the registry directory: never through a symlink, open to every user. */
+function ensureRegistryDir(dir) {
+    try {
+        (0,external_node_fs_namespaceObject.lstatSync)(dir);
+    }
+    catch (err) {
+        if (errnoCode(err) !== 'ENOENT')
+            throw registryError(dir, err);
+        try {
+            (0,external_node_fs_namespaceObject.mkdirSync)(dir, { recursive: true, mode: 0o777 });
+            // Not sticky, so any user may rename over what another wrote; umask does not apply.
+            (0,external_node_fs_namespaceObject.chmodSync)(dir, 0o777);
+            shareDirectory(dir); // Windows: the same for every account, through an inherited ACL
+        }
+        catch (e) {
+            if (errnoCode(e) !== 'EEXIST')
+                throw registryError(dir, e);
+        }
+    }
+    checkRegistryPath(dir);
+}
+/** Check a registry path without creating anything (for validation before any write). */
+function checkRegistryPath(dir) {
+    let st;
+    try {
+        st = (0,external_node_fs_namespaceObject.lstatSync)(dir);
+    }
+    catch (err) {
+        if (errnoCode(err) === 'ENOENT')
+            return;
+        throw registryError(dir, err);
+    }
+    if (st.isSymbolicLink()) {
+        throw new errors_UsageError(`registry: ${dir} is a symlink; portlease never follows one there. Use a real directory`);
+    }
+    if (!st.isDirectory()) {
+        throw new errors_UsageError(`registry: ${dir} exists and is not a directory; name a directory`);
+    }
+}
+function registryError(dir, err) {
+    const code = errnoCode(err);
+    const uid = typeof process.getuid === 'function' ? ` (uid ${process.getuid()})` : '';
+    switch (code) {
+        case 'EACCES':
+        case 'EPERM':
+            return new RuntimeError(`registry ${dir} is not writable by this user${uid}: ${code}. ${permissionFix(dir)}`);
+        case 'ENOSPC':
+            return new RuntimeError(`registry ${dir}: no space left on device (ENOSPC); nothing was changed`);
+        case 'EROFS':
+            return new RuntimeError(`registry ${dir} is on a read-only file system (EROFS)`);
+        case 'EDQUOT':
+            return new RuntimeError(`registry ${dir}: disk quota exceeded (EDQUOT); nothing was changed`);
+        default:
+            return new RuntimeError(`registry ${dir}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+    }
+}
+/** Keep a copy of something rejected in quarantine/ (bounded); never throws. */
+function quarantine(dir, what, content) {
+    const qdir = (0,external_node_path_namespaceObject.join)(dir, 'quarantine');
+    try {
+        try {
+            (0,external_node_fs_namespaceObject.mkdirSync)(qdir, { mode: 0o777 });
+            (0,external_node_fs_namespaceObject.chmodSync)(qdir, 0o777);
+        }
+        catch (err) {
+            if (errnoCode(err) !== 'EEXIST')
+                throw err;
+        }
+        if (!(0,external_node_fs_namespaceObject.lstatSync)(qdir).isDirectory())
+            return null;
+        if ((0,external_node_fs_namespaceObject.readdirSync)(qdir).length >= MAX_QUARANTINE)
+            return null;
+        const name = `${new Date().toISOString().replace(/[:.]/g, '-')}-${what}-${randomSuffix(6)}.json`;
+        const path = (0,external_node_path_namespaceObject.join)(qdir, name);
+        writeAtomic(path, content);
+        return path;
+    }
+    catch {
+        return null;
+    }
+}
+/**
+ * Read and validate the state. With `quarantine` (under the lock), rejected records and
+ * unparsable files are copied aside; the caller's next write drops them from the state.
+ */
+function readState(dir, opts) {
+    const path = (0,external_node_path_namespaceObject.join)(dir, STATE_FILE);
+    let text;
+    try {
+        const fd = (0,external_node_fs_namespaceObject.openSync)(path, external_node_fs_namespaceObject.constants.O_RDONLY | external_node_fs_namespaceObject.constants.O_NOFOLLOW);
+        try {
+            const st = (0,external_node_fs_namespaceObject.fstatSync)(fd);
+            if (!st.isFile())
+                throw Object.assign(new Error('not a file'), { code: 'ENOTFILE' });
+            if (st.size > MAX_STATE_BYTES) {
+                throw Object.assign(new Error('too large'), { code: 'EFBIG' });
+            }
+            text = (0,external_node_fs_namespaceObject.readFileSync)(fd, 'utf8');
+        }
+        finally {
+            (0,external_node_fs_namespaceObject.closeSync)(fd);
+        }
+    }
+    catch (err) {
+        const code = errnoCode(err);
+        if (code === 'ENOENT')
+            return { leases: [], rejected: 0 };
+        if (code === 'ELOOP' || code === 'ENOTFILE' || code === 'EFBIG') {
+            opts.warn?.(`registry: ${path} is ${code === 'EFBIG' ? 'too large' : 'not a regular file'}; ignoring it${opts.quarantine ? ' (it will be replaced)' : ''}`);
+            if (opts.quarantine && code !== 'ENOTFILE') {
+                try {
+                    (0,external_node_fs_namespaceObject.renameSync)(path, (0,external_node_path_namespaceObject.join)(dir, `${STATE_FILE}.rejected-${Date.now()}`));
+                }
+                catch {
+                    // the write that follows replaces it anyway
+                }
+            }
+            return { leases: [], rejected: 1 };
+        }
+        throw registryError(dir, err);
+    }
+    // Fast path: the file is in serialize's layout; lines this process validated before are
+    // reused as they are, the others parsed and validated one by one.
+    const lines = recordLines(text);
+    let records;
+    const reuse = new Map();
+    if (lines !== null) {
+        records = lines.map((line, i) => {
+            const hit = known.get(lineId(line));
+            if (hit !== undefined && hit.text === line) {
+                reuse.set(i, hit.lease);
+                return hit.lease;
+            }
+            try {
+                return JSON.parse(line);
+            }
+            catch {
+                return line; // not a record: rejected below like any other bad record
+            }
+        });
+    }
+    else {
+        let doc;
+        try {
+            doc = JSON.parse(text);
+        }
+        catch {
+            doc = undefined;
+        }
+        if (store_isRecord(doc) && Array.isArray(doc.leases))
+            records = doc.leases;
+    }
+    if (records === undefined) {
+        const kept = opts.quarantine ? quarantine(dir, 'state', text) : null;
+        opts.warn?.(`registry: ${path} does not parse as a portlease registry; ignoring it${kept ? `, kept as ${kept}` : ''}`);
+        return { leases: [], rejected: 1 };
+    }
+    const leases = [];
+    const ids = new Set();
+    const keys = new Set();
+    const ports = new Set();
+    let rejected = 0;
+    const next = new Map();
+    for (const [i, raw] of records.entries()) {
+        let v = reuse.get(i) ?? validateLease(raw);
+        if (typeof v !== 'string') {
+            if (ids.has(v.id))
+                v = 'duplicate id';
+            else if (keys.has(v.key))
+                v = 'key held by an earlier record';
+            else if (Object.values(v.ports).some((p) => ports.has(p)))
+                v = 'port held by an earlier record';
+        }
+        if (typeof v === 'string') {
+            rejected++;
+            let content;
+            try {
+                content = JSON.stringify({ reason: v, record: raw });
+            }
+            catch {
+                content = '{}';
+            }
+            const kept = opts.quarantine ? quarantine(dir, 'record', content) : null;
+            opts.warn?.(`registry: skipped a lease record (${v})${kept ? `; kept as ${kept}` : ''}`);
+            continue;
+        }
+        ids.add(v.id);
+        keys.add(v.key);
+        for (const p of Object.values(v.ports))
+            ports.add(p);
+        leases.push(v);
+        // The line maps to what validating it gave; when written, a record is written in its
+        // own canonical form (textOf), not as the line it came from.
+        if (lines !== null)
+            remember(next, lines[i] ?? '', v);
+    }
+    known = next;
+    return { leases, rejected };
+}
+/**
+ * Write `content` to `path` atomically: temp file, fsync, rename. A crash of the process or
+ * the machine at any point leaves the old file or the new one, whole. The directory is not
+ * fsynced: that would only make the rename itself durable across a power loss, and after a
+ * reboot every lease's owner is provably dead anyway (another boot id), so an older whole
+ * state is as good as the newer one.
+ */
+function writeAtomic(path, content) {
+    const temp = `${path}.tmp.${process.pid}.${randomSuffix(8)}`;
+    let fd;
+    try {
+        fd = (0,external_node_fs_namespaceObject.openSync)(temp, external_node_fs_namespaceObject.constants.O_WRONLY | external_node_fs_namespaceObject.constants.O_CREAT | external_node_fs_namespaceObject.constants.O_EXCL | external_node_fs_namespaceObject.constants.O_NOFOLLOW, 0o666);
+        const buf = Buffer.from(content, 'utf8');
+        let off = 0;
+        while (off < buf.length)
+            off += (0,external_node_fs_namespaceObject.writeSync)(fd, buf, off, buf.length - off);
+        (0,external_node_fs_namespaceObject.fsyncSync)(fd);
+        (0,external_node_fs_namespaceObject.closeSync)(fd);
+        fd = undefined;
+        (0,external_node_fs_namespaceObject.chmodSync)(temp, 0o666); // readable and replaceable by every user; umask does not apply
+        renameRetry(temp, path); // Windows: a scanner holding the old file open fails it briefly
+    }
+    catch (err) {
+        if (fd !== undefined) {
+            try {
+                (0,external_node_fs_namespaceObject.closeSync)(fd);
+            }
+            catch {
+                // closing a broken fd: nothing more to do
+            }
+        }
+        try {
+            unlinkRetry(temp);
+        }
+        catch {
+            // never created or already renamed
+        }
+        throw err;
+    }
+}
+/** Each record's JSON text, made once per record object (records are never mutated). */
+const recordText = new WeakMap();
+/**
+ * Record texts this process validated in its last read or write, with their frozen records:
+ * a line of the state file equal to one of these is that record, without parsing or
+ * validating it again. Only exact text matches count, so nothing unvalidated gets in.
+ */
+let known = new Map();
+const ID_PREFIX = '{"id":"';
+/** The id a canonical record line starts with (a cheap map key; the whole text is compared). */
+function lineId(line) {
+    if (!line.startsWith(ID_PREFIX))
+        return '';
+    const end = line.indexOf('"', ID_PREFIX.length);
+    return end < 0 ? '' : line.slice(ID_PREFIX.length, end);
+}
+function remember(into, text, lease) {
+    const id = lineId(text);
+    if (id !== '')
+        into.set(id, { text, lease });
+}
+function textOf(lease) {
+    let text = recordText.get(lease);
+    if (text === undefined) {
+        text = JSON.stringify(lease);
+        recordText.set(lease, text);
+    }
+    return text;
+}
+const HEAD = `{"version":${STATE_VERSION},"leases":[\n`;
+const TAIL = '\n]}\n';
+const EMPTY = `{"version":${STATE_VERSION},"leases":[]}\n`;
+/**
+ * The state file: plain JSON, one record per line, so a reader can take each line as one
+ * record (JSON.stringify never writes a raw newline inside a record).
+ */
+function serialize(leases) {
+    if (leases.length === 0)
+        return EMPTY;
+    const next = new Map();
+    const lines = leases.map((l) => {
+        const text = textOf(l);
+        remember(next, text, l);
+        return text;
+    });
+    known = next;
+    return HEAD + lines.join(',\n') + TAIL;
+}
+/** The record lines of a file in serialize's layout, or null for any other layout. */
+function recordLines(text) {
+    if (text === EMPTY)
+        return [];
+    if (!text.startsWith(HEAD) || !text.endsWith(TAIL) || text.length < HEAD.length + TAIL.length) {
+        return null;
+    }
+    const body = text.slice(HEAD.length, text.length - TAIL.length);
+    return body === '' ? [] : body.split(',\n');
+}
+/** Identity of the state file as it is now (null when absent). */
+function stateFileId(dir) {
+    try {
+        const st = (0,external_node_fs_namespaceObject.lstatSync)((0,external_node_path_namespaceObject.join)(dir, STATE_FILE), { bigint: true });
+        return { ino: Number(st.ino), size: Number(st.size), mtimeNs: st.mtimeNs };
+    }
+    catch {
+        return null;
+    }
+}
+function sameFile(a, b) {
+    return (a !== null && b !== null && a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs);
+}
+function writeState(dir, leases) {
+    try {
+        writeAtomic((0,external_node_path_namespaceObject.join)(dir, STATE_FILE), serialize(leases));
+    }
+    catch (err) {
+        throw registryError(dir, err);
+    }
+}
+/** Remove temp files left by writers that were killed between open and rename. */
+function sweepTemps(dir, olderThanMs = 60_000) {
+    let removed = 0;
+    const now = Date.now();
+    let names;
+    try {
+        names = (0,external_node_fs_namespaceObject.readdirSync)(dir);
+    }
+    catch {
+        return 0;
+    }
+    for (const n of names) {
+        if (!n.startsWith(`${STATE_FILE}.tmp.`))
+            continue;
+        try {
+            const st = (0,external_node_fs_namespaceObject.lstatSync)((0,external_node_path_namespaceObject.join)(dir, n));
+            if (now - st.mtimeMs > olderThanMs) {
+                (0,external_node_fs_namespaceObject.unlinkSync)((0,external_node_path_namespaceObject.join)(dir, n));
+                removed++;
+            }
+        }
+        catch {
+            // raced with another sweeper
+        }
+    }
+    return removed;
+}
+
+;// CONCATENATED MODULE: ./src/registry/lock.ts
+/**
+ * The host-level mutex around every read-modify-write of the registry.
+ *
+ * Node has no flock(), and a lock file that a dead holder leaves behind must be taken over
+ * without ever letting two processes hold the lock. The classic "unlink the stale lock,
+ * then create it again" races (two takers both find it stale; the slower one unlinks the
+ * lock the faster one just made: proper-lockfile#121). This lock never removes the current
+ * lock file. It is a sequence of generations in `<registry>/lock/`:
+ *
+ *   g000000000041        created with link() (atomic, never overwrites), holds the holder's
+ *                        identity (pid, start time, boot id, host, pid namespace)
+ *   g000000000041.done   created when that holder releases
+ *
+ * The lock is held by the creator of the highest generation while it has no `.done`. To
+ * acquire, a process finds the highest generation G; if it is released, or its holder is
+ * provably dead (owner.ts), or unverifiable and older than `unverifiableStaleMs`, it links
+ * generation G+1. link() fails with EEXIST for all but one contender, so two processes that
+ * find the same stale lock can never both win. After winning, the holder checks that no
+ * higher generation exists (a contender working from an old listing may have recreated an
+ * already cleaned-up number: it then sees the higher one and backs off), and removes the
+ * generations below its own. The highest generation is never removed.
+ */
+
+
+
+
+
+
+const GEN = /^g(\d{12})$/;
+const DONE = /^g(\d{12})\.done$/;
+const TEMP = /^t\.(\d+)\.[0-9a-z]+$/;
+const genName = (g) => `g${String(g).padStart(12, '0')}`;
+function list(dir) {
+    const names = (0,external_node_fs_namespaceObject.readdirSync)(dir);
+    let max = 0;
+    const done = new Set();
+    for (const n of names) {
+        let m = GEN.exec(n);
+        if (m) {
+            max = Math.max(max, Number(m[1]));
+            continue;
+        }
+        m = DONE.exec(n);
+        if (m)
+            done.add(Number(m[1]));
+    }
+    return { max, maxDone: done.has(max), names };
+}
+function readHolder(path) {
+    let text;
+    try {
+        const fd = (0,external_node_fs_namespaceObject.openSync)(path, external_node_fs_namespaceObject.constants.O_RDONLY | external_node_fs_namespaceObject.constants.O_NOFOLLOW);
+        try {
+            text = (0,external_node_fs_namespaceObject.readFileSync)(fd, 'utf8');
+        }
+        finally {
+            (0,external_node_fs_namespaceObject.closeSync)(fd);
+        }
+    }
+    catch (err) {
+        return errnoCode(err) === 'ENOENT' ? 'gone' : null;
+    }
+    try {
+        const v = JSON.parse(text);
+        const owner = validOwner(v);
+        if (owner?.kind === 'process' && typeof v.acquired === 'number') {
+            return { ...owner, acquired: v.acquired };
+        }
+    }
+    catch {
+        // fall through: an unreadable holder is unverifiable
+    }
+    return null;
+}
+function tryUnlink(path) {
+    try {
+        (0,external_node_fs_namespaceObject.unlinkSync)(path);
+    }
+    catch {
+        // already gone, or not ours to remove: either way nothing to do
+    }
+}
+function ensureLockDir(registryDir) {
+    const dir = (0,external_node_path_namespaceObject.join)(registryDir, 'lock');
+    try {
+        (0,external_node_fs_namespaceObject.mkdirSync)(dir, { mode: 0o777 });
+        (0,external_node_fs_namespaceObject.chmodSync)(dir, 0o777);
+    }
+    catch (err) {
+        if (errnoCode(err) !== 'EEXIST')
+            throw err;
+    }
+    const st = (0,external_node_fs_namespaceObject.lstatSync)(dir);
+    if (!st.isDirectory()) {
+        throw new RuntimeError(`registry lock ${dir} is not a directory (a symlink or a file); remove it`);
+    }
+    return dir;
+}
+/** Acquisitions within one process queue here first, so the file lock sees one at a time. */
+const inProcess = new Map();
+/** Acquire the registry lock. Throws RuntimeError after `timeoutMs` behind a live holder. */
+async function acquireLock(registryDir, opts = {}) {
+    const prev = inProcess.get(registryDir) ?? Promise.resolve();
+    let unblock;
+    const mine = new Promise((resolve) => (unblock = resolve));
+    const chain = prev.then(() => mine);
+    inProcess.set(registryDir, chain);
+    await prev;
+    try {
+        const lock = await acquireFileLock(registryDir, opts);
+        const release = lock.release.bind(lock);
+        return {
+            generation: lock.generation,
+            assertHeld: lock.assertHeld.bind(lock),
+            release() {
+                try {
+                    release();
+                }
+                finally {
+                    unblock();
+                    if (inProcess.get(registryDir) === chain)
+                        inProcess.delete(registryDir);
+                }
+            },
+        };
+    }
+    catch (err) {
+        unblock();
+        if (inProcess.get(registryDir) === chain)
+            inProcess.delete(registryDir);
+        throw err;
+    }
+}
+async function acquireFileLock(registryDir, opts) {
+    const timeoutMs = opts.timeoutMs ?? 30_000;
+    const staleMs = opts.unverifiableStaleMs ?? 15_000;
+    const dir = ensureLockDir(registryDir);
+    const me = owner_self();
+    const deadline = Date.now() + timeoutMs;
+    let delay = 1;
+    let lastHolder = null;
+    for (;;) {
+        const before = list(dir);
+        let takeover = before.max === 0 || before.maxDone;
+        if (!takeover) {
+            const holder = readHolder((0,external_node_path_namespaceObject.join)(dir, genName(before.max)));
+            if (holder === 'gone')
+                continue; // cleaned up under us: look again
+            let liveness;
+            if (holder === null) {
+                liveness = 'unknown';
+            }
+            else {
+                lastHolder = holder;
+                liveness = processLiveness(holder);
+                if (holder.pid === me.pid && liveness === 'alive' && holder.start === me.start) {
+                    // Acquisitions in one process are queued (see acquireLock), so a generation held by
+                    // this very process is one it leaked: it cannot be a live hold.
+                    liveness = 'dead';
+                }
+            }
+            if (liveness === 'dead') {
+                opts.debug?.(`lock: holder ${describeOwner(holder)} is dead; taking over`);
+                takeover = true;
+            }
+            else if (liveness === 'unknown') {
+                const age = holder === null ? Number.POSITIVE_INFINITY : Date.now() - holder.acquired;
+                if (age > staleMs) {
+                    opts.debug?.(`lock: unverifiable holder older than ${staleMs} ms; taking over`);
+                    takeover = true;
+                }
+            }
+        }
+        if (takeover) {
+            const gen = before.max + 1;
+            const holder = { ...me, acquired: Date.now() };
+            const temp = (0,external_node_path_namespaceObject.join)(dir, `t.${me.pid}.${randomSuffix(12)}`);
+            const fd = (0,external_node_fs_namespaceObject.openSync)(temp, external_node_fs_namespaceObject.constants.O_WRONLY | external_node_fs_namespaceObject.constants.O_CREAT | external_node_fs_namespaceObject.constants.O_EXCL | external_node_fs_namespaceObject.constants.O_NOFOLLOW, 0o666);
+            try {
+                (0,external_node_fs_namespaceObject.writeSync)(fd, JSON.stringify(holder));
+            }
+            catch (err) {
+                (0,external_node_fs_namespaceObject.closeSync)(fd);
+                tryUnlink(temp);
+                throw err;
+            }
+            (0,external_node_fs_namespaceObject.closeSync)(fd);
+            let won = false;
+            try {
+                (0,external_node_fs_namespaceObject.linkSync)(temp, (0,external_node_path_namespaceObject.join)(dir, genName(gen)));
+                won = true;
+            }
+            catch (err) {
+                if (errnoCode(err) !== 'EEXIST') {
+                    tryUnlink(temp);
+                    throw err;
+                }
+            }
+            tryUnlink(temp);
+            if (won) {
+                const after = list(dir);
+                if (after.max > gen) {
+                    // We recreated a generation that had been cleaned up: someone is ahead of us.
+                    tryUnlink((0,external_node_path_namespaceObject.join)(dir, genName(gen)));
+                    continue;
+                }
+                cleanup(dir, after.names, gen);
+                return makeLock(dir, gen, me);
+            }
+            delay = 1;
+            continue; // lost the race: look again at once
+        }
+        if (Date.now() >= deadline) {
+            const who = lastHolder ? describeOwner(lastHolder) : 'an unknown process';
+            throw new RuntimeError(`registry lock in ${registryDir} is held by ${who} for over ${Math.round(timeoutMs / 1000)}s; is a portlease process stuck?`);
+        }
+        await (0,promises_namespaceObject.setTimeout)(delay + Math.random() * delay);
+        delay = Math.min(delay * 2, 20);
+    }
+}
+function cleanup(dir, names, gen) {
+    const now = Date.now();
+    for (const n of names) {
+        const g = GEN.exec(n) ?? DONE.exec(n);
+        if (g) {
+            if (Number(g[1]) < gen)
+                tryUnlink((0,external_node_path_namespaceObject.join)(dir, n));
+            continue;
+        }
+        const t = TEMP.exec(n);
+        if (t && Number(t[1]) !== process.pid) {
+            // A temp file of a process killed between write and link: remove once it is old.
+            try {
+                if (now - (0,external_node_fs_namespaceObject.lstatSync)((0,external_node_path_namespaceObject.join)(dir, n)).mtimeMs > 60_000)
+                    tryUnlink((0,external_node_path_namespaceObject.join)(dir, n));
+            }
+            catch {
+                // gone already
+            }
+        }
+    }
+}
+function makeLock(dir, gen, me) {
+    let released = false;
+    return {
+        generation: gen,
+        assertHeld() {
+            const l = list(dir);
+            if (l.max !== gen) {
+                throw new RuntimeError(`registry lock was taken over by another process while ${describeOwner(me)} held it; nothing was written`);
+            }
+        },
+        release() {
+            if (released)
+                return;
+            released = true;
+            try {
+                (0,external_node_fs_namespaceObject.closeSync)((0,external_node_fs_namespaceObject.openSync)((0,external_node_path_namespaceObject.join)(dir, `${genName(gen)}.done`), external_node_fs_namespaceObject.constants.O_WRONLY | external_node_fs_namespaceObject.constants.O_CREAT | external_node_fs_namespaceObject.constants.O_EXCL | external_node_fs_namespaceObject.constants.O_NOFOLLOW, 0o666));
+            }
+            catch {
+                // Could not mark it released (EEXIST cannot happen; ENOSPC or EIO can): the lock then
+                // stays with this process until it exits, when the next process takes it over as dead.
+            }
+        },
+    };
+}
+
+;// CONCATENATED MODULE: external "node:net"
+const external_node_net_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
+;// CONCATENATED MODULE: ./src/registry/probe.ts
+/**
+ * Can a port be bound right now, and which ports does the kernel keep for itself.
+ */
+
+
+/** Try to listen on `host:port` and close again. Resolves to null when it worked, else the errno code. */
+function tryListen(port, host) {
+    return new Promise((resolve) => {
+        const server = (0,external_node_net_namespaceObject.createServer)();
+        server.unref();
+        server.once('error', (err) => {
+            resolve(err.code ?? 'EUNKNOWN');
+        });
+        // For '::' no host is passed: Node then binds the IPv6 any-address itself, without the
+        // first-use cost (~5 ms) of compiling net.isIPv6's pattern for a host string.
+        const where = host === '::' ? { ipv6Only: true } : { host };
+        server.listen({ port, exclusive: true, ...where }, () => {
+            server.close(() => {
+                resolve(null);
+            });
+        });
+    });
+}
+let ipv6;
+/**
+ * Does this host have IPv6 at all (can it bind ::1)? Asked once per process. On Linux the
+ * loopback's addresses are read from /proc/net/if_inet6 (no socket needed); elsewhere, or
+ * when that file cannot be read, by binding ::1.
+ */
+function hasIPv6() {
+    if (ipv6 === undefined) {
+        const text = readText('/proc/net/if_inet6');
+        ipv6 =
+            text !== null
+                ? Promise.resolve(/^0{31}1 /m.test(text))
+                : tryListen(0, '::1').then((code) => code === null);
+    }
+    return ipv6;
+}
+/**
+ * Is `port` bindable on every address a server is likely to use: 0.0.0.0, 127.0.0.1 and
+ * :: (where the host has IPv6)? Returns null when it is, else a short reason.
+ */
+async function probePort(port) {
+    const hosts = ['0.0.0.0', '127.0.0.1'];
+    if (await hasIPv6())
+        hosts.push('::');
+    // One at a time: binding 0.0.0.0 and 127.0.0.1 at once would make them fail each other.
+    for (const host of hosts) {
+        const code = await tryListen(port, host);
+        if (code !== null)
+            return `${host}:${port} ${code}`;
+    }
+    return null;
+}
+function readText(path) {
+    try {
+        return (0,external_node_fs_namespaceObject.readFileSync)(path, 'utf8');
+    }
+    catch {
+        return null;
+    }
+}
+/** Parse "32768\t60999". */
+function parseEphemeral(text) {
+    if (text === null)
+        return null;
+    const m = /^\s*(\d+)\s+(\d+)\s*$/.exec(text);
+    if (!m)
+        return null;
+    const lo = Number(m[1]);
+    const hi = Number(m[2]);
+    return lo >= 1 && hi <= 65535 && lo <= hi ? { lo, hi } : null;
+}
+/** Parse "8080,9000-9010". */
+function parseReserved(text) {
+    if (text === null)
+        return [];
+    const out = [];
+    for (const part of text.trim().split(',')) {
+        const m = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
+        if (!m)
+            continue;
+        const lo = Number(m[1]);
+        const hi = m[2] === undefined ? lo : Number(m[2]);
+        if (lo >= 1 && hi <= 65535 && lo <= hi)
+            out.push({ lo, hi });
+    }
+    return out;
+}
+/**
+ * The kernel's own port ranges. Linux reads /proc; elsewhere the documented defaults
+ * (macOS/BSD and Windows hand out 49152-65535).
+ */
+function kernelPorts(procRoot = '/proc') {
+    const text = readText(`${procRoot}/sys/net/ipv4/ip_local_port_range`);
+    if (text === null && process.platform !== 'linux') {
+        return { ephemeral: { lo: 49152, hi: 65535 }, reserved: [] };
+    }
+    return {
+        ephemeral: parseEphemeral(text),
+        reserved: parseReserved(readText(`${procRoot}/sys/net/ipv4/ip_local_reserved_ports`)),
+    };
+}
+function inRange(port, r) {
+    return port >= r.lo && port <= r.hi;
+}
+function formatRange(r) {
+    return r.lo === r.hi ? `${r.lo}` : `${r.lo}-${r.hi}`;
+}
+
+;// CONCATENATED MODULE: ./src/registry/index.ts
+/**
+ * The lease registry: allocate, release, list, gc. Pure Node; knows nothing of GitHub.
+ */
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** The host-wide default: one path for every user (never $TMPDIR, which is per user). */
+function defaultRegistryDir(env = process.env) {
+    const fromEnv = env.PORTLEASE_REGISTRY;
+    if (fromEnv !== undefined && fromEnv.trim() !== '')
+        return fromEnv;
+    if (process.platform === 'win32') {
+        return (0,external_node_path_namespaceObject.join)(env.ProgramData ?? 'C:\\ProgramData', 'portlease');
+    }
+    return '/tmp/portlease';
+}
+/**
+ * Labels are informational (run, job, runner): keep the ones that fit the record format
+ * (key: letters, digits, . _ -, up to 64; value: up to 512 characters, control characters
+ * replaced by spaces), at most 32, rather than refuse a lease over a job's odd name.
+ */
+function cleanLabels(labels) {
+    const out = [];
+    for (const [k, v] of Object.entries(labels)) {
+        if (!LABEL_KEY.test(k) || out.length >= 32)
+            continue;
+        out.push([k, withoutControlChars(v).slice(0, 512)]);
+    }
+    return Object.fromEntries(out);
+}
+/** How many ports of `range` lie in the union of `excluded` ranges. */
+function excludedCount(range, excluded) {
+    const parts = excluded
+        .map((r) => ({ lo: Math.max(r.lo, range.lo), hi: Math.min(r.hi, range.hi) }))
+        .filter((r) => r.lo <= r.hi)
+        .sort((a, b) => a.lo - b.lo);
+    let count = 0;
+    let upTo = range.lo - 1; // ports <= upTo are counted already
+    for (const r of parts) {
+        const lo = Math.max(r.lo, upTo + 1);
+        if (lo <= r.hi)
+            count += r.hi - lo + 1;
+        upTo = Math.max(upTo, r.hi);
+    }
+    return count;
+}
+function samePorts(lease, names) {
+    const have = Object.keys(lease.ports);
+    return have.length === names.length && names.every((n) => n in lease.ports);
+}
+class Registry {
+    dir;
+    opts;
+    /**
+     * The state as this process last saw it under the lock: lock generation, file identity and
+     * the validated leases. Lock generations are consecutive, so when this process now holds
+     * generation G+1 and the file is the very one it saw at G, no other process can have
+     * written in between and the file need not be read and validated again.
+     */
+    seen;
+    constructor(dir = defaultRegistryDir(), opts = {}) {
+        this.dir = dir;
+        this.opts = opts;
+    }
+    debug(msg) {
+        this.opts.debug?.(msg);
+    }
+    /** Why a lease is no longer live, or null while it lives. */
+    async deadReason(lease, now, cache) {
+        if (lease.expires !== null && Date.parse(lease.expires) <= now) {
+            return `expired at ${lease.expires}`;
+        }
+        if ((await this.liveness(lease, cache)) !== 'dead')
+            return null;
+        return `owner ${describeOwner(lease.owner)} is gone`;
+    }
+    async liveness(lease, cache) {
+        const owner = lease.owner;
+        if (owner === null)
+            return 'alive';
+        if (owner.kind === 'process')
+            return processLiveness(owner, cache);
+        return this.opts.containerLiveness ? this.opts.containerLiveness(owner) : 'unknown';
+    }
+    /** Validate a request completely, before anything on disk is touched. */
+    validate(req) {
+        const names = checkNames(req.names, 'names');
+        const range = req.range ?? DEFAULT_RANGE;
+        if (req.key !== undefined)
+            checkKey(req.key, 'key');
+        if ((req.ttlMs === null || req.ttlMs === undefined) && req.owner === null) {
+            throw new errors_UsageError('ttl: a lease without an owner needs a TTL; give --ttl or an owner');
+        }
+        if (req.ttlMs !== null && req.ttlMs !== undefined && !(req.ttlMs > 0)) {
+            throw new errors_UsageError('ttl: must be longer than 0');
+        }
+        checkRegistryPath(this.dir);
+        const kernel = this.opts.kernel ?? kernelPorts();
+        const excluded = (p) => {
+            if (!req.allowEphemeral && kernel.ephemeral && inRange(p, kernel.ephemeral)) {
+                return 'ephemeral';
+            }
+            return kernel.reserved.some((r) => inRange(p, r)) ? 'reserved' : null;
+        };
+        const span = range.hi - range.lo + 1;
+        const usable = span -
+            excludedCount(range, [
+                ...(!req.allowEphemeral && kernel.ephemeral ? [kernel.ephemeral] : []),
+                ...kernel.reserved,
+            ]);
+        if (usable === 0) {
+            const eph = kernel.ephemeral ? formatRange(kernel.ephemeral) : 'none';
+            throw new errors_UsageError(`range: ${formatRange(range)} lies wholly inside the kernel's ephemeral (${eph}) or reserved ports; choose a range outside them, like ${formatRange(DEFAULT_RANGE)}`);
+        }
+        if (usable < names.length || span < names.length) {
+            throw new errors_UsageError(`range: ${formatRange(range)} has ${usable} usable port${usable === 1 ? '' : 's'} (outside the kernel's ephemeral and reserved ports), fewer than the ${names.length} asked for`);
+        }
+        return { names, range, strategy: req.strategy ?? 'hash', key: req.key, excluded };
+    }
+    async allocate(req) {
+        const v = this.validate(req);
+        ensureRegistryDir(this.dir);
+        const waitMs = req.waitMs ?? 0;
+        const deadline = Date.now() + waitMs;
+        let watcher;
+        let changed;
+        let pollMs = 50;
+        try {
+            for (;;) {
+                // Asked before taking the lock: the engine's answer does not depend on the registry,
+                // and other allocators should not queue behind it.
+                const [busyList] = await Promise.all([
+                    this.opts.busyPorts ? this.opts.busyPorts() : [],
+                    hasIPv6(), // warm up what the probes need, outside the lock
+                ]);
+                const busy = new Set(busyList);
+                const outcome = await this.tryAllocate(req, v, busy);
+                if (outcome.allocation)
+                    return outcome.allocation;
+                const left = deadline - Date.now();
+                if (left <= 0) {
+                    throw new RuntimeError(`range ${formatRange(v.range)} has no ${v.names.length} free port${v.names.length === 1 ? '' : 's'}${req.contiguous ? ' in a row' : ''}${waitMs > 0 ? ` after waiting ${formatDuration(waitMs)}` : ''}; ${outcome.holders}`);
+                }
+                if (watcher === undefined) {
+                    try {
+                        watcher = (0,external_node_fs_namespaceObject.watch)(this.dir, { persistent: false }, () => changed?.());
+                    }
+                    catch {
+                        // no watch support here: polling alone
+                    }
+                }
+                this.debug(`range full; waiting up to ${Math.ceil(left / 1000)}s for a release`);
+                const ac = new AbortController();
+                const woke = new Promise((resolve) => {
+                    changed = () => {
+                        ac.abort();
+                        resolve();
+                    };
+                });
+                await Promise.race([
+                    woke,
+                    (0,promises_namespaceObject.setTimeout)(Math.min(pollMs, left), undefined, { signal: ac.signal }).catch(() => undefined),
+                ]);
+                changed = undefined;
+                ac.abort();
+                pollMs = Math.min(pollMs * 2, 1000);
+            }
+        }
+        finally {
+            watcher?.close();
+        }
+    }
+    async withLock(fn) {
+        let lock;
+        try {
+            lock = await acquireLock(this.dir, {
+                timeoutMs: this.opts.lockTimeoutMs,
+                debug: this.opts.debug,
+            });
+        }
+        catch (err) {
+            throw err instanceof PortleaseError ? err : registryError(this.dir, err);
+        }
+        try {
+            return await fn(lock);
+        }
+        finally {
+            lock.release();
+        }
+    }
+    async tryAllocate(req, v, busy) {
+        return this.withLock(async (lock) => {
+            const now = Date.now();
+            const state = this.readLocked(lock);
+            let dirty = state.rejected > 0;
+            const cache = new Map();
+            const leases = new Map();
+            const holder = new Map();
+            for (const l of state.leases) {
+                if (l.expires !== null && Date.parse(l.expires) <= now) {
+                    this.debug(`reclaimed ${l.id} (key ${l.key}): expired at ${l.expires}`);
+                    dirty = true;
+                    continue;
+                }
+                leases.set(l.id, l);
+                for (const p of Object.values(l.ports))
+                    holder.set(p, l);
+            }
+            const drop = (l, why) => {
+                this.debug(`reclaimed ${l.id} (key ${l.key}): ${why}`);
+                leases.delete(l.id);
+                for (const p of Object.values(l.ports))
+                    if (holder.get(p) === l)
+                        holder.delete(p);
+                dirty = true;
+            };
+            if (v.key !== undefined) {
+                const same = [...leases.values()].find((l) => l.key === v.key);
+                if (same) {
+                    const dead = await this.deadReason(same, now, cache);
+                    if (dead === null) {
+                        if (!samePorts(same, v.names)) {
+                            throw new RuntimeError(`key ${JSON.stringify(v.key)} is held by lease ${same.id} with ports ${Object.keys(same.ports).join(', ')}; release it first or use another key`);
+                        }
+                        if (dirty)
+                            this.commit(lock, [...leases.values()]);
+                        this.debug(`key ${v.key} already holds ${same.id}: handing it back`);
+                        return { allocation: { lease: same, reused: true }, holders: '' };
+                    }
+                    drop(same, dead);
+                }
+            }
+            const key = v.key ?? newLeaseId().replace(/^pl_/, 'anon-');
+            const chosen = await choosePorts({
+                count: v.names.length,
+                range: v.range,
+                contiguous: req.contiguous === true,
+                start: startPort(v.range, v.strategy, key),
+                usable: async (p) => {
+                    if (v.excluded(p) !== null)
+                        return false;
+                    const h = holder.get(p);
+                    if (h) {
+                        const dead = await this.deadReason(h, now, cache);
+                        if (dead === null)
+                            return false;
+                        drop(h, dead);
+                    }
+                    if (busy.has(p)) {
+                        this.debug(`port ${p}: published by a container engine`);
+                        return false;
+                    }
+                    const why = await probePort(p);
+                    if (why !== null)
+                        this.debug(`port ${p}: in use outside the registry (${why})`);
+                    return why === null;
+                },
+            });
+            if (chosen === null) {
+                if (dirty)
+                    this.commit(lock, [...leases.values()]);
+                return { holders: this.describeHolders(v.range, leases) };
+            }
+            let id = newLeaseId();
+            while (leases.has(id))
+                id = newLeaseId();
+            const lease = freezeLease({
+                id,
+                key,
+                ports: Object.fromEntries(v.names.map((n, i) => [n, chosen[i]])),
+                range: { lo: v.range.lo, hi: v.range.hi },
+                contiguous: req.contiguous === true,
+                owner: req.owner,
+                created: new Date(now).toISOString(),
+                expires: req.ttlMs === null || req.ttlMs === undefined
+                    ? null
+                    : new Date(now + req.ttlMs).toISOString(),
+                labels: cleanLabels(req.labels ?? {}),
+            });
+            // What is written must read back valid, or the next reader would set it aside.
+            const check = validateLease(JSON.parse(JSON.stringify(lease)));
+            if (typeof check === 'string')
+                throw new errors_UsageError(`lease: ${check}`);
+            leases.set(lease.id, lease);
+            this.commit(lock, [...leases.values()]);
+            this.debug(`leased ${lease.id} (key ${key}): ${Object.entries(lease.ports)
+                .map(([n, p]) => `${n}=${p}`)
+                .join(' ')}`);
+            return { allocation: { lease, reused: false }, holders: '' };
+        });
+    }
+    /** The state, under the lock: from the last operation when provably unchanged, else read. */
+    readLocked(lock) {
+        const file = stateFileId(this.dir);
+        const seen = this.seen;
+        this.seen = undefined;
+        if (seen && lock.generation === seen.generation + 1 && sameFile(file, seen.file)) {
+            return { leases: [...seen.leases], rejected: 0 };
+        }
+        const state = readState(this.dir, { quarantine: true, warn: this.opts.warn });
+        if (state.rejected === 0)
+            this.remember(lock, file, state.leases);
+        return state;
+    }
+    remember(lock, file, leases) {
+        this.seen = file === null ? undefined : { generation: lock.generation, file, leases };
+    }
+    commit(lock, leases) {
+        lock.assertHeld();
+        this.seen = undefined;
+        writeState(this.dir, leases);
+        this.remember(lock, stateFileId(this.dir), leases);
+    }
+    describeHolders(range, leases) {
+        const inside = [...leases.values()].filter((l) => Object.values(l.ports).some((p) => inRange(p, range)));
+        if (inside.length === 0)
+            return 'every port in it is in use outside the registry or reserved by the kernel';
+        const shown = inside.slice(0, 5).map((l) => {
+            const ports = Object.values(l.ports).filter((p) => inRange(p, range));
+            return `${l.id} key ${JSON.stringify(l.key)} (${ports.join(',')}; owner ${describeOwner(l.owner)}${l.expires ? `, expires ${l.expires}` : ''})`;
+        });
+        const more = inside.length > 5 ? `, and ${inside.length - 5} more` : '';
+        return `held by ${inside.length} lease${inside.length === 1 ? '' : 's'}: ${shown.join('; ')}${more}`;
+    }
+    /** Release a lease by key or id. Returns it, or null when there was none (not an error). */
+    async release(sel) {
+        if ('key' in sel)
+            checkKey(sel.key, 'key');
+        checkRegistryPath(this.dir);
+        ensureRegistryDir(this.dir);
+        return this.withLock((lock) => {
+            const state = this.readLocked(lock);
+            const found = state.leases.find((l) => 'key' in sel ? l.key === sel.key : l.id === sel.lease);
+            if (!found && state.rejected === 0)
+                return Promise.resolve(null);
+            this.commit(lock, state.leases.filter((l) => l !== found));
+            if (found)
+                this.debug(`released ${found.id} (key ${found.key})`);
+            return Promise.resolve(found ?? null);
+        });
+    }
+    /** Live leases, without taking the lock (every write is atomic, so a read sees a whole state). */
+    async list() {
+        checkRegistryPath(this.dir);
+        const state = readState(this.dir, { quarantine: false, warn: this.opts.warn });
+        const now = Date.now();
+        const cache = new Map();
+        const out = [];
+        for (const lease of state.leases) {
+            if ((await this.deadReason(lease, now, cache)) !== null)
+                continue;
+            out.push({ lease, liveness: await this.liveness(lease, cache) });
+        }
+        return out;
+    }
+    /** Remove every lease that is no longer live; with dryRun, only say which. */
+    async gc(opts = {}) {
+        checkRegistryPath(this.dir);
+        const sweep = async (leases) => {
+            const now = Date.now();
+            const cache = new Map();
+            const removed = [];
+            const live = [];
+            for (const lease of leases) {
+                const reason = await this.deadReason(lease, now, cache);
+                if (reason === null)
+                    live.push(lease);
+                else
+                    removed.push({ lease, reason });
+            }
+            return { removed, live };
+        };
+        if (opts.dryRun) {
+            const state = readState(this.dir, { quarantine: false, warn: this.opts.warn });
+            return { ...(await sweep(state.leases)), temps: 0 };
+        }
+        ensureRegistryDir(this.dir);
+        return this.withLock(async (lock) => {
+            const state = this.readLocked(lock);
+            const result = await sweep(state.leases);
+            if (result.removed.length > 0 || state.rejected > 0)
+                this.commit(lock, result.live);
+            return { ...result, temps: sweepTemps(this.dir) };
+        });
+    }
+}
+
+;// CONCATENATED MODULE: ./src/runner/registry.ts
+/**
+ * The one Registry wiring every shell on a host uses (CLI, library, action, container step):
+ * where the registry lives, how it logs, and what the container engines add to it (host ports
+ * they publish are busy; a container owner lives while its engine says it runs). No
+ * @actions/* here: the library bundles this module.
+ */
+
+
+/** A lease's TTL when none is given: bounds a lease whose owner outlives its use. */
+const DEFAULT_TTL_MS = 24 * 3_600_000;
+/**
+ * The registry directory a user named (`label` is how the input is called: `--registry`,
+ * `registry`, ...), else $PORTLEASE_REGISTRY, else the host-wide default.
+ */
+function registryDir(dir, label, env = process.env) {
+    if (dir !== undefined && dir.trim() === '') {
+        throw new errors_UsageError(`${label}: empty path; name a directory`);
+    }
+    return dir ?? defaultRegistryDir(env);
+}
+/** Is PORTLEASE_DEBUG set (to anything but 0)? */
+function debugEnabled(env = process.env) {
+    const v = env.PORTLEASE_DEBUG;
+    return v !== undefined && v !== '' && v !== '0';
+}
+/** A Registry at `dir` that treats engine-published host ports as busy and knows container liveness. */
+function createHostRegistry(dir, opts = {}) {
+    const { env = process.env, ...rest } = opts;
+    const debug = rest.debug;
+    return new Registry(dir, {
+        // Host ports published by containers (docker/podman) are busy even where no socket shows.
+        busyPorts: () => publishedPorts({ env, debug }),
+        containerLiveness: containerLivenessChecker({ env }),
+        ...rest,
+    });
+}
+
+;// CONCATENATED MODULE: ./src/lib/owner.ts
+/**
+ * The library's `owner` option. Every form funnels into `parseOwnerSpec`, the one place an
+ * owner string is read, so that it can be routed to the CLI's shared owner parser (`--owner
+ * pid:N|dir:PATH|none|...`) once that exists, without the library's callers noticing.
+ */
+
+const ACCEPTED = "use 'self' (the calling process), 'none' (TTL only), 'pid:N' or { pid: N }";
+/**
+ * An owner spec string -> the owner to record (null: none, TTL only). Throws a UsageError
+ * naming `label` for anything it does not know, and for a pid that does not run.
+ */
+function parseOwnerSpec(spec, label) {
+    const text = spec.trim();
+    if (text === 'self')
+        return owner_self();
+    if (text === 'none')
+        return null;
+    const pid = /^pid:(.*)$/s.exec(text);
+    if (pid) {
+        const n = parsePid(pid[1] ?? '', label);
+        const owner = describeProcess(n);
+        if (owner === null)
+            throw new errors_UsageError(`${label}: no process ${n} is running`);
+        return owner;
+    }
+    throw new errors_UsageError(`${label}: ${JSON.stringify(spec)} is not an owner; ${ACCEPTED}`);
+}
+/** The `owner` option in any of its forms (undefined: the calling process). */
+function ownerOption(value, label = 'owner') {
+    if (value === undefined)
+        return owner_self();
+    if (typeof value === 'string')
+        return parseOwnerSpec(value, label);
+    if (typeof value === 'object' && value !== null && 'pid' in value) {
+        const pid = value.pid;
+        if (typeof pid === 'number' && Number.isFinite(pid))
+            return parseOwnerSpec(`pid:${pid}`, label);
+        throw new errors_UsageError(`${label}: pid ${JSON.stringify(pid)} is not a process id; give a whole number >= 1`);
+    }
+    throw new errors_UsageError(`${label}: ${typeof value} is not an owner; ${ACCEPTED}`);
+}
+
+;// CONCATENATED MODULE: ./src/lib/lease.ts
+/**
+ * `lease(options)`: the CLI's `allocate` as a function. Every option goes through the
+ * core's parsers, so a bad one is a `UsageError` with the CLI's one-line message (the label
+ * is the option's name: `range`, not `--range`), thrown before the registry is touched.
+ */
+
+
+
+const KNOWN = new Set([
+    'names',
+    'count',
+    'range',
+    'contiguous',
+    'key',
+    'strategy',
+    'ttl',
+    'owner',
+    'wait',
+    'registry',
+    'allowEphemeral',
+]);
+function lease_show(v) {
+    if (typeof v === 'string')
+        return JSON.stringify(v);
+    if (Array.isArray(v))
+        return 'an array';
+    return v === null ? 'null' : typeof v;
+}
+function stringOption(v, label) {
+    if (v === undefined)
+        return undefined;
+    if (typeof v !== 'string')
+        throw new errors_UsageError(`${label}: ${lease_show(v)} is not a string`);
+    return v;
+}
+function boolOption(v, label) {
+    if (v === undefined)
+        return false;
+    if (typeof v !== 'boolean')
+        throw new errors_UsageError(`${label}: ${lease_show(v)} is not a boolean; use true or false`);
+    return v;
+}
+/** `range` in any of its forms, through the core's parser. */
+function rangeOption(v, label = 'range') {
+    if (v === undefined)
+        return undefined;
+    if (typeof v === 'string')
+        return parseRange(v, label);
+    let lo;
+    let hi;
+    if (Array.isArray(v) && v.length === 2)
+        [lo, hi] = v;
+    else if (typeof v === 'object' && v !== null && 'lo' in v && 'hi' in v)
+        ({ lo, hi } = v);
+    if (typeof lo === 'number' && typeof hi === 'number')
+        return parseRange(`${lo}-${hi}`, label);
+    throw new errors_UsageError(`${label}: ${lease_show(v)} is not a port range; use 'LO-HI', { lo, hi } or [lo, hi] with 1 <= LO <= HI <= 65535`);
+}
+/** A duration option: a string for the core's parser, or whole milliseconds. */
+function durationOption(v, label, allowZero = false) {
+    if (v === undefined)
+        return undefined;
+    if (typeof v === 'string')
+        return parseDuration(v, label, { allowZero });
+    if (typeof v === 'number') {
+        if (!Number.isInteger(v) || v < 0) {
+            throw new errors_UsageError(`${label}: ${v} is not a duration; give whole milliseconds or a string like 90s, 15m, 6h`);
+        }
+        return parseDuration(`${v}ms`, label, { allowZero });
+    }
+    throw new errors_UsageError(`${label}: ${lease_show(v)} is not a duration; use a string like 90s, 15m, 6h or milliseconds`);
+}
+/** Build the core's request from library options; every value checked, nothing touched yet. */
+function leaseRequest(options) {
+    if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+        throw new errors_UsageError(`lease: options must be an object, like { names: ['WEB_PORT'] }`);
+    }
+    for (const k of Object.keys(options)) {
+        if (!KNOWN.has(k)) {
+            throw new errors_UsageError(`lease: unknown option ${JSON.stringify(k)}; use ${[...KNOWN].join(', ')}`);
+        }
+    }
+    const o = options;
+    let names;
+    if (o.count !== undefined) {
+        if (o.names !== undefined)
+            throw new errors_UsageError('count: give either names or count, not both');
+        if (typeof o.count !== 'number')
+            throw new errors_UsageError(`count: ${lease_show(o.count)} is not a number`);
+        names = countNames(parseCount(String(o.count), 'count'));
+    }
+    else {
+        if (o.names === undefined) {
+            throw new errors_UsageError("lease: no port names given; give names (like ['WEB_PORT']) or count");
+        }
+        if (!Array.isArray(o.names) || !o.names.every((n) => typeof n === 'string')) {
+            throw new errors_UsageError(`names: ${lease_show(o.names)} is not an array of strings, like ['WEB_PORT']`);
+        }
+        names = checkNames(o.names, 'names');
+    }
+    const key = stringOption(o.key, 'key');
+    const strategy = stringOption(o.strategy, 'strategy');
+    const registry = stringOption(o.registry, 'registry');
+    const ttl = o.ttl === null ? null : (durationOption(o.ttl, 'ttl') ?? DEFAULT_TTL_MS);
+    return {
+        names,
+        range: rangeOption(o.range),
+        contiguous: boolOption(o.contiguous, 'contiguous'),
+        key: key === undefined ? undefined : checkKey(key, 'key'),
+        strategy: strategy === undefined ? 'hash' : parseStrategy(strategy, 'strategy'),
+        ttlMs: ttl,
+        waitMs: durationOption(o.wait, 'wait', true) ?? 0,
+        owner: ownerOption(o.owner),
+        allowEphemeral: boolOption(o.allowEphemeral, 'allowEphemeral'),
+        registry: registry === undefined ? undefined : registryDir(registry, 'registry'),
+    };
+}
+/** The Registry the library uses for `dir` (undefined: $PORTLEASE_REGISTRY or the default). */
+function libraryRegistry(dir) {
+    const env = process.env;
+    return createHostRegistry(registryDir(dir, 'registry', env), {
+        env,
+        warn: (m) => {
+            process.emitWarning(m, { type: 'PortleaseWarning' });
+        },
+        debug: debugEnabled(env)
+            ? (m) => {
+                process.stderr.write(`portlease: debug: ${m}\n`);
+            }
+            : undefined,
+    });
+}
+/** The library's view of a lease record, bound to the registry it lives in. */
+function toLease(record, registry) {
+    let released;
+    const release = () => {
+        released ??= registry.release({ lease: record.id }).then(() => undefined, (err) => {
+            released = undefined; // not given back: a later call may try again
+            throw err;
+        });
+        return released;
+    };
+    return Object.freeze({
+        id: record.id,
+        key: record.key,
+        ports: Object.freeze({ ...record.ports }),
+        expires: record.expires === null ? null : new Date(record.expires),
+        registry: registry.dir,
+        release,
+        [Symbol.asyncDispose]: release,
+    });
+}
+/**
+ * Lease ports host-wide. The same `key` while its lease lives gives the same lease back.
+ *
+ * ```ts
+ * await using l = await lease({ names: ['WEB_PORT', 'DB_PORT'], range: '21000-21063' });
+ * startServer(l.ports.WEB_PORT);
+ * ```
+ */
+async function lease(options) {
+    const { registry: dir, ...req } = leaseRequest(options);
+    const registry = libraryRegistry(dir);
+    const { lease: record } = await registry.allocate(req);
+    return toLease(record, registry);
+}
+
+;// CONCATENATED MODULE: ./src/lib/get-port.ts
+/**
+ * get-port 7's API over the registry: `getPort(options?)`, `portNumbers(from, to)`,
+ * `clearLockedPorts()`, plus `releasePort(port)`.
+ *
+ * Same order as get-port: the preferred ports in the order given (each taken when free),
+ * then any port. What differs:
+ * - every port returned is leased host-wide (owner: this process; TTL 24h), so other
+ *   processes using portlease never get it, until this process exits, `releasePort(port)`
+ *   or `clearLockedPorts()`; get-port only remembers ports inside one process, for 15-30 s;
+ * - the fallback is a port in 20000-29999 (below the kernel's ephemeral range, where
+ *   bind(0) and outbound connections take theirs), not one the kernel picks;
+ * - a port is free when 0.0.0.0, 127.0.0.1 and :: can all be bound, and no container engine
+ *   publishes it; with `host`, that host is probed as well;
+ * - `reserve` is accepted and changes nothing (every port is held as if reserved);
+ * - bad options throw a `UsageError` naming the option, not a TypeError.
+ */
+
+
+
+
+const get_port_NAME = 'PORT';
+/** Ports this process leased through getPort: port -> its lease. */
+const held = new Map();
+/** A clearLockedPorts() in progress: getPort waits for it, as get-port's sync clear would. */
+let clearing = Promise.resolve();
+function checkPort(p, label) {
+    if (typeof p !== 'number' || !Number.isInteger(p) || p < 0 || p > 65535) {
+        throw new errors_UsageError(`${label}: ${typeof p === 'number' ? String(p) : typeof p} is not a port; give whole numbers 1-65535`);
+    }
+    return p;
+}
+function iterableOf(v, label) {
+    if (typeof v === 'object' && v !== null && Symbol.iterator in v)
+        return v;
+    throw new errors_UsageError(`${label}: must be a number or an iterable of numbers, like portNumbers(3000, 3100)`);
+}
+/** The preferred ports without the excluded ones, as runs of consecutive ascending ports. */
+function* runs(preferred, exclude) {
+    let run;
+    for (const item of preferred) {
+        const p = checkPort(item, 'port');
+        if (p === 0 || exclude.has(p))
+            continue;
+        if (run !== undefined && p === run.hi + 1) {
+            run.hi = p;
+            continue;
+        }
+        if (run !== undefined)
+            yield run;
+        run = { lo: p, hi: p };
+    }
+    if (run !== undefined)
+        yield run;
+}
+/** Parts of `range` that lie outside every range in `out`. */
+function without(range, out) {
+    let parts = [range];
+    for (const o of out) {
+        parts = parts.flatMap((r) => o.hi < r.lo || o.lo > r.hi
+            ? [r]
+            : [
+                ...(o.lo > r.lo ? [{ lo: r.lo, hi: o.lo - 1 }] : []),
+                ...(o.hi < r.hi ? [{ lo: o.hi + 1, hi: r.hi }] : []),
+            ]);
+    }
+    return parts;
+}
+function isRangeFull(err, range) {
+    return (err instanceof RuntimeError && err.message.startsWith(`range ${formatRange(range)} has no `));
+}
+/**
+ * Get a free TCP port, leased host-wide to this process. get-port 7's options and order;
+ * see the module comment for what differs.
+ */
+async function getPort(options) {
+    await clearing;
+    if (options !== undefined && (typeof options !== 'object' || options === null)) {
+        throw new errors_UsageError('getPort: options must be an object, like { port: 3000 }');
+    }
+    const o = (options ?? {});
+    let preferred = [];
+    if (typeof o.port === 'number')
+        preferred = [checkPort(o.port, 'port')];
+    else if (o.port !== undefined && o.port !== null)
+        preferred = iterableOf(o.port, 'port');
+    const exclude = new Set();
+    if (o.exclude !== undefined) {
+        for (const p of iterableOf(o.exclude, 'exclude'))
+            exclude.add(checkPort(p, 'exclude'));
+    }
+    const host = o.host;
+    if (host !== undefined && (typeof host !== 'string' || host.trim() === '')) {
+        throw new errors_UsageError('host: give an IPv4 or IPv6 address of this host, like 127.0.0.1');
+    }
+    const registry = libraryRegistry(undefined);
+    const owner = owner_self();
+    const kernel = kernelPorts();
+    /** Leased but not handed out (excluded, or busy on `host`): given back at the end. */
+    const passed = [];
+    const take = async (range, fallback) => {
+        for (;;) {
+            let record;
+            try {
+                ({ lease: record } = await registry.allocate({
+                    names: [get_port_NAME],
+                    range,
+                    strategy: fallback ? 'random' : 'sequential',
+                    owner,
+                    ttlMs: DEFAULT_TTL_MS,
+                    labels: { via: 'getPort' },
+                    // A port the caller named is theirs to choose, even in the ephemeral range.
+                    allowEphemeral: !fallback,
+                }));
+            }
+            catch (err) {
+                if (isRangeFull(err, range))
+                    return null;
+                throw err;
+            }
+            const port = record.ports[get_port_NAME];
+            if (exclude.has(port)) {
+                passed.push(record);
+                continue;
+            }
+            if (typeof host === 'string') {
+                const code = await tryListen(port, host);
+                if (code === 'EADDRINUSE' || code === 'EACCES') {
+                    passed.push(record);
+                    continue;
+                }
+                if (code !== null) {
+                    await registry.release({ lease: record.id });
+                    throw new errors_UsageError(`host: cannot listen on ${JSON.stringify(host)} (${code}); give an address of this host`);
+                }
+            }
+            held.set(port, { registry, id: record.id });
+            return port;
+        }
+    };
+    try {
+        for (const run of runs(preferred, exclude)) {
+            // The kernel's reserved ports are never leased: leave them out rather than fail.
+            for (const part of without(run, kernel.reserved)) {
+                const port = await take(part, false);
+                if (port !== null)
+                    return port;
+            }
+        }
+        const port = await take(DEFAULT_RANGE, true);
+        if (port === null)
+            throw new RuntimeError(`no free port in ${formatRange(DEFAULT_RANGE)}`);
+        return port;
+    }
+    finally {
+        for (const record of passed)
+            await registry.release({ lease: record.id });
+    }
+}
+/** Give back a port from getPort. A port this process does not hold is ignored. */
+async function releasePort(port) {
+    const h = held.get(port);
+    if (h === undefined)
+        return;
+    held.delete(port);
+    await h.registry.release({ lease: h.id });
+}
+/**
+ * Give back every port this process got from getPort (get-port's name; there it forgets the
+ * ports it remembers). getPort calls made after it wait until it is done.
+ */
+function clearLockedPorts() {
+    const all = [...held.keys()];
+    const done = clearing.then(async () => {
+        for (const p of all)
+            await releasePort(p);
+    });
+    clearing = done.catch(() => undefined);
+    return done;
+}
+const minPort = 1024;
+const maxPort = 65_535;
+/** get-port's `portNumbers`: the ports from `from` to `to`, inclusive (same checks, same errors). */
+function portNumbers(from, to) {
+    if (!Number.isInteger(from) || !Number.isInteger(to)) {
+        throw new TypeError('`from` and `to` must be integer numbers');
+    }
+    if (from < minPort || from > maxPort) {
+        throw new RangeError(`'from' must be between ${minPort} and ${maxPort}`);
+    }
+    if (to < minPort || to > maxPort) {
+        throw new RangeError(`'to' must be between ${minPort} and ${maxPort}`);
+    }
+    if (from > to) {
+        throw new RangeError('`to` must be greater than or equal to `from`');
+    }
+    const generator = function* (from, to) {
+        for (let port = from; port <= to; port++)
+            yield port;
+    };
+    return generator(from, to);
+}
+
+;// CONCATENATED MODULE: ./src/lib/index.ts
+/**
+ * The portlease library: `import { lease, getPort, portNumbers } from 'portlease'`.
+ *
+ * Errors: `UsageError` (bad input; nothing was changed) and `RuntimeError` (the work could
+ * not be done: range full, registry not writable), both `PortleaseError`s whose message is
+ * the CLI's one line (naming the option: `range: "x" is not a port range; ...`).
+ *
+ * The functions are declared here, over the implementation modules, so that the published
+ * declarations hold the public types only.
+ */
+
+
+
+/**
+ * Lease ports host-wide, as `portlease allocate` does. The owner defaults to the calling
+ * process: the lease ends when it is released, when that process exits, or after its TTL.
+ *
+ * ```ts
+ * await using l = await lease({ names: ['WEB_PORT', 'DB_PORT'], range: '21000-21063' });
+ * server.listen(l.ports.WEB_PORT);
+ * ```
+ */
+function lib_lease(options) {
+    return lease(options);
+}
+/**
+ * get-port 7's `getPort`: the preferred ports (`port`) in order, each taken when free,
+ * else any port in 20000-29999; never one in `exclude`. The port is leased host-wide to the
+ * calling process until it exits, or `releasePort(port)` / `clearLockedPorts()`, so that
+ * no other portlease user (another jest worker, another job) gets it meanwhile.
+ */
+function lib_getPort(options) {
+    return getPort(options);
+}
+/** Give back a port from `getPort`. A port this process does not hold is ignored. */
+function lib_releasePort(port) {
+    return releasePort(port);
+}
+/** Give back every port this process got from `getPort`; later `getPort` calls wait for it. */
+function lib_clearLockedPorts() {
+    return clearLockedPorts();
+}
+/**
+ * get-port's `portNumbers(from, to)`: the ports `from`..`to` (1024-65535, from <= to),
+ * with get-port's TypeError/RangeError for anything else.
+ */
+function lib_portNumbers(from, to) {
+    return portNumbers(from, to);
+}
+/* harmony default export */ const lib = (lib_getPort);
+
+;// CONCATENATED MODULE: ./src/entrypoints/lib.ts
+
+
+
+var __webpack_exports__PortleaseError = __webpack_exports__.sE;
+var __webpack_exports__RuntimeError = __webpack_exports__.bu;
+var __webpack_exports__UsageError = __webpack_exports__.eb;
+var __webpack_exports__clearLockedPorts = __webpack_exports__.kR;
+var __webpack_exports__default = __webpack_exports__.Ay;
+var __webpack_exports__getPort = __webpack_exports__.c9;
+var __webpack_exports__lease = __webpack_exports__.dm;
+var __webpack_exports__portNumbers = __webpack_exports__.Iv;
+var __webpack_exports__releasePort = __webpack_exports__.Rq;
+export { __webpack_exports__PortleaseError as PortleaseError, __webpack_exports__RuntimeError as RuntimeError, __webpack_exports__UsageError as UsageError, __webpack_exports__clearLockedPorts as clearLockedPorts, __webpack_exports__default as default, __webpack_exports__getPort as getPort, __webpack_exports__lease as lease, __webpack_exports__portNumbers as portNumbers, __webpack_exports__releasePort as releasePort };

@@ -1,0 +1,30 @@
+import type { GetPortOptions, Lease, LeaseOptions } from './types.js';
+export type { DurationOption, GetPortOptions, Lease, LeaseOptions, OwnerOption, RangeOption, Strategy, } from './types.js';
+export { PortleaseError, RuntimeError, UsageError } from '../registry/errors.js';
+/**
+ * Lease ports host-wide, as `portlease allocate` does. The owner defaults to the calling
+ * process: the lease ends when it is released, when that process exits, or after its TTL.
+ *
+ * ```ts
+ * await using l = await lease({ names: ['WEB_PORT', 'DB_PORT'], range: '21000-21063' });
+ * server.listen(l.ports.WEB_PORT);
+ * ```
+ */
+export declare function lease(options: LeaseOptions): Promise<Lease>;
+/**
+ * get-port 7's `getPort`: the preferred ports (`port`) in order, each taken when free,
+ * else any port in 20000-29999; never one in `exclude`. The port is leased host-wide to the
+ * calling process until it exits, or `releasePort(port)` / `clearLockedPorts()`, so that
+ * no other portlease user (another jest worker, another job) gets it meanwhile.
+ */
+export declare function getPort(options?: GetPortOptions): Promise<number>;
+/** Give back a port from `getPort`. A port this process does not hold is ignored. */
+export declare function releasePort(port: number): Promise<void>;
+/** Give back every port this process got from `getPort`; later `getPort` calls wait for it. */
+export declare function clearLockedPorts(): Promise<void>;
+/**
+ * get-port's `portNumbers(from, to)`: the ports `from`..`to` (1024-65535, from <= to),
+ * with get-port's TypeError/RangeError for anything else.
+ */
+export declare function portNumbers(from: number, to: number): Iterable<number>;
+export default getPort;

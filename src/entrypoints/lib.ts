@@ -1,0 +1,2 @@
+export * from '../lib/index.js';
+export { default } from '../lib/index.js';

@@ -1,0 +1,192 @@
+/**
+ * `lease(options)`: the CLI's `allocate` as a function. Every option goes through the
+ * core's parsers, so a bad one is a `UsageError` with the CLI's one-line message (the label
+ * is the option's name: `range`, not `--range`), thrown before the registry is touched.
+ */
+import {
+  createHostRegistry,
+  debugEnabled,
+  DEFAULT_TTL_MS,
+  registryDir,
+} from '../runner/registry.js';
+import {
+  checkKey,
+  checkNames,
+  countNames,
+  parseCount,
+  parseDuration,
+  parseRange,
+  parseStrategy,
+  UsageError,
+  type AllocateRequest,
+  type Lease as Record_,
+  type PortRange,
+  type Registry,
+} from '../registry/index.js';
+import { ownerOption } from './owner.js';
+import type { Lease } from './types.js';
+
+const KNOWN = new Set([
+  'names',
+  'count',
+  'range',
+  'contiguous',
+  'key',
+  'strategy',
+  'ttl',
+  'owner',
+  'wait',
+  'registry',
+  'allowEphemeral',
+]);
+
+function show(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (Array.isArray(v)) return 'an array';
+  return v === null ? 'null' : typeof v;
+}
+
+function stringOption(v: unknown, label: string): string | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string') throw new UsageError(`${label}: ${show(v)} is not a string`);
+  return v;
+}
+
+function boolOption(v: unknown, label: string): boolean {
+  if (v === undefined) return false;
+  if (typeof v !== 'boolean')
+    throw new UsageError(`${label}: ${show(v)} is not a boolean; use true or false`);
+  return v;
+}
+
+/** `range` in any of its forms, through the core's parser. */
+export function rangeOption(v: unknown, label = 'range'): PortRange | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v === 'string') return parseRange(v, label);
+  let lo: unknown;
+  let hi: unknown;
+  if (Array.isArray(v) && v.length === 2) [lo, hi] = v as unknown[];
+  else if (typeof v === 'object' && v !== null && 'lo' in v && 'hi' in v) ({ lo, hi } = v);
+  if (typeof lo === 'number' && typeof hi === 'number') return parseRange(`${lo}-${hi}`, label);
+  throw new UsageError(
+    `${label}: ${show(v)} is not a port range; use 'LO-HI', { lo, hi } or [lo, hi] with 1 <= LO <= HI <= 65535`,
+  );
+}
+
+/** A duration option: a string for the core's parser, or whole milliseconds. */
+export function durationOption(v: unknown, label: string, allowZero = false): number | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v === 'string') return parseDuration(v, label, { allowZero });
+  if (typeof v === 'number') {
+    if (!Number.isInteger(v) || v < 0) {
+      throw new UsageError(
+        `${label}: ${v} is not a duration; give whole milliseconds or a string like 90s, 15m, 6h`,
+      );
+    }
+    return parseDuration(`${v}ms`, label, { allowZero });
+  }
+  throw new UsageError(
+    `${label}: ${show(v)} is not a duration; use a string like 90s, 15m, 6h or milliseconds`,
+  );
+}
+
+/** Build the core's request from library options; every value checked, nothing touched yet. */
+export function leaseRequest(options: unknown): AllocateRequest & { registry: string | undefined } {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new UsageError(`lease: options must be an object, like { names: ['WEB_PORT'] }`);
+  }
+  for (const k of Object.keys(options)) {
+    if (!KNOWN.has(k)) {
+      throw new UsageError(
+        `lease: unknown option ${JSON.stringify(k)}; use ${[...KNOWN].join(', ')}`,
+      );
+    }
+  }
+  const o = options as Record<string, unknown>;
+  let names: string[];
+  if (o.count !== undefined) {
+    if (o.names !== undefined) throw new UsageError('count: give either names or count, not both');
+    if (typeof o.count !== 'number')
+      throw new UsageError(`count: ${show(o.count)} is not a number`);
+    names = countNames(parseCount(String(o.count), 'count'));
+  } else {
+    if (o.names === undefined) {
+      throw new UsageError("lease: no port names given; give names (like ['WEB_PORT']) or count");
+    }
+    if (!Array.isArray(o.names) || !o.names.every((n) => typeof n === 'string')) {
+      throw new UsageError(`names: ${show(o.names)} is not an array of strings, like ['WEB_PORT']`);
+    }
+    names = checkNames(o.names, 'names');
+  }
+  const key = stringOption(o.key, 'key');
+  const strategy = stringOption(o.strategy, 'strategy');
+  const registry = stringOption(o.registry, 'registry');
+  const ttl = o.ttl === null ? null : (durationOption(o.ttl, 'ttl') ?? DEFAULT_TTL_MS);
+  return {
+    names,
+    range: rangeOption(o.range),
+    contiguous: boolOption(o.contiguous, 'contiguous'),
+    key: key === undefined ? undefined : checkKey(key, 'key'),
+    strategy: strategy === undefined ? 'hash' : parseStrategy(strategy, 'strategy'),
+    ttlMs: ttl,
+    waitMs: durationOption(o.wait, 'wait', true) ?? 0,
+    owner: ownerOption(o.owner),
+    allowEphemeral: boolOption(o.allowEphemeral, 'allowEphemeral'),
+    registry: registry === undefined ? undefined : registryDir(registry, 'registry'),
+  };
+}
+
+/** The Registry the library uses for `dir` (undefined: $PORTLEASE_REGISTRY or the default). */
+export function libraryRegistry(dir: string | undefined): Registry {
+  const env = process.env;
+  return createHostRegistry(registryDir(dir, 'registry', env), {
+    env,
+    warn: (m) => {
+      process.emitWarning(m, { type: 'PortleaseWarning' });
+    },
+    debug: debugEnabled(env)
+      ? (m) => {
+          process.stderr.write(`portlease: debug: ${m}\n`);
+        }
+      : undefined,
+  });
+}
+
+/** The library's view of a lease record, bound to the registry it lives in. */
+export function toLease(record: Record_, registry: Registry): Lease {
+  let released: Promise<void> | undefined;
+  const release = (): Promise<void> => {
+    released ??= registry.release({ lease: record.id }).then(
+      () => undefined,
+      (err: unknown) => {
+        released = undefined; // not given back: a later call may try again
+        throw err;
+      },
+    );
+    return released;
+  };
+  return Object.freeze({
+    id: record.id,
+    key: record.key,
+    ports: Object.freeze({ ...record.ports }),
+    expires: record.expires === null ? null : new Date(record.expires),
+    registry: registry.dir,
+    release,
+    [Symbol.asyncDispose]: release,
+  });
+}
+
+/**
+ * Lease ports host-wide. The same `key` while its lease lives gives the same lease back.
+ *
+ * ```ts
+ * await using l = await lease({ names: ['WEB_PORT', 'DB_PORT'], range: '21000-21063' });
+ * startServer(l.ports.WEB_PORT);
+ * ```
+ */
+export async function lease(options: unknown): Promise<Lease> {
+  const { registry: dir, ...req } = leaseRequest(options);
+  const registry = libraryRegistry(dir);
+  const { lease: record } = await registry.allocate(req);
+  return toLease(record, registry);
+}

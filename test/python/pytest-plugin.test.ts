@@ -1,0 +1,385 @@
+/**
+ * The pytest plugin (python/), installed with `pip install --no-build-isolation` into a
+ * venv over Debian's python3-pytest, python3-pytest-xdist and python3-setuptools (.ci/run
+ * installs them), and driven through real `pytest -n` sessions against the built CLI.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { dirname, join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { cli, CLI, collect, NODE, ROOT, tempDir, testRange, type Run } from '../helpers.js';
+
+const PYTHON = process.env.PORTLEASE_PYTHON ?? '/usr/bin/python3';
+/** PATH without any `portlease` and without pyenv: Debian's python, and the node tests run with. */
+const PATH = [dirname(NODE), '/usr/local/bin', '/usr/bin', '/bin'].join(':');
+let venvPython: string;
+
+function run(
+  file: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  cwd?: string,
+): { code: number | null; out: string } {
+  const r = spawnSync(file, args, { env, cwd, encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status, out: `${r.stdout}${r.stderr}` };
+}
+
+function baseEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return {
+    PATH,
+    HOME: process.env.HOME,
+    LANG: 'C.UTF-8',
+    PYTHONDONTWRITEBYTECODE: '1',
+    PORTLEASE_NODE: NODE,
+    ...extra,
+  };
+}
+
+beforeAll(() => {
+  const check = run(PYTHON, ['-c', 'import pytest, xdist, setuptools, pip'], baseEnv());
+  if (check.code !== 0) {
+    throw new Error(
+      `${PYTHON} lacks pytest, pytest-xdist, setuptools or pip; apt-get install python3-pytest python3-pytest-xdist python3-setuptools python3-pip (.ci/run does): ${check.out}`,
+    );
+  }
+  const dir = tempDir();
+  // A copy: an in-tree build would leave build/ and *.egg-info/ in the checkout.
+  const src = join(dir, 'python');
+  cpSync(join(ROOT, 'python'), src, {
+    recursive: true,
+    filter: (p) => !/(\/build|\.egg-info|__pycache__)$/.test(p),
+  });
+  const venv = join(dir, 'venv');
+  const mk = run(
+    PYTHON,
+    ['-m', 'venv', '--system-site-packages', '--without-pip', venv],
+    baseEnv(),
+  );
+  expect(mk.code, mk.out).toBe(0);
+  venvPython = join(venv, 'bin/python');
+  // Offline: setuptools and pytest come from Debian's packages, nothing from an index.
+  const pip = run(
+    venvPython,
+    ['-m', 'pip', 'install', '--no-build-isolation', '--no-index', src],
+    baseEnv(),
+  );
+  expect(pip.code, pip.out).toBe(0);
+  expect(pip.out).toMatch(/Successfully installed pytest-portlease-/);
+});
+
+/** Start pytest from the venv in `project` (the plugin loads through its pytest11 entry point). */
+function pytest(project: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
+  return spawn(venvPython, ['-m', 'pytest', '-p', 'no:cacheprovider', '-q', ...args], {
+    cwd: project,
+    env: baseEnv(env),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+function project(files: Record<string, string>): string {
+  const dir = tempDir();
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  return dir;
+}
+
+async function until(check: () => boolean, what: string, ms = 60_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+interface Listed {
+  lease: string;
+  ports: Record<string, number>;
+  owner: { pid: number } | null;
+}
+
+async function list(registry: string): Promise<Listed[]> {
+  const r = await cli(['list', '--json', '--registry', registry]);
+  expect(r.code).toBe(0);
+  return JSON.parse(r.stdout) as Listed[];
+}
+
+/** `gc --dry-run`: leases still in the file whose owner died (not released). */
+async function unreleased(registry: string): Promise<string> {
+  const r = await cli(['gc', '--dry-run', '--registry', registry]);
+  expect(r.code).toBe(0);
+  return r.stdout.trim();
+}
+
+const SERVERS_TEST = `
+import http.server, json, os, threading, time, urllib.request
+import pytest
+
+OUT, RANGE, SESSION = os.environ["PL_OUT"], os.environ["PL_RANGE"], os.environ["PL_SESSION"]
+
+@pytest.mark.parametrize("i", range(16))
+def test_servers(portlease, i):
+    ports = portlease("WEB_PORT", "DB_PORT", range=RANGE, wait="60s")
+    leased = time.time()
+    token = f"{SESSION}-{i}-{os.getpid()}"
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = token.encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    servers = []
+    for port in ports.values():
+        server = http.server.HTTPServer(("0.0.0.0", port), Handler)  # EADDRINUSE on a collision
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+    for _ in range(3):
+        for port in ports.values():
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as r:
+                assert r.read().decode() == token
+        time.sleep(0.1)
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+    with open(os.path.join(OUT, f"{SESSION}-{i}.json"), "w") as f:
+        json.dump({"ports": ports, "lease": ports.lease, "pid": os.getpid(),
+                   "start": leased, "end": time.time()}, f)
+`;
+
+describe('pytest plugin', () => {
+  it('two `pytest -n 4` sessions at once, 16 tests each binding real servers on leased ports: 0 collisions', async () => {
+    const range = await testRange(40);
+    const registry = join(tempDir(), 'reg');
+    const out = tempDir();
+    const dir = project({ 'test_servers.py': SERVERS_TEST });
+    const env = {
+      PORTLEASE_CLI: CLI,
+      PORTLEASE_REGISTRY: registry,
+      PL_OUT: out,
+      PL_RANGE: `${range.lo}-${range.hi}`,
+    };
+    const runs: Run[] = await Promise.all(
+      ['a', 'b'].map((s) => collect(pytest(dir, ['-n', '4'], { ...env, PL_SESSION: s }))),
+    );
+    for (const r of runs) {
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/16 passed/);
+    }
+    const results = readdirSync(out).map(
+      (f) =>
+        JSON.parse(readFileSync(join(out, f), 'utf8')) as {
+          ports: Record<string, number>;
+          lease: string;
+          pid: number;
+          start: number;
+          end: number;
+        },
+    );
+    expect(results).toHaveLength(32);
+    // 8 workers, each owning its leases.
+    expect(new Set(results.map((r) => r.pid)).size).toBeGreaterThan(2);
+    // No port held by two tests at overlapping times (the binds above would have failed, too).
+    const uses = results.flatMap((r) => Object.values(r.ports).map((p) => ({ p, ...r })));
+    let reused = 0;
+    for (const a of uses) {
+      expect(a.p >= range.lo && a.p <= range.hi).toBe(true);
+      for (const b of uses) {
+        if (a === b || a.p !== b.p) continue;
+        reused++;
+        expect(
+          a.end < b.start || b.end < a.start,
+          `port ${a.p}: ${a.lease} and ${b.lease} overlap`,
+        ).toBe(true);
+      }
+    }
+    expect(reused).toBeGreaterThan(0); // ports were handed on between tests, so the check had teeth
+    // Every lease was released on teardown (none left for gc), nothing lives.
+    expect(await list(registry)).toEqual([]);
+    expect(await unreleased(registry)).toBe('0 leases would be removed, 0 live');
+  });
+
+  it('a worker killed with kill -9 mid-test: its lease is reclaimed by the next allocation', async () => {
+    const range = await testRange(2);
+    const registry = join(tempDir(), 'reg');
+    const out = tempDir();
+    const dir = project({
+      'test_victim.py': `
+import json, os, time
+def test_victim(portlease):
+    ports = portlease("A", "B", range=os.environ["PL_RANGE"], contiguous=True)
+    with open(os.path.join(os.environ["PL_OUT"], "victim.json"), "w") as f:
+        json.dump({"pid": os.getpid(), "lease": ports.lease, "ports": ports}, f)
+    time.sleep(120)
+`,
+      'test_bystander.py': `
+import os, time
+def test_bystander():
+    done = os.path.join(os.environ["PL_OUT"], "done")
+    end = time.time() + 120
+    while not os.path.exists(done) and time.time() < end:
+        time.sleep(0.05)
+`,
+    });
+    const child = pytest(dir, ['-n', '2', '--dist', 'load'], {
+      PORTLEASE_CLI: CLI,
+      PORTLEASE_REGISTRY: registry,
+      PL_OUT: out,
+      PL_RANGE: `${range.lo}-${range.hi}`,
+    });
+    const done = collect(child);
+    try {
+      await until(() => existsSync(join(out, 'victim.json')), 'the victim test to lease');
+      const victim = JSON.parse(readFileSync(join(out, 'victim.json'), 'utf8')) as Listed & {
+        pid: number;
+      };
+      const [held] = await list(registry);
+      expect(held?.lease).toBe(victim.lease);
+      expect(held?.owner?.pid).toBe(victim.pid); // the xdist worker...
+      expect(victim.pid).not.toBe(child.pid); // ...not pytest's controller
+      const range2 = [
+        '--range',
+        `${range.lo}-${range.hi}`,
+        '--contiguous',
+        '--registry',
+        registry,
+        '--json',
+      ];
+      const busy = await cli(['allocate', 'C', 'D', ...range2]);
+      expect(busy.code).toBe(1);
+      expect(busy.stderr).toMatch(/has no 2 free ports in a row; held by 1 lease/);
+      process.kill(victim.pid, 'SIGKILL');
+      // pytest's controller lives on (the bystander runs): only the worker died.
+      const next = await cli(['allocate', 'C', 'D', ...range2]);
+      expect(next.code, next.stderr).toBe(0);
+      const got = JSON.parse(next.stdout) as { lease: string; ports: Record<string, number> };
+      expect(Object.values(got.ports)).toEqual(Object.values(victim.ports));
+      expect(child.exitCode).toBeNull();
+      expect((await cli(['release', '--lease', got.lease, '--registry', registry])).code).toBe(0);
+    } finally {
+      writeFileSync(join(out, 'done'), '');
+    }
+    const r = await done;
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/crashed while running .*test_victim/);
+    expect(r.stdout).toMatch(/1 failed, 1 passed/);
+  });
+
+  it('portlease_session leases once per worker and releases at session end; CLI errors are one clear line', async () => {
+    const range = await testRange(10);
+    const registry = join(tempDir(), 'reg');
+    const out = tempDir();
+    const dir = project({
+      'test_session.py': `
+import json, os, pytest
+
+@pytest.fixture(scope="session")
+def services(portlease_session):
+    return portlease_session("PG_PORT", range=os.environ["PL_RANGE"], ttl="1h", key=f"pg-{os.getpid()}")
+
+@pytest.mark.parametrize("i", range(6))
+def test_uses(services, i):
+    with open(os.path.join(os.environ["PL_OUT"], f"{i}.json"), "w") as f:
+        json.dump({"pid": os.getpid(), "lease": services.lease, "ports": services}, f)
+`,
+      'test_errors.py': `
+def test_bad_range(portlease):
+    portlease("WEB_PORT", range="abc")
+
+def test_unknown_option(portlease):
+    portlease("WEB_PORT", colour="blue")
+`,
+    });
+    const r = await collect(
+      pytest(dir, ['-n', '2'], {
+        PORTLEASE_CLI: CLI,
+        PORTLEASE_REGISTRY: registry,
+        PL_OUT: out,
+        PL_RANGE: `${range.lo}-${range.hi}`,
+      }),
+    );
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/2 failed, 6 passed/);
+    expect(r.stdout).toContain(
+      'E       pytest_portlease.PortleaseError: portlease: --range: "abc" is not a port range; use LO-HI with 1 <= LO <= HI <= 65535, like 20000-29999',
+    );
+    expect(r.stdout).toContain(
+      "E       pytest_portlease.PortleaseError: portlease: allocate: unknown option --colour; see 'portlease allocate --help'",
+    );
+    const uses = readdirSync(out).map(
+      (f) =>
+        JSON.parse(readFileSync(join(out, f), 'utf8')) as {
+          pid: number;
+          lease: string;
+          ports: Record<string, number>;
+        },
+    );
+    expect(uses).toHaveLength(6);
+    const byWorker = new Map<number, Set<string>>();
+    for (const u of uses) byWorker.set(u.pid, (byWorker.get(u.pid) ?? new Set()).add(u.lease));
+    for (const leases of byWorker.values()) expect(leases.size).toBe(1); // once per session
+    expect(new Set(uses.map((u) => u.ports.PG_PORT)).size).toBe(byWorker.size);
+    expect(await unreleased(registry)).toBe('0 leases would be removed, 0 live');
+  });
+
+  it('finds the CLI through PORTLEASE_CLI, then PATH, then node_modules/.bin, then the npm package it ships in', () => {
+    const find = 'import os, pytest_portlease as p; print(" ".join(p.find_cli(os.getcwd())))';
+    const cwd = tempDir();
+    // 1. PORTLEASE_CLI (a .js file runs with node).
+    expect(run(venvPython, ['-c', find], baseEnv({ PORTLEASE_CLI: CLI }), cwd).out.trim()).toBe(
+      `${NODE} ${CLI}`,
+    );
+    // 2. portlease on PATH.
+    const bin = tempDir();
+    symlinkSync(CLI, join(bin, 'portlease'));
+    const onPath = baseEnv({ PATH: `${bin}:${PATH}` });
+    expect(run(venvPython, ['-c', find], onPath, cwd).out.trim()).toBe(join(bin, 'portlease'));
+    // 3. node_modules/.bin/portlease in the rootdir or above (npm install portlease in the project).
+    const nested = join(cwd, 'tests', 'unit');
+    mkdirSync(nested, { recursive: true });
+    mkdirSync(join(cwd, 'node_modules/.bin'), { recursive: true });
+    symlinkSync(CLI, join(cwd, 'node_modules/.bin/portlease'));
+    expect(run(venvPython, ['-c', find], baseEnv(), nested).out.trim()).toBe(
+      join(cwd, 'node_modules/.bin/portlease'),
+    );
+    // 4. The plugin inside the npm package (or this checkout): ../dist/cli/index.js.
+    const checkout = run(
+      PYTHON,
+      ['-c', find],
+      baseEnv({ PYTHONPATH: join(ROOT, 'python') }),
+      tempDir(),
+    );
+    expect(checkout.out.trim()).toBe(`${NODE} ${CLI}`);
+    // None of them: one clear line.
+    const none = run(venvPython, ['-c', find], baseEnv(), tempDir());
+    expect(none.code).toBe(1);
+    expect(none.out).toMatch(
+      /PortleaseError: portlease: CLI not found: set PORTLEASE_CLI, put portlease on PATH/,
+    );
+  });
+
+  it('the plugin ships in the npm package and its version is the package version', () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+      version: string;
+      files: string[];
+    };
+    const pyproject = readFileSync(join(ROOT, 'python/pyproject.toml'), 'utf8');
+    expect(pyproject).toContain(`version = "${pkg.version}"`);
+    expect(pyproject).toMatch(/dependencies = \["pytest>=7"\]/);
+    expect(pyproject).toMatch(
+      /\[project\.entry-points\.pytest11\]\nportlease = "pytest_portlease"/,
+    );
+    expect(pkg.files).toContain('python/pytest_portlease/*.py');
+  });
+});
