@@ -15,14 +15,11 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll } from 'vitest';
+import { CLI, LOADER, NODE, ROOT } from '../harness/paths.js';
 import { Registry, selfOwner, type PortRange } from '../src/registry/index.js';
 
-export const ROOT = fileURLToPath(new URL('..', import.meta.url));
-export const CLI = join(ROOT, 'dist/cli/index.js');
-export const NODE = process.execPath;
-const LOADER = join(ROOT, 'test/fixtures/ts-loader.mjs');
+export { CLI, NODE, ROOT };
 
 export interface Run {
   code: number | null;
@@ -119,6 +116,27 @@ export async function testRange(size: number): Promise<PortRange> {
 
 export function lines(text: string): string[] {
   return text.split('\n').filter((l) => l.length > 0);
+}
+
+/** One live lease as `portlease list --json` shows it. */
+export interface Listed {
+  lease: string;
+  key: string;
+  ports: Record<string, number>;
+  owner: { kind: string; pid?: number } | null;
+  labels: Record<string, string>;
+}
+
+/**
+ * `portlease list --json` on the built CLI; throws unless it succeeds, and (unless
+ * `warnings`) says nothing on stderr.
+ */
+export async function listLeases(registry: string, warnings = false): Promise<Listed[]> {
+  const r = await cli(['list', '--json', '--registry', registry]);
+  if (r.code !== 0 || (!warnings && r.stderr !== '')) {
+    throw new Error(`portlease list failed (${String(r.code)}): ${r.stderr}`);
+  }
+  return JSON.parse(r.stdout) as Listed[];
 }
 
 /** Parse NAME=PORT lines. */

@@ -33619,13 +33619,12 @@ const NO_SUCH = /no such (container|object)/i;
 /** One container engine: Docker (API socket and/or CLI) or Podman (CLI). */
 class engine_ContainerEngine {
     name;
+    /** The CLI, or null when only Docker's API socket is there (queries only). */
     cli;
     socket;
     timeoutMs;
     env;
-    constructor(name, 
-    /** The CLI, or null when only Docker's API socket is there (queries only). */
-    cli, socket, opts) {
+    constructor(name, cli, socket, opts) {
         this.name = name;
         this.cli = cli;
         this.socket = socket;
@@ -35351,3 +35350,5 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 /******/ var __webpack_exports__ = __nccwpck_require__(8588);
 /******/ __webpack_exports__ = await __webpack_exports__;
 /******/ 
+
+//# sourceMappingURL=index.js.map

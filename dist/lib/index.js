@@ -824,13 +824,12 @@ const NO_SUCH = /no such (container|object)/i;
 /** One container engine: Docker (API socket and/or CLI) or Podman (CLI). */
 class engine_ContainerEngine {
     name;
+    /** The CLI, or null when only Docker's API socket is there (queries only). */
     cli;
     socket;
     timeoutMs;
     env;
-    constructor(name, 
-    /** The CLI, or null when only Docker's API socket is there (queries only). */
-    cli, socket, opts) {
+    constructor(name, cli, socket, opts) {
         this.name = name;
         this.cli = cli;
         this.socket = socket;
@@ -3289,3 +3288,5 @@ var __webpack_exports__lease = __webpack_exports__.dm;
 var __webpack_exports__portNumbers = __webpack_exports__.Iv;
 var __webpack_exports__releasePort = __webpack_exports__.Rq;
 export { __webpack_exports__PortleaseError as PortleaseError, __webpack_exports__RuntimeError as RuntimeError, __webpack_exports__UsageError as UsageError, __webpack_exports__clearLockedPorts as clearLockedPorts, __webpack_exports__default as default, __webpack_exports__getPort as getPort, __webpack_exports__lease as lease, __webpack_exports__portNumbers as portNumbers, __webpack_exports__releasePort as releasePort };
+
+//# sourceMappingURL=index.js.map

@@ -290,16 +290,22 @@ const NO_SUCH = /no such (container|object)/i;
 
 /** One container engine: Docker (API socket and/or CLI) or Podman (CLI). */
 export class ContainerEngine {
+  readonly name: EngineName;
+  /** The CLI, or null when only Docker's API socket is there (queries only). */
+  readonly cli: string | null;
+  private readonly socket: string | null;
   private readonly timeoutMs: number;
   private readonly env: NodeJS.ProcessEnv;
 
   private constructor(
-    readonly name: EngineName,
-    /** The CLI, or null when only Docker's API socket is there (queries only). */
-    readonly cli: string | null,
-    private readonly socket: string | null,
+    name: EngineName,
+    cli: string | null,
+    socket: string | null,
     opts: EngineOptions,
   ) {
+    this.name = name;
+    this.cli = cli;
+    this.socket = socket;
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.env = opts.env ?? process.env;
   }

@@ -16,7 +16,7 @@ import {
   type HostProbe,
 } from '../../src/github/lease.js';
 import { checkKey, describeProcess, UsageError, RuntimeError } from '../../src/registry/index.js';
-import { jobEnv } from './runner.js';
+import { jobEnv } from '../../harness/runner.js';
 
 const ID = 'a'.repeat(12) + '0123456789abcdef'.repeat(3) + 'b'.repeat(4);
 

@@ -6,35 +6,19 @@
 import { createServer, type Server } from 'node:net';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { cli, ROOT, snapshot, tempDir, testRange } from '../helpers.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  checkStep,
+  jobEnv,
+  LEASE_ACTION,
+  StandInWorker,
+  type StepResult,
+} from '../../harness/runner.js';
+import { cli, listLeases, ROOT, snapshot, tempDir, testRange } from '../helpers.js';
+import { standInWorkers } from '../workers.js';
 import { formatRange, type PortRange } from '../../src/registry/index.js';
-import { jobEnv, StandInWorker, type StepResult } from './runner.js';
 
-const workers: StandInWorker[] = [];
-afterEach(async () => {
-  await Promise.all(workers.splice(0).map((w) => w.stop().catch(() => undefined)));
-});
-
-async function startWorkers(n: number): Promise<StandInWorker[]> {
-  const ws = await Promise.all(Array.from({ length: n }, () => StandInWorker.start()));
-  workers.push(...ws);
-  return ws;
-}
-
-interface Listed {
-  lease: string;
-  key: string;
-  ports: Record<string, number>;
-  owner: { kind: string; pid?: number } | null;
-}
-
-async function listLeases(registry: string): Promise<Listed[]> {
-  const r = await cli(['list', '--json', '--registry', registry]);
-  expect(r.stderr).toBe('');
-  expect(r.code).toBe(0);
-  return JSON.parse(r.stdout) as Listed[];
-}
+const workers = standInWorkers();
 
 function listen(port: number, host: string): Promise<Server> {
   return new Promise((resolve, reject) => {
@@ -54,14 +38,9 @@ function close(server: Server): Promise<void> {
   });
 }
 
-function expectOk(r: StepResult): void {
-  if (r.code !== 0) throw new Error(`step failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
-  expect(r.errors).toEqual([]);
-}
-
 /** The ports a successful main step published, checked for self-consistency. */
 function portsOf(r: StepResult, names: string[]): Record<string, number> {
-  expectOk(r);
+  checkStep(r);
   const ports = JSON.parse(r.outputs.ports ?? 'null') as Record<string, number>;
   expect(Object.keys(ports)).toEqual(names);
   for (const name of names) {
@@ -85,14 +64,16 @@ describe('the action on a shared host', () => {
     const range = await testRange(40);
     const registry = join(tempDir(), 'registry');
     const names = ['WEB_PORT', 'API_PORT', 'DB_PORT'];
-    const legs = await startWorkers(8);
+    const legs = await workers.start(8);
     const inputs = {
       ports: 'WEB_PORT, API_PORT\nDB_PORT',
       range: formatRange(range),
       registry,
       wait: '60s',
     };
-    const mains = await Promise.all(legs.map((w, i) => w.main(inputs, jobEnv(String(i)))));
+    const mains = await Promise.all(
+      legs.map((w, i) => w.main(LEASE_ACTION, inputs, jobEnv(String(i)))),
+    );
     const all = mains.map((r) => portsOf(r, names));
     const flat = all.flatMap((p) => Object.values(p));
     expect(flat).toHaveLength(24);
@@ -126,7 +107,7 @@ describe('the action on a shared host', () => {
     expect(servers).toHaveLength(24);
 
     const posts = await Promise.all(
-      legs.map((w, i) => w.post(mains[i]?.state ?? {}, inputs, jobEnv(String(i)))),
+      legs.map((w, i) => w.post(LEASE_ACTION, mains[i]?.state ?? {}, inputs, jobEnv(String(i)))),
     );
     for (const [i, r] of posts.entries()) {
       expect(r.code).toBe(0);
@@ -141,15 +122,16 @@ describe('the action on a shared host', () => {
     const range = await testRange(6);
     const registry = join(tempDir(), 'registry');
     const inputs = { ports: 'A_PORT B_PORT', range: formatRange(range), registry };
-    const legs = await startWorkers(3);
-    const mains = await Promise.all(legs.map((w, i) => w.main(inputs, jobEnv(`k${i}`))));
+    const legs = await workers.start(3);
+    const mains = await Promise.all(
+      legs.map((w, i) => w.main(LEASE_ACTION, inputs, jobEnv(`k${i}`))),
+    );
     const held = mains.map((r) => portsOf(r, ['A_PORT', 'B_PORT']));
     expect(new Set(held.flatMap((p) => Object.values(p))).size).toBe(6);
 
     // the range is full while all three live: a fourth leg fails, naming the holders
-    const [fourth] = await startWorkers(1);
-    if (fourth === undefined) throw new Error('no worker');
-    const full = await fourth.main(inputs, jobEnv('k3'));
+    const fourth = await workers.one();
+    const full = await fourth.main(LEASE_ACTION, inputs, jobEnv('k3'));
     expect(full.code).not.toBe(0);
     expect(full.errors).toHaveLength(1);
     expect(full.errors[0]).toMatch(/no 2 free ports/);
@@ -158,7 +140,7 @@ describe('the action on a shared host', () => {
 
     // the runner of leg 0 dies: no post step runs
     await legs[0]?.kill();
-    const next = await fourth.main(inputs, jobEnv('k3'));
+    const next = await fourth.main(LEASE_ACTION, inputs, jobEnv('k3'));
     const got = portsOf(next, ['A_PORT', 'B_PORT']);
     expect(new Set(Object.values(got))).toEqual(new Set(Object.values(held[0] ?? {})));
 
@@ -172,8 +154,10 @@ describe('the action on a shared host', () => {
     const range = await testRange(20);
     const registry = join(tempDir(), 'registry');
     const inputs = { ports: 'PORT_X', range: formatRange(range), registry };
-    const legs = await startWorkers(4);
-    const mains = await Promise.all(legs.map((w, i) => w.main(inputs, jobEnv(`g${i}`))));
+    const legs = await workers.start(4);
+    const mains = await Promise.all(
+      legs.map((w, i) => w.main(LEASE_ACTION, inputs, jobEnv(`g${i}`))),
+    );
     for (const r of mains) portsOf(r, ['PORT_X']);
     await legs[1]?.kill();
     await legs[3]?.kill();
@@ -188,34 +172,33 @@ describe('the action on a shared host', () => {
     const range = await testRange(20);
     const registry = join(tempDir(), 'registry');
     const inputs = { ports: 'WEB_PORT DB_PORT', range: formatRange(range), registry };
-    const [w] = await startWorkers(1);
-    if (w === undefined) throw new Error('no worker');
+    const w = await workers.one();
     const env = jobEnv('rerun');
-    const first = await w.main(inputs, env);
-    const again = await w.main(inputs, env);
+    const first = await w.main(LEASE_ACTION, inputs, env);
+    const again = await w.main(LEASE_ACTION, inputs, env);
     const p1 = portsOf(first, ['WEB_PORT', 'DB_PORT']);
     expect(portsOf(again, ['WEB_PORT', 'DB_PORT'])).toEqual(p1);
     expect(again.outputs.lease).toBe(first.outputs.lease);
 
     // a second portlease step in the same job (its own GITHUB_ACTION id)
     const env2 = { ...env, GITHUB_ACTION: '__octo_portlease_2' };
-    const second = await w.main({ ...inputs, ports: 'CACHE_PORT' }, env2);
+    const second = await w.main(LEASE_ACTION, { ...inputs, ports: 'CACHE_PORT' }, env2);
     const p2 = portsOf(second, ['CACHE_PORT']);
     expect(second.outputs.lease).not.toBe(first.outputs.lease);
     expect(Object.values(p1)).not.toContain(p2.CACHE_PORT);
     expect(await listLeases(registry)).toHaveLength(2);
 
     // post steps run last-in first-out; each releases only its own lease
-    const post2 = await w.post(second.state, inputs, env2);
+    const post2 = await w.post(LEASE_ACTION, second.state, inputs, env2);
     expect(post2.code).toBe(0);
     const left = await listLeases(registry);
     expect(left.map((l) => l.lease)).toEqual([first.outputs.lease]);
-    const post1 = await w.post(first.state, inputs, env);
+    const post1 = await w.post(LEASE_ACTION, first.state, inputs, env);
     expect(post1.code).toBe(0);
     expect(await listLeases(registry)).toEqual([]);
 
     // post again (idempotent): the lease is already gone, still success, no warning
-    const twice = await w.post(first.state, inputs, env);
+    const twice = await w.post(LEASE_ACTION, first.state, inputs, env);
     expect(twice.code).toBe(0);
     expect(twice.errors).toEqual([]);
     expect(twice.warnings).toEqual([]);
@@ -225,9 +208,9 @@ describe('the action on a shared host', () => {
   it('export-env false sets outputs only; contiguous leases a block in a row', async () => {
     const range = await testRange(30);
     const registry = join(tempDir(), 'registry');
-    const [w] = await startWorkers(1);
-    if (w === undefined) throw new Error('no worker');
+    const w = await workers.one();
     const r = await w.main(
+      LEASE_ACTION,
       {
         ports: 'P1,P2,P3,P4',
         range: formatRange(range),
@@ -237,7 +220,7 @@ describe('the action on a shared host', () => {
       },
       jobEnv('flags'),
     );
-    expectOk(r);
+    checkStep(r);
     expect(r.files.env).toBe('');
     const ports = JSON.parse(r.outputs.ports ?? '{}') as Record<string, number>;
     const sorted = Object.values(ports).sort((a, b) => a - b);
@@ -285,6 +268,7 @@ describe('bad inputs', () => {
     range = await testRange(4);
     holder = await StandInWorker.start();
     const held = await holder.main(
+      LEASE_ACTION,
       { ports: 'HELD', range: formatRange(range), registry },
       jobEnv('held'),
     );
@@ -297,11 +281,14 @@ describe('bad inputs', () => {
   it.each(cases)(
     '%s fails naming the input, exports nothing and leaves the registry alone',
     async (_what, inputs, input) => {
-      const [w] = await startWorkers(1);
-      if (w === undefined) throw new Error('no worker');
+      const w = await workers.one();
       const before = snapshot(registry);
       expect(Object.keys(before)).toContain('leases.json');
-      const r = await w.main({ range: formatRange(range), registry, ...inputs }, jobEnv('bad'));
+      const r = await w.main(
+        LEASE_ACTION,
+        { range: formatRange(range), registry, ...inputs },
+        jobEnv('bad'),
+      );
       expect(r.code).not.toBe(0);
       expect(r.errors).toHaveLength(1);
       expect(r.errors[0]).toMatch(new RegExp(`^::error::${input}: `));
@@ -317,9 +304,8 @@ describe('bad inputs', () => {
 
 describe('post never fails the job', () => {
   it('without state (main failed before leasing) it exits 0 and says so', async () => {
-    const [w] = await startWorkers(1);
-    if (w === undefined) throw new Error('no worker');
-    const r = await w.post({}, { ports: 'P' }, jobEnv('nostate'));
+    const w = await workers.one();
+    const r = await w.post(LEASE_ACTION, {}, { ports: 'P' }, jobEnv('nostate'));
     expect(r.code).toBe(0);
     expect(r.errors).toEqual([]);
     expect(r.warnings).toEqual([]);
@@ -327,22 +313,25 @@ describe('post never fails the job', () => {
   });
 
   it('with unreadable state it exits 0 without touching anything', async () => {
-    const [w] = await startWorkers(1);
-    if (w === undefined) throw new Error('no worker');
-    const r = await w.post({ portlease: '{not json' }, { ports: 'P' }, jobEnv('garbage'));
+    const w = await workers.one();
+    const r = await w.post(
+      LEASE_ACTION,
+      { portlease: '{not json' },
+      { ports: 'P' },
+      jobEnv('garbage'),
+    );
     expect(r.code).toBe(0);
     expect(r.errors).toEqual([]);
   });
 
   it('with a registry that cannot be used it exits 0 with one warning', async () => {
-    const [w] = await startWorkers(1);
-    if (w === undefined) throw new Error('no worker');
+    const w = await workers.one();
     const notDir = join(tempDir(), 'file');
     writeFileSync(notDir, 'not a registry');
     const state = {
       portlease: JSON.stringify({ lease: 'pl_abcdef1234', key: 'k', registry: notDir }),
     };
-    const r = await w.post(state, { ports: 'P' }, jobEnv('broken'));
+    const r = await w.post(LEASE_ACTION, state, { ports: 'P' }, jobEnv('broken'));
     expect(r.code).toBe(0);
     expect(r.errors).toEqual([]);
     expect(r.warnings).toHaveLength(1);

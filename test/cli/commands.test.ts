@@ -5,19 +5,11 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli, collect, CLI, NODE, parsePorts, tempDir, testRange } from '../helpers.js';
+import { cli, collect, CLI, listLeases, NODE, parsePorts, tempDir, testRange } from '../helpers.js';
 
 async function rangeArg(size: number): Promise<string> {
   const r = await testRange(size);
   return `${r.lo}-${r.hi}`;
-}
-
-async function listJson(
-  dir: string,
-): Promise<{ lease: string; key: string; ports: Record<string, number> }[]> {
-  const r = await cli(['list', '--json', '--registry', dir]);
-  expect(r.code).toBe(0);
-  return JSON.parse(r.stdout) as { lease: string; key: string; ports: Record<string, number> }[];
 }
 
 describe('allocate, list, release, gc', () => {
@@ -44,7 +36,7 @@ describe('allocate, list, release, gc', () => {
       expect(table.stdout.split('\n')[0]).toMatch(/^LEASE\s+KEY\s+PORTS\s+OWNER\s+EXPIRES IN$/);
       expect(table.stdout).toContain(`WEB=${ports.WEB} API=${ports.API}`);
       expect(table.stdout).toContain(`pid ${sleeper.pid}`);
-      const listed = await listJson(dir);
+      const listed = await listLeases(dir);
       expect(listed.map((l) => l.key)).toEqual(['k1', expect.stringMatching(/^anon-/) as unknown]);
       expect(listed[0]?.ports).toEqual(ports);
 
@@ -55,7 +47,7 @@ describe('allocate, list, release, gc', () => {
       expect(again.code).toBe(0);
       expect(again.stderr).toMatch(/no live lease with key "k1"; nothing to release/);
       expect((await cli(['release', '--lease', bj.lease, '--registry', dir])).code).toBe(0);
-      expect(await listJson(dir)).toEqual([]);
+      expect(await listLeases(dir)).toEqual([]);
       expect((await cli(['list', '--registry', dir])).stdout).toMatch(/^no live leases in /);
     } finally {
       sleeper.kill();
@@ -77,7 +69,7 @@ describe('allocate, list, release, gc', () => {
       leases: { owner: { pid: number } }[];
     };
     expect(raw.leases[0]?.owner.pid).toBe(shellPid);
-    expect(await listJson(dir)).toEqual([]); // not live any more
+    expect(await listLeases(dir)).toEqual([]); // not live any more
     const dry = await cli(['gc', '--dry-run', '--registry', dir]);
     expect(dry.stdout).toMatch(/would remove pl_\w+ key "anon-\w+" \(\d+\): owner pid \d+ is gone/);
     expect(readFileSync(join(dir, 'leases.json'), 'utf8')).toContain(`"pid":${shellPid}`);
@@ -146,7 +138,7 @@ describe('exec', () => {
     expect(m).not.toBeNull();
     const during = JSON.parse(r.stdout.slice(r.stdout.indexOf('['))) as { lease: string }[];
     expect(during.map((l) => l.lease)).toEqual([m?.[3]]);
-    expect(await listJson(dir)).toEqual([]);
+    expect(await listLeases(dir)).toEqual([]);
   });
 
   it('passes SIGTERM on to the command and releases', async () => {
@@ -177,11 +169,11 @@ describe('exec', () => {
         resolve();
       }),
     );
-    expect((await listJson(dir)).length).toBe(1);
+    expect((await listLeases(dir)).length).toBe(1);
     child.kill('SIGTERM');
     const r = await done;
     expect(r.code).toBe(143); // 128 + SIGTERM, as the command died of it
-    expect(await listJson(dir)).toEqual([]);
+    expect(await listLeases(dir)).toEqual([]);
   });
 
   it('says so when the command does not exist (127), and releases', async () => {
@@ -201,6 +193,6 @@ describe('exec', () => {
     expect(r.stderr.trim()).toBe(
       'portlease: exec: cannot run "no-such-command-xyz": command not found',
     );
-    expect(await listJson(dir)).toEqual([]);
+    expect(await listLeases(dir)).toEqual([]);
   });
 });

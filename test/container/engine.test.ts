@@ -13,7 +13,8 @@ import {
 import { parsePortsColumn, type EngineName } from '../../src/engines/engine.js';
 import { bootId } from '../../src/registry/owner.js';
 import { tempDir } from '../helpers.js';
-import { containersWith, engine, ensureDocker, hasPodman, HTTPD, IMAGE, rmArgs } from './steps.js';
+import { itWith, podman } from '../prerequisites.js';
+import { containersWith, engine, ensureDocker, HTTPD, IMAGE, rmArgs } from './steps.js';
 
 const made: [EngineName, string][] = [];
 
@@ -79,7 +80,7 @@ describe('publishedPorts', () => {
     expect(viaCli).toContain(port);
   });
 
-  it.skipIf(!hasPodman())('sees a port podman publishes', async () => {
+  itWith(podman(), 'sees a port podman publishes', async () => {
     const { port } = await start('podman', ['portlease-test.published=1']);
     expect(await publishedPorts({ engines: ['podman'] })).toContain(port);
   });

@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   parseServiceSpec as parseContainerInputs,
   parseContainerPort,
@@ -15,9 +15,10 @@ import {
 } from '../../src/engines/spec.js';
 import { quoteForDisplay } from '../../src/engines/service.js';
 import { UsageError } from '../../src/registry/index.js';
+import { CONTAINER_ACTION, jobEnv, loadAction } from '../../harness/runner.js';
 import { tempDir } from '../helpers.js';
-import { jobEnv, StandInWorker } from '../action/runner.js';
-import { CONTAINER_MAIN, containerMain, IMAGE } from './steps.js';
+import { standInWorkers } from '../workers.js';
+import { IMAGE } from './steps.js';
 
 describe('splitShellWords', () => {
   const cases: [string, string[]][] = [
@@ -159,10 +160,7 @@ describe('container inputs', () => {
 });
 
 describe('bad input through the built step', () => {
-  const workers: StandInWorker[] = [];
-  afterEach(async () => {
-    await Promise.all(workers.splice(0).map((w) => w.stop()));
-  });
+  const workers = standInWorkers();
 
   it.each<[Record<string, string>, RegExp]>([
     [{ 'container-port': 'eighty' }, /^::error::container-port: "eighty" is not a port; /],
@@ -172,12 +170,11 @@ describe('bad input through the built step', () => {
     [{ ttl: 'forever' }, /^::error::ttl: "forever" is not a duration/],
     [{ engine: 'rkt' }, /^::error::engine: "rkt" is not accepted/],
   ])('%j fails with one line, leaving the registry untouched', async (bad, message) => {
-    expect(existsSync(CONTAINER_MAIN)).toBe(true);
+    expect(existsSync(loadAction(CONTAINER_ACTION).main)).toBe(true);
     const reg = join(tempDir(), 'registry');
-    const w = await StandInWorker.start();
-    workers.push(w);
-    const r = await containerMain(
-      w,
+    const w = await workers.one();
+    const r = await w.main(
+      CONTAINER_ACTION,
       { image: IMAGE, 'container-port': '80', pull: 'never', registry: reg, ...bad },
       jobEnv('bad'),
     );

@@ -1,11 +1,13 @@
 /**
- * The same behaviour with podman, where podman is installed (skipped otherwise).
+ * The same behaviour with podman. Where podman is not installed the suite is skipped with the
+ * reason printed, and under CI it fails (test/prerequisites.ts): CI installs podman.
  */
-import { beforeAll, describe } from 'vitest';
-import { ensureDocker, hasPodman } from './steps.js';
+import { beforeAll } from 'vitest';
+import { describeWith, podman } from '../prerequisites.js';
+import { ensureDocker } from './steps.js';
 import { containerSuite } from './suite.js';
 
-describe.skipIf(!hasPodman())('container step with podman', () => {
+describeWith(podman(), 'container step with podman', () => {
   beforeAll(() => {
     ensureDocker(); // also imports the test image into podman
   }, 900_000);

@@ -6,15 +6,14 @@
  */
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, cli, collect, NODE, tempDir, testRange } from '../helpers.js';
+import { CLI, cli, collect, listLeases, NODE, tempDir, testRange } from '../helpers.js';
+import { podman } from '../prerequisites.js';
 import {
   containersWith,
   ensureDocker,
-  hasPodman,
   HTTPD,
   httpGet,
   IMAGE,
-  listLeases,
   removeContainersOf,
 } from './steps.js';
 
@@ -25,9 +24,10 @@ function registry(): string {
   return dir;
 }
 
-const engines = ['docker', ...(hasPodman() ? ['podman'] : [])];
-if (process.env.CI === 'true' && !engines.includes('podman')) {
-  throw new Error('CI=true but podman is not installed: .ci/run installs it');
+const noPodman = podman();
+const engines = ['docker', ...(noPodman === null ? ['podman'] : [])];
+if (process.env.CI === 'true' && noPodman !== null) {
+  throw new Error(`${noPodman}; CI must provide it (.ci/run installs it)`);
 }
 
 beforeAll(() => {

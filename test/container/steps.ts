@@ -1,20 +1,16 @@
 /**
- * The container step run as the runner runs it: the built dist/container-main and
- * dist/container-post as children of a stand-in Runner.Worker (test/action/runner.ts), with
- * INPUT_* from container/action.yml's defaults plus the workflow's inputs, file commands,
- * and STATE_* in post. Plus the real engine setup (scripts/docker-test-env.sh) and small
- * engine queries for assertions.
+ * The container step's tests against a real engine: the engine setup
+ * (scripts/docker-test-env.sh), the test image, and small engine queries for assertions. The
+ * step itself runs under the runner harness (harness/runner.ts, CONTAINER_ACTION).
  */
 import { execFile, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { get } from 'node:http';
 import { join } from 'node:path';
-import { cli, ROOT } from '../helpers.js';
-import { inputEnv as actionInputEnv, StandInWorker, type StepResult } from '../action/runner.js';
+import { CONTAINER_ACTION, loadAction, type StepResult } from '../../harness/runner.js';
+import { ROOT } from '../helpers.js';
 
 export const IMAGE = 'portlease-test/busybox:latest';
-export const CONTAINER_MAIN = join(ROOT, 'dist/container-main/index.js');
-export const CONTAINER_POST = join(ROOT, 'dist/container-post/index.js');
 /** busybox httpd serving /www/index.html ("portlease-test") on port 80, in the foreground. */
 export const HTTPD = 'httpd -f -p 80 -h /www';
 
@@ -32,37 +28,10 @@ export function ensureDocker(): void {
       `scripts/docker-test-env.sh failed (status ${String(r.status)}, ${r.error?.message ?? ''}):\n${r.stderr}`,
     );
   }
-  for (const f of [CONTAINER_MAIN, CONTAINER_POST]) {
-    if (!existsSync(f))
-      throw new Error(`${f} is missing: run npm run build -- container-main container-post`);
+  const action = loadAction(CONTAINER_ACTION);
+  for (const f of [action.main, action.post]) {
+    if (f !== null && !existsSync(f)) throw new Error(`${f} is missing: run npm run build`);
   }
-}
-
-export function hasPodman(): boolean {
-  return spawnSync('podman', ['--version'], { encoding: 'utf8' }).status === 0;
-}
-
-/** INPUT_* for the container step, with container/action.yml's defaults. */
-export function inputEnv(inputs: Record<string, string>): Record<string, string> {
-  return actionInputEnv(inputs, 'container/action.yml');
-}
-
-export function containerMain(
-  worker: StandInWorker,
-  inputs: Record<string, string>,
-  env: Record<string, string>,
-): Promise<StepResult> {
-  return worker.step(CONTAINER_MAIN, { ...env, ...inputEnv(inputs) });
-}
-
-export function containerPost(
-  worker: StandInWorker,
-  state: Record<string, string>,
-  inputs: Record<string, string>,
-  env: Record<string, string>,
-): Promise<StepResult> {
-  const stateEnv = Object.fromEntries(Object.entries(state).map(([k, v]) => [`STATE_${k}`, v]));
-  return worker.step(CONTAINER_POST, { ...env, ...inputEnv(inputs), ...stateEnv });
 }
 
 /** The saved state of the container step (what post gets). */
@@ -70,12 +39,6 @@ export function savedState(r: StepResult): { lease: string; container: string | 
   const text = r.state['portlease-container'];
   if (text === undefined) throw new Error(`no state saved:\n${r.stdout}`);
   return JSON.parse(text) as { lease: string; container: string | null };
-}
-
-export function expectOk(r: StepResult): void {
-  if (r.code !== 0 || r.errors.length > 0) {
-    throw new Error(`step failed (${String(r.code)}):\n${r.stdout}\n${r.stderr}`);
-  }
 }
 
 /** Run the engine CLI (argv, no shell); stdout trimmed, throws on failure. */
@@ -122,17 +85,4 @@ export function httpGet(port: number): Promise<{ status: number; body: string }>
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', reject);
   });
-}
-
-export interface Listed {
-  lease: string;
-  key: string;
-  ports: Record<string, number>;
-  labels: Record<string, string>;
-}
-
-export async function listLeases(registry: string): Promise<Listed[]> {
-  const r = await cli(['list', '--json', '--registry', registry]);
-  if (r.code !== 0) throw new Error(`portlease list failed: ${r.stderr}`);
-  return JSON.parse(r.stdout) as Listed[];
 }

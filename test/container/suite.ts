@@ -3,19 +3,16 @@
  * bundles under stand-in runner workers, real temp registries, real containers and sockets.
  * Used by docker.test.ts and podman.test.ts.
  */
-import { afterAll, afterEach, expect, it } from 'vitest';
-import { cli, tempDir, testRange } from '../helpers.js';
-import { jobEnv, StandInWorker } from '../action/runner.js';
+import { afterAll, expect, it } from 'vitest';
+import { checkStep, CONTAINER_ACTION, jobEnv, StandInWorker } from '../../harness/runner.js';
+import { cli, listLeases, tempDir, testRange } from '../helpers.js';
+import { standInWorkers } from '../workers.js';
 import {
-  containerMain,
-  containerPost,
   containersWith,
   engine,
-  expectOk,
   httpGet,
   HTTPD,
   IMAGE,
-  listLeases,
   removeContainersOf,
   rmArgs,
   savedState,
@@ -23,7 +20,7 @@ import {
 
 export function containerSuite(name: 'docker' | 'podman'): void {
   const registries: string[] = [];
-  const workers: StandInWorker[] = [];
+  const workers = standInWorkers();
   const outside: string[] = [];
 
   function registry(): string {
@@ -32,15 +29,6 @@ export function containerSuite(name: 'docker' | 'podman'): void {
     return dir;
   }
 
-  async function startWorkers(n: number): Promise<StandInWorker[]> {
-    const ws = await Promise.all(Array.from({ length: n }, () => StandInWorker.start()));
-    workers.push(...ws);
-    return ws;
-  }
-
-  afterEach(async () => {
-    await Promise.all(workers.splice(0).map((w) => w.stop().catch(() => undefined)));
-  });
   afterAll(async () => {
     await removeContainersOf(name, registries);
     for (const id of outside) await engine(name, rmArgs(name, id)).catch(() => undefined);
@@ -60,7 +48,7 @@ export function containerSuite(name: 'docker' | 'podman'): void {
     const reg = registry();
     const range = `${r.lo}-${r.hi}`;
     const legs = ['a', 'b', 'c'];
-    const ws = await startWorkers(3);
+    const ws = await workers.start(3);
     const inputs = [
       // default health (tcp), command split like shell words
       { ...base(reg, range), args: HTTPD, name: 'WEB_PORT' },
@@ -81,12 +69,12 @@ export function containerSuite(name: 'docker' | 'podman'): void {
       },
     ];
     const mains = await Promise.all(
-      ws.map((w, i) => containerMain(w, inputs[i] ?? {}, jobEnv(legs[i] ?? 'x'))),
+      ws.map((w, i) => w.main(CONTAINER_ACTION, inputs[i] ?? {}, jobEnv(legs[i] ?? 'x'))),
     );
     const names = ['WEB_PORT', 'SERVICE_PORT', 'C_PORT'];
     const ports: number[] = [];
     for (const [i, m] of mains.entries()) {
-      expectOk(m);
+      checkStep(m);
       const port = Number(m.outputs.port);
       expect(port).toBeGreaterThanOrEqual(r.lo);
       expect(port).toBeLessThanOrEqual(r.hi);
@@ -117,7 +105,7 @@ export function containerSuite(name: 'docker' | 'podman'): void {
 
     const posts = await Promise.all(
       ws.map((w, i) =>
-        containerPost(w, mains[i]?.state ?? {}, inputs[i] ?? {}, jobEnv(legs[i] ?? 'x')),
+        w.post(CONTAINER_ACTION, mains[i]?.state ?? {}, inputs[i] ?? {}, jobEnv(legs[i] ?? 'x')),
       ),
     );
     for (const p of posts) {
@@ -133,8 +121,8 @@ export function containerSuite(name: 'docker' | 'podman'): void {
     for (const port of ports) await expect(httpGet(port)).rejects.toThrow();
 
     // post again (a re-run post, or state replayed): nothing to do, still no warning
-    const again = await containerPost(
-      ws[0] as StandInWorker,
+    const again = await (ws[0] as StandInWorker).post(
+      CONTAINER_ACTION,
       mains[0]?.state ?? {},
       inputs[0] ?? {},
       jobEnv('a'),
@@ -147,7 +135,7 @@ export function containerSuite(name: 'docker' | 'podman'): void {
     const r = await testRange(4);
     const reg = registry();
     const range = `${r.lo}-${r.hi}`;
-    const [w1, w2] = await startWorkers(2);
+    const [w1, w2] = await workers.start(2);
     const slow = {
       ...base(reg, range),
       args: "sh -c 'echo booting; exec sleep 300'",
@@ -155,8 +143,8 @@ export function containerSuite(name: 'docker' | 'podman'): void {
     };
     const crash = { ...base(reg, range), args: "sh -c 'echo crashing now >&2; exit 3'" };
     const [a, b] = await Promise.all([
-      containerMain(w1 as StandInWorker, slow, jobEnv('slow')),
-      containerMain(w2 as StandInWorker, crash, jobEnv('crash')),
+      (w1 as StandInWorker).main(CONTAINER_ACTION, slow, jobEnv('slow')),
+      (w2 as StandInWorker).main(CONTAINER_ACTION, crash, jobEnv('crash')),
     ]);
     expect(a.code).not.toBe(0);
     expect(a.errors).toHaveLength(1);
@@ -177,7 +165,7 @@ export function containerSuite(name: 'docker' | 'podman'): void {
     }
     expect(await listLeases(reg)).toEqual([]);
     // the post step that the runner still runs: nothing left to do, no warning
-    const p = await containerPost(w1 as StandInWorker, a.state, slow, jobEnv('slow'));
+    const p = await (w1 as StandInWorker).post(CONTAINER_ACTION, a.state, slow, jobEnv('slow'));
     expect(p.code).toBe(0);
     expect(p.warnings).toEqual([]);
   });
@@ -186,14 +174,14 @@ export function containerSuite(name: 'docker' | 'podman'): void {
     const r = await testRange(4);
     const reg = registry();
     const range = `${r.lo}-${r.hi}`;
-    const [dying, living] = await startWorkers(2);
+    const [dying, living] = await workers.start(2);
     const inputs = { ...base(reg, range), args: HTTPD };
     const [d, l] = await Promise.all([
-      containerMain(dying as StandInWorker, inputs, jobEnv('dying')),
-      containerMain(living as StandInWorker, inputs, jobEnv('living')),
+      (dying as StandInWorker).main(CONTAINER_ACTION, inputs, jobEnv('dying')),
+      (living as StandInWorker).main(CONTAINER_ACTION, inputs, jobEnv('living')),
     ]);
-    expectOk(d);
-    expectOk(l);
+    checkStep(d);
+    checkStep(l);
     const deadId = d.outputs['container-id'] ?? '';
     const liveId = l.outputs['container-id'] ?? '';
     await (dying as StandInWorker).kill(); // no post step ever runs for this job
@@ -217,7 +205,12 @@ export function containerSuite(name: 'docker' | 'podman'): void {
     expect((await listLeases(reg)).map((x) => x.lease)).toEqual([l.outputs.lease]);
     expect((await httpGet(Number(l.outputs.port))).status).toBe(200);
 
-    const p = await containerPost(living as StandInWorker, l.state, inputs, jobEnv('living'));
+    const p = await (living as StandInWorker).post(
+      CONTAINER_ACTION,
+      l.state,
+      inputs,
+      jobEnv('living'),
+    );
     expect(p.code).toBe(0);
     expect(p.warnings).toEqual([]);
     expect(await containersWith(name, `portlease.registry=${reg}`)).toEqual([]);
@@ -246,9 +239,9 @@ export function containerSuite(name: 'docker' | 'podman'): void {
     expect(only.code).toBe(1);
     expect(only.stderr).toContain(`port ${taken}: published by a container engine`);
 
-    const [w] = await startWorkers(1);
+    const [w] = await workers.start(1);
     const inputs = { ...base(reg, `${taken}-${taken}`), args: HTTPD };
-    const m = await containerMain(w as StandInWorker, inputs, jobEnv('outside'));
+    const m = await (w as StandInWorker).main(CONTAINER_ACTION, inputs, jobEnv('outside'));
     expect(m.code).not.toBe(0);
     expect(m.errors).toHaveLength(1);
     expect(m.errors[0]).toContain(`range ${taken} has no 1 free port`);
@@ -256,14 +249,19 @@ export function containerSuite(name: 'docker' | 'podman'): void {
     expect(await containersWith(name, `portlease.registry=${reg}`)).toEqual([]);
 
     // with one more port in the range, the step gets that one
-    const ok = await containerMain(
-      w as StandInWorker,
+    const ok = await (w as StandInWorker).main(
+      CONTAINER_ACTION,
       { ...inputs, range: `${r.lo}-${r.hi}` },
       jobEnv('outside'),
     );
-    expectOk(ok);
+    checkStep(ok);
     expect(Number(ok.outputs.port)).toBe(r.hi);
-    const p = await containerPost(w as StandInWorker, ok.state, inputs, jobEnv('outside'));
+    const p = await (w as StandInWorker).post(
+      CONTAINER_ACTION,
+      ok.state,
+      inputs,
+      jobEnv('outside'),
+    );
     expect(p.code).toBe(0);
     // the outside container is untouched by all of this
     expect(await engine(name, ['container', 'inspect', '--format', '{{.State.Running}}', id])).toBe(

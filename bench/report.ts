@@ -1,37 +1,38 @@
-// Render benchmark results: markdown tables, a hand-written SVG chart, and docs/bench.md.
+// Render benchmark results as markdown: bench/results/results.md and docs/bench.md.
+import type { Goal, Results } from './results.js';
 
-const fmtRange = (r) => `${r.lo}-${r.hi}`;
-const pct = (x) => `${Math.round(x * 100)}%`;
-const met = (g) => (g.met === null ? 'skipped' : g.met ? '**met**' : '**not met**');
-const kib = (b) =>
+export const fmtRange = (r: { lo: number; hi: number }): string => `${r.lo}-${r.hi}`;
+export const pct = (x: number): string => `${Math.round(x * 100)}%`;
+const met = (g: Goal): string => (g.met === null ? 'skipped' : g.met ? '**met**' : '**not met**');
+const kib = (b: number): string =>
   b < 1024
     ? `${b} B`
     : b < 1048576
       ? `${(b / 1024).toFixed(1)} KiB`
       : `${(b / 1048576).toFixed(1)} MiB`;
-const num = (n) => n.toLocaleString('en-US');
+export const num = (n: number): string => n.toLocaleString('en-US');
 
-function table(head, rows) {
-  const line = (cells) => `| ${cells.join(' | ')} |`;
+function table(head: string[], rows: string[][]): string {
+  const line = (cells: string[]): string => `| ${cells.join(' | ')} |`;
   return [line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n') + '\n';
 }
 
-function metaLine(res) {
+export function metaLine(res: Results): string {
   const m = res.meta;
   return `Made by \`${m.command}\` on ${m.date.slice(0, 10)} (${m.mode} run, ${m.seconds} s): Node ${m.node}, ${m.platform}, ${m.cpus}, temp registries on ${m.filesystem}, kernel ephemeral range ${fmtRange(m.ephemeral)}.`;
 }
 
-export function goalsTable(res) {
+export function goalsTable(res: Results): string {
   return table(
     ['Goal', 'Measured (same run)', 'Target', 'Result'],
     res.goals.map((g) => [g.what, g.measured, g.goal, met(g)]),
   );
 }
 
-export function collisionTable(res, legs) {
-  const rows = res.collision.filter((r) => r.legs === legs);
-  if (rows.length === 0) return '';
+export function collisionTable(res: Results, legs: number): string {
+  const rows = (res.collision ?? []).filter((r) => r.legs === legs);
   const r0 = rows[0];
+  if (r0 === undefined) return '';
   const range = fmtRange(res.meta.collisionRange);
   return (
     `${legs} legs x 3 ports, ${r0.rounds} rounds, every allocator asked for ${range}:\n\n` +
@@ -46,7 +47,7 @@ export function collisionTable(res, legs) {
       ],
       rows.map((r) => [
         r.method === 'portlease' ? `**${r.label}**` : r.label,
-        `${r.roundsWithCollision}/${r.rounds} (${pct(r.collisionRate)})`,
+        `${r.roundsWithCollision}/${r.rounds} (${pct(r.collisionRate ?? NaN)})`,
         `${r.legsFailedToBind}/${r.rounds * r.legs}`,
         `${r.legsErrored}`,
         `${r.portsOutsideRange}/${r.ports}${r.ranged ? '' : ' (takes no range)'}`,
@@ -56,7 +57,7 @@ export function collisionTable(res, legs) {
   );
 }
 
-function latencyTable(res) {
+function latencyTable(res: Results): string {
   return table(
     [
       'Live leases',
@@ -70,7 +71,7 @@ function latencyTable(res) {
       'Floor p99',
       'p50 / floor',
     ],
-    res.latency.map((r) => [
+    (res.latency ?? []).map((r) => [
       num(r.leases),
       kib(r.bytes),
       `${r.samples}`,
@@ -85,7 +86,7 @@ function latencyTable(res) {
   );
 }
 
-function breakdownTable(res) {
+function breakdownTable(res: Results): string {
   const probe = res.probe3P50 ?? NaN;
   return table(
     [
@@ -98,7 +99,7 @@ function breakdownTable(res) {
       'Model: 2 x (floor - read + readState + serialize) + probe',
       'Measured allocate+release',
     ],
-    res.latency.map((r) => {
+    (res.latency ?? []).map((r) => {
       const model = 2 * (r.floorP50 - r.readP50 + r.readStateP50 + r.serializeP50) + probe;
       return [
         num(r.leases),
@@ -114,14 +115,16 @@ function breakdownTable(res) {
   );
 }
 
-function commandTable(res) {
+function commandTable(res: Results): string {
   const c = res.command;
+  if (c === undefined) return '';
+  const m = c.main;
   const rows = [
     ['`node -e 0` (floor)', `${c.nodeP50} ms`, '', '1.00x'],
     ['`portlease allocate` (dist/cli)', `${c.cliP50} ms`, `${c.cliP99} ms`, `${c.cliRatio}x`],
-    c.main.skipped
-      ? ['action main (dist/main)', c.main.skipped, '', '']
-      : ['action main (dist/main)', `${c.main.p50} ms`, `${c.main.p99} ms`, `${c.main.ratio}x`],
+    'skipped' in m
+      ? ['action main (dist/main)', m.skipped, '', '']
+      : ['action main (dist/main)', `${m.p50} ms`, `${m.p99} ms`, `${m.ratio}x`],
   ];
   return (
     `${c.samples} runs each, interleaved:\n\n` +
@@ -129,7 +132,7 @@ function commandTable(res) {
   );
 }
 
-function contentionTable(res) {
+function contentionTable(res: Results): string {
   return table(
     [
       'Processes at once',
@@ -142,7 +145,7 @@ function contentionTable(res) {
       'Failed',
       'Duplicate ports',
     ],
-    res.contention.map((r) => [
+    (res.contention ?? []).map((r) => [
       `${r.processes}`,
       `${r.nodeWallMs} ms`,
       `${r.cliWallMs} ms`,
@@ -156,7 +159,7 @@ function contentionTable(res) {
   );
 }
 
-export function renderMarkdown(res) {
+export function renderMarkdown(res: Results): string {
   const parts = [`# portlease benchmark results\n\n${metaLine(res)}\n`];
   if (res.goals.length > 0) parts.push(`## Goals\n\n${goalsTable(res)}`);
   if (res.collision) {
@@ -188,150 +191,13 @@ export function renderMarkdown(res) {
 }
 
 // ---------------------------------------------------------------------------------------
-// SVG: three horizontal bar panels, drawn by hand.
+// docs/bench.md: what the README links to.
 
-const esc = (s) =>
-  String(s)
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;');
-
-const WIDTH = 1010;
-const LABEL_W = 250;
-const BAR_W = 430;
-const ROW_H = 22;
-const COLORS = { good: '#2e7d32', bad: '#c62828', neutral: '#607d8b', floor: '#b0bec5' };
-
-function panel(y, title, rows, { max, goal, unit = '' }) {
-  const out = [];
-  out.push(`<text x="12" y="${y + 16}" class="title">${esc(title)}</text>`);
-  let ry = y + 30;
-  const scale = (v) => (max > 0 ? Math.max(0, Math.min(v / max, 1)) * BAR_W : 0);
-  for (const r of rows) {
-    const w = scale(r.value);
-    out.push(
-      `<text x="${LABEL_W - 8}" y="${ry + 15}" text-anchor="end">${esc(r.label)}</text>`,
-      `<rect x="${LABEL_W}" y="${ry + 3}" width="${Math.max(w, 1).toFixed(1)}" height="${ROW_H - 6}" fill="${r.color}"/>`,
-      `<text x="${LABEL_W + w + 6}" y="${ry + 15}">${esc(r.text ?? `${r.value}${unit}`)}</text>`,
-    );
-    ry += ROW_H;
-  }
-  if (goal !== undefined) {
-    const gx = LABEL_W + scale(goal.value);
-    out.push(
-      `<line x1="${gx.toFixed(1)}" y1="${y + 26}" x2="${gx.toFixed(1)}" y2="${ry + 2}" class="goal"/>`,
-      `<text x="${(gx + 4).toFixed(1)}" y="${y + 26}" class="small">${esc(goal.label)}</text>`,
-    );
-  }
-  return { svg: out.join('\n'), height: ry - y + 16 };
-}
-
-export function renderSvg(res) {
-  const panels = [];
-  let y = 10;
-  const add = (p) => {
-    panels.push(p.svg);
-    y += p.height;
-  };
-
-  if (res.collision) {
-    const legs = Math.min(...res.collision.map((r) => r.legs));
-    const rows = res.collision
-      .filter((r) => r.legs === legs)
-      .map((r) => ({
-        label: r.label,
-        value: r.collisionRate * 100,
-        text: `${pct(r.collisionRate)} (${r.roundsWithCollision}/${r.rounds})`,
-        color: r.roundsWithCollision === 0 ? COLORS.good : COLORS.bad,
-      }));
-    add(
-      panel(y, `Rounds with a port collision: ${legs} legs x 3 ports, allocate then bind`, rows, {
-        max: 100,
-      }),
-    );
-  }
-  if (res.latency) {
-    const rows = res.latency.map((r) => ({
-      label: `${num(r.leases)} live leases`,
-      value: r.ratioP50,
-      text: `${r.ratioP50}x  (${r.pairP50} ms vs floor ${r.floorP50} ms)`,
-      color: r.leases === 1000 ? (r.ratioP50 <= 2.5 ? COLORS.good : COLORS.bad) : COLORS.neutral,
-    }));
-    const max = Math.max(3, ...rows.map((r) => r.value)) * 1.05;
-    add(
-      panel(y, 'In-process allocate+release p50, as a multiple of one bare locked write', rows, {
-        max,
-        goal: { value: 2.5, label: 'goal 2.5x' },
-      }),
-    );
-  }
-  const cmdRows = [];
-  if (res.command) {
-    const c = res.command;
-    cmdRows.push({
-      label: 'portlease allocate',
-      value: c.cliRatio,
-      text: `${c.cliRatio}x  (${c.cliP50} vs ${c.nodeP50} ms)`,
-      color: c.cliRatio <= 1.5 ? COLORS.good : COLORS.bad,
-    });
-    if (!c.main.skipped) {
-      cmdRows.push({
-        label: 'action main entry',
-        value: c.main.ratio,
-        text: `${c.main.ratio}x  (${c.main.p50} vs ${c.nodeP50} ms)`,
-        color: c.main.ratio <= 1.5 ? COLORS.good : COLORS.bad,
-      });
-    }
-  }
-  if (res.contention) {
-    for (const r of res.contention) {
-      cmdRows.push({
-        label: `${r.processes} at once`,
-        value: r.ratio,
-        text: `${r.ratio}x  (${r.cliWallMs} vs ${r.nodeWallMs} ms, ${r.allocationsPerSec}/s)`,
-        color: r.processes === 64 ? (r.ratio <= 1.2 ? COLORS.good : COLORS.bad) : COLORS.neutral,
-      });
-    }
-  }
-  if (cmdRows.length > 0) {
-    const max = Math.max(2, ...cmdRows.map((r) => r.value)) * 1.05;
-    add(
-      panel(
-        y,
-        'Whole command and contention, as a multiple of `node -e 0` (1 = no overhead)',
-        cmdRows,
-        {
-          max,
-          goal: { value: 1, label: 'node -e 0' },
-        },
-      ),
-    );
-  }
-  const foot = `<text x="12" y="${y + 4}" class="small">${esc(metaLine(res).replace(/`/g, ''))}</text>`;
-  const height = y + 16;
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="-apple-system, 'Segoe UI', Helvetica, Arial, sans-serif" font-size="12">
-<style>
-  text { fill: #24292f; }
-  .title { font-weight: 600; font-size: 13px; }
-  .small { font-size: 10px; fill: #57606a; }
-  .goal { stroke: #24292f; stroke-dasharray: 4 3; stroke-width: 1; }
-</style>
-<rect width="100%" height="100%" fill="#ffffff"/>
-${panels.join('\n')}
-${foot}
-</svg>
-`;
-}
-
-// ---------------------------------------------------------------------------------------
-// docs/bench.md: the README section.
-
-export function renderDoc(res) {
+export function renderDoc(res: Results): string {
   const legs = res.collision ? Math.min(...res.collision.map((r) => r.legs)) : null;
   return `# Benchmarks
 
-<!-- Generated by \`npm run bench\` (bench/run.mjs); edit bench/report.mjs, not this file. -->
+<!-- Generated by \`npm run bench\` (bench/run.ts); edit bench/report.ts, not this file. -->
 
 ${metaLine(res)}
 
@@ -363,19 +229,5 @@ Full tables, including every registry size and process count: [bench/results/res
 - **Floor**: one bare locked write of a registry of the same size, measured interleaved in the same run: \`acquireLock\`, read the file, write it to a temp file, fsync, rename, unlock (the same atomic write the registry does). allocate+release does two such writes, so 2x the floor is the least it can cost.
 - **Whole-command p50 / floor**: wall time of one \`node dist/cli/index.js allocate A B C\` (or the action's main entry point with \`INPUT_*\` and \`GITHUB_*\` files set) divided by the wall time of \`node -e 0\`, the cost of starting Node at all.
 - **Contention ratio**: wall time for K \`portlease allocate\` processes started at once (all must succeed, with no port given twice) divided by the wall time of K \`node -e 0\` started the same way. Allocations/s is K divided by that wall time.
-`;
-}
-
-/** The README's benchmark section (between the bench:start and bench:end markers). */
-export function renderReadmeBlock(res) {
-  const legs = res.collision ? Math.min(...res.collision.map((r) => r.legs)) : null;
-  return `${metaLine(res)}
-
-${legs === null ? '' : `Collisions under the real pattern: each matrix leg, its own process, gets 3 ports, waits until every leg has its ports, then binds them all. ${collisionTable(res, legs)}`}
-![portlease benchmark chart](bench/results/chart.svg)
-
-${goalsTable(res)}
-Made with \`npm run bench\` (several minutes; \`npm run bench -- --quick\` in under one). Every
-table, registry size and process count, and what each column means: [docs/bench.md](docs/bench.md).
 `;
 }

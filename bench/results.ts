@@ -1,0 +1,99 @@
+// The shape of a benchmark run's results (bench/results/results.json), shared by the
+// sections that measure, the goals, and the renderers.
+
+export interface PortRange {
+  lo: number;
+  hi: number;
+}
+
+export interface Meta {
+  date: string;
+  mode: 'quick' | 'full';
+  command: string;
+  node: string;
+  platform: string;
+  cpus: string;
+  filesystem: string;
+  ephemeral: PortRange;
+  allocRange: PortRange;
+  collisionRange: PortRange;
+  seconds?: number;
+}
+
+export interface LatencyRow {
+  leases: number;
+  bytes: number;
+  samples: number;
+  floorP50: number;
+  floorP99: number;
+  allocateP50: number;
+  releaseP50: number;
+  pairP50: number;
+  pairP99: number;
+  ratioP50: number;
+  readP50: number;
+  parseP50: number;
+  readStateP50: number;
+  serializeP50: number;
+}
+
+export type MainResult = { skipped: string } | { p50: number; p99: number; ratio: number };
+
+export interface CommandResult {
+  samples: number;
+  nodeP50: number;
+  cliP50: number;
+  cliP99: number;
+  cliRatio: number;
+  main: MainResult;
+}
+
+export interface ContentionRow {
+  processes: number;
+  reps: number;
+  nodeWallMs: number;
+  cliWallMs: number;
+  allocationsPerSec: number;
+  ratio: number;
+  preStartedWallMs: number;
+  preStartedPerSec: number;
+  failures: number;
+  duplicates: number;
+}
+
+export interface CollisionRow {
+  method: string;
+  label: string;
+  ranged: boolean;
+  legs: number;
+  rounds: number;
+  roundsWithCollision: number;
+  roundsWithDuplicate: number;
+  legsFailedToBind: number;
+  legsErrored: number;
+  ports: number;
+  portsOutsideRange: number;
+  portsInEphemeral: number;
+  errors: string[];
+  collisionRate?: number;
+}
+
+export interface Goal {
+  id: string;
+  what: string;
+  goal: string;
+  measured: string;
+  /** null: not measured (skipped). */
+  met: boolean | null;
+}
+
+export interface Results {
+  meta: Meta;
+  latency?: LatencyRow[];
+  probe3P50?: number;
+  command?: CommandResult;
+  contention?: ContentionRow[];
+  collision?: CollisionRow[];
+  goals: Goal[];
+  warnings: string[];
+}

@@ -1,0 +1,64 @@
+/**
+ * Tests that need something of the machine (root, podman, ...) say so here instead of
+ * skipping silently. Under CI (CI set, and not "false" or "0") a missing prerequisite is a
+ * failure: a test named after it fails with the reason, since CI (.ci/run) must provide it.
+ * Elsewhere the tests are skipped, the reason printed on stderr and put in their name.
+ */
+import { spawnSync } from 'node:child_process';
+import { describe, it } from 'vitest';
+
+/** What a prerequisite check returns: null when it is there, else why the tests cannot run. */
+export type Missing = string | null;
+
+export const onCI = ((v) => v !== '' && v !== '0' && v !== 'false')(
+  (process.env.CI ?? '').toLowerCase(),
+);
+
+export function root(): Missing {
+  return process.getuid?.() === 0 ? null : 'needs root (useradd, runuser, mount)';
+}
+
+export function podman(): Missing {
+  return spawnSync('podman', ['--version']).status === 0
+    ? null
+    : 'podman is not installed (PORTLEASE_WITH_PODMAN=1 sh scripts/docker-test-env.sh installs it)';
+}
+
+export function strace(): Missing {
+  return spawnSync('strace', ['-V']).status === 0
+    ? null
+    : 'strace is not installed (apt-get install strace; .ci/run installs it)';
+}
+
+function unmet(title: string, missing: string): string {
+  if (!onCI) process.stderr.write(`SKIPPED ${JSON.stringify(title)}: ${missing}\n`);
+  return `${title} [SKIPPED: ${missing}]`;
+}
+
+function failOnCI(missing: string): () => never {
+  return () => {
+    throw new Error(`${missing}; CI must provide it (see .ci/run)`);
+  };
+}
+
+/** `describe` that runs only where nothing is missing (see the module comment). */
+export function describeWith(missing: Missing, title: string, body: () => void): void {
+  if (missing === null) describe(title, body);
+  else if (onCI) {
+    describe(title, () => {
+      it('has what it needs', failOnCI(missing));
+    });
+  } else describe.skip(unmet(title, missing), body);
+}
+
+/** `it` that runs only where nothing is missing (see the module comment). */
+export function itWith(
+  missing: Missing,
+  title: string,
+  body: () => Promise<void>,
+  timeout?: number,
+): void {
+  if (missing === null) it(title, body, timeout);
+  else if (onCI) it(title, failOnCI(missing));
+  else it.skip(unmet(title, missing), body);
+}
