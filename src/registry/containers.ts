@@ -481,7 +481,8 @@ export interface OrphanContainer {
  * first, then `run`) is seen live and never removed.
  */
 export async function removeOrphanContainers(
-  liveLeaseIds: Iterable<string> | (() => Promise<Iterable<string>>),
+  /** null: the live set is not known for sure (a damaged registry read): remove nothing. */
+  liveLeaseIds: Iterable<string> | (() => Promise<Iterable<string> | null>),
   opts: EngineOptions & {
     dryRun?: boolean;
     warn?: (msg: string) => void;
@@ -499,7 +500,9 @@ export async function removeOrphanContainers(
     }
   }
   if (found.every(([, list]) => list.length === 0)) return [];
-  const live = new Set(typeof liveLeaseIds === 'function' ? await liveLeaseIds() : liveLeaseIds);
+  const ids = typeof liveLeaseIds === 'function' ? await liveLeaseIds() : liveLeaseIds;
+  if (ids === null) return [];
+  const live = new Set(ids);
   const out: OrphanContainer[] = [];
   for (const [e, list] of found) {
     for (const c of list) {
