@@ -31467,10 +31467,39 @@ function withoutControlChars(text) {
 function show(value) {
     return JSON.stringify(value.length > 60 ? value.slice(0, 60) + '…' : value);
 }
-/** One environment-variable-shaped name. */
+/**
+ * Names a port may not have: each becomes an environment variable (exec, the action's env,
+ * the container step's output), and these would clobber what the shell, the dynamic loader,
+ * Node or the runner rely on. Compared case-insensitively.
+ */
+const RESERVED_NAMES = [
+    'PATH',
+    'HOME',
+    'SHELL',
+    'USER',
+    'PWD',
+    'TMPDIR',
+    'LANG',
+    'IFS',
+    'CI',
+];
+const RESERVED_PREFIXES = [
+    'GITHUB_',
+    'RUNNER_',
+    'ACTIONS_',
+    'INPUT_',
+    'STATE_',
+    'NODE_',
+    'LD_',
+];
+/** One environment-variable-shaped name, not a reserved one. */
 function checkName(name, label) {
     if (!ENV_NAME.test(name) || name.length > MAX_NAME_LENGTH) {
         throw new errors_UsageError(`${label}: ${show(name)} is not a valid name; use letters, digits and _ , not starting with a digit (like DB_PORT), at most ${MAX_NAME_LENGTH} characters`);
+    }
+    const upper = name.toUpperCase();
+    if (RESERVED_NAMES.includes(upper) || RESERVED_PREFIXES.some((p) => upper.startsWith(p))) {
+        throw new errors_UsageError(`${label}: ${show(name)} is reserved (it would overwrite a variable the shell, the runner or later steps rely on: ${RESERVED_NAMES.join(', ')}, ${RESERVED_PREFIXES.map((p) => p + '*').join(', ')}); choose another name, like WEB_PORT`);
     }
     return name;
 }
@@ -31530,9 +31559,12 @@ const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 const UNITS = { ms: 1, s: SECOND, m: MINUTE, h: HOUR, d: DAY };
+/** Units from the largest down: in a compound duration each comes once, in this order. */
+const UNIT_ORDER = ['d', 'h', 'm', 's', 'ms'];
 /**
- * A duration: `90s`, `15m`, `6h`, `2d`, `500ms`, compound `1h30m`, or bare seconds `300`.
- * `allowZero` lets `0` through (for `--wait 0`). Returns milliseconds.
+ * A duration: `90s`, `15m`, `6h`, `2d`, `500ms`, compound `1h30m` (each unit once, largest
+ * first), or bare seconds `300`. `allowZero` lets `0` through (for `--wait 0`). Returns
+ * milliseconds.
  */
 function parseDuration(text, label, opts = {}) {
     const accepted = `use a duration like 90s, 15m, 6h, 2d or 1h30m${opts.allowZero ? ', or 0' : ''}`;
@@ -31546,7 +31578,13 @@ function parseDuration(text, label, opts = {}) {
         let total = 0;
         let pos = 0;
         let any = false;
+        let lastUnit = -1;
         for (let m = re.exec(t); m !== null; m = re.exec(t)) {
+            const unit = UNIT_ORDER.indexOf(m[2] ?? '');
+            if (unit <= lastUnit) {
+                throw new errors_UsageError(`${label}: ${show(text)} is not a duration: give each unit once, largest first (d, h, m, s, ms), like 1h30m`);
+            }
+            lastUnit = unit;
             total += Number(m[1]) * (UNITS[m[2] ?? ''] ?? Number.NaN);
             pos = re.lastIndex;
             any = true;
@@ -31616,6 +31654,8 @@ function parseBoolean(text, label) {
     throw new UsageError(`${label}: ${show(text)} is not a boolean; use true or false`);
 }
 
+// EXTERNAL MODULE: external "node:net"
+var external_node_net_ = __nccwpck_require__(7030);
 ;// CONCATENATED MODULE: ./src/registry/platform.ts
 
 /** What the platform says of a pid that runs no more (owner.ts maps it to its GONE). */
@@ -31938,9 +31978,12 @@ function unlinkRetry(path, opts) {
  * A crash at any instruction leaves the old file or the new one, never a torn one.
  *
  * Nothing read from disk is trusted. Every record is validated field by field into a fresh
- * object; a record that fails is skipped with a warning and a copy is kept in `quarantine/`
- * for inspection. A state file that does not parse at all is moved to `quarantine/` whole.
- * No path is followed through a symlink (O_NOFOLLOW, lstat).
+ * object. A damaged file loses only what is damaged (docs/adr/0002-store-salvage.md): the
+ * file is one record per line so that a bad line, a cut last line, a BOM, a NUL or garbage
+ * appended cost only themselves; every intact record is kept, and the damage is kept once
+ * per read in one bounded `quarantine/` file (mode 0600) for inspection. A state file that
+ * is not a regular file is moved aside under the lock. No path is followed through a
+ * symlink (O_NOFOLLOW, lstat), and no open waits on a FIFO (O_NONBLOCK).
  */
 
 
@@ -32143,7 +32186,7 @@ function registryError(dir, err) {
             return new RuntimeError(`registry ${dir}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
     }
 }
-/** Keep a copy of something rejected in quarantine/ (bounded); never throws. */
+/** Keep a copy of what a read rejected in quarantine/ (bounded, mode 0600); never throws. */
 function quarantine(dir, what, content) {
     const qdir = (0,external_node_path_namespaceObject.join)(dir, 'quarantine');
     try {
@@ -32161,29 +32204,202 @@ function quarantine(dir, what, content) {
             return null;
         const name = `${new Date().toISOString().replace(/[:.]/g, '-')}-${what}-${randomSuffix(6)}.json`;
         const path = (0,external_node_path_namespaceObject.join)(qdir, name);
-        writeAtomic(path, content);
+        // Only its writer may read it: it may hold what another user wrote, and a copy must
+        // never be more readable than what it copies.
+        writeAtomic(path, content, 0o600);
         return path;
     }
     catch {
         return null;
     }
 }
+/** What a file that is not a regular file is, in words. */
+function fileKind(st) {
+    if (st.isFIFO())
+        return 'a FIFO';
+    if (st.isDirectory())
+        return 'a directory';
+    if (st.isSocket())
+        return 'a socket';
+    if (st.isSymbolicLink())
+        return 'a symlink';
+    if (st.isCharacterDevice() || st.isBlockDevice())
+        return 'a device';
+    return 'not a regular file';
+}
 /**
- * Read and validate the state. With `quarantine` (under the lock), rejected records and
- * unparsable files are copied aside; the caller's next write drops them from the state.
+ * A state file that cannot be read as one (a directory, FIFO, socket, symlink, or too
+ * large): under the lock it is renamed aside so the registry can go on; read-only, ignored.
+ */
+function setAside(dir, what, opts) {
+    const path = (0,external_node_path_namespaceObject.join)(dir, STATE_FILE);
+    if (!opts.quarantine) {
+        opts.warn?.(`registry: ${path} is ${what}, not a registry file; ignoring it (the next allocate, release or gc moves it aside)`);
+        return { leases: [], rejected: 1 };
+    }
+    const aside = `${STATE_FILE}.rejected-${new Date().toISOString().replace(/[:.]/g, '-')}-${randomSuffix(4)}`;
+    try {
+        (0,external_node_fs_namespaceObject.renameSync)(path, (0,external_node_path_namespaceObject.join)(dir, aside)); // rename never follows a symlink: the link itself moves
+    }
+    catch (err) {
+        throw new RuntimeError(`registry: ${path} is ${what}, not a registry file, and cannot be moved aside (${errnoCode(err) ?? errors_describeError(err)}); remove it`);
+    }
+    opts.warn?.(`registry: ${path} was ${what}, not a registry file; moved it aside as ${aside} and went on with an empty registry`);
+    return { leases: [], rejected: 1 };
+}
+/** At most this many warnings name a damaged line; the rest are counted in one more line. */
+const MAX_DAMAGE_WARNINGS = 3;
+/** A quarantine file holds at most this much of the damage (each piece cut to 4 KiB). */
+const MAX_QUARANTINE_BYTES = 256 * 1024;
+const MAX_PIECE = 4096;
+const HEAD_LINE = /^\{\s*"version"\s*:\s*(-?\d+)\s*,\s*"leases"\s*:\s*\[\s*(\]\s*\}\s*)?$/;
+const VERSION_LINE = /^"version"\s*:\s*(-?\d+)\s*,?$/;
+const LEASES_LINE = /^"leases"\s*:\s*\[\s*(\]\s*,?)?$/;
+const TAIL_LINE = /^(\]\s*\}|\]\s*,?|\})$/;
+/**
+ * Parse a state file that is not in serialize's exact layout, line by line, so one damaged
+ * line costs only itself: a BOM, a NUL, a cut last line, garbage appended, CRLF endings,
+ * and pretty-printed records (a record over several lines, from `{` to the `}` at the same
+ * indentation) all leave every intact record readable. Linear in the size of the file.
+ */
+function salvage(text) {
+    const lines = text.split('\n');
+    const candidates = [];
+    const damage = [];
+    let version = null;
+    let recognised = false;
+    const trimmed = (i) => {
+        let t = lines[i] ?? '';
+        if (i === 0 && t.startsWith('\uFEFF'))
+            t = t.slice(1);
+        return t.trim();
+    };
+    for (let i = 0; i < lines.length; i++) {
+        const s = trimmed(i);
+        if (s === '')
+            continue;
+        const head = HEAD_LINE.exec(s);
+        if (head) {
+            version ??= Number(head[1]);
+            recognised = true;
+            continue;
+        }
+        const ver = VERSION_LINE.exec(s);
+        if (ver) {
+            version ??= Number(ver[1]);
+            recognised = true;
+            continue;
+        }
+        if (LEASES_LINE.test(s) || TAIL_LINE.test(s))
+            continue;
+        const body = s.endsWith(',') ? s.slice(0, -1).trimEnd() : s;
+        if (body === '{') {
+            // A pretty-printed document's own `{`, or a record over several lines.
+            let next = i + 1;
+            while (next < lines.length && trimmed(next) === '')
+                next++;
+            if (VERSION_LINE.test(trimmed(next)))
+                continue;
+            const raw = lines[i] ?? '';
+            const indent = raw.length - raw.trimStart().length;
+            let end = -1;
+            for (let j = i + 1; j < lines.length; j++) {
+                const lj = lines[j] ?? '';
+                const tj = lj.trim();
+                const ij = lj.length - lj.trimStart().length;
+                if (ij === indent && (tj === '}' || tj === '},')) {
+                    end = j;
+                    break;
+                }
+                if (ij <= indent && tj !== '')
+                    break; // the record ended without its `}`
+            }
+            if (end < 0) {
+                damage.push({ line: i + 1, reason: 'a record cut short', text: raw });
+                continue;
+            }
+            const block = lines
+                .slice(i, end + 1)
+                .join('\n')
+                .trim()
+                .replace(/,$/, '');
+            try {
+                candidates.push({ raw: JSON.parse(block), line: i + 1, text: null });
+                recognised = true;
+            }
+            catch {
+                damage.push({ line: i + 1, reason: 'not a record (does not parse)', text: block });
+            }
+            i = end;
+            continue;
+        }
+        if (!body.startsWith('{')) {
+            damage.push({ line: i + 1, reason: 'not a record', text: lines[i] ?? '' });
+            continue;
+        }
+        try {
+            candidates.push({ raw: JSON.parse(body), line: i + 1, text: body });
+            recognised = true;
+        }
+        catch {
+            damage.push({ line: i + 1, reason: 'not a record (does not parse)', text: lines[i] ?? '' });
+        }
+    }
+    return { candidates, damage, version, recognised };
+}
+function parse(text) {
+    // Fast path: serialize's own layout, one record per line.
+    const lines = recordLines(text);
+    if (lines !== null) {
+        return {
+            candidates: lines.map((line, i) => ({ raw: undefined, line: i + 2, text: line })),
+            damage: [],
+            version: STATE_VERSION,
+            recognised: true,
+        };
+    }
+    // A whole JSON document in another layout (an older portlease wrote one line; a person
+    // may have pretty-printed it).
+    let doc;
+    try {
+        doc = JSON.parse(text.startsWith('\uFEFF') ? text.slice(1) : text);
+    }
+    catch {
+        doc = undefined;
+    }
+    if (isRecord(doc) && Array.isArray(doc.leases)) {
+        return {
+            candidates: doc.leases.map((raw) => ({ raw, line: 0, text: null })),
+            damage: [],
+            version: typeof doc.version === 'number' ? doc.version : null,
+            recognised: true,
+        };
+    }
+    return salvage(text);
+}
+/**
+ * Read and validate the state. Every intact record is kept; damaged lines and invalid
+ * records are skipped (at most a few warnings a read) and, with `quarantine` (under the
+ * lock), kept together in ONE quarantine file; the caller's next write drops them.
+ *
+ * Conflicts between valid records (one port or key claimed twice) are not resolved here:
+ * which one wins depends on whose owner is alive, which the registry decides. Only an id
+ * seen before is dropped (a duplicated line).
  */
 function readState(dir, opts) {
     const path = (0,external_node_path_namespaceObject.join)(dir, STATE_FILE);
     let text;
+    let links;
     try {
-        const fd = (0,external_node_fs_namespaceObject.openSync)(path, external_node_fs_namespaceObject.constants.O_RDONLY | external_node_fs_namespaceObject.constants.O_NOFOLLOW);
+        // O_NONBLOCK: opening a FIFO must not wait for a writer; fstat then says what it is.
+        const fd = (0,external_node_fs_namespaceObject.openSync)(path, external_node_fs_namespaceObject.constants.O_RDONLY | external_node_fs_namespaceObject.constants.O_NOFOLLOW | external_node_fs_namespaceObject.constants.O_NONBLOCK);
         try {
             const st = (0,external_node_fs_namespaceObject.fstatSync)(fd);
             if (!st.isFile())
-                throw Object.assign(new Error('not a file'), { code: 'ENOTFILE' });
-            if (st.size > MAX_STATE_BYTES) {
-                throw Object.assign(new Error('too large'), { code: 'EFBIG' });
-            }
+                return setAside(dir, fileKind(st), opts);
+            if (st.size > MAX_STATE_BYTES)
+                return setAside(dir, 'larger than 128 MiB', opts);
+            links = st.nlink;
             text = (0,external_node_fs_namespaceObject.readFileSync)(fd, 'utf8');
         }
         finally {
@@ -32194,97 +32410,113 @@ function readState(dir, opts) {
         const code = errnoCode(err);
         if (code === 'ENOENT')
             return { leases: [], rejected: 0 };
-        if (code === 'ELOOP' || code === 'ENOTFILE' || code === 'EFBIG') {
-            opts.warn?.(`registry: ${path} is ${code === 'EFBIG' ? 'too large' : 'not a regular file'}; ignoring it${opts.quarantine ? ' (it will be replaced)' : ''}`);
-            if (opts.quarantine && code !== 'ENOTFILE') {
-                try {
-                    (0,external_node_fs_namespaceObject.renameSync)(path, (0,external_node_path_namespaceObject.join)(dir, `${STATE_FILE}.rejected-${Date.now()}`));
-                }
-                catch {
-                    // the write that follows replaces it anyway
-                }
-            }
-            return { leases: [], rejected: 1 };
-        }
+        if (code === 'ELOOP')
+            return setAside(dir, 'a symlink', opts);
+        if (code === 'ENXIO')
+            return setAside(dir, 'a socket', opts);
+        if (err instanceof PortleaseError)
+            throw err;
         throw registryError(dir, err);
     }
-    // Fast path: the file is in serialize's layout; lines this process validated before are
-    // reused as they are, the others parsed and validated one by one.
-    const lines = recordLines(text);
-    let records;
-    const reuse = new Map();
-    if (lines !== null) {
-        records = lines.map((line, i) => {
-            const hit = known.get(lineId(line));
-            if (hit !== undefined && hit.text === line) {
-                reuse.set(i, hit.lease);
-                return hit.lease;
-            }
-            try {
-                return JSON.parse(line);
-            }
-            catch {
-                return line; // not a record: rejected below like any other bad record
-            }
-        });
-    }
-    else {
-        let doc;
-        try {
-            doc = JSON.parse(text);
-        }
-        catch {
-            doc = undefined;
-        }
-        if (isRecord(doc) && Array.isArray(doc.leases))
-            records = doc.leases;
-    }
-    if (records === undefined) {
-        const kept = opts.quarantine ? quarantine(dir, 'state', text) : null;
-        opts.warn?.(`registry: ${path} does not parse as a portlease registry; ignoring it${kept ? `, kept as ${kept}` : ''}`);
-        return { leases: [], rejected: 1 };
+    const parsed = parse(text);
+    const newer = parsed.version !== null && parsed.version > STATE_VERSION ? parsed.version : undefined;
+    const damage = parsed.damage;
+    if (parsed.version !== null && !(parsed.version >= 1)) {
+        damage.push({ line: 1, reason: `unknown format version ${parsed.version}`, text: '' });
     }
     const leases = [];
     const ids = new Set();
-    const keys = new Set();
-    const ports = new Set();
-    let rejected = 0;
     const next = new Map();
-    for (const [i, raw] of records.entries()) {
-        let v = reuse.get(i) ?? validateLease(raw);
-        if (typeof v !== 'string') {
-            if (ids.has(v.id))
-                v = 'duplicate id';
-            else if (keys.has(v.key))
-                v = 'key held by an earlier record';
-            else if (Object.values(v.ports).some((p) => ports.has(p)))
-                v = 'port held by an earlier record';
+    for (const c of parsed.candidates) {
+        let v;
+        if (c.text !== null) {
+            const hit = known.get(lineId(c.text));
+            if (hit !== undefined && hit.text === c.text)
+                v = hit.lease;
         }
+        if (v === undefined) {
+            let raw = c.raw;
+            if (raw === undefined && c.text !== null) {
+                try {
+                    raw = JSON.parse(c.text);
+                }
+                catch {
+                    raw = c.text; // not a record: rejected below like any other bad record
+                }
+            }
+            v = validateLease(raw);
+        }
+        if (typeof v !== 'string' && ids.has(v.id))
+            v = 'an earlier record has the same id';
         if (typeof v === 'string') {
-            rejected++;
-            let content;
-            try {
-                content = JSON.stringify({ reason: v, record: raw });
+            let shown = c.text;
+            if (shown === null) {
+                try {
+                    // c.raw is a parsed value here (only one-line candidates carry no raw value)
+                    shown = JSON.stringify(c.raw);
+                }
+                catch {
+                    shown = '';
+                }
             }
-            catch {
-                content = '{}';
-            }
-            const kept = opts.quarantine ? quarantine(dir, 'record', content) : null;
-            opts.warn?.(`registry: skipped a lease record (${v})${kept ? `; kept as ${kept}` : ''}`);
+            damage.push({ line: c.line, reason: `bad record: ${v}`, text: shown });
             continue;
         }
         ids.add(v.id);
-        keys.add(v.key);
-        for (const p of Object.values(v.ports))
-            ports.add(p);
         leases.push(v);
         // The line maps to what validating it gave; when written, a record is written in its
         // own canonical form (textOf), not as the line it came from.
-        if (lines !== null)
-            remember(next, lines[i] ?? '', v);
+        if (c.text !== null)
+            remember(next, c.text, v);
     }
     known = next;
-    return { leases, rejected };
+    if (newer !== undefined) {
+        opts.warn?.(`registry: ${path} is format version ${newer}, written by a newer portlease (this one reads version ${STATE_VERSION}); showing the records it can read, changing nothing`);
+        return { leases, rejected: damage.length, newer };
+    }
+    if (damage.length > 0)
+        reportDamage(dir, text, damage, parsed, leases.length, links, opts);
+    return { leases, rejected: damage.length };
+}
+/** Warn about damage (a bounded number of lines) and keep it in one quarantine file. */
+function reportDamage(dir, text, damage, parsed, intact, links, opts) {
+    const path = (0,external_node_path_namespaceObject.join)(dir, STATE_FILE);
+    let note = '';
+    if (opts.quarantine) {
+        if (links > 1) {
+            // A hard link may be another file entirely (a secret linked in here): never copy it.
+            note = `; not copied to quarantine (the file has ${links} hard links)`;
+        }
+        else {
+            const pieces = [];
+            let size = 0;
+            for (const d of damage) {
+                if (size >= MAX_QUARANTINE_BYTES)
+                    break;
+                const piece = d.text.length > MAX_PIECE ? d.text.slice(0, MAX_PIECE) : d.text;
+                size += piece.length + d.reason.length + 32;
+                pieces.push({ line: d.line, reason: d.reason, text: piece });
+            }
+            const kept = quarantine(dir, 'state', JSON.stringify({
+                file: path,
+                read: new Date().toISOString(),
+                bytes: text.length,
+                damaged: pieces,
+                more: damage.length - pieces.length,
+            }) + '\n');
+            if (kept !== null)
+                note = `; the damage is kept in ${kept}`;
+        }
+    }
+    if (!parsed.recognised && intact === 0) {
+        opts.warn?.(`registry: ${path} does not parse as a portlease registry; ignoring it${note}`);
+        return;
+    }
+    for (const d of damage.slice(0, MAX_DAMAGE_WARNINGS)) {
+        opts.warn?.(`registry: ${path}${d.line > 0 ? ` line ${d.line}` : ''}: ${d.reason}; skipped it`);
+    }
+    const more = damage.length - MAX_DAMAGE_WARNINGS;
+    opts.warn?.(`registry: ${path}: ${more > 0 ? `${more} more damaged line${more === 1 ? '' : 's'} skipped; ` : ''}kept the ${intact} intact record${intact === 1 ? '' : 's'}${note}`);
 }
 /**
  * Write `content` to `path` atomically: temp file, fsync, rename. A crash of the process or
@@ -32293,11 +32525,11 @@ function readState(dir, opts) {
  * reboot every lease's owner is provably dead anyway (another boot id), so an older whole
  * state is as good as the newer one.
  */
-function writeAtomic(path, content) {
+function writeAtomic(path, content, mode = 0o666) {
     const temp = `${path}.tmp.${process.pid}.${randomSuffix(8)}`;
     let fd;
     try {
-        fd = (0,external_node_fs_namespaceObject.openSync)(temp, external_node_fs_namespaceObject.constants.O_WRONLY | external_node_fs_namespaceObject.constants.O_CREAT | external_node_fs_namespaceObject.constants.O_EXCL | external_node_fs_namespaceObject.constants.O_NOFOLLOW, 0o666);
+        fd = (0,external_node_fs_namespaceObject.openSync)(temp, external_node_fs_namespaceObject.constants.O_WRONLY | external_node_fs_namespaceObject.constants.O_CREAT | external_node_fs_namespaceObject.constants.O_EXCL | external_node_fs_namespaceObject.constants.O_NOFOLLOW, 0o600);
         const buf = Buffer.from(content, 'utf8');
         let off = 0;
         while (off < buf.length)
@@ -32305,7 +32537,7 @@ function writeAtomic(path, content) {
         (0,external_node_fs_namespaceObject.fsyncSync)(fd);
         (0,external_node_fs_namespaceObject.closeSync)(fd);
         fd = undefined;
-        (0,external_node_fs_namespaceObject.chmodSync)(temp, 0o666); // readable and replaceable by every user; umask does not apply
+        (0,external_node_fs_namespaceObject.chmodSync)(temp, mode); // 0666: readable and replaceable by every user; umask does not apply
         renameRetry(temp, path); // Windows: a scanner holding the old file open fails it briefly
     }
     catch (err) {
@@ -32483,7 +32715,13 @@ function pidNamespace() {
 const GONE = Symbol('gone');
 /**
  * The start time of `pid` from /proc (macOS, Windows: platform.ts), GONE if no such process,
- * or null where it cannot be told. `cache` is the caller's for one registry operation.
+ * or null where it cannot be told (/proc not mounted, or the entry hidden from this user).
+ * `cache` is the caller's for one registry operation.
+ *
+ * "No /proc/PID" is not proof: with /proc mounted `hidepid=1|2` another user's processes
+ * have no entry. kill(pid, 0) decides: ESRCH is gone; EPERM or success means it exists
+ * (start time unknown). A zombie leader whose other threads still run (state `Zl`: the main
+ * thread called pthread_exit) is alive; only a real zombie, one thread left, is gone.
  */
 function processStartTime(pid, cache) {
     if (offLinux()) {
@@ -32497,8 +32735,9 @@ function processStartTime(pid, cache) {
     catch (err) {
         const code = errnoCode(err);
         if (code === 'ENOENT' || code === 'ESRCH') {
-            // No /proc/PID: gone, unless there is no /proc at all.
-            return procMounted() ? GONE : null;
+            if (!procMounted())
+                return null;
+            return owner_pidExists(pid) ? null : GONE;
         }
         return null;
     }
@@ -32506,9 +32745,20 @@ function processStartTime(pid, cache) {
     const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     // rest[0] is field 3 (state); field 22 (starttime) is rest[19].
     const start = rest[19];
-    if (rest[0] === 'Z')
+    if (rest[0] === 'Z' && threads(pid) <= 1)
         return GONE; // a zombie has exited: it holds nothing
     return start !== undefined && /^\d+$/.test(start) ? start : null;
+}
+/** Threads of `pid` (/proc/PID/status), or 2 when unknown (so a zombie counts as alive). */
+function threads(pid) {
+    try {
+        const m = /^Threads:\s*(\d+)/m.exec((0,external_node_fs_namespaceObject.readFileSync)(`/proc/${pid}/status`, 'utf8'));
+        return m ? Number(m[1]) : 2;
+    }
+    catch (err) {
+        // Reaped between the two reads: gone.
+        return errnoCode(err) === 'ENOENT' && !owner_pidExists(pid) ? 0 : 2;
+    }
 }
 let cachedProc;
 function procMounted() {
@@ -32600,17 +32850,36 @@ function describeOwner(owner) {
  * lock file. It is a sequence of generations in `<registry>/lock/`:
  *
  *   g000000000041        created with link() (atomic, never overwrites), holds the holder's
- *                        identity (pid, start time, boot id, host, pid namespace)
+ *                        identity (pid, start time, boot id, host, pid namespace) and the
+ *                        name of its liveness socket; mode 0644 whatever the umask
  *   g000000000041.done   created when that holder releases
+ *   s.<pid>.<random>     the holder's liveness socket: a unix socket it listens on from
+ *                        before it links its generation until after it writes `.done`
  *
- * The lock is held by the creator of the highest generation while it has no `.done`. To
- * acquire, a process finds the highest generation G; if it is released, or its holder is
- * provably dead (owner.ts), or unverifiable and older than `unverifiableStaleMs`, it links
- * generation G+1. link() fails with EEXIST for all but one contender, so two processes that
- * find the same stale lock can never both win. After winning, the holder checks that no
- * higher generation exists (a contender working from an old listing may have recreated an
- * already cleaned-up number: it then sees the higher one and backs off), and removes the
- * generations below its own. The highest generation is never removed.
+ * The lock is held by the creator of the highest generation while it has no `.done`. A
+ * generation is taken over only on PROOF that its holder is dead, never on age
+ * (docs/adr/0001-lock-takeover.md):
+ *
+ * - connect() to the holder's socket answers ECONNREFUSED: the socket file exists and
+ *   nobody listens on it, so the process that listened has exited. This is the kernel's
+ *   word, and it holds across users, pid namespaces (container jobs), hidepid and bind
+ *   mounts, with no /proc. Connected, EAGAIN (backlog full), EACCES or a timeout: alive.
+ * - A holder record without a socket (written by an older portlease, or a registry path too
+ *   long for a socket path) or whose socket file is missing: the pid rules of owner.ts
+ *   (same boot and pid namespace, pid gone or start time changed; same host, other boot).
+ * - A holder that cannot be judged (another pid namespace without a socket, an unreadable
+ *   or foreign record) is waited for; at the timeout the contender fails with one line
+ *   naming the holder and how to recover.
+ *
+ * To acquire, a process finds the highest generation G; if it is released or provably
+ * dead, it links generation G+1. link() fails with EEXIST for all but one contender, so two
+ * processes that find the same dead lock can never both win. After winning, the holder
+ * checks that no higher generation exists (a contender working from an old listing may
+ * have recreated an already cleaned-up number: it then sees the higher one and backs off),
+ * and removes the generations below its own. The highest generation is never removed.
+ *
+ * Every file here is opened with O_NONBLOCK and checked to be a regular file after open,
+ * so a FIFO planted in the directory cannot hang a command.
  */
 
 
@@ -32618,51 +32887,184 @@ function describeOwner(owner) {
 
 
 
-const GEN = /^g(\d{12})$/;
-const DONE = /^g(\d{12})\.done$/;
+
+/** The last generation number: 15 digits (far below 2^53, so numbers stay exact). */
+const MAX_GENERATION = 999_999_999_999_999;
+const GEN = /^g(\d{12,15})$/;
+const DONE = /^g(\d{12,15})\.done$/;
 const TEMP = /^t\.(\d+)\.[0-9a-z]+$/;
+const SOCK = /^s\.\d+\.[0-9a-z]+$/;
+/** sun_path holds 108 bytes with the terminating NUL. */
+const SOCKET_PATH_MAX = 107;
+/** A holder record is a few hundred bytes; anything much larger is not one. */
+const MAX_HOLDER_BYTES = 4096;
+/** How long a contender waits for connect() on a holder's socket before calling it alive. */
+const PROBE_TIMEOUT_MS = 1000;
+/** Temp files and sockets of killed processes are removed once they are this old. */
+const LEFTOVER_MS = 60_000;
 const genName = (g) => `g${String(g).padStart(12, '0')}`;
+/** The generation a name stands for, only for names in genName's own spelling. */
+function numberOf(name, re, suffix) {
+    const m = re.exec(name);
+    if (!m)
+        return null;
+    const g = Number(m[1]);
+    return genName(g) + suffix === name ? g : null;
+}
 function list(dir) {
     const names = (0,external_node_fs_namespaceObject.readdirSync)(dir);
     let max = 0;
     const done = new Set();
     for (const n of names) {
-        let m = GEN.exec(n);
-        if (m) {
-            max = Math.max(max, Number(m[1]));
+        const g = numberOf(n, GEN, '');
+        if (g !== null) {
+            max = Math.max(max, g);
             continue;
         }
-        m = DONE.exec(n);
-        if (m)
-            done.add(Number(m[1]));
+        const d = numberOf(n, DONE, '.done');
+        if (d !== null)
+            done.add(d);
     }
     return { max, maxDone: done.has(max), names };
 }
 function readHolder(path) {
     let text;
     try {
-        const fd = (0,external_node_fs_namespaceObject.openSync)(path, external_node_fs_namespaceObject.constants.O_RDONLY | external_node_fs_namespaceObject.constants.O_NOFOLLOW);
+        const fd = (0,external_node_fs_namespaceObject.openSync)(path, external_node_fs_namespaceObject.constants.O_RDONLY | external_node_fs_namespaceObject.constants.O_NOFOLLOW | external_node_fs_namespaceObject.constants.O_NONBLOCK);
         try {
-            text = (0,external_node_fs_namespaceObject.readFileSync)(fd, 'utf8');
+            const st = (0,external_node_fs_namespaceObject.fstatSync)(fd);
+            if (!st.isFile())
+                return { kind: 'not-file', what: fileKind(st) };
+            if (st.size > MAX_HOLDER_BYTES)
+                return { kind: 'foreign' };
+            const buf = Buffer.alloc(MAX_HOLDER_BYTES);
+            const n = (0,external_node_fs_namespaceObject.readSync)(fd, buf, 0, MAX_HOLDER_BYTES, 0);
+            text = buf.toString('utf8', 0, n);
         }
         finally {
             (0,external_node_fs_namespaceObject.closeSync)(fd);
         }
     }
     catch (err) {
-        return errnoCode(err) === 'ENOENT' ? 'gone' : null;
+        const code = errnoCode(err) ?? 'error';
+        if (code === 'ENOENT')
+            return { kind: 'gone' };
+        if (code === 'ELOOP')
+            return { kind: 'not-file', what: 'a symlink' };
+        if (code === 'ENXIO')
+            return { kind: 'not-file', what: 'a socket' };
+        return { kind: 'unreadable', code };
     }
     try {
         const v = JSON.parse(text);
         const owner = validOwner(v);
         if (owner?.kind === 'process' && typeof v.acquired === 'number') {
-            return { ...owner, acquired: v.acquired };
+            const sock = typeof v.sock === 'string' && SOCK.test(v.sock) ? v.sock : null;
+            return { kind: 'holder', holder: { ...owner, acquired: v.acquired, sock } };
         }
     }
     catch {
-        // fall through: an unreadable holder is unverifiable
+        // fall through: not a record portlease wrote
     }
-    return null;
+    return { kind: 'foreign' };
+}
+/**
+ * Ask the kernel whether anyone listens on a holder's socket. ECONNREFUSED on an existing
+ * socket file is proof that its listener is gone; every other answer means alive, except a
+ * missing (or replaced) socket file, which proves nothing.
+ */
+function probeSocket(path) {
+    try {
+        // connect() to a regular file also answers ECONNREFUSED: only a socket counts.
+        if (!(0,external_node_fs_namespaceObject.lstatSync)(path).isSocket())
+            return Promise.resolve('missing');
+    }
+    catch (err) {
+        return Promise.resolve(errnoCode(err) === 'ENOENT' ? 'missing' : 'alive');
+    }
+    return new Promise((resolve) => {
+        const s = (0,external_node_net_.connect)({ path });
+        const done = (p) => {
+            clearTimeout(timer);
+            s.destroy();
+            resolve(p);
+        };
+        const timer = setTimeout(() => {
+            done('alive');
+        }, PROBE_TIMEOUT_MS);
+        s.once('connect', () => {
+            done('alive');
+        });
+        s.once('error', (err) => {
+            const code = errnoCode(err);
+            done(code === 'ECONNREFUSED' ? 'dead' : code === 'ENOENT' ? 'missing' : 'alive');
+        });
+    });
+}
+async function judge(dir, gen, me) {
+    const name = genName(gen);
+    const r = readHolder((0,external_node_path_namespaceObject.join)(dir, name));
+    switch (r.kind) {
+        case 'gone':
+            return { state: 'look-again', holder: null, why: '' };
+        case 'not-file':
+            // Generations are made by link() of a regular file: this one was never a holder's.
+            return { state: 'dead', holder: null, why: `lock/${name} is ${r.what}, not a holder record` };
+        case 'unreadable':
+            return {
+                state: 'alive',
+                holder: null,
+                why: `its record lock/${name} cannot be read (${r.code})`,
+            };
+        case 'foreign':
+            return {
+                state: 'unverifiable',
+                holder: null,
+                why: `lock/${name} is not a holder record this portlease can read`,
+            };
+    }
+    const h = r.holder;
+    if (h.pid === me.pid &&
+        h.start === me.start &&
+        h.boot === me.boot &&
+        h.host === me.host &&
+        h.pidns === me.pidns) {
+        // Acquisitions in one process are queued (see acquireLock), so a generation held by
+        // this very process is one it leaked: it cannot be a live hold.
+        return { state: 'dead', holder: h, why: 'it is this process, which holds no lock' };
+    }
+    if (h.sock !== null) {
+        const p = await probeSocket((0,external_node_path_namespaceObject.join)(dir, h.sock));
+        if (p === 'dead')
+            return { state: 'dead', holder: h, why: `nothing listens on lock/${h.sock}` };
+        if (p === 'alive')
+            return { state: 'alive', holder: h, why: `it answers on lock/${h.sock}` };
+        // The socket is gone: the holder released just now (it removes the socket after
+        // writing .done), or someone removed it. Only the pid rules can tell more.
+        if (lock_exists((0,external_node_path_namespaceObject.join)(dir, `${name}.done`)))
+            return { state: 'look-again', holder: h, why: '' };
+    }
+    const liveness = processLiveness(h);
+    if (liveness === 'dead')
+        return { state: 'dead', holder: h, why: 'its process is gone' };
+    if (liveness === 'alive')
+        return { state: 'alive', holder: h, why: 'its process runs' };
+    return {
+        state: 'unverifiable',
+        holder: h,
+        why: h.sock === null
+            ? 'it has no liveness socket and runs in another pid namespace or on another host'
+            : `its socket lock/${h.sock} is missing and it runs in another pid namespace or on another host`,
+    };
+}
+function lock_exists(path) {
+    try {
+        (0,external_node_fs_namespaceObject.lstatSync)(path);
+        return true;
+    }
+    catch {
+        return false;
+    }
 }
 function tryUnlink(path) {
     try {
@@ -32688,6 +33090,51 @@ function ensureLockDir(registryDir) {
     }
     return dir;
 }
+async function openBeacon(dir, debug) {
+    for (let attempt = 0; attempt < 3; attempt++) {
+        const name = `s.${process.pid}.${randomSuffix(8)}`;
+        const path = (0,external_node_path_namespaceObject.join)(dir, name);
+        if (Buffer.byteLength(path) > SOCKET_PATH_MAX) {
+            debug?.(`lock: ${path} is too long for a unix socket; the pid rules alone prove death`);
+            return null;
+        }
+        const server = (0,external_node_net_.createServer)((c) => {
+            c.destroy();
+        });
+        try {
+            await new Promise((resolve, reject) => {
+                server.once('error', reject);
+                server.listen(path, () => {
+                    server.off('error', reject);
+                    resolve();
+                });
+            });
+        }
+        catch (err) {
+            server.close();
+            if (errnoCode(err) === 'EADDRINUSE')
+                continue;
+            debug?.(`lock: cannot listen on ${path} (${errnoCode(err) ?? String(err)}); the pid rules alone prove death`);
+            return null;
+        }
+        server.on('error', () => undefined); // an accept error must not end the process
+        server.unref();
+        try {
+            (0,external_node_fs_namespaceObject.chmodSync)(path, 0o666); // any user may connect(); umask does not apply
+        }
+        catch {
+            // others then get EACCES, which they count as alive: safe
+        }
+        return {
+            name,
+            close() {
+                server.close();
+                tryUnlink(path);
+            },
+        };
+    }
+    return null;
+}
 /** Acquisitions within one process queue here first, so the file lock sees one at a time. */
 const inProcess = new Map();
 /** Acquire the registry lock. Throws RuntimeError after `timeoutMs` behind a live holder. */
@@ -32703,6 +33150,7 @@ async function acquireLock(registryDir, opts = {}) {
         const release = lock.release.bind(lock);
         return {
             generation: lock.generation,
+            held: lock.held.bind(lock),
             assertHeld: lock.assertHeld.bind(lock),
             release() {
                 try {
@@ -32725,120 +33173,145 @@ async function acquireLock(registryDir, opts = {}) {
 }
 async function acquireFileLock(registryDir, opts) {
     const timeoutMs = opts.timeoutMs ?? 30_000;
-    const staleMs = opts.unverifiableStaleMs ?? 15_000;
     const dir = ensureLockDir(registryDir);
     const me = owner_self();
     const deadline = Date.now() + timeoutMs;
     let delay = 1;
-    let lastHolder = null;
-    for (;;) {
-        const before = list(dir);
-        let takeover = before.max === 0 || before.maxDone;
-        if (!takeover) {
-            const holder = readHolder((0,external_node_path_namespaceObject.join)(dir, genName(before.max)));
-            if (holder === 'gone')
-                continue; // cleaned up under us: look again
-            let liveness;
-            if (holder === null) {
-                liveness = 'unknown';
-            }
-            else {
-                lastHolder = holder;
-                liveness = processLiveness(holder);
-                if (holder.pid === me.pid && liveness === 'alive' && holder.start === me.start) {
-                    // Acquisitions in one process are queued (see acquireLock), so a generation held by
-                    // this very process is one it leaked: it cannot be a live hold.
-                    liveness = 'dead';
-                }
-            }
-            if (liveness === 'dead') {
-                opts.debug?.(`lock: holder ${describeOwner(holder)} is dead; taking over`);
-                takeover = true;
-            }
-            else if (liveness === 'unknown') {
-                const age = holder === null ? Number.POSITIVE_INFINITY : Date.now() - holder.acquired;
-                if (age > staleMs) {
-                    opts.debug?.(`lock: unverifiable holder older than ${staleMs} ms; taking over`);
+    let last;
+    let beacon; // undefined: not opened yet
+    try {
+        for (;;) {
+            const before = list(dir);
+            let takeover = before.max === 0 || before.maxDone;
+            if (!takeover) {
+                const verdict = await judge(dir, before.max, me);
+                if (verdict.state === 'look-again')
+                    continue;
+                if (verdict.state === 'dead') {
+                    opts.debug?.(`lock: holder ${verdict.holder ? describeOwner(verdict.holder) : genName(before.max)} is dead; taking over (${verdict.why})`);
                     takeover = true;
                 }
+                else {
+                    last = { gen: before.max, verdict };
+                }
             }
-        }
-        if (takeover) {
-            const gen = before.max + 1;
-            const holder = { ...me, acquired: Date.now() };
-            const temp = (0,external_node_path_namespaceObject.join)(dir, `t.${me.pid}.${randomSuffix(12)}`);
-            const fd = (0,external_node_fs_namespaceObject.openSync)(temp, external_node_fs_namespaceObject.constants.O_WRONLY | external_node_fs_namespaceObject.constants.O_CREAT | external_node_fs_namespaceObject.constants.O_EXCL | external_node_fs_namespaceObject.constants.O_NOFOLLOW, 0o666);
-            try {
-                (0,external_node_fs_namespaceObject.writeSync)(fd, JSON.stringify(holder));
-            }
-            catch (err) {
-                (0,external_node_fs_namespaceObject.closeSync)(fd);
-                tryUnlink(temp);
-                throw err;
-            }
-            (0,external_node_fs_namespaceObject.closeSync)(fd);
-            let won = false;
-            try {
-                (0,external_node_fs_namespaceObject.linkSync)(temp, (0,external_node_path_namespaceObject.join)(dir, genName(gen)));
-                won = true;
-            }
-            catch (err) {
-                if (errnoCode(err) !== 'EEXIST') {
+            if (takeover) {
+                if (before.max >= MAX_GENERATION) {
+                    throw new RuntimeError(`registry lock in ${registryDir} reached its last generation number (${genName(before.max)}); stop every portlease process on this host, then remove ${dir} to start again from 1`);
+                }
+                beacon ??= await openBeacon(dir, opts.debug);
+                const gen = before.max + 1;
+                const holder = { ...me, acquired: Date.now(), sock: beacon?.name ?? null };
+                const temp = (0,external_node_path_namespaceObject.join)(dir, `t.${me.pid}.${randomSuffix(12)}`);
+                const fd = (0,external_node_fs_namespaceObject.openSync)(temp, external_node_fs_namespaceObject.constants.O_WRONLY |
+                    external_node_fs_namespaceObject.constants.O_CREAT |
+                    external_node_fs_namespaceObject.constants.O_EXCL |
+                    external_node_fs_namespaceObject.constants.O_NOFOLLOW |
+                    external_node_fs_namespaceObject.constants.O_NONBLOCK, 0o644);
+                try {
+                    (0,external_node_fs_namespaceObject.fchmodSync)(fd, 0o644); // readable by every user, whatever the umask
+                    (0,external_node_fs_namespaceObject.writeSync)(fd, JSON.stringify(holder));
+                }
+                catch (err) {
+                    (0,external_node_fs_namespaceObject.closeSync)(fd);
                     tryUnlink(temp);
                     throw err;
                 }
-            }
-            tryUnlink(temp);
-            if (won) {
-                const after = list(dir);
-                if (after.max > gen) {
-                    // We recreated a generation that had been cleaned up: someone is ahead of us.
-                    tryUnlink((0,external_node_path_namespaceObject.join)(dir, genName(gen)));
-                    continue;
+                (0,external_node_fs_namespaceObject.closeSync)(fd);
+                let won = false;
+                try {
+                    (0,external_node_fs_namespaceObject.linkSync)(temp, (0,external_node_path_namespaceObject.join)(dir, genName(gen)));
+                    won = true;
                 }
-                cleanup(dir, after.names, gen);
-                return makeLock(dir, gen, me);
+                catch (err) {
+                    if (errnoCode(err) !== 'EEXIST') {
+                        tryUnlink(temp);
+                        throw err;
+                    }
+                }
+                tryUnlink(temp);
+                if (won) {
+                    const after = list(dir);
+                    if (after.max > gen) {
+                        // We recreated a generation that had been cleaned up: someone is ahead of us.
+                        tryUnlink((0,external_node_path_namespaceObject.join)(dir, genName(gen)));
+                        continue;
+                    }
+                    await cleanup(dir, after.names, gen, beacon?.name);
+                    const lock = makeLock(dir, gen, me, beacon ?? null);
+                    beacon = undefined; // the lock owns it now
+                    return lock;
+                }
+                delay = 1;
+                continue; // lost the race: look again at once
             }
-            delay = 1;
-            continue; // lost the race: look again at once
+            if (Date.now() >= deadline) {
+                throw new RuntimeError(timeoutMessage(registryDir, dir, last, timeoutMs));
+            }
+            await (0,promises_namespaceObject.setTimeout)(delay + Math.random() * delay);
+            delay = Math.min(delay * 2, 20);
         }
-        if (Date.now() >= deadline) {
-            const who = lastHolder ? describeOwner(lastHolder) : 'an unknown process';
-            throw new RuntimeError(`registry lock in ${registryDir} is held by ${who} for over ${Math.round(timeoutMs / 1000)}s; is a portlease process stuck?`);
-        }
-        await (0,promises_namespaceObject.setTimeout)(delay + Math.random() * delay);
-        delay = Math.min(delay * 2, 20);
+    }
+    finally {
+        beacon?.close();
     }
 }
-function cleanup(dir, names, gen) {
+function timeoutMessage(registryDir, dir, last, timeoutMs) {
+    const secs = Math.round(timeoutMs / 1000);
+    const who = last?.verdict.holder ? describeOwner(last.verdict.holder) : 'an unknown process';
+    const file = last ? (0,external_node_path_namespaceObject.join)(dir, genName(last.gen)) : dir;
+    const recover = `if no portlease process runs on this host, remove ${file} to recover`;
+    if (last?.verdict.state === 'unverifiable') {
+        return `registry lock in ${registryDir} is held by ${who}, which cannot be checked from here (${last.verdict.why}); waited ${secs}s, and a lock is never taken over on age: ${recover}`;
+    }
+    return `registry lock in ${registryDir} is held by ${who} for over ${secs}s (${last?.verdict.why ?? 'alive'}); is a portlease process stuck? ${recover}`;
+}
+async function cleanup(dir, names, gen, mySock) {
     const now = Date.now();
+    const old = (n) => {
+        try {
+            return now - (0,external_node_fs_namespaceObject.lstatSync)((0,external_node_path_namespaceObject.join)(dir, n)).mtimeMs > LEFTOVER_MS;
+        }
+        catch {
+            return false; // gone already
+        }
+    };
     for (const n of names) {
-        const g = GEN.exec(n) ?? DONE.exec(n);
-        if (g) {
-            if (Number(g[1]) < gen)
+        const g = numberOf(n, GEN, '') ?? numberOf(n, DONE, '.done');
+        if (g !== null) {
+            if (g < gen)
                 tryUnlink((0,external_node_path_namespaceObject.join)(dir, n));
             continue;
         }
         const t = TEMP.exec(n);
-        if (t && Number(t[1]) !== process.pid) {
+        if (t) {
             // A temp file of a process killed between write and link: remove once it is old.
-            try {
-                if (now - (0,external_node_fs_namespaceObject.lstatSync)((0,external_node_path_namespaceObject.join)(dir, n)).mtimeMs > 60_000)
-                    tryUnlink((0,external_node_path_namespaceObject.join)(dir, n));
-            }
-            catch {
-                // gone already
-            }
+            if (Number(t[1]) !== process.pid && old(n))
+                tryUnlink((0,external_node_path_namespaceObject.join)(dir, n));
+            continue;
+        }
+        // The socket of a process killed while it held or waited for the lock. Only an old one
+        // that provably has no listener: a live contender's socket stays.
+        if (SOCK.test(n) && n !== mySock && old(n) && (await probeSocket((0,external_node_path_namespaceObject.join)(dir, n))) === 'dead') {
+            tryUnlink((0,external_node_path_namespaceObject.join)(dir, n));
         }
     }
 }
-function makeLock(dir, gen, me) {
+function makeLock(dir, gen, me, beacon) {
     let released = false;
+    const held = () => {
+        try {
+            return list(dir).max === gen;
+        }
+        catch {
+            return false;
+        }
+    };
     return {
         generation: gen,
+        held,
         assertHeld() {
-            const l = list(dir);
-            if (l.max !== gen) {
+            if (!held()) {
                 throw new RuntimeError(`registry lock was taken over by another process while ${describeOwner(me)} held it; nothing was written`);
             }
         },
@@ -32847,18 +33320,21 @@ function makeLock(dir, gen, me) {
                 return;
             released = true;
             try {
-                (0,external_node_fs_namespaceObject.closeSync)((0,external_node_fs_namespaceObject.openSync)((0,external_node_path_namespaceObject.join)(dir, `${genName(gen)}.done`), external_node_fs_namespaceObject.constants.O_WRONLY | external_node_fs_namespaceObject.constants.O_CREAT | external_node_fs_namespaceObject.constants.O_EXCL | external_node_fs_namespaceObject.constants.O_NOFOLLOW, 0o666));
+                (0,external_node_fs_namespaceObject.closeSync)((0,external_node_fs_namespaceObject.openSync)((0,external_node_path_namespaceObject.join)(dir, `${genName(gen)}.done`), external_node_fs_namespaceObject.constants.O_WRONLY |
+                    external_node_fs_namespaceObject.constants.O_CREAT |
+                    external_node_fs_namespaceObject.constants.O_EXCL |
+                    external_node_fs_namespaceObject.constants.O_NOFOLLOW |
+                    external_node_fs_namespaceObject.constants.O_NONBLOCK, 0o666));
             }
             catch {
                 // Could not mark it released (EEXIST cannot happen; ENOSPC or EIO can): the lock then
-                // stays with this process until it exits, when the next process takes it over as dead.
+                // stays with this process until it exits, when the pid rules prove it gone.
             }
+            beacon?.close();
         },
     };
 }
 
-// EXTERNAL MODULE: external "node:net"
-var external_node_net_ = __nccwpck_require__(7030);
 ;// CONCATENATED MODULE: ./src/registry/probe.ts
 /**
  * Can a port be bound right now, and which ports does the kernel keep for itself.
@@ -33031,7 +33507,7 @@ function excludedCount(range, excluded) {
 }
 function samePorts(lease, names) {
     const have = Object.keys(lease.ports);
-    return have.length === names.length && names.every((n) => n in lease.ports);
+    return have.length === names.length && names.every((n) => Object.hasOwn(lease.ports, n));
 }
 class Registry {
     dir;
@@ -33104,7 +33580,7 @@ class Registry {
     }
     async allocate(req) {
         const v = this.validate(req);
-        ensureRegistryDir(this.dir);
+        const dirId = this.ensureDir();
         const waitMs = req.waitMs ?? 0;
         const deadline = Date.now() + waitMs;
         let watcher;
@@ -33119,9 +33595,19 @@ class Registry {
                     hasIPv6(), // warm up what the probes need, outside the lock
                 ]);
                 const busy = new Set(busyList);
-                const outcome = await this.tryAllocate(req, v, busy);
+                // Every round: a directory swapped for a symlink while this waited is refused.
+                this.checkDir(dirId);
+                const outcome = await this.tryAllocate(req, v, busy, dirId);
                 if (outcome.allocation)
                     return outcome.allocation;
+                if (outcome.unconfirmed) {
+                    // The lock moved on while this committed: report the lease only if it is there.
+                    if (await this.confirm(outcome.unconfirmed, dirId)) {
+                        return { lease: outcome.unconfirmed, reused: false };
+                    }
+                    this.opts.warn?.(`registry: the lock was taken over while lease ${outcome.unconfirmed.id} was written, and it is not in the registry; allocating again`);
+                    continue;
+                }
                 const left = deadline - Date.now();
                 if (left <= 0) {
                     throw new RuntimeError(`range ${formatRange(v.range)} has no ${v.names.length} free port${v.names.length === 1 ? '' : 's'}${req.contiguous ? ' in a row' : ''}${waitMs > 0 ? ` after waiting ${formatDuration(waitMs)}` : ''}; ${outcome.holders}`);
@@ -33155,7 +33641,35 @@ class Registry {
             watcher?.close();
         }
     }
-    async withLock(fn) {
+    /** Make (or check) the registry directory, and remember which directory it is. */
+    ensureDir() {
+        ensureRegistryDir(this.dir);
+        const st = (0,external_node_fs_namespaceObject.lstatSync)(this.dir);
+        return { dev: st.dev, ino: st.ino };
+    }
+    /**
+     * The registry path must still be the directory validated at the start: not a symlink put
+     * in its place (never followed), not another directory.
+     */
+    checkDir(id) {
+        let st;
+        try {
+            st = (0,external_node_fs_namespaceObject.lstatSync)(this.dir);
+        }
+        catch (err) {
+            if (errnoCode(err) === 'ENOENT') {
+                throw new RuntimeError(`registry: ${this.dir} was removed while portlease used it`);
+            }
+            throw registryError(this.dir, err);
+        }
+        if (st.isSymbolicLink()) {
+            throw new RuntimeError(`registry: ${this.dir} was replaced by a symlink while portlease used it; portlease never follows one there. Nothing was written`);
+        }
+        if (!st.isDirectory() || st.dev !== id.dev || st.ino !== id.ino) {
+            throw new RuntimeError(`registry: ${this.dir} was replaced by another ${st.isDirectory() ? 'directory' : 'file'} while portlease used it; nothing was written`);
+        }
+    }
+    async withLock(dirId, fn) {
         let lock;
         try {
             lock = await acquireLock(this.dir, {
@@ -33167,21 +33681,71 @@ class Registry {
             throw err instanceof PortleaseError ? err : registryError(this.dir, err);
         }
         try {
+            this.checkDir(dirId);
             return await fn(lock);
         }
         finally {
             lock.release();
         }
     }
-    async tryAllocate(req, v, busy) {
-        return this.withLock(async (lock) => {
+    /**
+     * Records that claim a port or a key another record claims (a hand edit, a restore, a
+     * salvaged file): keep every live claimant and drop the dead ones. Two live claimants
+     * both stay, and the port is handed to neither again while either lives. A record is
+     * kept or dropped whole, by its own liveness, never because of its neighbour.
+     */
+    async resolveConflicts(leases, now, cache) {
+        const byPort = new Map();
+        const byKey = new Map();
+        for (const l of leases) {
+            for (const p of Object.values(l.ports))
+                byPort.set(p, [...(byPort.get(p) ?? []), l]);
+            byKey.set(l.key, [...(byKey.get(l.key) ?? []), l]);
+        }
+        const involved = new Set();
+        for (const group of [...byPort.values(), ...byKey.values()]) {
+            if (group.length > 1)
+                for (const l of group)
+                    involved.add(l);
+        }
+        if (involved.size === 0)
+            return { kept: [...leases], dropped: [] };
+        const dropped = [];
+        const gone = new Set();
+        for (const l of involved) {
+            const reason = await this.deadReason(l, now, cache);
+            if (reason !== null) {
+                gone.add(l);
+                dropped.push({ lease: l, reason });
+            }
+        }
+        const live = [...involved].filter((l) => !gone.has(l));
+        // Dropping records is news; two live claimants kept again on every call are not.
+        (dropped.length > 0 ? this.opts.warn : this.opts.debug)?.(`registry: ${involved.size} records claim the same port or key; kept the ${live.length} live one${live.length === 1 ? '' : 's'}${live.length > 0 ? ` (${live.map((l) => l.id).join(', ')})` : ''}${dropped.length > 0 ? `, dropped ${dropped.length} dead (${dropped.map((d) => d.lease.id).join(', ')})` : ''}`);
+        return { kept: leases.filter((l) => !gone.has(l)), dropped };
+    }
+    /** After a commit the lock had moved on from: is the lease in the registry now? */
+    async confirm(lease, dirId) {
+        return this.withLock(dirId, (lock) => {
+            const state = this.readLocked(lock);
+            return Promise.resolve(state.leases.some((l) => l.id === lease.id));
+        });
+    }
+    async tryAllocate(req, v, busy, dirId) {
+        return this.withLock(dirId, async (lock) => {
             const now = Date.now();
             const state = this.readLocked(lock);
             let dirty = state.rejected > 0;
             const cache = new Map();
             const leases = new Map();
+            /** Every record claiming each port (more than one only after a conflict). */
             const holder = new Map();
-            for (const l of state.leases) {
+            const resolved = await this.resolveConflicts(state.leases, now, cache);
+            for (const { lease, reason } of resolved.dropped) {
+                this.debug(`reclaimed ${lease.id} (key ${lease.key}): ${reason}`);
+                dirty = true;
+            }
+            for (const l of resolved.kept) {
                 if (l.expires !== null && Date.parse(l.expires) <= now) {
                     this.debug(`reclaimed ${l.id} (key ${l.key}): expired at ${l.expires}`);
                     dirty = true;
@@ -33189,14 +33753,18 @@ class Registry {
                 }
                 leases.set(l.id, l);
                 for (const p of Object.values(l.ports))
-                    holder.set(p, l);
+                    holder.set(p, [...(holder.get(p) ?? []), l]);
             }
             const drop = (l, why) => {
                 this.debug(`reclaimed ${l.id} (key ${l.key}): ${why}`);
                 leases.delete(l.id);
-                for (const p of Object.values(l.ports))
-                    if (holder.get(p) === l)
+                for (const p of Object.values(l.ports)) {
+                    const rest = (holder.get(p) ?? []).filter((h) => h !== l);
+                    if (rest.length > 0)
+                        holder.set(p, rest);
+                    else
                         holder.delete(p);
+                }
                 dirty = true;
             };
             if (v.key !== undefined) {
@@ -33224,8 +33792,7 @@ class Registry {
                 usable: async (p) => {
                     if (v.excluded(p) !== null)
                         return false;
-                    const h = holder.get(p);
-                    if (h) {
+                    for (const h of holder.get(p) ?? []) {
                         const dead = await this.deadReason(h, now, cache);
                         if (dead === null)
                             return false;
@@ -33267,7 +33834,8 @@ class Registry {
             if (typeof check === 'string')
                 throw new errors_UsageError(`lease: ${check}`);
             leases.set(lease.id, lease);
-            this.commit(lock, [...leases.values()]);
+            if (!this.commit(lock, [...leases.values()]))
+                return { unconfirmed: lease, holders: '' };
             this.debug(`leased ${lease.id} (key ${key}): ${Object.entries(lease.ports)
                 .map(([n, p]) => `${n}=${p}`)
                 .join(' ')}`);
@@ -33283,6 +33851,9 @@ class Registry {
             return { leases: [...seen.leases], rejected: 0 };
         }
         const state = readState(this.dir, { quarantine: true, warn: this.opts.warn });
+        if (state.newer !== undefined) {
+            throw new RuntimeError(`registry ${this.dir} was written by a newer portlease (format version ${state.newer}; this one writes version ${STATE_VERSION}); refusing to change it. Upgrade portlease, or use another --registry`);
+        }
         if (state.rejected === 0)
             this.remember(lock, file, state.leases);
         return state;
@@ -33290,11 +33861,21 @@ class Registry {
     remember(lock, file, leases) {
         this.seen = file === null ? undefined : { generation: lock.generation, file, leases };
     }
+    /**
+     * Write the state under the lock. Returns false when the lock had moved on by the time the
+     * write landed (a takeover needs proof of the holder's death, so this should never
+     * happen; if it does, the caller checks under a fresh lock what is really there).
+     */
     commit(lock, leases) {
         lock.assertHeld();
         this.seen = undefined;
         writeState(this.dir, leases);
+        if (!lock.held()) {
+            this.debug(`lock generation ${lock.generation} was taken over while this wrote`);
+            return false;
+        }
         this.remember(lock, stateFileId(this.dir), leases);
+        return true;
     }
     describeHolders(range, leases) {
         const inside = [...leases.values()].filter((l) => Object.values(l.ports).some((p) => inRange(p, range)));
@@ -33312,20 +33893,33 @@ class Registry {
         if ('key' in sel)
             checkKey(sel.key, 'key');
         checkRegistryPath(this.dir);
-        ensureRegistryDir(this.dir);
-        return this.withLock((lock) => {
-            const state = this.readLocked(lock);
-            const found = state.leases.find((l) => 'key' in sel ? l.key === sel.key : l.id === sel.lease);
-            if (!found && state.rejected === 0)
-                return Promise.resolve(null);
-            this.commit(lock, state.leases.filter((l) => l !== found));
-            if (found)
-                this.debug(`released ${found.id} (key ${found.key})`);
-            return Promise.resolve(found ?? null);
-        });
+        const dirId = this.ensureDir();
+        const matches = (l) => ('key' in sel ? l.key === sel.key : l.id === sel.lease);
+        let released = null;
+        // A second round only when the lock moved on while the first one wrote.
+        for (let round = 0; round < 3; round++) {
+            const r = await this.withLock(dirId, (lock) => {
+                const state = this.readLocked(lock);
+                const found = state.leases.find(matches) ?? null;
+                if (!found && state.rejected === 0)
+                    return Promise.resolve({ found, landed: true });
+                const landed = this.commit(lock, state.leases.filter((l) => l !== found));
+                if (found)
+                    this.debug(`released ${found.id} (key ${found.key})`);
+                return Promise.resolve({ found, landed });
+            });
+            released ??= r.found;
+            if (r.landed)
+                return released;
+        }
+        return released;
     }
     /** Live leases, without taking the lock (every write is atomic, so a read sees a whole state). */
     async list() {
+        return (await this.listState()).leases;
+    }
+    /** Live leases, and whether the read found damage (then the list may miss some). */
+    async listState() {
         checkRegistryPath(this.dir);
         const state = readState(this.dir, { quarantine: false, warn: this.opts.warn });
         const now = Date.now();
@@ -33336,7 +33930,7 @@ class Registry {
                 continue;
             out.push({ lease, liveness: await this.liveness(lease, cache) });
         }
-        return out;
+        return { leases: out, damaged: state.rejected > 0 };
     }
     /** Remove every lease that is no longer live; with dryRun, only say which. */
     async gc(opts = {}) {
@@ -33357,15 +33951,15 @@ class Registry {
         };
         if (opts.dryRun) {
             const state = readState(this.dir, { quarantine: false, warn: this.opts.warn });
-            return { ...(await sweep(state.leases)), temps: 0 };
+            return { ...(await sweep(state.leases)), temps: 0, damaged: state.rejected > 0 };
         }
-        ensureRegistryDir(this.dir);
-        return this.withLock(async (lock) => {
+        const dirId = this.ensureDir();
+        return this.withLock(dirId, async (lock) => {
             const state = this.readLocked(lock);
             const result = await sweep(state.leases);
             if (result.removed.length > 0 || state.rejected > 0)
                 this.commit(lock, result.live);
-            return { ...result, temps: sweepTemps(this.dir) };
+            return { ...result, temps: sweepTemps(this.dir), damaged: state.rejected > 0 };
         });
     }
 }
@@ -33870,7 +34464,9 @@ async function publishedPorts(opts = {}) {
  * that leased and started its container meanwhile (lease first, then `run`) is seen live
  * and never removed.
  */
-async function removeOrphanContainers(liveLeaseIds, opts) {
+async function removeOrphanContainers(
+/** Resolves to null when the live set is not known for sure (a damaged registry read): remove nothing. */
+liveLeaseIds, opts) {
     const registry = resolve(opts.registry);
     const found = [];
     for (const e of ContainerEngine.present(opts)) {
@@ -33883,7 +34479,10 @@ async function removeOrphanContainers(liveLeaseIds, opts) {
     }
     if (found.every(([, list]) => list.length === 0))
         return [];
-    const live = new Set(await liveLeaseIds());
+    const ids = await liveLeaseIds();
+    if (ids === null)
+        return [];
+    const live = new Set(ids);
     const out = [];
     for (const [e, list] of found) {
         for (const c of list) {
@@ -34035,7 +34634,7 @@ function createHostRegistry(dir, opts = {}) {
  * - `runLabels(env)`: labels for a lease (repository, run id, attempt, job, runner name).
  * - `githubRegistry(dir, extra?)`: a `Registry` logging through core.warning / core.debug,
  *   with ports published by container engines treated as busy and job-container liveness
- *   asked of the engines (src/registry/containers.ts).
+ *   asked of the engines (src/engines/host.ts).
  * - `saveJsonState(name, value)` / `getJsonState(name, guard)`: typed JSON through
  *   core.saveState / core.getState (STATE_* in the post step).
  * - `errorLine(err)`: one line for core.setFailed / core.warning, never a stack trace.

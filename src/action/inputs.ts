@@ -13,19 +13,11 @@ export interface ActionInputs extends LeaseInputs {
   exportEnv: boolean;
 }
 
-/** Names that would clobber the runner's or the shell's own variables when exported. */
-const RESERVED = new Set(['PATH', 'HOME', 'SHELL', 'USER', 'PWD', 'TMPDIR', 'LANG', 'IFS', 'CI']);
-const RESERVED_PREFIXES = ['GITHUB_', 'RUNNER_', 'ACTIONS_', 'INPUT_', 'STATE_', 'NODE_', 'LD_'];
 /** Output names the action sets itself (output names are compared case-insensitively). */
 const OWN_OUTPUTS = new Set(['ports', 'lease']);
 
-function checkNotReserved(name: string): void {
-  const upper = name.toUpperCase();
-  if (RESERVED.has(upper) || RESERVED_PREFIXES.some((p) => upper.startsWith(p))) {
-    throw new UsageError(
-      `ports: ${JSON.stringify(name)} is reserved (it would overwrite a variable the runner or later steps rely on: ${[...RESERVED].join(', ')}, ${RESERVED_PREFIXES.map((p) => p + '*').join(', ')}); choose another name, like WEB_PORT`,
-    );
-  }
+/** Reserved names (PATH, LD_*, ...) are refused by the core's checkNames, like everywhere. */
+function checkNotOwnOutput(name: string): void {
   if (OWN_OUTPUTS.has(name.toLowerCase())) {
     throw new UsageError(
       `ports: ${JSON.stringify(name)} clashes with this action's own output "${name.toLowerCase()}"; choose another name, like WEB_PORT`,
@@ -41,7 +33,7 @@ function booleanInput(name: string, fallback: boolean): boolean {
 /** Read and validate every input. Throws UsageError naming the input; touches nothing. */
 export function getInputs(): ActionInputs {
   const names = parseNameList(core.getInput('ports', { trimWhitespace: true }), 'ports');
-  for (const name of names) checkNotReserved(name);
+  for (const name of names) checkNotOwnOutput(name);
   const contiguous = booleanInput('contiguous', false);
   const exportEnv = booleanInput('export-env', true);
   return { names, contiguous, exportEnv, ...getLeaseInputs() };

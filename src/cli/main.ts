@@ -1,6 +1,8 @@
 /**
  * The `portlease` command: a thin shell over the registry (src/registry).
  */
+import './signals.js'; // first: SIGUSR1 must never start the inspector
+import { writeSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import {
@@ -21,6 +23,7 @@ import {
   checkKey,
   describeError,
   errnoCode,
+  RuntimeError,
   type AllocateRequest,
   type Lease,
   type Owner,
@@ -42,8 +45,27 @@ export interface Io {
   env: NodeJS.ProcessEnv;
 }
 
+/**
+ * Write to stdout synchronously, so a failed write (a closed pipe, /dev/full) is an error
+ * here, at the call, not an 'error' event later with a stack trace.
+ */
+function writeStdout(text: string): void {
+  const buf = Buffer.from(text);
+  let off = 0;
+  while (off < buf.length) {
+    try {
+      off += writeSync(1, buf, off);
+    } catch (err) {
+      if (errnoCode(err) !== 'EAGAIN') throw err;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5); // a non-blocking pipe: wait, retry
+    }
+  }
+}
+
 const defaultIo: Io = {
-  out: (line) => process.stdout.write(line + '\n'),
+  out: (line) => {
+    writeStdout(line + '\n');
+  },
   err: (line) => process.stderr.write(line + '\n'),
   env: process.env,
 };
@@ -215,10 +237,27 @@ async function cmdAllocate(args: string[], io: Io): Promise<number> {
   const req = allocateRequest(values, positionals, owner);
   const registry = registryFrom(values, io);
   const { lease, reused } = await registry.allocate(req);
-  if (values.json) {
-    io.out(JSON.stringify(leaseJson(lease, { reused })));
-  } else {
-    for (const [name, port] of Object.entries(lease.ports)) io.out(`${name}=${port}`);
+  const text = values.json
+    ? JSON.stringify(leaseJson(lease, { reused }))
+    : Object.entries(lease.ports)
+        .map(([name, port]) => `${name}=${port}`)
+        .join('\n');
+  try {
+    io.out(text);
+  } catch (err) {
+    // Nobody learnt the ports: a lease made for nothing would only keep them from others.
+    let what = `lease ${lease.id} was there before and stays`;
+    if (!reused) {
+      try {
+        await registry.release({ lease: lease.id });
+        what = `released lease ${lease.id}`;
+      } catch {
+        what = `lease ${lease.id} could not be released either; it ends with its owner or TTL`;
+      }
+    }
+    throw new RuntimeError(
+      `stdout: cannot write the ports (${errnoCode(err) ?? describeError(err)}); ${what}`,
+    );
   }
   return 0;
 }
@@ -343,9 +382,21 @@ async function cmdGc(args: string[], io: Io): Promise<number> {
     `${report.removed.length} lease${report.removed.length === 1 ? '' : 's'} ${dry ? 'would be removed' : 'removed'}, ${report.live.length} live`,
   );
   // Containers labelled portlease.lease=<id> whose lease is no longer live (a runner that died mid-job).
-  // The live set is read after the containers are listed (see removeOrphanContainers).
+  // The live set is read after the containers are listed (see removeOrphanContainers). A read
+  // that found damage may have lost live leases: then no container is judged an orphan.
+  const damaged =
+    'the registry had damaged records (see quarantine/; some leases may be lost), so no container was removed this time';
+  if (report.damaged) {
+    io.err(`portlease: warning: ${damaged}`);
+    return 0;
+  }
   const orphans = await removeOrphanContainers(
-    async () => (await registry.list()).map((s) => s.lease.id),
+    async () => {
+      const state = await registry.listState();
+      if (!state.damaged) return state.leases.map((s) => s.lease.id);
+      io.err(`portlease: warning: ${damaged}`);
+      return null;
+    },
     {
       dryRun: dry,
       registry: registry.dir,
@@ -369,7 +420,8 @@ async function cmdGc(args: string[], io: Io): Promise<number> {
   return 0;
 }
 
-const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+/** Passed on to the command; none of them ends exec itself (SIGUSR1: see signals.ts). */
+const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const;
 
 async function cmdExec(args: string[], io: Io): Promise<number> {
   const dash = args.indexOf('--');
@@ -393,7 +445,15 @@ async function cmdExec(args: string[], io: Io): Promise<number> {
   try {
     return await runChild(command, env, io);
   } finally {
-    await registry.release({ lease: lease.id });
+    try {
+      await registry.release({ lease: lease.id });
+    } catch (err) {
+      // The command's own exit status matters more; the lease ends once gc finds this
+      // process gone, or at its TTL.
+      io.err(
+        `portlease: warning: could not release lease ${lease.id}: ${describeError(err)}; gc reclaims it once this process is gone`,
+      );
+    }
   }
 }
 

@@ -63,7 +63,8 @@ export interface OrphanContainer {
  * and never removed.
  */
 export async function removeOrphanContainers(
-  liveLeaseIds: () => Promise<Iterable<string>>,
+  /** Resolves to null when the live set is not known for sure (a damaged registry read): remove nothing. */
+  liveLeaseIds: () => Promise<Iterable<string> | null>,
   opts: HostQueryOptions & { dryRun?: boolean; registry: string },
 ): Promise<OrphanContainer[]> {
   const registry = resolve(opts.registry);
@@ -76,7 +77,9 @@ export async function removeOrphanContainers(
     }
   }
   if (found.every(([, list]) => list.length === 0)) return [];
-  const live = new Set(await liveLeaseIds());
+  const ids = await liveLeaseIds();
+  if (ids === null) return [];
+  const live = new Set(ids);
   const out: OrphanContainer[] = [];
   for (const [e, list] of found) {
     for (const c of list) {

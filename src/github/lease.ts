@@ -23,7 +23,7 @@
  * - `runLabels(env)`: labels for a lease (repository, run id, attempt, job, runner name).
  * - `githubRegistry(dir, extra?)`: a `Registry` logging through core.warning / core.debug,
  *   with ports published by container engines treated as busy and job-container liveness
- *   asked of the engines (src/registry/containers.ts).
+ *   asked of the engines (src/engines/host.ts).
  * - `saveJsonState(name, value)` / `getJsonState(name, guard)`: typed JSON through
  *   core.saveState / core.getState (STATE_* in the post step).
  * - `errorLine(err)`: one line for core.setFailed / core.warning, never a stack trace.

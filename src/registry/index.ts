@@ -1,11 +1,11 @@
 /**
  * The lease registry: allocate, release, list, gc. Pure Node; knows nothing of GitHub.
  */
-import { watch, type FSWatcher } from 'node:fs';
+import { lstatSync, watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { choosePorts, startPort } from './allocate.js';
-import { PortleaseError, RuntimeError, UsageError } from './errors.js';
+import { errnoCode, PortleaseError, RuntimeError, UsageError } from './errors.js';
 import {
   checkKey,
   checkNames,
@@ -40,6 +40,7 @@ import {
   newLeaseId,
   readState,
   registryError,
+  STATE_VERSION,
   sameFile,
   stateFileId,
   sweepTemps,
@@ -119,6 +120,14 @@ export interface GcReport {
   removed: GcEntry[];
   live: Lease[];
   temps: number;
+  /** The registry read found damaged lines or records (some leases may have been lost). */
+  damaged: boolean;
+}
+
+/** The identity of the registry directory as validated: it must stay this very directory. */
+interface DirId {
+  dev: number;
+  ino: number;
 }
 
 /**
@@ -153,7 +162,7 @@ export function excludedCount(range: PortRange, excluded: readonly PortRange[]):
 
 function samePorts(lease: Lease, names: readonly string[]): boolean {
   const have = Object.keys(lease.ports);
-  return have.length === names.length && names.every((n) => n in lease.ports);
+  return have.length === names.length && names.every((n) => Object.hasOwn(lease.ports, n));
 }
 
 export class Registry {
@@ -244,7 +253,7 @@ export class Registry {
 
   async allocate(req: AllocateRequest): Promise<Allocation> {
     const v = this.validate(req);
-    ensureRegistryDir(this.dir);
+    const dirId = this.ensureDir();
     const waitMs = req.waitMs ?? 0;
     const deadline = Date.now() + waitMs;
     let watcher: FSWatcher | undefined;
@@ -259,8 +268,20 @@ export class Registry {
           hasIPv6(), // warm up what the probes need, outside the lock
         ]);
         const busy = new Set<number>(busyList);
-        const outcome = await this.tryAllocate(req, v, busy);
+        // Every round: a directory swapped for a symlink while this waited is refused.
+        this.checkDir(dirId);
+        const outcome = await this.tryAllocate(req, v, busy, dirId);
         if (outcome.allocation) return outcome.allocation;
+        if (outcome.unconfirmed) {
+          // The lock moved on while this committed: report the lease only if it is there.
+          if (await this.confirm(outcome.unconfirmed, dirId)) {
+            return { lease: outcome.unconfirmed, reused: false };
+          }
+          this.opts.warn?.(
+            `registry: the lock was taken over while lease ${outcome.unconfirmed.id} was written, and it is not in the registry; allocating again`,
+          );
+          continue;
+        }
         const left = deadline - Date.now();
         if (left <= 0) {
           throw new RuntimeError(
@@ -295,7 +316,40 @@ export class Registry {
     }
   }
 
-  private async withLock<T>(fn: (lock: Lock) => Promise<T>): Promise<T> {
+  /** Make (or check) the registry directory, and remember which directory it is. */
+  private ensureDir(): DirId {
+    ensureRegistryDir(this.dir);
+    const st = lstatSync(this.dir);
+    return { dev: st.dev, ino: st.ino };
+  }
+
+  /**
+   * The registry path must still be the directory validated at the start: not a symlink put
+   * in its place (never followed), not another directory.
+   */
+  private checkDir(id: DirId): void {
+    let st;
+    try {
+      st = lstatSync(this.dir);
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') {
+        throw new RuntimeError(`registry: ${this.dir} was removed while portlease used it`);
+      }
+      throw registryError(this.dir, err);
+    }
+    if (st.isSymbolicLink()) {
+      throw new RuntimeError(
+        `registry: ${this.dir} was replaced by a symlink while portlease used it; portlease never follows one there. Nothing was written`,
+      );
+    }
+    if (!st.isDirectory() || st.dev !== id.dev || st.ino !== id.ino) {
+      throw new RuntimeError(
+        `registry: ${this.dir} was replaced by another ${st.isDirectory() ? 'directory' : 'file'} while portlease used it; nothing was written`,
+      );
+    }
+  }
+
+  private async withLock<T>(dirId: DirId, fn: (lock: Lock) => Promise<T>): Promise<T> {
     let lock: Lock;
     try {
       lock = await acquireLock(this.dir, {
@@ -306,37 +360,96 @@ export class Registry {
       throw err instanceof PortleaseError ? err : registryError(this.dir, err);
     }
     try {
+      this.checkDir(dirId);
       return await fn(lock);
     } finally {
       lock.release();
     }
   }
 
+  /**
+   * Records that claim a port or a key another record claims (a hand edit, a restore, a
+   * salvaged file): keep every live claimant and drop the dead ones. Two live claimants
+   * both stay, and the port is handed to neither again while either lives. A record is
+   * kept or dropped whole, by its own liveness, never because of its neighbour.
+   */
+  private async resolveConflicts(
+    leases: readonly Lease[],
+    now: number,
+    cache: Map<number, StartTime>,
+  ): Promise<{ kept: Lease[]; dropped: GcEntry[] }> {
+    const byPort = new Map<number, Lease[]>();
+    const byKey = new Map<string, Lease[]>();
+    for (const l of leases) {
+      for (const p of Object.values(l.ports)) byPort.set(p, [...(byPort.get(p) ?? []), l]);
+      byKey.set(l.key, [...(byKey.get(l.key) ?? []), l]);
+    }
+    const involved = new Set<Lease>();
+    for (const group of [...byPort.values(), ...byKey.values()]) {
+      if (group.length > 1) for (const l of group) involved.add(l);
+    }
+    if (involved.size === 0) return { kept: [...leases], dropped: [] };
+    const dropped: GcEntry[] = [];
+    const gone = new Set<Lease>();
+    for (const l of involved) {
+      const reason = await this.deadReason(l, now, cache);
+      if (reason !== null) {
+        gone.add(l);
+        dropped.push({ lease: l, reason });
+      }
+    }
+    const live = [...involved].filter((l) => !gone.has(l));
+    // Dropping records is news; two live claimants kept again on every call are not.
+    (dropped.length > 0 ? this.opts.warn : this.opts.debug)?.(
+      `registry: ${involved.size} records claim the same port or key; kept the ${live.length} live one${live.length === 1 ? '' : 's'}${live.length > 0 ? ` (${live.map((l) => l.id).join(', ')})` : ''}${dropped.length > 0 ? `, dropped ${dropped.length} dead (${dropped.map((d) => d.lease.id).join(', ')})` : ''}`,
+    );
+    return { kept: leases.filter((l) => !gone.has(l)), dropped };
+  }
+
+  /** After a commit the lock had moved on from: is the lease in the registry now? */
+  private async confirm(lease: Lease, dirId: DirId): Promise<boolean> {
+    return this.withLock(dirId, (lock) => {
+      const state = this.readLocked(lock);
+      return Promise.resolve(state.leases.some((l) => l.id === lease.id));
+    });
+  }
+
   private async tryAllocate(
     req: AllocateRequest,
     v: ReturnType<Registry['validate']>,
     busy: ReadonlySet<number>,
-  ): Promise<{ allocation?: Allocation; holders: string }> {
-    return this.withLock(async (lock) => {
+    dirId: DirId,
+  ): Promise<{ allocation?: Allocation; unconfirmed?: Lease; holders: string }> {
+    return this.withLock(dirId, async (lock) => {
       const now = Date.now();
       const state = this.readLocked(lock);
       let dirty = state.rejected > 0;
       const cache = new Map<number, StartTime>();
       const leases = new Map<string, Lease>();
-      const holder = new Map<number, Lease>();
-      for (const l of state.leases) {
+      /** Every record claiming each port (more than one only after a conflict). */
+      const holder = new Map<number, Lease[]>();
+      const resolved = await this.resolveConflicts(state.leases, now, cache);
+      for (const { lease, reason } of resolved.dropped) {
+        this.debug(`reclaimed ${lease.id} (key ${lease.key}): ${reason}`);
+        dirty = true;
+      }
+      for (const l of resolved.kept) {
         if (l.expires !== null && Date.parse(l.expires) <= now) {
           this.debug(`reclaimed ${l.id} (key ${l.key}): expired at ${l.expires}`);
           dirty = true;
           continue;
         }
         leases.set(l.id, l);
-        for (const p of Object.values(l.ports)) holder.set(p, l);
+        for (const p of Object.values(l.ports)) holder.set(p, [...(holder.get(p) ?? []), l]);
       }
       const drop = (l: Lease, why: string): void => {
         this.debug(`reclaimed ${l.id} (key ${l.key}): ${why}`);
         leases.delete(l.id);
-        for (const p of Object.values(l.ports)) if (holder.get(p) === l) holder.delete(p);
+        for (const p of Object.values(l.ports)) {
+          const rest = (holder.get(p) ?? []).filter((h) => h !== l);
+          if (rest.length > 0) holder.set(p, rest);
+          else holder.delete(p);
+        }
         dirty = true;
       };
 
@@ -366,8 +479,7 @@ export class Registry {
         start: startPort(v.range, v.strategy, key),
         usable: async (p) => {
           if (v.excluded(p) !== null) return false;
-          const h = holder.get(p);
-          if (h) {
+          for (const h of holder.get(p) ?? []) {
             const dead = await this.deadReason(h, now, cache);
             if (dead === null) return false;
             drop(h, dead);
@@ -406,7 +518,7 @@ export class Registry {
       const check = validateLease(JSON.parse(JSON.stringify(lease)));
       if (typeof check === 'string') throw new UsageError(`lease: ${check}`);
       leases.set(lease.id, lease);
-      this.commit(lock, [...leases.values()]);
+      if (!this.commit(lock, [...leases.values()])) return { unconfirmed: lease, holders: '' };
       this.debug(
         `leased ${lease.id} (key ${key}): ${Object.entries(lease.ports)
           .map(([n, p]) => `${n}=${p}`)
@@ -425,6 +537,11 @@ export class Registry {
       return { leases: [...seen.leases], rejected: 0 };
     }
     const state = readState(this.dir, { quarantine: true, warn: this.opts.warn });
+    if (state.newer !== undefined) {
+      throw new RuntimeError(
+        `registry ${this.dir} was written by a newer portlease (format version ${state.newer}; this one writes version ${STATE_VERSION}); refusing to change it. Upgrade portlease, or use another --registry`,
+      );
+    }
     if (state.rejected === 0) this.remember(lock, file, state.leases);
     return state;
   }
@@ -433,11 +550,21 @@ export class Registry {
     this.seen = file === null ? undefined : { generation: lock.generation, file, leases };
   }
 
-  private commit(lock: Lock, leases: Lease[]): void {
+  /**
+   * Write the state under the lock. Returns false when the lock had moved on by the time the
+   * write landed (a takeover needs proof of the holder's death, so this should never
+   * happen; if it does, the caller checks under a fresh lock what is really there).
+   */
+  private commit(lock: Lock, leases: Lease[]): boolean {
     lock.assertHeld();
     this.seen = undefined;
     writeState(this.dir, leases);
+    if (!lock.held()) {
+      this.debug(`lock generation ${lock.generation} was taken over while this wrote`);
+      return false;
+    }
     this.remember(lock, stateFileId(this.dir), leases);
+    return true;
   }
 
   private describeHolders(range: PortRange, leases: Map<string, Lease>): string {
@@ -458,24 +585,35 @@ export class Registry {
   async release(sel: ReleaseSelector): Promise<Lease | null> {
     if ('key' in sel) checkKey(sel.key, 'key');
     checkRegistryPath(this.dir);
-    ensureRegistryDir(this.dir);
-    return this.withLock((lock) => {
-      const state = this.readLocked(lock);
-      const found = state.leases.find((l) =>
-        'key' in sel ? l.key === sel.key : l.id === sel.lease,
-      );
-      if (!found && state.rejected === 0) return Promise.resolve(null);
-      this.commit(
-        lock,
-        state.leases.filter((l) => l !== found),
-      );
-      if (found) this.debug(`released ${found.id} (key ${found.key})`);
-      return Promise.resolve(found ?? null);
-    });
+    const dirId = this.ensureDir();
+    const matches = (l: Lease): boolean => ('key' in sel ? l.key === sel.key : l.id === sel.lease);
+    let released: Lease | null = null;
+    // A second round only when the lock moved on while the first one wrote.
+    for (let round = 0; round < 3; round++) {
+      const r = await this.withLock(dirId, (lock) => {
+        const state = this.readLocked(lock);
+        const found = state.leases.find(matches) ?? null;
+        if (!found && state.rejected === 0) return Promise.resolve({ found, landed: true });
+        const landed = this.commit(
+          lock,
+          state.leases.filter((l) => l !== found),
+        );
+        if (found) this.debug(`released ${found.id} (key ${found.key})`);
+        return Promise.resolve({ found, landed });
+      });
+      released ??= r.found;
+      if (r.landed) return released;
+    }
+    return released;
   }
 
   /** Live leases, without taking the lock (every write is atomic, so a read sees a whole state). */
   async list(): Promise<LeaseStatus[]> {
+    return (await this.listState()).leases;
+  }
+
+  /** Live leases, and whether the read found damage (then the list may miss some). */
+  async listState(): Promise<{ leases: LeaseStatus[]; damaged: boolean }> {
     checkRegistryPath(this.dir);
     const state = readState(this.dir, { quarantine: false, warn: this.opts.warn });
     const now = Date.now();
@@ -485,7 +623,7 @@ export class Registry {
       if ((await this.deadReason(lease, now, cache)) !== null) continue;
       out.push({ lease, liveness: await this.liveness(lease, cache) });
     }
-    return out;
+    return { leases: out, damaged: state.rejected > 0 };
   }
 
   /** Remove every lease that is no longer live; with dryRun, only say which. */
@@ -505,14 +643,14 @@ export class Registry {
     };
     if (opts.dryRun) {
       const state = readState(this.dir, { quarantine: false, warn: this.opts.warn });
-      return { ...(await sweep(state.leases)), temps: 0 };
+      return { ...(await sweep(state.leases)), temps: 0, damaged: state.rejected > 0 };
     }
-    ensureRegistryDir(this.dir);
-    return this.withLock(async (lock) => {
+    const dirId = this.ensureDir();
+    return this.withLock(dirId, async (lock) => {
       const state = this.readLocked(lock);
       const result = await sweep(state.leases);
       if (result.removed.length > 0 || state.rejected > 0) this.commit(lock, result.live);
-      return { ...result, temps: sweepTemps(this.dir) };
+      return { ...result, temps: sweepTemps(this.dir), damaged: state.rejected > 0 };
     });
   }
 }

@@ -38,11 +38,43 @@ function show(value: string): string {
   return JSON.stringify(value.length > 60 ? value.slice(0, 60) + '…' : value);
 }
 
-/** One environment-variable-shaped name. */
+/**
+ * Names a port may not have: each becomes an environment variable (exec, the action's env,
+ * the container step's output), and these would clobber what the shell, the dynamic loader,
+ * Node or the runner rely on. Compared case-insensitively.
+ */
+export const RESERVED_NAMES: readonly string[] = [
+  'PATH',
+  'HOME',
+  'SHELL',
+  'USER',
+  'PWD',
+  'TMPDIR',
+  'LANG',
+  'IFS',
+  'CI',
+];
+export const RESERVED_PREFIXES: readonly string[] = [
+  'GITHUB_',
+  'RUNNER_',
+  'ACTIONS_',
+  'INPUT_',
+  'STATE_',
+  'NODE_',
+  'LD_',
+];
+
+/** One environment-variable-shaped name, not a reserved one. */
 export function checkName(name: string, label: string): string {
   if (!ENV_NAME.test(name) || name.length > MAX_NAME_LENGTH) {
     throw new UsageError(
       `${label}: ${show(name)} is not a valid name; use letters, digits and _ , not starting with a digit (like DB_PORT), at most ${MAX_NAME_LENGTH} characters`,
+    );
+  }
+  const upper = name.toUpperCase();
+  if (RESERVED_NAMES.includes(upper) || RESERVED_PREFIXES.some((p) => upper.startsWith(p))) {
+    throw new UsageError(
+      `${label}: ${show(name)} is reserved (it would overwrite a variable the shell, the runner or later steps rely on: ${RESERVED_NAMES.join(', ')}, ${RESERVED_PREFIXES.map((p) => p + '*').join(', ')}); choose another name, like WEB_PORT`,
     );
   }
   return name;
@@ -111,9 +143,13 @@ const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 const UNITS: Record<string, number> = { ms: 1, s: SECOND, m: MINUTE, h: HOUR, d: DAY };
 
+/** Units from the largest down: in a compound duration each comes once, in this order. */
+const UNIT_ORDER = ['d', 'h', 'm', 's', 'ms'];
+
 /**
- * A duration: `90s`, `15m`, `6h`, `2d`, `500ms`, compound `1h30m`, or bare seconds `300`.
- * `allowZero` lets `0` through (for `--wait 0`). Returns milliseconds.
+ * A duration: `90s`, `15m`, `6h`, `2d`, `500ms`, compound `1h30m` (each unit once, largest
+ * first), or bare seconds `300`. `allowZero` lets `0` through (for `--wait 0`). Returns
+ * milliseconds.
  */
 export function parseDuration(
   text: string,
@@ -130,7 +166,15 @@ export function parseDuration(
     let total = 0;
     let pos = 0;
     let any = false;
+    let lastUnit = -1;
     for (let m = re.exec(t); m !== null; m = re.exec(t)) {
+      const unit = UNIT_ORDER.indexOf(m[2] ?? '');
+      if (unit <= lastUnit) {
+        throw new UsageError(
+          `${label}: ${show(text)} is not a duration: give each unit once, largest first (d, h, m, s, ms), like 1h30m`,
+        );
+      }
+      lastUnit = unit;
       total += Number(m[1]) * (UNITS[m[2] ?? ''] ?? Number.NaN);
       pos = re.lastIndex;
       any = true;

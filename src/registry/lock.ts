@@ -8,61 +8,104 @@
  * lock file. It is a sequence of generations in `<registry>/lock/`:
  *
  *   g000000000041        created with link() (atomic, never overwrites), holds the holder's
- *                        identity (pid, start time, boot id, host, pid namespace)
+ *                        identity (pid, start time, boot id, host, pid namespace) and the
+ *                        name of its liveness socket; mode 0644 whatever the umask
  *   g000000000041.done   created when that holder releases
+ *   s.<pid>.<random>     the holder's liveness socket: a unix socket it listens on from
+ *                        before it links its generation until after it writes `.done`
  *
- * The lock is held by the creator of the highest generation while it has no `.done`. To
- * acquire, a process finds the highest generation G; if it is released, or its holder is
- * provably dead (owner.ts), or unverifiable and older than `unverifiableStaleMs`, it links
- * generation G+1. link() fails with EEXIST for all but one contender, so two processes that
- * find the same stale lock can never both win. After winning, the holder checks that no
- * higher generation exists (a contender working from an old listing may have recreated an
- * already cleaned-up number: it then sees the higher one and backs off), and removes the
- * generations below its own. The highest generation is never removed.
+ * The lock is held by the creator of the highest generation while it has no `.done`. A
+ * generation is taken over only on PROOF that its holder is dead, never on age
+ * (docs/adr/0001-lock-takeover.md):
+ *
+ * - connect() to the holder's socket answers ECONNREFUSED: the socket file exists and
+ *   nobody listens on it, so the process that listened has exited. This is the kernel's
+ *   word, and it holds across users, pid namespaces (container jobs), hidepid and bind
+ *   mounts, with no /proc. Connected, EAGAIN (backlog full), EACCES or a timeout: alive.
+ * - A holder record without a socket (written by an older portlease, or a registry path too
+ *   long for a socket path) or whose socket file is missing: the pid rules of owner.ts
+ *   (same boot and pid namespace, pid gone or start time changed; same host, other boot).
+ * - A holder that cannot be judged (another pid namespace without a socket, an unreadable
+ *   or foreign record) is waited for; at the timeout the contender fails with one line
+ *   naming the holder and how to recover.
+ *
+ * To acquire, a process finds the highest generation G; if it is released or provably
+ * dead, it links generation G+1. link() fails with EEXIST for all but one contender, so two
+ * processes that find the same dead lock can never both win. After winning, the holder
+ * checks that no higher generation exists (a contender working from an old listing may
+ * have recreated an already cleaned-up number: it then sees the higher one and backs off),
+ * and removes the generations below its own. The highest generation is never removed.
+ *
+ * Every file here is opened with O_NONBLOCK and checked to be a regular file after open,
+ * so a FIFO planted in the directory cannot hang a command.
  */
 import {
+  chmodSync,
   closeSync,
   constants,
+  fchmodSync,
+  fstatSync,
   linkSync,
   lstatSync,
   mkdirSync,
   openSync,
   readdirSync,
-  readFileSync,
+  readSync,
   unlinkSync,
   writeSync,
-  chmodSync,
 } from 'node:fs';
+import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { errnoCode, RuntimeError } from './errors.js';
-import { randomSuffix, validOwner } from './store.js';
-import { describeOwner, processLiveness, self, type Liveness, type ProcessOwner } from './owner.js';
+import { fileKind, randomSuffix, validOwner } from './store.js';
+import { describeOwner, processLiveness, self, type ProcessOwner } from './owner.js';
 
 export interface LockOptions {
-  /** Give up after this long waiting for a live holder. */
+  /** Give up after this long waiting for a holder that is alive or cannot be judged. */
   timeoutMs?: number;
-  /** A holder whose liveness cannot be checked (other pid namespace or host) is stale after this. */
-  unverifiableStaleMs?: number;
   debug?: (msg: string) => void;
 }
 
 export interface LockHolder extends ProcessOwner {
   acquired: number;
+  /** The holder's liveness socket in the lock directory (`s.<pid>.<random>`), or null. */
+  sock: string | null;
 }
 
 export interface Lock {
   readonly generation: number;
-  /** Throws if another process has taken the lock over (only possible past unverifiableStaleMs). */
+  /** Whether this generation is still the highest (nobody has taken the lock over). */
+  held(): boolean;
+  /** Throws if another process has taken the lock over. */
   assertHeld(): void;
   release(): void;
 }
 
-const GEN = /^g(\d{12})$/;
-const DONE = /^g(\d{12})\.done$/;
+/** The last generation number: 15 digits (far below 2^53, so numbers stay exact). */
+export const MAX_GENERATION = 999_999_999_999_999;
+const GEN = /^g(\d{12,15})$/;
+const DONE = /^g(\d{12,15})\.done$/;
 const TEMP = /^t\.(\d+)\.[0-9a-z]+$/;
+const SOCK = /^s\.\d+\.[0-9a-z]+$/;
+/** sun_path holds 108 bytes with the terminating NUL. */
+const SOCKET_PATH_MAX = 107;
+/** A holder record is a few hundred bytes; anything much larger is not one. */
+const MAX_HOLDER_BYTES = 4096;
+/** How long a contender waits for connect() on a holder's socket before calling it alive. */
+const PROBE_TIMEOUT_MS = 1000;
+/** Temp files and sockets of killed processes are removed once they are this old. */
+const LEFTOVER_MS = 60_000;
 
-const genName = (g: number): string => `g${String(g).padStart(12, '0')}`;
+export const genName = (g: number): string => `g${String(g).padStart(12, '0')}`;
+
+/** The generation a name stands for, only for names in genName's own spelling. */
+function numberOf(name: string, re: RegExp, suffix: string): number | null {
+  const m = re.exec(name);
+  if (!m) return null;
+  const g = Number(m[1]);
+  return genName(g) + suffix === name ? g : null;
+}
 
 interface Listing {
   max: number;
@@ -75,39 +118,164 @@ function list(dir: string): Listing {
   let max = 0;
   const done = new Set<number>();
   for (const n of names) {
-    let m = GEN.exec(n);
-    if (m) {
-      max = Math.max(max, Number(m[1]));
+    const g = numberOf(n, GEN, '');
+    if (g !== null) {
+      max = Math.max(max, g);
       continue;
     }
-    m = DONE.exec(n);
-    if (m) done.add(Number(m[1]));
+    const d = numberOf(n, DONE, '.done');
+    if (d !== null) done.add(d);
   }
   return { max, maxDone: done.has(max), names };
 }
 
-function readHolder(path: string): LockHolder | 'gone' | null {
+type HolderRead =
+  | { kind: 'holder'; holder: LockHolder }
+  | { kind: 'gone' }
+  /** Exists but may not be read by this user: alive, as far as anyone here can tell. */
+  | { kind: 'unreadable'; code: string }
+  /** A regular file that is no holder record portlease writes. */
+  | { kind: 'foreign' }
+  /** Not a regular file at all (FIFO, directory, symlink, socket): never made by link(). */
+  | { kind: 'not-file'; what: string };
+
+function readHolder(path: string): HolderRead {
   let text: string;
   try {
-    const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+    const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
     try {
-      text = readFileSync(fd, 'utf8');
+      const st = fstatSync(fd);
+      if (!st.isFile()) return { kind: 'not-file', what: fileKind(st) };
+      if (st.size > MAX_HOLDER_BYTES) return { kind: 'foreign' };
+      const buf = Buffer.alloc(MAX_HOLDER_BYTES);
+      const n = readSync(fd, buf, 0, MAX_HOLDER_BYTES, 0);
+      text = buf.toString('utf8', 0, n);
     } finally {
       closeSync(fd);
     }
   } catch (err) {
-    return errnoCode(err) === 'ENOENT' ? 'gone' : null;
+    const code = errnoCode(err) ?? 'error';
+    if (code === 'ENOENT') return { kind: 'gone' };
+    if (code === 'ELOOP') return { kind: 'not-file', what: 'a symlink' };
+    if (code === 'ENXIO') return { kind: 'not-file', what: 'a socket' };
+    return { kind: 'unreadable', code };
   }
   try {
-    const v = JSON.parse(text) as { acquired?: unknown };
+    const v = JSON.parse(text) as { acquired?: unknown; sock?: unknown };
     const owner = validOwner(v);
     if (owner?.kind === 'process' && typeof v.acquired === 'number') {
-      return { ...owner, acquired: v.acquired };
+      const sock = typeof v.sock === 'string' && SOCK.test(v.sock) ? v.sock : null;
+      return { kind: 'holder', holder: { ...owner, acquired: v.acquired, sock } };
     }
   } catch {
-    // fall through: an unreadable holder is unverifiable
+    // fall through: not a record portlease wrote
   }
-  return null;
+  return { kind: 'foreign' };
+}
+
+type Probe = 'dead' | 'alive' | 'missing';
+
+/**
+ * Ask the kernel whether anyone listens on a holder's socket. ECONNREFUSED on an existing
+ * socket file is proof that its listener is gone; every other answer means alive, except a
+ * missing (or replaced) socket file, which proves nothing.
+ */
+function probeSocket(path: string): Promise<Probe> {
+  try {
+    // connect() to a regular file also answers ECONNREFUSED: only a socket counts.
+    if (!lstatSync(path).isSocket()) return Promise.resolve('missing');
+  } catch (err) {
+    return Promise.resolve(errnoCode(err) === 'ENOENT' ? 'missing' : 'alive');
+  }
+  return new Promise((resolve) => {
+    const s = connect({ path });
+    const done = (p: Probe): void => {
+      clearTimeout(timer);
+      s.destroy();
+      resolve(p);
+    };
+    const timer = setTimeout(() => {
+      done('alive');
+    }, PROBE_TIMEOUT_MS);
+    s.once('connect', () => {
+      done('alive');
+    });
+    s.once('error', (err) => {
+      const code = errnoCode(err);
+      done(code === 'ECONNREFUSED' ? 'dead' : code === 'ENOENT' ? 'missing' : 'alive');
+    });
+  });
+}
+
+interface Verdict {
+  /** dead: take over; alive/unverifiable: wait; look-again: the listing changed under us. */
+  state: 'dead' | 'alive' | 'unverifiable' | 'look-again';
+  holder: LockHolder | null;
+  why: string;
+}
+
+async function judge(dir: string, gen: number, me: ProcessOwner): Promise<Verdict> {
+  const name = genName(gen);
+  const r = readHolder(join(dir, name));
+  switch (r.kind) {
+    case 'gone':
+      return { state: 'look-again', holder: null, why: '' };
+    case 'not-file':
+      // Generations are made by link() of a regular file: this one was never a holder's.
+      return { state: 'dead', holder: null, why: `lock/${name} is ${r.what}, not a holder record` };
+    case 'unreadable':
+      return {
+        state: 'alive',
+        holder: null,
+        why: `its record lock/${name} cannot be read (${r.code})`,
+      };
+    case 'foreign':
+      return {
+        state: 'unverifiable',
+        holder: null,
+        why: `lock/${name} is not a holder record this portlease can read`,
+      };
+  }
+  const h = r.holder;
+  if (
+    h.pid === me.pid &&
+    h.start === me.start &&
+    h.boot === me.boot &&
+    h.host === me.host &&
+    h.pidns === me.pidns
+  ) {
+    // Acquisitions in one process are queued (see acquireLock), so a generation held by
+    // this very process is one it leaked: it cannot be a live hold.
+    return { state: 'dead', holder: h, why: 'it is this process, which holds no lock' };
+  }
+  if (h.sock !== null) {
+    const p = await probeSocket(join(dir, h.sock));
+    if (p === 'dead') return { state: 'dead', holder: h, why: `nothing listens on lock/${h.sock}` };
+    if (p === 'alive') return { state: 'alive', holder: h, why: `it answers on lock/${h.sock}` };
+    // The socket is gone: the holder released just now (it removes the socket after
+    // writing .done), or someone removed it. Only the pid rules can tell more.
+    if (exists(join(dir, `${name}.done`))) return { state: 'look-again', holder: h, why: '' };
+  }
+  const liveness = processLiveness(h);
+  if (liveness === 'dead') return { state: 'dead', holder: h, why: 'its process is gone' };
+  if (liveness === 'alive') return { state: 'alive', holder: h, why: 'its process runs' };
+  return {
+    state: 'unverifiable',
+    holder: h,
+    why:
+      h.sock === null
+        ? 'it has no liveness socket and runs in another pid namespace or on another host'
+        : `its socket lock/${h.sock} is missing and it runs in another pid namespace or on another host`,
+  };
+}
+
+function exists(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function tryUnlink(path: string): void {
@@ -135,6 +303,57 @@ export function ensureLockDir(registryDir: string): string {
   return dir;
 }
 
+/** The holder's liveness socket: listening from before the link until after `.done`. */
+interface Beacon {
+  name: string;
+  close(): void;
+}
+
+async function openBeacon(dir: string, debug?: (msg: string) => void): Promise<Beacon | null> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const name = `s.${process.pid}.${randomSuffix(8)}`;
+    const path = join(dir, name);
+    if (Buffer.byteLength(path) > SOCKET_PATH_MAX) {
+      debug?.(`lock: ${path} is too long for a unix socket; the pid rules alone prove death`);
+      return null;
+    }
+    const server = createServer((c) => {
+      c.destroy();
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(path, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+    } catch (err) {
+      server.close();
+      if (errnoCode(err) === 'EADDRINUSE') continue;
+      debug?.(
+        `lock: cannot listen on ${path} (${errnoCode(err) ?? String(err)}); the pid rules alone prove death`,
+      );
+      return null;
+    }
+    server.on('error', () => undefined); // an accept error must not end the process
+    server.unref();
+    try {
+      chmodSync(path, 0o666); // any user may connect(); umask does not apply
+    } catch {
+      // others then get EACCES, which they count as alive: safe
+    }
+    return {
+      name,
+      close(): void {
+        server.close();
+        tryUnlink(path);
+      },
+    };
+  }
+  return null;
+}
+
 /** Acquisitions within one process queue here first, so the file lock sees one at a time. */
 const inProcess = new Map<string, Promise<void>>();
 
@@ -151,6 +370,7 @@ export async function acquireLock(registryDir: string, opts: LockOptions = {}): 
     const release = lock.release.bind(lock);
     return {
       generation: lock.generation,
+      held: lock.held.bind(lock),
       assertHeld: lock.assertHeld.bind(lock),
       release(): void {
         try {
@@ -170,123 +390,160 @@ export async function acquireLock(registryDir: string, opts: LockOptions = {}): 
 
 async function acquireFileLock(registryDir: string, opts: LockOptions): Promise<Lock> {
   const timeoutMs = opts.timeoutMs ?? 30_000;
-  const staleMs = opts.unverifiableStaleMs ?? 15_000;
   const dir = ensureLockDir(registryDir);
   const me = self();
   const deadline = Date.now() + timeoutMs;
   let delay = 1;
-  let lastHolder: LockHolder | null = null;
+  let last: { gen: number; verdict: Verdict } | undefined;
+  let beacon: Beacon | null | undefined; // undefined: not opened yet
 
-  for (;;) {
-    const before = list(dir);
-    let takeover = before.max === 0 || before.maxDone;
-    if (!takeover) {
-      const holder = readHolder(join(dir, genName(before.max)));
-      if (holder === 'gone') continue; // cleaned up under us: look again
-      let liveness: Liveness;
-      if (holder === null) {
-        liveness = 'unknown';
-      } else {
-        lastHolder = holder;
-        liveness = processLiveness(holder);
-        if (holder.pid === me.pid && liveness === 'alive' && holder.start === me.start) {
-          // Acquisitions in one process are queued (see acquireLock), so a generation held by
-          // this very process is one it leaked: it cannot be a live hold.
-          liveness = 'dead';
-        }
-      }
-      if (liveness === 'dead') {
-        opts.debug?.(`lock: holder ${describeOwner(holder)} is dead; taking over`);
-        takeover = true;
-      } else if (liveness === 'unknown') {
-        const age = holder === null ? Number.POSITIVE_INFINITY : Date.now() - holder.acquired;
-        if (age > staleMs) {
-          opts.debug?.(`lock: unverifiable holder older than ${staleMs} ms; taking over`);
+  try {
+    for (;;) {
+      const before = list(dir);
+      let takeover = before.max === 0 || before.maxDone;
+      if (!takeover) {
+        const verdict = await judge(dir, before.max, me);
+        if (verdict.state === 'look-again') continue;
+        if (verdict.state === 'dead') {
+          opts.debug?.(
+            `lock: holder ${verdict.holder ? describeOwner(verdict.holder) : genName(before.max)} is dead; taking over (${verdict.why})`,
+          );
           takeover = true;
+        } else {
+          last = { gen: before.max, verdict };
         }
       }
-    }
 
-    if (takeover) {
-      const gen = before.max + 1;
-      const holder: LockHolder = { ...me, acquired: Date.now() };
-      const temp = join(dir, `t.${me.pid}.${randomSuffix(12)}`);
-      const fd = openSync(
-        temp,
-        constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
-        0o666,
-      );
-      try {
-        writeSync(fd, JSON.stringify(holder));
-      } catch (err) {
-        closeSync(fd);
-        tryUnlink(temp);
-        throw err;
-      }
-      closeSync(fd);
-      let won = false;
-      try {
-        linkSync(temp, join(dir, genName(gen)));
-        won = true;
-      } catch (err) {
-        if (errnoCode(err) !== 'EEXIST') {
+      if (takeover) {
+        if (before.max >= MAX_GENERATION) {
+          throw new RuntimeError(
+            `registry lock in ${registryDir} reached its last generation number (${genName(before.max)}); stop every portlease process on this host, then remove ${dir} to start again from 1`,
+          );
+        }
+        beacon ??= await openBeacon(dir, opts.debug);
+        const gen = before.max + 1;
+        const holder: LockHolder = { ...me, acquired: Date.now(), sock: beacon?.name ?? null };
+        const temp = join(dir, `t.${me.pid}.${randomSuffix(12)}`);
+        const fd = openSync(
+          temp,
+          constants.O_WRONLY |
+            constants.O_CREAT |
+            constants.O_EXCL |
+            constants.O_NOFOLLOW |
+            constants.O_NONBLOCK,
+          0o644,
+        );
+        try {
+          fchmodSync(fd, 0o644); // readable by every user, whatever the umask
+          writeSync(fd, JSON.stringify(holder));
+        } catch (err) {
+          closeSync(fd);
           tryUnlink(temp);
           throw err;
         }
-      }
-      tryUnlink(temp);
-      if (won) {
-        const after = list(dir);
-        if (after.max > gen) {
-          // We recreated a generation that had been cleaned up: someone is ahead of us.
-          tryUnlink(join(dir, genName(gen)));
-          continue;
+        closeSync(fd);
+        let won = false;
+        try {
+          linkSync(temp, join(dir, genName(gen)));
+          won = true;
+        } catch (err) {
+          if (errnoCode(err) !== 'EEXIST') {
+            tryUnlink(temp);
+            throw err;
+          }
         }
-        cleanup(dir, after.names, gen);
-        return makeLock(dir, gen, me);
+        tryUnlink(temp);
+        if (won) {
+          const after = list(dir);
+          if (after.max > gen) {
+            // We recreated a generation that had been cleaned up: someone is ahead of us.
+            tryUnlink(join(dir, genName(gen)));
+            continue;
+          }
+          await cleanup(dir, after.names, gen, beacon?.name);
+          const lock = makeLock(dir, gen, me, beacon ?? null);
+          beacon = undefined; // the lock owns it now
+          return lock;
+        }
+        delay = 1;
+        continue; // lost the race: look again at once
       }
-      delay = 1;
-      continue; // lost the race: look again at once
-    }
 
-    if (Date.now() >= deadline) {
-      const who = lastHolder ? describeOwner(lastHolder) : 'an unknown process';
-      throw new RuntimeError(
-        `registry lock in ${registryDir} is held by ${who} for over ${Math.round(timeoutMs / 1000)}s; is a portlease process stuck?`,
-      );
+      if (Date.now() >= deadline) {
+        throw new RuntimeError(timeoutMessage(registryDir, dir, last, timeoutMs));
+      }
+      await sleep(delay + Math.random() * delay);
+      delay = Math.min(delay * 2, 20);
     }
-    await sleep(delay + Math.random() * delay);
-    delay = Math.min(delay * 2, 20);
+  } finally {
+    beacon?.close();
   }
 }
 
-function cleanup(dir: string, names: readonly string[], gen: number): void {
+function timeoutMessage(
+  registryDir: string,
+  dir: string,
+  last: { gen: number; verdict: Verdict } | undefined,
+  timeoutMs: number,
+): string {
+  const secs = Math.round(timeoutMs / 1000);
+  const who = last?.verdict.holder ? describeOwner(last.verdict.holder) : 'an unknown process';
+  const file = last ? join(dir, genName(last.gen)) : dir;
+  const recover = `if no portlease process runs on this host, remove ${file} to recover`;
+  if (last?.verdict.state === 'unverifiable') {
+    return `registry lock in ${registryDir} is held by ${who}, which cannot be checked from here (${last.verdict.why}); waited ${secs}s, and a lock is never taken over on age: ${recover}`;
+  }
+  return `registry lock in ${registryDir} is held by ${who} for over ${secs}s (${last?.verdict.why ?? 'alive'}); is a portlease process stuck? ${recover}`;
+}
+
+async function cleanup(
+  dir: string,
+  names: readonly string[],
+  gen: number,
+  mySock: string | undefined,
+): Promise<void> {
   const now = Date.now();
+  const old = (n: string): boolean => {
+    try {
+      return now - lstatSync(join(dir, n)).mtimeMs > LEFTOVER_MS;
+    } catch {
+      return false; // gone already
+    }
+  };
   for (const n of names) {
-    const g = GEN.exec(n) ?? DONE.exec(n);
-    if (g) {
-      if (Number(g[1]) < gen) tryUnlink(join(dir, n));
+    const g = numberOf(n, GEN, '') ?? numberOf(n, DONE, '.done');
+    if (g !== null) {
+      if (g < gen) tryUnlink(join(dir, n));
       continue;
     }
     const t = TEMP.exec(n);
-    if (t && Number(t[1]) !== process.pid) {
+    if (t) {
       // A temp file of a process killed between write and link: remove once it is old.
-      try {
-        if (now - lstatSync(join(dir, n)).mtimeMs > 60_000) tryUnlink(join(dir, n));
-      } catch {
-        // gone already
-      }
+      if (Number(t[1]) !== process.pid && old(n)) tryUnlink(join(dir, n));
+      continue;
+    }
+    // The socket of a process killed while it held or waited for the lock. Only an old one
+    // that provably has no listener: a live contender's socket stays.
+    if (SOCK.test(n) && n !== mySock && old(n) && (await probeSocket(join(dir, n))) === 'dead') {
+      tryUnlink(join(dir, n));
     }
   }
 }
 
-function makeLock(dir: string, gen: number, me: ProcessOwner): Lock {
+function makeLock(dir: string, gen: number, me: ProcessOwner, beacon: Beacon | null): Lock {
   let released = false;
+  const held = (): boolean => {
+    try {
+      return list(dir).max === gen;
+    } catch {
+      return false;
+    }
+  };
   return {
     generation: gen,
+    held,
     assertHeld(): void {
-      const l = list(dir);
-      if (l.max !== gen) {
+      if (!held()) {
         throw new RuntimeError(
           `registry lock was taken over by another process while ${describeOwner(me)} held it; nothing was written`,
         );
@@ -299,14 +556,19 @@ function makeLock(dir: string, gen: number, me: ProcessOwner): Lock {
         closeSync(
           openSync(
             join(dir, `${genName(gen)}.done`),
-            constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+            constants.O_WRONLY |
+              constants.O_CREAT |
+              constants.O_EXCL |
+              constants.O_NOFOLLOW |
+              constants.O_NONBLOCK,
             0o666,
           ),
         );
       } catch {
         // Could not mark it released (EEXIST cannot happen; ENOSPC or EIO can): the lock then
-        // stays with this process until it exits, when the next process takes it over as dead.
+        // stays with this process until it exits, when the pid rules prove it gone.
       }
+      beacon?.close();
     },
   };
 }

@@ -75,7 +75,13 @@ export type StartTime = string | null | typeof GONE;
 
 /**
  * The start time of `pid` from /proc (macOS, Windows: platform.ts), GONE if no such process,
- * or null where it cannot be told. `cache` is the caller's for one registry operation.
+ * or null where it cannot be told (/proc not mounted, or the entry hidden from this user).
+ * `cache` is the caller's for one registry operation.
+ *
+ * "No /proc/PID" is not proof: with /proc mounted `hidepid=1|2` another user's processes
+ * have no entry. kill(pid, 0) decides: ESRCH is gone; EPERM or success means it exists
+ * (start time unknown). A zombie leader whose other threads still run (state `Zl`: the main
+ * thread called pthread_exit) is alive; only a real zombie, one thread left, is gone.
  */
 export function processStartTime(pid: number, cache?: Map<number, StartTime>): StartTime {
   if (offLinux()) {
@@ -88,8 +94,8 @@ export function processStartTime(pid: number, cache?: Map<number, StartTime>): S
   } catch (err) {
     const code = errnoCode(err);
     if (code === 'ENOENT' || code === 'ESRCH') {
-      // No /proc/PID: gone, unless there is no /proc at all.
-      return procMounted() ? GONE : null;
+      if (!procMounted()) return null;
+      return pidExists(pid) ? null : GONE;
     }
     return null;
   }
@@ -97,8 +103,19 @@ export function processStartTime(pid: number, cache?: Map<number, StartTime>): S
   const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // rest[0] is field 3 (state); field 22 (starttime) is rest[19].
   const start = rest[19];
-  if (rest[0] === 'Z') return GONE; // a zombie has exited: it holds nothing
+  if (rest[0] === 'Z' && threads(pid) <= 1) return GONE; // a zombie has exited: it holds nothing
   return start !== undefined && /^\d+$/.test(start) ? start : null;
+}
+
+/** Threads of `pid` (/proc/PID/status), or 2 when unknown (so a zombie counts as alive). */
+function threads(pid: number): number {
+  try {
+    const m = /^Threads:\s*(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : 2;
+  } catch (err) {
+    // Reaped between the two reads: gone.
+    return errnoCode(err) === 'ENOENT' && !pidExists(pid) ? 0 : 2;
+  }
 }
 
 let cachedProc: boolean | undefined;

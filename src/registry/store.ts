@@ -6,9 +6,12 @@
  * A crash at any instruction leaves the old file or the new one, never a torn one.
  *
  * Nothing read from disk is trusted. Every record is validated field by field into a fresh
- * object; a record that fails is skipped with a warning and a copy is kept in `quarantine/`
- * for inspection. A state file that does not parse at all is moved to `quarantine/` whole.
- * No path is followed through a symlink (O_NOFOLLOW, lstat).
+ * object. A damaged file loses only what is damaged (docs/adr/0002-store-salvage.md): the
+ * file is one record per line so that a bad line, a cut last line, a BOM, a NUL or garbage
+ * appended cost only themselves; every intact record is kept, and the damage is kept once
+ * per read in one bounded `quarantine/` file (mode 0600) for inspection. A state file that
+ * is not a regular file is moved aside under the lock. No path is followed through a
+ * symlink (O_NOFOLLOW, lstat), and no open waits on a FIFO (O_NONBLOCK).
  */
 import {
   chmodSync,
@@ -24,9 +27,10 @@ import {
   renameSync,
   unlinkSync,
   writeSync,
+  type Stats,
 } from 'node:fs';
 import { join } from 'node:path';
-import { errnoCode, RuntimeError, UsageError } from './errors.js';
+import { describeError, errnoCode, PortleaseError, RuntimeError, UsageError } from './errors.js';
 import { renameRetry, unlinkRetry } from './fsretry.js';
 import { CONTROL_CHARS, LABEL_KEY, LEASE_ID, type PortRange } from './inputs.js';
 import type { Owner } from './owner.js';
@@ -56,8 +60,10 @@ export interface Lease {
 
 export interface ReadResult {
   leases: Lease[];
-  /** Records that failed validation (already quarantined when `quarantine` was asked). */
+  /** Damaged lines and invalid records (already quarantined when `quarantine` was asked). */
   rejected: number;
+  /** The format version of a file written by a newer portlease: never to be rewritten. */
+  newer?: number;
 }
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
@@ -252,7 +258,7 @@ export function registryError(dir: string, err: unknown): RuntimeError {
   }
 }
 
-/** Keep a copy of something rejected in quarantine/ (bounded); never throws. */
+/** Keep a copy of what a read rejected in quarantine/ (bounded, mode 0600); never throws. */
 function quarantine(dir: string, what: string, content: string): string | null {
   const qdir = join(dir, 'quarantine');
   try {
@@ -266,31 +272,226 @@ function quarantine(dir: string, what: string, content: string): string | null {
     if (readdirSync(qdir).length >= MAX_QUARANTINE) return null;
     const name = `${new Date().toISOString().replace(/[:.]/g, '-')}-${what}-${randomSuffix(6)}.json`;
     const path = join(qdir, name);
-    writeAtomic(path, content);
+    // Only its writer may read it: it may hold what another user wrote, and a copy must
+    // never be more readable than what it copies.
+    writeAtomic(path, content, 0o600);
     return path;
   } catch {
     return null;
   }
 }
 
+/** What a file that is not a regular file is, in words. */
+export function fileKind(st: Stats): string {
+  if (st.isFIFO()) return 'a FIFO';
+  if (st.isDirectory()) return 'a directory';
+  if (st.isSocket()) return 'a socket';
+  if (st.isSymbolicLink()) return 'a symlink';
+  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
+  return 'not a regular file';
+}
+
 /**
- * Read and validate the state. With `quarantine` (under the lock), rejected records and
- * unparsable files are copied aside; the caller's next write drops them from the state.
+ * A state file that cannot be read as one (a directory, FIFO, socket, symlink, or too
+ * large): under the lock it is renamed aside so the registry can go on; read-only, ignored.
  */
-export function readState(
-  dir: string,
-  opts: { quarantine: boolean; warn?: (msg: string) => void },
-): ReadResult {
+function setAside(dir: string, what: string, opts: ReadOptions): ReadResult {
+  const path = join(dir, STATE_FILE);
+  if (!opts.quarantine) {
+    opts.warn?.(
+      `registry: ${path} is ${what}, not a registry file; ignoring it (the next allocate, release or gc moves it aside)`,
+    );
+    return { leases: [], rejected: 1 };
+  }
+  const aside = `${STATE_FILE}.rejected-${new Date().toISOString().replace(/[:.]/g, '-')}-${randomSuffix(4)}`;
+  try {
+    renameSync(path, join(dir, aside)); // rename never follows a symlink: the link itself moves
+  } catch (err) {
+    throw new RuntimeError(
+      `registry: ${path} is ${what}, not a registry file, and cannot be moved aside (${errnoCode(err) ?? describeError(err)}); remove it`,
+    );
+  }
+  opts.warn?.(
+    `registry: ${path} was ${what}, not a registry file; moved it aside as ${aside} and went on with an empty registry`,
+  );
+  return { leases: [], rejected: 1 };
+}
+
+interface ReadOptions {
+  /** Under the lock: quarantine damage and move an unreadable state file aside. */
+  quarantine: boolean;
+  warn?: (msg: string) => void;
+}
+
+/** One damaged piece of the state file: where, why, and (for quarantine) what. */
+interface Damage {
+  line: number;
+  reason: string;
+  text: string;
+}
+
+/** A candidate record: its parsed value, its line, and its text when it was one line. */
+interface Candidate {
+  raw: unknown;
+  line: number;
+  text: string | null;
+}
+
+interface Parsed {
+  candidates: Candidate[];
+  damage: Damage[];
+  /** The format version the file states, or null when it states none. */
+  version: number | null;
+  /** Whether anything in the file looked like a registry (a head line or a record). */
+  recognised: boolean;
+}
+
+/** At most this many warnings name a damaged line; the rest are counted in one more line. */
+const MAX_DAMAGE_WARNINGS = 3;
+/** A quarantine file holds at most this much of the damage (each piece cut to 4 KiB). */
+const MAX_QUARANTINE_BYTES = 256 * 1024;
+const MAX_PIECE = 4096;
+
+const HEAD_LINE = /^\{\s*"version"\s*:\s*(-?\d+)\s*,\s*"leases"\s*:\s*\[\s*(\]\s*\}\s*)?$/;
+const VERSION_LINE = /^"version"\s*:\s*(-?\d+)\s*,?$/;
+const LEASES_LINE = /^"leases"\s*:\s*\[\s*(\]\s*,?)?$/;
+const TAIL_LINE = /^(\]\s*\}|\]\s*,?|\})$/;
+
+/**
+ * Parse a state file that is not in serialize's exact layout, line by line, so one damaged
+ * line costs only itself: a BOM, a NUL, a cut last line, garbage appended, CRLF endings,
+ * and pretty-printed records (a record over several lines, from `{` to the `}` at the same
+ * indentation) all leave every intact record readable. Linear in the size of the file.
+ */
+function salvage(text: string): Parsed {
+  const lines = text.split('\n');
+  const candidates: Candidate[] = [];
+  const damage: Damage[] = [];
+  let version: number | null = null;
+  let recognised = false;
+  const trimmed = (i: number): string => {
+    let t = lines[i] ?? '';
+    if (i === 0 && t.startsWith('\uFEFF')) t = t.slice(1);
+    return t.trim();
+  };
+  for (let i = 0; i < lines.length; i++) {
+    const s = trimmed(i);
+    if (s === '') continue;
+    const head = HEAD_LINE.exec(s);
+    if (head) {
+      version ??= Number(head[1]);
+      recognised = true;
+      continue;
+    }
+    const ver = VERSION_LINE.exec(s);
+    if (ver) {
+      version ??= Number(ver[1]);
+      recognised = true;
+      continue;
+    }
+    if (LEASES_LINE.test(s) || TAIL_LINE.test(s)) continue;
+    const body = s.endsWith(',') ? s.slice(0, -1).trimEnd() : s;
+    if (body === '{') {
+      // A pretty-printed document's own `{`, or a record over several lines.
+      let next = i + 1;
+      while (next < lines.length && trimmed(next) === '') next++;
+      if (VERSION_LINE.test(trimmed(next))) continue;
+      const raw = lines[i] ?? '';
+      const indent = raw.length - raw.trimStart().length;
+      let end = -1;
+      for (let j = i + 1; j < lines.length; j++) {
+        const lj = lines[j] ?? '';
+        const tj = lj.trim();
+        const ij = lj.length - lj.trimStart().length;
+        if (ij === indent && (tj === '}' || tj === '},')) {
+          end = j;
+          break;
+        }
+        if (ij <= indent && tj !== '') break; // the record ended without its `}`
+      }
+      if (end < 0) {
+        damage.push({ line: i + 1, reason: 'a record cut short', text: raw });
+        continue;
+      }
+      const block = lines
+        .slice(i, end + 1)
+        .join('\n')
+        .trim()
+        .replace(/,$/, '');
+      try {
+        candidates.push({ raw: JSON.parse(block) as unknown, line: i + 1, text: null });
+        recognised = true;
+      } catch {
+        damage.push({ line: i + 1, reason: 'not a record (does not parse)', text: block });
+      }
+      i = end;
+      continue;
+    }
+    if (!body.startsWith('{')) {
+      damage.push({ line: i + 1, reason: 'not a record', text: lines[i] ?? '' });
+      continue;
+    }
+    try {
+      candidates.push({ raw: JSON.parse(body) as unknown, line: i + 1, text: body });
+      recognised = true;
+    } catch {
+      damage.push({ line: i + 1, reason: 'not a record (does not parse)', text: lines[i] ?? '' });
+    }
+  }
+  return { candidates, damage, version, recognised };
+}
+
+function parse(text: string): Parsed {
+  // Fast path: serialize's own layout, one record per line.
+  const lines = recordLines(text);
+  if (lines !== null) {
+    return {
+      candidates: lines.map((line, i) => ({ raw: undefined, line: i + 2, text: line })),
+      damage: [],
+      version: STATE_VERSION,
+      recognised: true,
+    };
+  }
+  // A whole JSON document in another layout (an older portlease wrote one line; a person
+  // may have pretty-printed it).
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text.startsWith('\uFEFF') ? text.slice(1) : text);
+  } catch {
+    doc = undefined;
+  }
+  if (isRecord(doc) && Array.isArray(doc.leases)) {
+    return {
+      candidates: (doc.leases as unknown[]).map((raw) => ({ raw, line: 0, text: null })),
+      damage: [],
+      version: typeof doc.version === 'number' ? doc.version : null,
+      recognised: true,
+    };
+  }
+  return salvage(text);
+}
+
+/**
+ * Read and validate the state. Every intact record is kept; damaged lines and invalid
+ * records are skipped (at most a few warnings a read) and, with `quarantine` (under the
+ * lock), kept together in ONE quarantine file; the caller's next write drops them.
+ *
+ * Conflicts between valid records (one port or key claimed twice) are not resolved here:
+ * which one wins depends on whose owner is alive, which the registry decides. Only an id
+ * seen before is dropped (a duplicated line).
+ */
+export function readState(dir: string, opts: ReadOptions): ReadResult {
   const path = join(dir, STATE_FILE);
   let text: string;
+  let links: number;
   try {
-    const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+    // O_NONBLOCK: opening a FIFO must not wait for a writer; fstat then says what it is.
+    const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
     try {
       const st = fstatSync(fd);
-      if (!st.isFile()) throw Object.assign(new Error('not a file'), { code: 'ENOTFILE' });
-      if (st.size > MAX_STATE_BYTES) {
-        throw Object.assign(new Error('too large'), { code: 'EFBIG' });
-      }
+      if (!st.isFile()) return setAside(dir, fileKind(st), opts);
+      if (st.size > MAX_STATE_BYTES) return setAside(dir, 'larger than 128 MiB', opts);
+      links = st.nlink;
       text = readFileSync(fd, 'utf8');
     } finally {
       closeSync(fd);
@@ -298,92 +499,121 @@ export function readState(
   } catch (err) {
     const code = errnoCode(err);
     if (code === 'ENOENT') return { leases: [], rejected: 0 };
-    if (code === 'ELOOP' || code === 'ENOTFILE' || code === 'EFBIG') {
-      opts.warn?.(
-        `registry: ${path} is ${code === 'EFBIG' ? 'too large' : 'not a regular file'}; ignoring it${opts.quarantine ? ' (it will be replaced)' : ''}`,
-      );
-      if (opts.quarantine && code !== 'ENOTFILE') {
-        try {
-          renameSync(path, join(dir, `${STATE_FILE}.rejected-${Date.now()}`));
-        } catch {
-          // the write that follows replaces it anyway
-        }
-      }
-      return { leases: [], rejected: 1 };
-    }
+    if (code === 'ELOOP') return setAside(dir, 'a symlink', opts);
+    if (code === 'ENXIO') return setAside(dir, 'a socket', opts);
+    if (err instanceof PortleaseError) throw err;
     throw registryError(dir, err);
   }
 
-  // Fast path: the file is in serialize's layout; lines this process validated before are
-  // reused as they are, the others parsed and validated one by one.
-  const lines = recordLines(text);
-  let records: unknown[] | undefined;
-  const reuse = new Map<number, Lease>();
-  if (lines !== null) {
-    records = lines.map((line, i) => {
-      const hit = known.get(lineId(line));
-      if (hit !== undefined && hit.text === line) {
-        reuse.set(i, hit.lease);
-        return hit.lease;
-      }
-      try {
-        return JSON.parse(line) as unknown;
-      } catch {
-        return line; // not a record: rejected below like any other bad record
-      }
-    });
-  } else {
-    let doc: unknown;
-    try {
-      doc = JSON.parse(text);
-    } catch {
-      doc = undefined;
-    }
-    if (isRecord(doc) && Array.isArray(doc.leases)) records = doc.leases as unknown[];
-  }
-  if (records === undefined) {
-    const kept = opts.quarantine ? quarantine(dir, 'state', text) : null;
-    opts.warn?.(
-      `registry: ${path} does not parse as a portlease registry; ignoring it${kept ? `, kept as ${kept}` : ''}`,
-    );
-    return { leases: [], rejected: 1 };
+  const parsed = parse(text);
+  const newer =
+    parsed.version !== null && parsed.version > STATE_VERSION ? parsed.version : undefined;
+  const damage = parsed.damage;
+  if (parsed.version !== null && !(parsed.version >= 1)) {
+    damage.push({ line: 1, reason: `unknown format version ${parsed.version}`, text: '' });
   }
   const leases: Lease[] = [];
   const ids = new Set<string>();
-  const keys = new Set<string>();
-  const ports = new Set<number>();
-  let rejected = 0;
   const next = new Map<string, { text: string; lease: Lease }>();
-  for (const [i, raw] of records.entries()) {
-    let v = reuse.get(i) ?? validateLease(raw);
-    if (typeof v !== 'string') {
-      if (ids.has(v.id)) v = 'duplicate id';
-      else if (keys.has(v.key)) v = 'key held by an earlier record';
-      else if (Object.values(v.ports).some((p) => ports.has(p)))
-        v = 'port held by an earlier record';
+  for (const c of parsed.candidates) {
+    let v: Lease | string | undefined;
+    if (c.text !== null) {
+      const hit = known.get(lineId(c.text));
+      if (hit !== undefined && hit.text === c.text) v = hit.lease;
     }
-    if (typeof v === 'string') {
-      rejected++;
-      let content: string;
-      try {
-        content = JSON.stringify({ reason: v, record: raw });
-      } catch {
-        content = '{}';
+    if (v === undefined) {
+      let raw = c.raw;
+      if (raw === undefined && c.text !== null) {
+        try {
+          raw = JSON.parse(c.text) as unknown;
+        } catch {
+          raw = c.text; // not a record: rejected below like any other bad record
+        }
       }
-      const kept = opts.quarantine ? quarantine(dir, 'record', content) : null;
-      opts.warn?.(`registry: skipped a lease record (${v})${kept ? `; kept as ${kept}` : ''}`);
+      v = validateLease(raw);
+    }
+    if (typeof v !== 'string' && ids.has(v.id)) v = 'an earlier record has the same id';
+    if (typeof v === 'string') {
+      let shown = c.text;
+      if (shown === null) {
+        try {
+          // c.raw is a parsed value here (only one-line candidates carry no raw value)
+          shown = JSON.stringify(c.raw);
+        } catch {
+          shown = '';
+        }
+      }
+      damage.push({ line: c.line, reason: `bad record: ${v}`, text: shown });
       continue;
     }
     ids.add(v.id);
-    keys.add(v.key);
-    for (const p of Object.values(v.ports)) ports.add(p);
     leases.push(v);
     // The line maps to what validating it gave; when written, a record is written in its
     // own canonical form (textOf), not as the line it came from.
-    if (lines !== null) remember(next, lines[i] ?? '', v);
+    if (c.text !== null) remember(next, c.text, v);
   }
   known = next;
-  return { leases, rejected };
+
+  if (newer !== undefined) {
+    opts.warn?.(
+      `registry: ${path} is format version ${newer}, written by a newer portlease (this one reads version ${STATE_VERSION}); showing the records it can read, changing nothing`,
+    );
+    return { leases, rejected: damage.length, newer };
+  }
+  if (damage.length > 0) reportDamage(dir, text, damage, parsed, leases.length, links, opts);
+  return { leases, rejected: damage.length };
+}
+
+/** Warn about damage (a bounded number of lines) and keep it in one quarantine file. */
+function reportDamage(
+  dir: string,
+  text: string,
+  damage: readonly Damage[],
+  parsed: Parsed,
+  intact: number,
+  links: number,
+  opts: ReadOptions,
+): void {
+  const path = join(dir, STATE_FILE);
+  let note = '';
+  if (opts.quarantine) {
+    if (links > 1) {
+      // A hard link may be another file entirely (a secret linked in here): never copy it.
+      note = `; not copied to quarantine (the file has ${links} hard links)`;
+    } else {
+      const pieces: { line: number; reason: string; text: string }[] = [];
+      let size = 0;
+      for (const d of damage) {
+        if (size >= MAX_QUARANTINE_BYTES) break;
+        const piece = d.text.length > MAX_PIECE ? d.text.slice(0, MAX_PIECE) : d.text;
+        size += piece.length + d.reason.length + 32;
+        pieces.push({ line: d.line, reason: d.reason, text: piece });
+      }
+      const kept = quarantine(
+        dir,
+        'state',
+        JSON.stringify({
+          file: path,
+          read: new Date().toISOString(),
+          bytes: text.length,
+          damaged: pieces,
+          more: damage.length - pieces.length,
+        }) + '\n',
+      );
+      if (kept !== null) note = `; the damage is kept in ${kept}`;
+    }
+  }
+  if (!parsed.recognised && intact === 0) {
+    opts.warn?.(`registry: ${path} does not parse as a portlease registry; ignoring it${note}`);
+    return;
+  }
+  for (const d of damage.slice(0, MAX_DAMAGE_WARNINGS)) {
+    opts.warn?.(`registry: ${path}${d.line > 0 ? ` line ${d.line}` : ''}: ${d.reason}; skipped it`);
+  }
+  const more = damage.length - MAX_DAMAGE_WARNINGS;
+  opts.warn?.(
+    `registry: ${path}: ${more > 0 ? `${more} more damaged line${more === 1 ? '' : 's'} skipped; ` : ''}kept the ${intact} intact record${intact === 1 ? '' : 's'}${note}`,
+  );
 }
 
 /**
@@ -393,14 +623,14 @@ export function readState(
  * reboot every lease's owner is provably dead anyway (another boot id), so an older whole
  * state is as good as the newer one.
  */
-export function writeAtomic(path: string, content: string): void {
+export function writeAtomic(path: string, content: string, mode = 0o666): void {
   const temp = `${path}.tmp.${process.pid}.${randomSuffix(8)}`;
   let fd: number | undefined;
   try {
     fd = openSync(
       temp,
       constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
-      0o666,
+      0o600,
     );
     const buf = Buffer.from(content, 'utf8');
     let off = 0;
@@ -408,7 +638,7 @@ export function writeAtomic(path: string, content: string): void {
     fsyncSync(fd);
     closeSync(fd);
     fd = undefined;
-    chmodSync(temp, 0o666); // readable and replaceable by every user; umask does not apply
+    chmodSync(temp, mode); // 0666: readable and replaceable by every user; umask does not apply
     renameRetry(temp, path); // Windows: a scanner holding the old file open fails it briefly
   } catch (err) {
     if (fd !== undefined) {

@@ -15,7 +15,14 @@ export declare const LABEL_KEY: RegExp;
 export declare const CONTROL_CHARS: RegExp;
 /** `text` with each control character (newline, tab, ...) replaced by a space. */
 export declare function withoutControlChars(text: string): string;
-/** One environment-variable-shaped name. */
+/**
+ * Names a port may not have: each becomes an environment variable (exec, the action's env,
+ * the container step's output), and these would clobber what the shell, the dynamic loader,
+ * Node or the runner rely on. Compared case-insensitively.
+ */
+export declare const RESERVED_NAMES: readonly string[];
+export declare const RESERVED_PREFIXES: readonly string[];
+/** One environment-variable-shaped name, not a reserved one. */
 export declare function checkName(name: string, label: string): string;
 /** A list of port names: each valid, none repeated, at least one. */
 export declare function checkNames(names: readonly string[], label: string): string[];
@@ -27,8 +34,9 @@ export declare function countNames(n: number): string[];
 /** `LO-HI` (inclusive), both in 1-65535, LO <= HI. A single port `P` means P-P. */
 export declare function parseRange(text: string, label: string): PortRange;
 /**
- * A duration: `90s`, `15m`, `6h`, `2d`, `500ms`, compound `1h30m`, or bare seconds `300`.
- * `allowZero` lets `0` through (for `--wait 0`). Returns milliseconds.
+ * A duration: `90s`, `15m`, `6h`, `2d`, `500ms`, compound `1h30m` (each unit once, largest
+ * first), or bare seconds `300`. `allowZero` lets `0` through (for `--wait 0`). Returns
+ * milliseconds.
  */
 export declare function parseDuration(text: string, label: string, opts?: {
     allowZero?: boolean;
