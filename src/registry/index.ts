@@ -369,9 +369,8 @@ export class Registry {
 
   /**
    * Records that claim a port or a key another record claims (a hand edit, a restore, a
-   * salvaged file): keep every live claimant and drop the dead ones. Two live claimants
-   * both stay, and the port is handed to neither again while either lives. A record is
-   * kept or dropped whole, by its own liveness, never because of its neighbour.
+   * salvaged file): keep every live claimant and drop the dead ones. A port two live
+   * records claim stays with the one written first; the later one loses that port only.
    */
   private async resolveConflicts(
     leases: readonly Lease[],
@@ -403,7 +402,32 @@ export class Registry {
     (dropped.length > 0 ? this.opts.warn : this.opts.debug)?.(
       `registry: ${involved.size} records claim the same port or key; kept the ${live.length} live one${live.length === 1 ? '' : 's'}${live.length > 0 ? ` (${live.map((l) => l.id).join(', ')})` : ''}${dropped.length > 0 ? `, dropped ${dropped.length} dead (${dropped.map((d) => d.lease.id).join(', ')})` : ''}`,
     );
-    return { kept: leases.filter((l) => !gone.has(l)), dropped };
+    // A port still claimed by two live records stays with the one written first; a later
+    // claimant loses that port only (its other ports stay), so no port is ever held by two
+    // live leases, and nothing else of a record goes because of its neighbour.
+    const taken = new Map<number, Lease>();
+    const kept: Lease[] = [];
+    for (const l of leases) {
+      if (gone.has(l)) continue;
+      const own = Object.entries(l.ports).filter(([, p]) => !taken.has(p));
+      if (own.length === Object.keys(l.ports).length) {
+        for (const [, p] of own) taken.set(p, l);
+        kept.push(l);
+        continue;
+      }
+      const lost = Object.entries(l.ports).filter(([, p]) => taken.has(p));
+      this.opts.warn?.(
+        `registry: ${l.id} (key ${JSON.stringify(l.key)}) claims ${lost.map(([n, p]) => `${n}=${p}`).join(' ')}, held by ${lost.map(([, p]) => taken.get(p)?.id ?? '?').join(', ')}; ${own.length > 0 ? 'it keeps its other ports' : 'it holds nothing else and is dropped'}`,
+      );
+      if (own.length === 0) {
+        dropped.push({ lease: l, reason: 'every port it claims is held by an earlier live lease' });
+        continue;
+      }
+      const rest = freezeLease({ ...l, ports: Object.fromEntries(own) });
+      for (const [, p] of own) taken.set(p, rest);
+      kept.push(rest);
+    }
+    return { kept, dropped };
   }
 
   /** After a commit the lock had moved on from: is the lease in the registry now? */
@@ -433,6 +457,8 @@ export class Registry {
         this.debug(`reclaimed ${lease.id} (key ${lease.key}): ${reason}`);
         dirty = true;
       }
+      // A record trimmed of a port an earlier live record holds is written back trimmed.
+      if (resolved.kept.some((l) => !state.leases.includes(l))) dirty = true;
       for (const l of resolved.kept) {
         if (l.expires !== null && Date.parse(l.expires) <= now) {
           this.debug(`reclaimed ${l.id} (key ${l.key}): expired at ${l.expires}`);
@@ -619,7 +645,8 @@ export class Registry {
     const now = Date.now();
     const cache = new Map<number, StartTime>();
     const out: LeaseStatus[] = [];
-    for (const lease of state.leases) {
+    const { kept } = await this.resolveConflicts(state.leases, now, cache);
+    for (const lease of kept) {
       if ((await this.deadReason(lease, now, cache)) !== null) continue;
       out.push({ lease, liveness: await this.liveness(lease, cache) });
     }
@@ -629,27 +656,32 @@ export class Registry {
   /** Remove every lease that is no longer live; with dryRun, only say which. */
   async gc(opts: { dryRun?: boolean } = {}): Promise<GcReport> {
     checkRegistryPath(this.dir);
-    const sweep = async (leases: Lease[]): Promise<{ removed: GcEntry[]; live: Lease[] }> => {
+    const sweep = async (
+      leases: Lease[],
+    ): Promise<{ removed: GcEntry[]; live: Lease[]; trimmed: boolean }> => {
       const now = Date.now();
       const cache = new Map<number, StartTime>();
-      const removed: GcEntry[] = [];
+      const { kept, dropped } = await this.resolveConflicts(leases, now, cache);
+      const removed: GcEntry[] = [...dropped];
       const live: Lease[] = [];
-      for (const lease of leases) {
+      for (const lease of kept) {
         const reason = await this.deadReason(lease, now, cache);
         if (reason === null) live.push(lease);
         else removed.push({ lease, reason });
       }
-      return { removed, live };
+      return { removed, live, trimmed: kept.some((l) => !leases.includes(l)) };
     };
     if (opts.dryRun) {
       const state = readState(this.dir, { quarantine: false, warn: this.opts.warn });
-      return { ...(await sweep(state.leases)), temps: 0, damaged: state.rejected > 0 };
+      const { removed, live } = await sweep(state.leases);
+      return { removed, live, temps: 0, damaged: state.rejected > 0 };
     }
     const dirId = this.ensureDir();
     return this.withLock(dirId, async (lock) => {
       const state = this.readLocked(lock);
-      const result = await sweep(state.leases);
-      if (result.removed.length > 0 || state.rejected > 0) this.commit(lock, result.live);
+      const { trimmed, ...result } = await sweep(state.leases);
+      if (result.removed.length > 0 || trimmed || state.rejected > 0)
+        this.commit(lock, result.live);
       return { ...result, temps: sweepTemps(this.dir), damaged: state.rejected > 0 };
     });
   }
