@@ -51,7 +51,7 @@ function run(cmd, args) {
 async function getPorts() {
   switch (method) {
     case 'portlease': {
-      // The CLI, as a job step would run it; the owner defaults to its parent: this leg.
+      // The CLI, as a job step would run it; owned by this leg.
       const out = await run(process.execPath, [
         cli,
         'allocate',
@@ -60,6 +60,8 @@ async function getPorts() {
         registry,
         '--range',
         `${lo}-${hi}`,
+        '--owner-pid',
+        String(process.pid),
         '--json',
       ]);
       const doc = JSON.parse(out);

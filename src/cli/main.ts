@@ -1,29 +1,31 @@
 /**
  * The `portlease` command: a thin shell over the registry (src/registry).
  */
-import { constants as osConstants } from 'node:os';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import {
   checkLeaseId,
   countNames,
+  defaultOwner,
   defaultRegistryDir,
   describeOwner,
-  describeProcess,
   parseCount,
   parseDuration,
+  parseOwnerSpec,
   parsePid,
   parseRange,
   parseStrategy,
   PortleaseError,
   Registry,
-  selfOwner,
+  resolveOwner,
+  treeOwner,
   UsageError,
   checkNames,
   checkKey,
   type AllocateRequest,
   type Lease,
-  type Owner,
+  type OwnerChoice,
 } from '../registry/index.js';
+import { fnv1a } from '../registry/allocate.js';
 import { VERSION } from '../version.js';
 import {
   containerLiveness,
@@ -31,6 +33,8 @@ import {
   removeOrphanContainers,
 } from '../registry/containers.js';
 import { HELP } from './help.js';
+import { supervise } from './supervise.js';
+import { checkWriteTarget, writePorts, type WriteTarget } from './write.js';
 
 export interface Io {
   out: (line: string) => void;
@@ -45,6 +49,7 @@ const defaultIo: Io = {
 };
 
 const DEFAULT_TTL_MS = 24 * 3_600_000;
+const DEFAULT_GRACE_MS = 5_000;
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -61,17 +66,22 @@ const ALLOCATE: Options = {
   key: { type: 'string' },
   strategy: { type: 'string' },
   ttl: { type: 'string' },
+  owner: { type: 'string' },
   'owner-pid': { type: 'string' },
   wait: { type: 'string' },
   'allow-ephemeral': { type: 'boolean' },
+  write: { type: 'string' },
   json: { type: 'boolean' },
 };
 
 const COMMANDS: Record<string, Options> = {
   allocate: ALLOCATE,
-  exec: Object.fromEntries(
-    Object.entries(ALLOCATE).filter(([k]) => k !== 'owner-pid' && k !== 'json'),
-  ),
+  exec: {
+    ...Object.fromEntries(
+      Object.entries(ALLOCATE).filter(([k]) => !['owner', 'owner-pid', 'json'].includes(k)),
+    ),
+    grace: { type: 'string' },
+  },
   release: { ...COMMON, key: { type: 'string' }, lease: { type: 'string' } },
   list: { ...COMMON, json: { type: 'boolean' } },
   gc: { ...COMMON, 'dry-run': { type: 'boolean' } },
@@ -116,12 +126,20 @@ function str(values: Values, name: string): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
+function debugOn(io: Io): boolean {
+  return (
+    io.env.PORTLEASE_DEBUG !== undefined &&
+    io.env.PORTLEASE_DEBUG !== '' &&
+    io.env.PORTLEASE_DEBUG !== '0'
+  );
+}
+
 function registryFrom(values: Values, io: Io): Registry {
   const dir = str(values, 'registry');
   if (dir !== undefined && dir.trim() === '') {
     throw new UsageError('--registry: empty path; name a directory');
   }
-  const debug = io.env.PORTLEASE_DEBUG && io.env.PORTLEASE_DEBUG !== '0';
+  const debug = debugOn(io);
   return new Registry(dir ?? defaultRegistryDir(io.env), {
     warn: (m) => {
       io.err(`portlease: warning: ${m}`);
@@ -137,12 +155,39 @@ function registryFrom(values: Values, io: Io): Registry {
   });
 }
 
+/** `--owner` / `--owner-pid`, else the default owner (docs/lifetimes.md). */
+function ownerFrom(values: Values, io: Io): OwnerChoice & { explicit: boolean } {
+  const spec = str(values, 'owner');
+  const pid = str(values, 'owner-pid');
+  if (spec !== undefined && pid !== undefined) {
+    throw new UsageError(
+      '--owner-pid: give either --owner or --owner-pid (an alias of --owner pid:N), not both',
+    );
+  }
+  if (pid !== undefined) {
+    const spec = { kind: 'pid' as const, pid: parsePid(pid, '--owner-pid') };
+    return { ...resolveOwner(spec, '--owner-pid'), explicit: true };
+  }
+  if (spec !== undefined) {
+    return { ...resolveOwner(parseOwnerSpec(spec, '--owner'), '--owner'), explicit: true };
+  }
+  return { ...defaultOwner(io.env), explicit: false };
+}
+
+/** The key of a directory's bundle: `dir:<canonical path>` (hashed when too long for a key). */
+function dirKey(path: string): string {
+  const key = `dir:${path}`;
+  if (key.length <= 200) return key;
+  return `dir:…${path.slice(-170)}#${fnv1a(path).toString(16).padStart(8, '0')}`;
+}
+
 /** Build the allocate request from parsed flags; every value checked, nothing touched yet. */
 function allocateRequest(
   values: Values,
   positionals: string[],
-  owner: Owner | null,
+  choice: OwnerChoice & { explicit: boolean },
 ): AllocateRequest {
+  const owner = choice.owner;
   const countText = str(values, 'count');
   let names: string[];
   if (countText !== undefined) {
@@ -163,24 +208,46 @@ function allocateRequest(
   const strategy = str(values, 'strategy');
   const ttl = str(values, 'ttl');
   const wait = str(values, 'wait');
+  // A directory's bundle lives as long as the directory: no TTL unless one is asked for.
+  const defaultTtl = owner?.kind === 'dir' ? null : DEFAULT_TTL_MS;
   return {
     names,
     range: rangeText === undefined ? undefined : parseRange(rangeText, '--range'),
-    contiguous: values.contiguous === true,
-    key: key === undefined ? undefined : checkKey(key, '--key'),
+    contiguous: values.contiguous === true ? true : undefined,
+    key:
+      key !== undefined
+        ? checkKey(key, '--key')
+        : owner?.kind === 'dir'
+          ? dirKey(owner.path)
+          : undefined,
     strategy: strategy === undefined ? 'hash' : parseStrategy(strategy, '--strategy'),
-    ttlMs: ttl === undefined ? DEFAULT_TTL_MS : parseDuration(ttl, '--ttl'),
+    ttlMs: ttl === undefined ? defaultTtl : parseDuration(ttl, '--ttl'),
     waitMs: wait === undefined ? 0 : parseDuration(wait, '--wait', { allowZero: true }),
     owner,
+    renew: { ttl: ttl !== undefined, owner: choice.explicit },
     allowEphemeral: values['allow-ephemeral'] === true,
   };
 }
 
-function leaseJson(lease: Lease, extra: Record<string, unknown> = {}): Record<string, unknown> {
+/** The asked-for names with their ports (a key's lease may hold more). */
+function askedPorts(lease: Lease, names: readonly string[]): Record<string, number> {
+  return Object.fromEntries(names.map((n) => [n, lease.ports[n] as number]));
+}
+
+function writeTarget(values: Values): WriteTarget | undefined {
+  const text = str(values, 'write');
+  return text === undefined ? undefined : checkWriteTarget(text, '--write');
+}
+
+function leaseJson(
+  lease: Lease,
+  extra: Record<string, unknown> = {},
+  ports: Record<string, number> = lease.ports,
+): Record<string, unknown> {
   return {
     lease: lease.id,
     key: lease.key,
-    ports: lease.ports,
+    ports,
     owner: lease.owner,
     expires: lease.expires,
     created: lease.created,
@@ -194,22 +261,25 @@ function leaseJson(lease: Lease, extra: Record<string, unknown> = {}): Record<st
 async function cmdAllocate(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parse('allocate', args);
   if (values.help) return help('allocate', io);
-  const pidText = str(values, 'owner-pid');
-  let owner: Owner | null;
-  if (pidText !== undefined) {
-    const pid = parsePid(pidText, '--owner-pid');
-    owner = describeProcess(pid);
-    if (owner === null) throw new UsageError(`--owner-pid: no process ${pid} is running`);
-  } else {
-    owner = describeProcess(process.ppid);
-  }
-  const req = allocateRequest(values, positionals, owner);
+  const choice = ownerFrom(values, io);
+  const req = allocateRequest(values, positionals, choice);
+  const target = writeTarget(values);
   const registry = registryFrom(values, io);
+  if (debugOn(io)) io.err(`portlease: debug: ${choice.describe}`);
   const { lease, reused } = await registry.allocate(req);
+  const ports = askedPorts(lease, req.names);
+  if (target !== undefined) {
+    try {
+      writePorts(target, ports);
+    } catch (err) {
+      if (!reused) await registry.release({ lease: lease.id });
+      throw err;
+    }
+  }
   if (values.json) {
-    io.out(JSON.stringify(leaseJson(lease, { reused })));
+    io.out(JSON.stringify(leaseJson(lease, { reused }, ports)));
   } else {
-    for (const [name, port] of Object.entries(lease.ports)) io.out(`${name}=${port}`);
+    for (const [name, port] of Object.entries(ports)) io.out(`${name}=${port}`);
   }
   return 0;
 }
@@ -297,7 +367,8 @@ async function cmdList(args: string[], io: Io): Promise<number> {
       Object.entries(lease.ports)
         .map(([n, p]) => `${n}=${p}`)
         .join(' '),
-      describeOwner(lease.owner) + (liveness === 'unknown' ? ' (unverifiable)' : ''),
+      describeOwner(lease.owner, { names: true }) +
+        (liveness === 'unknown' ? ' (unverifiable)' : ''),
       expiresIn(lease.expires),
     ]);
   }
@@ -348,8 +419,6 @@ async function cmdGc(args: string[], io: Io): Promise<number> {
   return 0;
 }
 
-const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-
 async function cmdExec(args: string[], io: Io): Promise<number> {
   const dash = args.indexOf('--');
   const own = dash < 0 ? args : args.slice(0, dash);
@@ -361,43 +430,80 @@ async function cmdExec(args: string[], io: Io): Promise<number> {
       "exec: no command given; put it after '--', like: portlease exec WEB_PORT -- npm test",
     );
   }
-  const req = allocateRequest(values, positionals, selfOwner());
-  const registry = registryFrom(values, io);
-  const { lease } = await registry.allocate(req);
-  const env = {
-    ...io.env,
-    ...Object.fromEntries(Object.entries(lease.ports).map(([n, p]) => [n, String(p)])),
-    PORTLEASE_LEASE: lease.id,
+  const graceText = str(values, 'grace');
+  const graceMs =
+    graceText === undefined
+      ? DEFAULT_GRACE_MS
+      : parseDuration(graceText, '--grace', { allowZero: true, max: 3_600_000 });
+  // Owned by the tree exec supervises: exec itself, its command's session once it runs, and
+  // every process carrying PORTLEASE_LEASE=<id>. Never a renewal of someone else's lease.
+  const tree = treeOwner();
+  const req = {
+    ...allocateRequest(values, positionals, {
+      owner: tree,
+      describe: 'exec tree',
+      explicit: false,
+    }),
+    renew: {},
   };
-  const [file, ...rest] = command as [string, ...string[]];
-  const { spawn } = await import('node:child_process'); // only exec needs it: load it here
-  const handlers = new Map<string, () => void>();
+  const target = writeTarget(values);
+  const registry = registryFrom(values, io);
+  const { lease, reused } = await registry.allocate(req);
+  const ports = askedPorts(lease, req.names);
+  let status: number;
+  let leftovers: number[];
   try {
-    const code = await new Promise<number>((resolve) => {
-      const child = spawn(file, rest, { stdio: 'inherit', env });
-      for (const sig of FORWARDED) {
-        const h = (): void => {
-          child.kill(sig);
-        };
-        handlers.set(sig, h);
-        process.on(sig, h);
-      }
-      child.once('error', (err: NodeJS.ErrnoException) => {
-        io.err(
-          `portlease: exec: cannot run ${JSON.stringify(file)}: ${err.code === 'ENOENT' ? 'command not found' : err.message}`,
-        );
-        resolve(err.code === 'ENOENT' ? 127 : 126);
-      });
-      child.once('exit', (status, signal) => {
-        if (signal !== null) resolve(128 + osConstants.signals[signal]);
-        else resolve(status ?? 1);
-      });
-    });
-    return code;
-  } finally {
-    for (const [sig, h] of handlers) process.off(sig, h);
-    await registry.release({ lease: lease.id });
+    if (target !== undefined) writePorts(target, ports);
+    const shown = Object.entries(ports)
+      .map(([n, p]) => `${n}=${p}`)
+      .join(' ');
+    io.err(
+      reused
+        ? `portlease: exec: ${shown} (live lease ${lease.id} of key ${JSON.stringify(lease.key)}, owner ${describeOwner(lease.owner)}; left as it is)`
+        : `portlease: exec: ${shown} (lease ${lease.id})`,
+    );
+    const [file, ...rest] = command as [string, ...string[]];
+    ({ status, leftovers } = await supervise({
+      file,
+      args: rest,
+      env: {
+        ...io.env,
+        ...Object.fromEntries(Object.entries(ports).map(([n, p]) => [n, String(p)])),
+        PORTLEASE_LEASE: lease.id,
+      },
+      graceMs,
+      cookie: reused ? null : lease.id,
+      onSpawn: async (sid) => {
+        if (reused) return;
+        try {
+          await registry.setOwner(lease.id, { ...tree, sid });
+        } catch (err) {
+          io.err(
+            `portlease: warning: exec: could not record the command's session in the lease (${err instanceof Error ? err.message : String(err)}); it stays owned by this process and PORTLEASE_LEASE carriers`,
+          );
+        }
+      },
+      err: io.err,
+    }));
+  } catch (err) {
+    if (!reused) await registry.release({ lease: lease.id });
+    throw err;
   }
+  if (reused) return status;
+  if (leftovers.length > 0) {
+    io.err(
+      `portlease: warning: exec: ${leftovers.length} process${leftovers.length === 1 ? '' : 'es'} of the command's tree did not exit after SIGKILL (${leftovers.slice(0, 10).join(', ')}); lease ${lease.id} stays until they are gone`,
+    );
+    return status;
+  }
+  try {
+    await registry.release({ lease: lease.id });
+  } catch (err) {
+    io.err(
+      `portlease: warning: exec: could not release ${lease.id}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}; it ends once its tree is gone (portlease gc)`,
+    );
+  }
+  return status;
 }
 
 function help(command: string, io: Io): number {
