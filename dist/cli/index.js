@@ -2338,10 +2338,11 @@ class Registry {
         return lease;
     }
     /**
-     * Give lease `id` a new owner (exec, once its command's session exists). Returns the new
-     * record, or null when no such lease is left.
+     * Change lease `id` in place: a new owner (exec, once its command's session exists) and/or
+     * a new expiry `ttlMs` from now (exec's heartbeat). Returns the new record, or null when no
+     * such lease is left (it is never brought back).
      */
-    async setOwner(id, owner) {
+    async update(id, changes) {
         checkRegistryPath(this.dir);
         return this.withLock((lock) => {
             const state = this.readLocked(lock);
@@ -2351,7 +2352,13 @@ class Registry {
                     this.commit(lock, state.leases);
                 return Promise.resolve(null);
             }
-            const lease = freezeLease({ ...found, owner });
+            const lease = freezeLease({
+                ...found,
+                owner: changes.owner === undefined ? found.owner : changes.owner,
+                expires: changes.ttlMs === undefined
+                    ? found.expires
+                    : new Date(Date.now() + changes.ttlMs).toISOString(),
+            });
             const check = validateLease(JSON.parse(JSON.stringify(lease)));
             if (typeof check === 'string')
                 throw new errors_UsageError(`lease: ${check}`);
@@ -3007,7 +3014,7 @@ and leaves it as it is.
 
 ${ALLOCATE_OPTIONS.replace(/\n {2}--owner OWNER[^]*?(?=\n {2}--wait)/, '')
         .replace(/\n {2}--json[^\n]*/, '')
-        .replace(/\n {2}--ttl D[^\n]*\n[^\n]*/, '\n  --ttl D               lease ends after D even if the tree lives (default 24h)')}
+        .replace(/\n {2}--ttl D[^\n]*\n[^\n]*/, '\n  --ttl D               lease ends after D even if the tree lives (default: 24h,\n                        renewed every hour while exec runs)')}
   --grace D             time between SIGTERM and SIGKILL (default 5s; 0 = SIGKILL at once)`,
 };
 
@@ -3255,6 +3262,8 @@ const defaultIo = {
 };
 const DEFAULT_TTL_MS = 24 * 3_600_000;
 const DEFAULT_GRACE_MS = 5_000;
+/** How often exec renews a lease that has the default TTL (PORTLEASE_EXEC_HEARTBEAT_MS overrides, >= 1s). */
+const HEARTBEAT_MS = 3_600_000;
 const COMMON = {
     registry: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
@@ -3603,6 +3612,18 @@ async function cmdExec(args, io) {
     const registry = registryFrom(values, io);
     const { lease, reused } = await registry.allocate(req);
     const ports = askedPorts(lease, req.names);
+    // With the default TTL, the lease is renewed while exec runs: a dev server may run for
+    // days. An explicit --ttl is a hard bound. (After a SIGKILL of exec the last renewal's
+    // TTL still bounds a tree that cannot be judged from here.)
+    const heartbeatMs = Math.max(1000, Number(io.env.PORTLEASE_EXEC_HEARTBEAT_MS) || HEARTBEAT_MS);
+    const heartbeat = reused || main_str(values, 'ttl') !== undefined
+        ? undefined
+        : setInterval(() => {
+            registry.update(lease.id, { ttlMs: DEFAULT_TTL_MS }).catch((err) => {
+                io.err(`portlease: warning: exec: could not renew ${lease.id}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+            });
+        }, heartbeatMs);
+    heartbeat?.unref();
     let status;
     let leftovers;
     try {
@@ -3629,7 +3650,7 @@ async function cmdExec(args, io) {
                 if (reused)
                     return;
                 try {
-                    await registry.setOwner(lease.id, { ...tree, sid });
+                    await registry.update(lease.id, { owner: { ...tree, sid } });
                 }
                 catch (err) {
                     io.err(`portlease: warning: exec: could not record the command's session in the lease (${err instanceof Error ? err.message : String(err)}); it stays owned by this process and PORTLEASE_LEASE carriers`);
@@ -3639,10 +3660,12 @@ async function cmdExec(args, io) {
         }));
     }
     catch (err) {
+        clearInterval(heartbeat);
         if (!reused)
             await registry.release({ lease: lease.id });
         throw err;
     }
+    clearInterval(heartbeat);
     if (reused)
         return status;
     if (leftovers.length > 0) {

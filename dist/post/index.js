@@ -33651,10 +33651,11 @@ class Registry {
         return lease;
     }
     /**
-     * Give lease `id` a new owner (exec, once its command's session exists). Returns the new
-     * record, or null when no such lease is left.
+     * Change lease `id` in place: a new owner (exec, once its command's session exists) and/or
+     * a new expiry `ttlMs` from now (exec's heartbeat). Returns the new record, or null when no
+     * such lease is left (it is never brought back).
      */
-    async setOwner(id, owner) {
+    async update(id, changes) {
         checkRegistryPath(this.dir);
         return this.withLock((lock) => {
             const state = this.readLocked(lock);
@@ -33664,7 +33665,13 @@ class Registry {
                     this.commit(lock, state.leases);
                 return Promise.resolve(null);
             }
-            const lease = freezeLease({ ...found, owner });
+            const lease = freezeLease({
+                ...found,
+                owner: changes.owner === undefined ? found.owner : changes.owner,
+                expires: changes.ttlMs === undefined
+                    ? found.expires
+                    : new Date(Date.now() + changes.ttlMs).toISOString(),
+            });
             const check = validateLease(JSON.parse(JSON.stringify(lease)));
             if (typeof check === 'string')
                 throw new errors_UsageError(`lease: ${check}`);

@@ -76,7 +76,7 @@ ${ALLOCATE_OPTIONS.replace(/\n {2}--owner OWNER[^]*?(?=\n {2}--wait)/, '')
   .replace(/\n {2}--json[^\n]*/, '')
   .replace(
     /\n {2}--ttl D[^\n]*\n[^\n]*/,
-    '\n  --ttl D               lease ends after D even if the tree lives (default 24h)',
+    '\n  --ttl D               lease ends after D even if the tree lives (default: 24h,\n                        renewed every hour while exec runs)',
   )}
   --grace D             time between SIGTERM and SIGKILL (default 5s; 0 = SIGKILL at once)`,
 };

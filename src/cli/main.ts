@@ -50,6 +50,8 @@ const defaultIo: Io = {
 
 const DEFAULT_TTL_MS = 24 * 3_600_000;
 const DEFAULT_GRACE_MS = 5_000;
+/** How often exec renews a lease that has the default TTL (PORTLEASE_EXEC_HEARTBEAT_MS overrides, >= 1s). */
+const HEARTBEAT_MS = 3_600_000;
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -450,6 +452,21 @@ async function cmdExec(args: string[], io: Io): Promise<number> {
   const registry = registryFrom(values, io);
   const { lease, reused } = await registry.allocate(req);
   const ports = askedPorts(lease, req.names);
+  // With the default TTL, the lease is renewed while exec runs: a dev server may run for
+  // days. An explicit --ttl is a hard bound. (After a SIGKILL of exec the last renewal's
+  // TTL still bounds a tree that cannot be judged from here.)
+  const heartbeatMs = Math.max(1000, Number(io.env.PORTLEASE_EXEC_HEARTBEAT_MS) || HEARTBEAT_MS);
+  const heartbeat =
+    reused || str(values, 'ttl') !== undefined
+      ? undefined
+      : setInterval(() => {
+          registry.update(lease.id, { ttlMs: DEFAULT_TTL_MS }).catch((err: unknown) => {
+            io.err(
+              `portlease: warning: exec: could not renew ${lease.id}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`,
+            );
+          });
+        }, heartbeatMs);
+  heartbeat?.unref();
   let status: number;
   let leftovers: number[];
   try {
@@ -476,7 +493,7 @@ async function cmdExec(args: string[], io: Io): Promise<number> {
       onSpawn: async (sid) => {
         if (reused) return;
         try {
-          await registry.setOwner(lease.id, { ...tree, sid });
+          await registry.update(lease.id, { owner: { ...tree, sid } });
         } catch (err) {
           io.err(
             `portlease: warning: exec: could not record the command's session in the lease (${err instanceof Error ? err.message : String(err)}); it stays owned by this process and PORTLEASE_LEASE carriers`,
@@ -486,9 +503,11 @@ async function cmdExec(args: string[], io: Io): Promise<number> {
       err: io.err,
     }));
   } catch (err) {
+    clearInterval(heartbeat);
     if (!reused) await registry.release({ lease: lease.id });
     throw err;
   }
+  clearInterval(heartbeat);
   if (reused) return status;
   if (leftovers.length > 0) {
     io.err(

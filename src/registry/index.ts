@@ -529,10 +529,14 @@ export class Registry {
   }
 
   /**
-   * Give lease `id` a new owner (exec, once its command's session exists). Returns the new
-   * record, or null when no such lease is left.
+   * Change lease `id` in place: a new owner (exec, once its command's session exists) and/or
+   * a new expiry `ttlMs` from now (exec's heartbeat). Returns the new record, or null when no
+   * such lease is left (it is never brought back).
    */
-  async setOwner(id: string, owner: Owner | null): Promise<Lease | null> {
+  async update(
+    id: string,
+    changes: { owner?: Owner | null; ttlMs?: number },
+  ): Promise<Lease | null> {
     checkRegistryPath(this.dir);
     return this.withLock((lock) => {
       const state = this.readLocked(lock);
@@ -541,7 +545,14 @@ export class Registry {
         if (state.rejected > 0) this.commit(lock, state.leases);
         return Promise.resolve(null);
       }
-      const lease = freezeLease({ ...found, owner });
+      const lease = freezeLease({
+        ...found,
+        owner: changes.owner === undefined ? found.owner : changes.owner,
+        expires:
+          changes.ttlMs === undefined
+            ? found.expires
+            : new Date(Date.now() + changes.ttlMs).toISOString(),
+      });
       const check = validateLease(JSON.parse(JSON.stringify(lease)));
       if (typeof check === 'string') throw new UsageError(`lease: ${check}`);
       this.commit(

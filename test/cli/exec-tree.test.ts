@@ -286,6 +286,54 @@ describe('exec exit status', () => {
   });
 });
 
+describe('exec keeps its lease while it runs', () => {
+  it('renews the default TTL while the command runs; an explicit --ttl is a hard bound', async () => {
+    const range = await testRange(2);
+    const dir = join(tempDir(), 'reg');
+    const env = userEnv(dir, { PORTLEASE_EXEC_HEARTBEAT_MS: '1000' });
+    const expiries = (args: string[]): Promise<string> =>
+      new Promise((resolve) => {
+        const c = spawn(
+          NODE,
+          [
+            CLI,
+            'exec',
+            'A',
+            '--range',
+            `${range.lo}-${range.hi}`,
+            '--registry',
+            dir,
+            ...args,
+            '--',
+            'sh',
+            '-c',
+            'for i in 1 2 3; do "$0" "$1" list --json --registry "$2" | grep expires; sleep 1.2; done',
+            NODE,
+            CLI,
+            dir,
+          ],
+          { env, stdio: ['ignore', 'pipe', 'ignore'] },
+        );
+        void collect(c).then((r) => {
+          resolve(r.stdout);
+        });
+      });
+    const distinct = (out: string): string[] => [
+      ...new Set(
+        out
+          .trim()
+          .split('\n')
+          .map((l) => l.trim()),
+      ),
+    ];
+    const renewed = distinct(await expiries([]));
+    expect(renewed.length).toBeGreaterThan(1); // a later expiry each second
+    const fixed = distinct(await expiries(['--ttl', '1h']));
+    expect(fixed, fixed.join(' | ')).toHaveLength(1);
+    expect(await listJson(dir)).toEqual([]);
+  });
+});
+
 describe('exec --write and --key', () => {
   it('--write FILE.env and FILE.json, written before the command starts', async () => {
     const range = await testRange(4);

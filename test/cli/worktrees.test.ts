@@ -96,11 +96,22 @@ describe('one bundle per git worktree (docs/examples/post-checkout)', () => {
     const env = userEnv(dir, { PORTLEASE_RANGE: `${r.lo}-${r.hi}` });
 
     const names = ['wt1', 'wt2', 'wt3'];
-    await Promise.all(
+    const added = await Promise.allSettled(
       names.map((n) =>
         run('git', [...GIT, '-C', repo, 'worktree', 'add', '-q', '-b', n, join(base, n)], { env }),
       ),
     );
+    // git itself races when worktrees are added at once: one `worktree add` may fail reading
+    // another's half-written metadata ("failed to read .git/worktrees/X/commondir"), leaving
+    // its branch made and no worktree. Such a one is added again, alone.
+    for (const [i, a] of added.entries()) {
+      if (a.status === 'fulfilled') continue;
+      expect(String((a.reason as { stderr?: string }).stderr)).toMatch(
+        /failed to read .*commondir/,
+      );
+      const n = names[i] ?? '';
+      await run('git', [...GIT, '-C', repo, 'worktree', 'add', '-q', join(base, n), n], { env });
+    }
     const bundles = names.map(
       (n) =>
         JSON.parse(readFileSync(join(base, n, '.worktree-ports.json'), 'utf8')) as Record<
