@@ -67,7 +67,7 @@ function run(cmd: string, args: string[]): Promise<string> {
 async function getPorts(): Promise<number[]> {
   switch (method) {
     case 'portlease': {
-      // The CLI, as a job step would run it; the owner defaults to its parent: this leg.
+      // The CLI, as a job step would run it; owned by this leg.
       const out = await run(process.execPath, [
         cli,
         'allocate',
@@ -76,6 +76,8 @@ async function getPorts(): Promise<number[]> {
         registry,
         '--range',
         `${lo}-${hi}`,
+        '--owner-pid',
+        String(process.pid),
         '--json',
       ]);
       const doc = JSON.parse(out) as { ports: Record<string, number> };

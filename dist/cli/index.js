@@ -2,7 +2,7 @@
 import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /******/ var __webpack_modules__ = ({
 
-/***/ 120:
+/***/ 982:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -45,8 +45,6 @@ if (!onPurpose) {
 
 ;// CONCATENATED MODULE: external "node:fs"
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
-;// CONCATENATED MODULE: external "node:os"
-const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 ;// CONCATENATED MODULE: external "node:util"
 const external_node_util_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:util");
 ;// CONCATENATED MODULE: external "node:path"
@@ -121,6 +119,55 @@ async function choosePorts(input) {
         // No block starting at b..b+bad can work; skip them (unless that wraps past the end).
         const next = b + bad + 1;
         i += next <= lastStart ? bad + 1 : 1;
+    }
+    return null;
+}
+/** Are these ports one block of consecutive numbers (in any order)? */
+function isBlock(ports) {
+    if (ports.length === 0)
+        return true;
+    const lo = Math.min(...ports);
+    const hi = Math.max(...ports);
+    return hi - lo + 1 === ports.length && new Set(ports).size === ports.length;
+}
+/**
+ * `count` more ports that make one consecutive block together with `held` (itself a block),
+ * inside `range`: the block is extended downwards, upwards or both. Returns the new ports
+ * (lowest first), or null when no such block is free.
+ */
+async function extendBlock(held, count, range, usable) {
+    if (!isBlock(held) || held.length === 0)
+        return null;
+    const lo = Math.min(...held);
+    const hi = Math.max(...held);
+    const size = hi - lo + 1 + count;
+    const known = new Map();
+    const ok = async (p) => {
+        let v = known.get(p);
+        if (v === undefined) {
+            v = await usable(p);
+            known.set(p, v);
+        }
+        return v;
+    };
+    // Block starts b with b <= lo and b + size - 1 >= hi, nearest to the held block's start first.
+    for (let b = lo; b >= Math.max(range.lo, hi - size + 1); b--) {
+        const end = b + size - 1;
+        if (end > range.hi)
+            continue;
+        const fresh = [];
+        for (let p = b; p <= end; p++)
+            if (p < lo || p > hi)
+                fresh.push(p);
+        let all = true;
+        for (const p of fresh) {
+            if (!(await ok(p))) {
+                all = false;
+                break;
+            }
+        }
+        if (all)
+            return fresh;
     }
     return null;
 }
@@ -779,6 +826,54 @@ function validOwner(v) {
             nullable(v.boot, 64)) {
             return { kind: 'container', id: v.id, host: v.host, boot: v.boot };
         }
+        return undefined;
+    }
+    const id = (x) => typeof x === 'number' && Number.isInteger(x) && x >= 1;
+    const uid = (x) => x === null || (typeof x === 'number' && Number.isInteger(x) && x >= 0 && x <= 0xffffffff);
+    if (v.kind === 'session') {
+        if (id(v.sid) &&
+            nullable(v.start, 32) &&
+            uid(v.uid) &&
+            nullable(v.boot, 64) &&
+            str(v.host, 256) &&
+            nullable(v.pidns, 64)) {
+            return {
+                kind: 'session',
+                sid: v.sid,
+                start: v.start,
+                uid: v.uid,
+                boot: v.boot,
+                host: v.host,
+                pidns: v.pidns,
+            };
+        }
+        return undefined;
+    }
+    if (v.kind === 'dir') {
+        if (str(v.path, 4096) && /^(?:\/|[A-Za-z]:[\\/]|\\\\)/.test(v.path) && str(v.host, 256)) {
+            return { kind: 'dir', path: v.path, host: v.host };
+        }
+        return undefined;
+    }
+    if (v.kind === 'tree') {
+        if (id(v.pid) &&
+            nullable(v.start, 32) &&
+            nullable(v.boot, 64) &&
+            str(v.host, 256) &&
+            nullable(v.pidns, 64) &&
+            (v.sid === null || id(v.sid)) &&
+            uid(v.uid)) {
+            return {
+                kind: 'tree',
+                pid: v.pid,
+                start: v.start,
+                boot: v.boot,
+                host: v.host,
+                pidns: v.pidns,
+                sid: v.sid,
+                uid: v.uid,
+            };
+        }
     }
     return undefined;
 }
@@ -1384,9 +1479,195 @@ function sweepTemps(dir, olderThanMs = 60_000) {
     return removed;
 }
 
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+;// CONCATENATED MODULE: ./src/registry/proc.ts
+/**
+ * Reading the process table from /proc (Linux): every visible process with its parent,
+ * process group, session, state and start time; the environment cookie exec puts on its
+ * tree; whether /proc hides other users' processes (hidepid). Used by the owner kinds that
+ * are judged by many processes at once (session, exec tree) and by `exec` to find its tree.
+ *
+ * Everything here answers "what can be seen from here" and says when that view is partial:
+ * the callers decide that a partial view never proves anything dead.
+ */
+
+
+/** Parse /proc/PID/stat text (comm may hold spaces and parentheses: split after the last ')'). */
+function parseStat(pid, text) {
+    const open = text.indexOf('(');
+    const close = text.lastIndexOf(')');
+    if (open < 0 || close < open)
+        return null;
+    const rest = text.slice(close + 2).split(' ');
+    const [state, ppid, pgid, sid] = rest;
+    const start = rest[19];
+    if (state === undefined || start === undefined || !/^\d+$/.test(start))
+        return null;
+    return {
+        pid,
+        ppid: Number(ppid),
+        pgid: Number(pgid),
+        sid: Number(sid),
+        state,
+        start,
+        comm: text.slice(open + 1, close),
+    };
+}
+/** Does any thread of `pid` (other than an exited leader) still run? */
+function anyLiveThread(pid) {
+    let tids;
+    try {
+        tids = (0,external_node_fs_namespaceObject.readdirSync)(`/proc/${pid}/task`);
+    }
+    catch {
+        return false;
+    }
+    for (const tid of tids) {
+        if (tid === String(pid))
+            continue;
+        try {
+            const st = parseStat(Number(tid), (0,external_node_fs_namespaceObject.readFileSync)(`/proc/${pid}/task/${tid}/stat`, 'utf8'));
+            if (st && st.state !== 'Z' && st.state !== 'X')
+                return true;
+        }
+        catch {
+            // thread gone meanwhile
+        }
+    }
+    return false;
+}
+/** One process as /proc shows it now: null when gone, 'unreadable' when it cannot be read. */
+function readProc(pid) {
+    let text;
+    try {
+        text = (0,external_node_fs_namespaceObject.readFileSync)(`/proc/${pid}/stat`, 'utf8');
+    }
+    catch (err) {
+        const code = errnoCode(err);
+        return code === 'ENOENT' || code === 'ESRCH' ? null : 'unreadable';
+    }
+    const st = parseStat(pid, text);
+    if (st === null)
+        return 'unreadable';
+    const exited = st.state === 'Z' || st.state === 'X';
+    return { ...st, live: !exited || (st.state === 'Z' && anyLiveThread(pid)) };
+}
+/** Is /proc (as mounted here, the topmost mount on /proc) mounted with hidepid? */
+function procHidesProcesses() {
+    let text;
+    try {
+        text = (0,external_node_fs_namespaceObject.readFileSync)('/proc/self/mountinfo', 'utf8');
+    }
+    catch {
+        return true; // cannot tell: assume the worst (never prove anything dead on it)
+    }
+    let hides = false;
+    let found = false;
+    for (const line of text.split('\n')) {
+        const sep = line.indexOf(' - ');
+        if (sep < 0)
+            continue;
+        const point = line.slice(0, sep).split(' ')[4];
+        const [fstype, , options = ''] = line.slice(sep + 3).split(' ');
+        if (point !== '/proc' || fstype !== 'proc')
+            continue;
+        found = true; // a later mount on /proc covers an earlier one
+        hides = /(?:^|,)hidepid=(?!0(?:,|$)|off(?:,|$))/.test(options);
+    }
+    return !found || hides;
+}
+/** Every process visible in /proc, or null when there is no usable /proc (not Linux). */
+function scanProcesses() {
+    let names;
+    try {
+        names = (0,external_node_fs_namespaceObject.readdirSync)('/proc');
+        (0,external_node_fs_namespaceObject.readFileSync)('/proc/self/stat');
+    }
+    catch {
+        return null;
+    }
+    const procs = [];
+    let complete = true;
+    for (const name of names) {
+        if (!/^\d+$/.test(name))
+            continue;
+        const p = readProc(Number(name));
+        if (p === 'unreadable')
+            complete = false;
+        else if (p !== null)
+            procs.push(p);
+    }
+    return { procs, complete, hidepid: procHidesProcesses() };
+}
+/** The environment variable `exec` puts on its command's tree (Jenkins's ProcessTreeKiller cookie). */
+const COOKIE = 'PORTLEASE_LEASE';
+/** The uids (real and effective) of `pid` from /proc/PID/status, or null. */
+function processUids(pid) {
+    try {
+        const status = (0,external_node_fs_namespaceObject.readFileSync)(`/proc/${pid}/status`, 'utf8');
+        const m = /^Uid:\s+(\d+)\s+(\d+)/m.exec(status);
+        return m ? [Number(m[1]), Number(m[2])] : null;
+    }
+    catch {
+        return null;
+    }
+}
+/** The PORTLEASE_LEASE value in an environ block (NUL-separated), or null. */
+function cookieOf(environ) {
+    const needle = Buffer.from(`${COOKIE}=`);
+    let at = 0;
+    while (at < environ.length) {
+        let end = environ.indexOf(0, at);
+        if (end < 0)
+            end = environ.length;
+        if (end - at > needle.length && environ.subarray(at, at + needle.length).equals(needle)) {
+            return environ.subarray(at + needle.length, end).toString('utf8');
+        }
+        at = end + 1;
+    }
+    return null;
+}
+/** Read the cookie of every live process of `scan`. */
+function scanCookies(scan, skip = new Set()) {
+    const out = { carriers: new Map(), unreadable: [] };
+    for (const p of scan.procs) {
+        if (!p.live || skip.has(p.pid))
+            continue;
+        let environ;
+        try {
+            environ = (0,external_node_fs_namespaceObject.readFileSync)(`/proc/${p.pid}/environ`);
+        }
+        catch (err) {
+            const code = errnoCode(err);
+            if (code === 'ENOENT' || code === 'ESRCH')
+                continue;
+            out.unreadable.push({ pid: p.pid, uids: processUids(p.pid), start: p.start });
+            continue;
+        }
+        const id = cookieOf(environ);
+        if (id === null)
+            continue;
+        const list = out.carriers.get(id);
+        if (list)
+            list.push(p.pid);
+        else
+            out.carriers.set(id, [p.pid]);
+    }
+    return out;
+}
+
 ;// CONCATENATED MODULE: ./src/registry/owner.ts
 /**
- * Who owns a lease or the lock, and whether that owner is provably dead.
+ * Who owns a lease or the lock, and whether that owner is provably dead. Every entry point
+ * (CLI, action, container step, library) takes its owner kinds and its default owner from
+ * here, so lifetimes are decided in one place (docs/lifetimes.md).
+ *
+ * Kinds: `process` (below), `container` (a job container, judged by the engine), `session`
+ * (a Unix session: alive while any process is in it), `dir` (alive while a directory
+ * exists), `tree` (what `portlease exec` supervises: its own process, its command's
+ * session, and every process carrying PORTLEASE_LEASE=<lease id>); no owner at all (null)
+ * means TTL only.
  *
  * A process is named by pid + start time + boot id + host + pid namespace. It is dead only
  * when that can be proven from here: same kernel boot and same pid namespace, and the pid is
@@ -1398,6 +1679,9 @@ function sweepTemps(dir, olderThanMs = 60_000) {
  * boot identity from their own tools: platform.ts. Elsewhere only pid existence is known
  * (`process.kill(pid, 0)`), start time and boot id are null, and TTL does the rest.
  */
+
+
+
 
 
 
@@ -1550,12 +1834,358 @@ function processLiveness(owner, cache) {
         return 'dead'; // pid reused
     return 'alive';
 }
-function describeOwner(owner) {
+/** The comm (process name) of `pid` if it still is the process started at `start`. */
+function nameOf(pid, start) {
+    const p = readProc(pid);
+    if (p === null || p === 'unreadable' || !p.live)
+        return null;
+    if (start !== null && p.start !== start)
+        return null;
+    return p.comm;
+}
+/**
+ * One short line for an owner: `pid 77`, `session 4242`, `dir /src/wt1`, `exec tree 991`,
+ * `none (TTL only)`. With `names`, the process names that are still running are added
+ * (`pid 77 (Runner.Worker)`, `session 4242 (bash)`), as `portlease list` shows them.
+ */
+function describeOwner(owner, opts = {}) {
     if (owner === null)
         return 'none (TTL only)';
-    if (owner.kind === 'container')
-        return `container ${owner.id.slice(0, 12)}`;
-    return `pid ${owner.pid}${owner.host !== (0,external_node_os_namespaceObject.hostname)() ? `@${owner.host}` : ''}`;
+    const at = 'host' in owner && owner.host !== (0,external_node_os_namespaceObject.hostname)() ? `@${owner.host}` : '';
+    const named = (pid, start) => {
+        if (!opts.names || at !== '')
+            return '';
+        const name = nameOf(pid, start);
+        return name === null ? '' : ` (${name})`;
+    };
+    switch (owner.kind) {
+        case 'container':
+            return `container ${owner.id.slice(0, 12)}`;
+        case 'dir':
+            return `dir ${owner.path}${at}`;
+        case 'session':
+            return `session ${owner.sid}${at}${named(owner.sid, owner.start)}`;
+        case 'tree':
+            return `exec tree ${owner.pid}${at}${owner.sid !== null && opts.names ? ` (session ${owner.sid})` : ''}`;
+        case 'process':
+            return `pid ${owner.pid}${at}${named(owner.pid, owner.start)}`;
+    }
+}
+/**
+ * Per-operation cache of what owners were judged by: start times per pid (processLiveness)
+ * and, read at most once per operation, the process table and the environment cookies.
+ */
+class OwnerCache extends Map {
+    scanned;
+    cookieScan;
+    scan() {
+        if (this.scanned === undefined)
+            this.scanned = scanProcesses();
+        return this.scanned;
+    }
+    cookies() {
+        const scan = this.scan();
+        if (scan === null)
+            return null;
+        this.cookieScan ??= scanCookies(scan);
+        return this.cookieScan;
+    }
+}
+/** Same boot, host and pid namespace as here? 'dead' (rebooted), 'unknown' or 'same'. */
+function sameMachine(o) {
+    const myBoot = bootId();
+    if (o.host !== (0,external_node_os_namespaceObject.hostname)())
+        return 'unknown';
+    if (o.boot !== null && myBoot !== null && o.boot !== myBoot)
+        return 'dead'; // rebooted
+    if (o.boot === null || myBoot === null)
+        return 'unknown';
+    const myNs = pidNamespace();
+    if (o.pidns === null || myNs === null || o.pidns !== myNs)
+        return 'unknown';
+    return 'same';
+}
+function myUid() {
+    return typeof process.getuid === 'function' ? process.getuid() : null;
+}
+/**
+ * Can a process table scan from here see every process of user `uid`? Without hidepid,
+ * yes; with it, only as root or as that same user.
+ */
+function seesAll(scan, uid) {
+    if (!scan.complete)
+        return false;
+    if (!scan.hidepid)
+        return true;
+    const me = typeof process.geteuid === 'function' ? process.geteuid() : null;
+    return me === 0 || (uid !== null && me === uid);
+}
+/** Is any process in session `sid` (judged from here, see SessionOwner)? */
+function sessionLiveness(o, cache) {
+    const scan = cache.scan();
+    if (scan === null)
+        return 'unknown';
+    // The leader's pid now runs a process started at another time: that pid was freed, which
+    // the kernel does only once no process has it as its session id any more. Any process
+    // with this sid now is in a new session with the same number.
+    const leader = scan.procs.find((p) => p.pid === o.sid);
+    if (o.start !== null && leader !== undefined && leader.start !== o.start)
+        return 'dead';
+    if (scan.procs.some((p) => p.live && p.sid === o.sid))
+        return 'alive';
+    return seesAll(scan, o.uid) ? 'dead' : 'unknown';
+}
+/** Is `path` a directory on this host? */
+function dirLiveness(o) {
+    if (o.host !== (0,external_node_os_namespaceObject.hostname)())
+        return 'unknown';
+    try {
+        return (0,external_node_fs_namespaceObject.statSync)(o.path).isDirectory() ? 'alive' : 'dead';
+    }
+    catch (err) {
+        const code = errnoCode(err);
+        return code === 'ENOENT' || code === 'ENOTDIR' ? 'dead' : 'unknown';
+    }
+}
+/** exec's tree: supervisor, then its command's session, then the environment cookie. */
+function treeLiveness(o, cache, leaseId) {
+    const machine = sameMachine(o);
+    if (machine !== 'same')
+        return machine;
+    const supervisor = processLiveness({ ...o, kind: 'process' }, cache);
+    if (supervisor !== 'dead')
+        return supervisor;
+    if (o.sid !== null) {
+        const session = sessionLiveness({ sid: o.sid, start: null, uid: o.uid }, cache);
+        if (session !== 'dead')
+            return session;
+    }
+    else {
+        const scan = cache.scan();
+        if (scan === null || !seesAll(scan, o.uid))
+            return 'unknown';
+    }
+    if (leaseId === undefined)
+        return 'unknown';
+    const cookies = cache.cookies();
+    if (cookies === null)
+        return 'unknown';
+    if ((cookies.carriers.get(leaseId)?.length ?? 0) > 0)
+        return 'alive';
+    // A process of the same user whose environment cannot be read might carry the cookie,
+    // unless it started before exec did (the lease id did not exist yet: start times are
+    // clock ticks since boot, one clock for all). Other users' processes are not looked at:
+    // a stray that changed its uid is not seen.
+    const mine = (uids) => uids === null || o.uid === null || uids.includes(o.uid);
+    const older = (start) => o.start !== null && Number(start) < Number(o.start);
+    if (cookies.unreadable.some((u) => mine(u.uids) && !older(u.start)))
+        return 'unknown';
+    return 'dead';
+}
+/**
+ * Is this owner alive? 'dead' only when provably so. Containers are judged by the engine
+ * (the registry's containerLiveness hook), not here: 'unknown'. `leaseId` is the lease the
+ * owner holds (exec trees look for it in environments).
+ */
+function ownerLiveness(owner, cache, leaseId) {
+    switch (owner.kind) {
+        case 'process':
+            return processLiveness(owner, cache);
+        case 'container':
+            return 'unknown';
+        case 'dir':
+            return dirLiveness(owner);
+        case 'tree':
+            return treeLiveness(owner, cache, leaseId);
+        case 'session': {
+            const machine = sameMachine(owner);
+            return machine === 'same' ? sessionLiveness(owner, cache) : machine;
+        }
+    }
+}
+/** The session id of `pid` (/proc/PID/stat field 6), or null. */
+function sessionOf(pid) {
+    const p = readProc(pid);
+    return p === null || p === 'unreadable' ? null : p.sid;
+}
+/** Describe session `sid` as an owner, or null when no process is in it (or no /proc). */
+function describeSession(sid, uid = myUid()) {
+    if (!(sid > 0))
+        return null;
+    const scan = scanProcesses();
+    if (scan === null)
+        return null;
+    const members = scan.procs.filter((p) => p.live && p.sid === sid);
+    if (members.length === 0)
+        return null;
+    const leader = members.find((p) => p.pid === sid);
+    return {
+        kind: 'session',
+        sid,
+        start: leader?.start ?? null,
+        uid,
+        boot: bootId(),
+        host: (0,external_node_os_namespaceObject.hostname)(),
+        pidns: pidNamespace(),
+    };
+}
+/** The nearest ancestor of `from` (itself included) whose comm is `name`, or null. */
+function findAncestor(name, from = process.ppid) {
+    let pid = from;
+    for (let depth = 0; depth < 64 && pid > 0; depth++) {
+        const p = readProc(pid);
+        if (p === null || p === 'unreadable')
+            return null;
+        if (p.comm === name && p.live)
+            return pid;
+        if (p.ppid === pid)
+            return null;
+        pid = p.ppid;
+    }
+    return null;
+}
+/** The process name of GitHub's runner worker: the job's process, alive for the whole job. */
+const RUNNER_WORKER = 'Runner.Worker';
+/**
+ * The owner of a lease when the caller names none (docs/lifetimes.md): in a GitHub Actions
+ * step, the job's Runner.Worker (found by walking the parent chain; TTL only when it cannot
+ * be seen, as in a container job); elsewhere on Linux the caller's session, which outlives
+ * pipelines, subshells, `$(...)`, `sh -c`, make, npx and git hooks; off Linux nobody (TTL).
+ * It errs long (bounded by TTL and release), never short.
+ */
+function defaultOwner(env = process.env) {
+    if (env.GITHUB_ACTIONS === 'true') {
+        const worker = findAncestor(RUNNER_WORKER);
+        const owner = worker === null ? null : describeProcess(worker);
+        if (owner !== null) {
+            return { owner, describe: `GitHub Actions step: owner is the runner worker, pid ${worker}` };
+        }
+        return {
+            owner: null,
+            describe: 'GitHub Actions step, but no Runner.Worker among the ancestors (a container job?): TTL only',
+        };
+    }
+    let sid = sessionOf(process.pid);
+    // Started with setsid: this session ends with us; the caller's session is the one that lasts.
+    if (sid === process.pid)
+        sid = sessionOf(process.ppid);
+    const owner = sid === null ? null : describeSession(sid);
+    if (owner !== null) {
+        return { owner, describe: `owner is the caller's session ${owner.sid}` };
+    }
+    return {
+        owner: null,
+        describe: sid === null
+            ? "no /proc to find the caller's session: TTL only"
+            : `the caller's session (${sid}) lies outside this pid namespace: TTL only`,
+    };
+}
+/** exec's own tree owner: this process as supervisor, no command session yet. */
+function treeOwner() {
+    const me = owner_self();
+    return { ...me, kind: 'tree', sid: null, uid: myUid() };
+}
+const OWNER_FORMS = 'pid:N, dir:PATH, none, session, session:SID or job';
+/** Parse `--owner` text. Throws UsageError naming `label`. */
+function parseOwnerSpec(text, label) {
+    const t = text.trim();
+    const show = JSON.stringify(text.length > 60 ? text.slice(0, 60) + '…' : text);
+    if (t === 'none')
+        return { kind: 'none' };
+    if (t === 'job')
+        return { kind: 'job' };
+    if (t === 'session')
+        return { kind: 'session', sid: null };
+    const colon = t.indexOf(':');
+    const kind = colon < 0 ? t : t.slice(0, colon);
+    const arg = colon < 0 ? '' : t.slice(colon + 1);
+    if (kind === 'pid')
+        return { kind: 'pid', pid: parsePid(arg, `${label} pid`) };
+    if (kind === 'session')
+        return { kind: 'session', sid: parsePid(arg, `${label} session`) };
+    if (kind === 'dir') {
+        if (arg === '')
+            throw new errors_UsageError(`${label}: dir: needs a path, like dir:$PWD`);
+        if (CONTROL_CHARS.test(arg)) {
+            throw new errors_UsageError(`${label}: ${show} contains control characters; name a directory`);
+        }
+        return { kind: 'dir', path: text.slice(text.indexOf(':') + 1) };
+    }
+    throw new errors_UsageError(`${label}: ${show} is not an owner; use ${OWNER_FORMS}`);
+}
+/** The canonical path of an existing directory, for a dir owner. Throws UsageError. */
+function canonicalDir(path, label) {
+    const abs = (0,external_node_path_namespaceObject.isAbsolute)(path) ? path : (0,external_node_path_namespaceObject.resolve)(path);
+    let real;
+    try {
+        real = (0,external_node_fs_namespaceObject.realpathSync)(abs);
+        if (!(0,external_node_fs_namespaceObject.statSync)(real).isDirectory()) {
+            throw new errors_UsageError(`${label}: ${abs} is not a directory; dir: needs a directory`);
+        }
+    }
+    catch (err) {
+        if (err instanceof errors_UsageError)
+            throw err;
+        const code = errnoCode(err);
+        throw new errors_UsageError(`${label}: dir:${abs} ${code === 'ENOENT' ? 'does not exist' : `cannot be read (${code ?? 'error'})`}; name an existing directory`);
+    }
+    if (real.length > 4096 || CONTROL_CHARS.test(real)) {
+        throw new errors_UsageError(`${label}: ${JSON.stringify(real.slice(0, 60))} is not a usable path`);
+    }
+    return real;
+}
+/** Resolve an owner spec into an owner record (reads /proc and the file system). */
+function resolveOwner(spec, label) {
+    switch (spec.kind) {
+        case 'none':
+            return { owner: null, describe: 'no owner: TTL only' };
+        case 'pid': {
+            const owner = describeProcess(spec.pid);
+            if (owner === null)
+                throw new errors_UsageError(`${label}: no process ${spec.pid} is running`);
+            return { owner, describe: `owner is pid ${spec.pid}` };
+        }
+        case 'dir': {
+            const path = canonicalDir(spec.path, label);
+            return { owner: { kind: 'dir', path, host: (0,external_node_os_namespaceObject.hostname)() }, describe: `owner is dir ${path}` };
+        }
+        case 'session': {
+            const sid = spec.sid ?? sessionOf(process.pid);
+            if (sid === null)
+                throw new errors_UsageError(`${label}: no /proc here to find sessions`);
+            const uid = spec.sid === null ? myUid() : sessionUid(sid);
+            const owner = describeSession(sid, uid);
+            if (owner === null)
+                throw new errors_UsageError(`${label}: no process is in session ${sid}`);
+            return { owner, describe: `owner is session ${sid}` };
+        }
+        case 'job': {
+            const worker = findAncestor(RUNNER_WORKER);
+            const owner = worker === null ? null : describeProcess(worker);
+            if (owner === null) {
+                throw new errors_UsageError(`${label}: job: no ${RUNNER_WORKER} process among this process's ancestors (not in a GitHub Actions step on this host)`);
+            }
+            return { owner, describe: `owner is the runner worker, pid ${worker}` };
+        }
+    }
+}
+/** The real uid of session `sid`'s leader, else of any of its processes, else ours. */
+function sessionUid(sid) {
+    const scan = scanProcesses();
+    const members = (scan?.procs ?? []).filter((p) => p.live && p.sid === sid);
+    members.sort((a, b) => (a.pid === sid ? -1 : b.pid === sid ? 1 : 0));
+    for (const m of members) {
+        try {
+            const st = (0,external_node_fs_namespaceObject.readFileSync)(`/proc/${m.pid}/status`, 'utf8');
+            const uid = /^Uid:\s+(\d+)/m.exec(st);
+            if (uid)
+                return Number(uid[1]);
+        }
+        catch {
+            // gone meanwhile
+        }
+    }
+    return myUid();
 }
 
 ;// CONCATENATED MODULE: ./src/registry/lock.ts
@@ -2224,9 +2854,11 @@ function excludedCount(range, excluded) {
     }
     return count;
 }
-function samePorts(lease, names) {
-    const have = Object.keys(lease.ports);
-    return have.length === names.length && names.every((n) => Object.hasOwn(lease.ports, n));
+function showPorts(ports) {
+    return ports.map(([n, p]) => `${n}=${p}`).join(', ');
+}
+function sameOwner(a, b) {
+    return JSON.stringify(a) === JSON.stringify(b);
 }
 class Registry {
     dir;
@@ -2258,9 +2890,10 @@ class Registry {
         const owner = lease.owner;
         if (owner === null)
             return 'alive';
-        if (owner.kind === 'process')
-            return processLiveness(owner, cache);
-        return this.opts.containerLiveness ? this.opts.containerLiveness(owner) : 'unknown';
+        if (owner.kind === 'container') {
+            return this.opts.containerLiveness ? this.opts.containerLiveness(owner) : 'unknown';
+        }
+        return ownerLiveness(owner, cache, lease.id);
     }
     /** Validate a request completely, before anything on disk is touched. */
     validate(req) {
@@ -2480,7 +3113,7 @@ class Registry {
             const now = Date.now();
             const state = this.readLocked(lock);
             let dirty = state.rejected > 0;
-            const cache = new Map();
+            const cache = new OwnerCache();
             const leases = new Map();
             /** Every record claiming each port (more than one only after a conflict). */
             const holder = new Map();
@@ -2514,18 +3147,40 @@ class Registry {
                 }
                 dirty = true;
             };
+            const usable = async (p) => {
+                if (v.excluded(p) !== null)
+                    return false;
+                for (const h of holder.get(p) ?? []) {
+                    const dead = await this.deadReason(h, now, cache);
+                    if (dead === null)
+                        return false;
+                    drop(h, dead);
+                }
+                if (busy.has(p)) {
+                    this.debug(`port ${p}: published by a container engine`);
+                    return false;
+                }
+                const why = await probePort(p);
+                if (why !== null)
+                    this.debug(`port ${p}: in use outside the registry (${why})`);
+                return why === null;
+            };
             if (v.key !== undefined) {
                 const same = [...leases.values()].find((l) => l.key === v.key);
                 if (same) {
                     const dead = await this.deadReason(same, now, cache);
                     if (dead === null) {
-                        if (!samePorts(same, v.names)) {
-                            throw new RuntimeError(`key ${JSON.stringify(v.key)} is held by lease ${same.id} with ports ${Object.keys(same.ports).join(', ')}; release it first or use another key`);
+                        const next = await this.reuse(same, req, v, usable, now);
+                        if (next !== same) {
+                            leases.set(same.id, next); // same place in the file
+                            dirty = true;
                         }
                         if (dirty)
                             this.commit(lock, [...leases.values()]);
-                        this.debug(`key ${v.key} already holds ${same.id}: handing it back`);
-                        return { allocation: { lease: same, reused: true }, holders: '' };
+                        this.debug(next === same
+                            ? `key ${v.key} already holds ${same.id}: handing it back`
+                            : `key ${v.key} holds ${same.id}: renewed or grown`);
+                        return { allocation: { lease: next, reused: true }, holders: '' };
                     }
                     drop(same, dead);
                 }
@@ -2536,24 +3191,7 @@ class Registry {
                 range: v.range,
                 contiguous: req.contiguous === true,
                 start: startPort(v.range, v.strategy, key),
-                usable: async (p) => {
-                    if (v.excluded(p) !== null)
-                        return false;
-                    for (const h of holder.get(p) ?? []) {
-                        const dead = await this.deadReason(h, now, cache);
-                        if (dead === null)
-                            return false;
-                        drop(h, dead);
-                    }
-                    if (busy.has(p)) {
-                        this.debug(`port ${p}: published by a container engine`);
-                        return false;
-                    }
-                    const why = await probePort(p);
-                    if (why !== null)
-                        this.debug(`port ${p}: in use outside the registry (${why})`);
-                    return why === null;
-                },
+                usable,
             });
             if (chosen === null) {
                 if (dirty)
@@ -2588,6 +3226,105 @@ class Registry {
                 .join(' ')}`);
             return { allocation: { lease, reused: false }, holders: '' };
         });
+    }
+    /**
+     * A live lease asked for again by its key: check what was asked explicitly against it,
+     * grow it by names it lacks, renew its expiry or owner when asked. Returns `same` itself
+     * when nothing changes. Throws (nothing written) when the lease cannot satisfy the request.
+     */
+    async reuse(same, req, v, usable, now) {
+        const held = Object.entries(same.ports);
+        const release = `release it first (portlease release --key ${JSON.stringify(same.key)}) or use another key`;
+        const holds = `key ${JSON.stringify(same.key)} is held by lease ${same.id}`;
+        if (req.range !== undefined) {
+            const outside = held.filter(([, p]) => !inRange(p, v.range));
+            if (outside.length > 0) {
+                throw new RuntimeError(`${holds}, whose ${showPorts(outside)} ${outside.length === 1 ? 'lies' : 'lie'} outside the requested range ${formatRange(v.range)}; ${release}`);
+            }
+        }
+        if (req.contiguous === true && !isBlock(held.map(([, p]) => p))) {
+            throw new RuntimeError(`${holds}, whose ports (${showPorts(held)}) are not one block of consecutive ports as --contiguous asks; ${release}`);
+        }
+        const added = v.names.filter((n) => !Object.hasOwn(same.ports, n));
+        let ports = same.ports;
+        let range = same.range;
+        if (added.length > 0) {
+            const from = req.range !== undefined ? v.range : same.range;
+            const old = held.map(([, p]) => p);
+            const chosen = req.contiguous === true
+                ? await extendBlock(old, added.length, from, usable)
+                : await choosePorts({
+                    count: added.length,
+                    range: from,
+                    contiguous: false,
+                    start: startPort(from, v.strategy, same.key),
+                    usable,
+                });
+            if (chosen === null) {
+                throw new RuntimeError(`${holds}; it cannot grow by ${added.join(', ')}: range ${formatRange(from)} has no ${added.length} free port${added.length === 1 ? '' : 's'}${req.contiguous === true ? ' next to its block' : ''}; ${release}`);
+            }
+            ports = Object.fromEntries([
+                ...held,
+                ...added.map((n, i) => [n, chosen[i]]),
+            ]);
+            range = { lo: Math.min(range.lo, from.lo), hi: Math.max(range.hi, from.hi) };
+        }
+        const owner = req.renew?.owner === true ? req.owner : same.owner;
+        let expires = same.expires;
+        const ttl = req.ttlMs ?? null;
+        if (ttl !== null && (req.renew?.ttl === true || (owner === null && expires === null))) {
+            expires = new Date(now + ttl).toISOString();
+        }
+        if (added.length === 0 && sameOwner(owner, same.owner) && expires === same.expires) {
+            return same;
+        }
+        const lease = freezeLease({
+            ...same,
+            ports,
+            range,
+            contiguous: (same.contiguous || req.contiguous === true) && isBlock(Object.values(ports)),
+            owner,
+            expires,
+        });
+        const check = validateLease(JSON.parse(JSON.stringify(lease)));
+        if (typeof check === 'string')
+            throw new errors_UsageError(`lease: ${check}`);
+        return lease;
+    }
+    /**
+     * Change lease `id` in place: a new owner (exec, once its command's session exists) and/or
+     * a new expiry `ttlMs` from now (exec's heartbeat). Returns the new record, or null when no
+     * such lease is left (it is never brought back).
+     */
+    async update(id, changes) {
+        checkRegistryPath(this.dir);
+        const dirId = this.ensureDir();
+        // A commit the lock moved on from did not count: do it again (as release does).
+        for (;;) {
+            const outcome = await this.withLock(dirId, (lock) => {
+                const state = this.readLocked(lock);
+                const found = state.leases.find((l) => l.id === id);
+                if (!found) {
+                    if (state.rejected > 0)
+                        this.commit(lock, state.leases);
+                    return Promise.resolve({ lease: null, landed: true });
+                }
+                const lease = freezeLease({
+                    ...found,
+                    owner: changes.owner === undefined ? found.owner : changes.owner,
+                    expires: changes.ttlMs === undefined
+                        ? found.expires
+                        : new Date(Date.now() + changes.ttlMs).toISOString(),
+                });
+                const check = validateLease(JSON.parse(JSON.stringify(lease)));
+                if (typeof check === 'string')
+                    throw new errors_UsageError(`lease: ${check}`);
+                const landed = this.commit(lock, state.leases.map((l) => (l === found ? lease : l)));
+                return Promise.resolve({ lease, landed });
+            });
+            if (outcome.landed)
+                return outcome.lease;
+        }
     }
     /** The state, under the lock: from the last operation when provably unchanged, else read. */
     readLocked(lock) {
@@ -2670,7 +3407,7 @@ class Registry {
         checkRegistryPath(this.dir);
         const state = readState(this.dir, { quarantine: false, warn: this.opts.warn });
         const now = Date.now();
-        const cache = new Map();
+        const cache = new OwnerCache();
         const out = [];
         const { kept } = await this.resolveConflicts(state.leases, now, cache);
         for (const lease of kept) {
@@ -2685,7 +3422,7 @@ class Registry {
         checkRegistryPath(this.dir);
         const sweep = async (leases) => {
             const now = Date.now();
-            const cache = new Map();
+            const cache = new OwnerCache();
             const { kept, dropped } = await this.resolveConflicts(leases, now, cache);
             const removed = [...dropped];
             const live = [];
@@ -3371,12 +4108,22 @@ const ALLOCATE_OPTIONS = `Options:
   --count N             N ports named PORT_1..PORT_N instead of NAMEs
   --range LO-HI         ports to choose from (default ${RANGE})
   --contiguous          one block of consecutive ports
-  --key KEY             same key while its lease lives: the same ports back
-                        (default: a new key each time)
+  --key KEY             same key while its lease lives: the same ports back; more NAMEs
+                        grow it; a new --ttl or --owner renews it (default: a new key)
   --strategy S          hash (default: the key picks a stable start), random, sequential
-  --ttl D               lease ends after D even if its owner lives (default 24h; 90s, 15m, 6h, 2d)
-  --owner-pid PID       the lease lives while PID runs (default: the calling process)
+  --ttl D               lease ends after D even if its owner lives (default 24h, none for
+                        --owner dir:; 90s, 15m, 6h, 2d)
+  --owner OWNER         who the lease lives with (default: the job's Runner.Worker in a
+                        GitHub Actions step, else the calling shell's session):
+                          pid:N        while process N runs (alias: --owner-pid N)
+                          session      while any process of this session runs
+                          session:SID  while any process of session SID runs
+                          dir:PATH     while directory PATH exists (key: dir:<realpath>)
+                          job          while this GitHub Actions job's Runner.Worker runs
+                          none         TTL only
   --wait D              when the range is full, wait up to D for a release (default 0)
+  --write FILE          also write the ports to FILE, atomically: NAME=PORT lines if FILE
+                        ends in .env, else a JSON object {"NAME": port}
   --allow-ephemeral     allow ports inside the kernel's ephemeral range
   --registry DIR        registry directory (default $PORTLEASE_REGISTRY, else /tmp/portlease)
   --json                print one JSON object instead of NAME=PORT lines`;
@@ -3414,11 +4161,19 @@ Remove leases whose owner is provably dead (same boot: pid gone or reused; host 
 whose TTL has passed. Never removes a live lease. --dry-run only says what it would remove.`,
     exec: `Usage: portlease exec NAME... [options] -- COMMAND [ARGS...]
 
-Lease ports, run COMMAND with NAME=PORT (and PORTLEASE_LEASE=ID) in its environment, pass
-SIGINT, SIGTERM and SIGHUP on to it, release the lease when it exits, and exit with its
-status. The lease is owned by this portlease process, so even a SIGKILL frees it.
+Lease ports, print them on stderr, and run COMMAND in its own session (and process group)
+with NAME=PORT and PORTLEASE_LEASE=ID in its environment. The lease lives while exec, any
+process of that session, or any process carrying PORTLEASE_LEASE=ID runs, even after exec
+itself is killed with SIGKILL. When COMMAND exits, or exec gets SIGINT, SIGTERM or SIGHUP,
+the whole tree gets that signal (SIGTERM for what COMMAND left behind), then SIGKILL after
+the grace period; then the lease is released and exec exits with COMMAND's status (128+N
+when it died of signal N). With --key on another owner's live lease, exec uses its ports
+and leaves it as it is.
 
-${ALLOCATE_OPTIONS.replace(/\n {2}--owner-pid[^\n]*/, '').replace(/\n {2}--json[^\n]*/, '')}`,
+${ALLOCATE_OPTIONS.replace(/\n {2}--owner OWNER[^]*?(?=\n {2}--wait)/, '')
+        .replace(/\n {2}--json[^\n]*/, '')
+        .replace(/\n {2}--ttl D[^\n]*\n[^\n]*/, '\n  --ttl D               lease ends after D even if the tree lives (default: 24h,\n                        renewed every hour while exec runs)')}
+  --grace D             time between SIGTERM and SIGKILL (default 5s; 0 = SIGKILL at once)`,
     service: `Usage: portlease service NAME --image IMAGE --container-port PORT [options] [-- COMMAND [ARGS...]]
 
 Lease a host port for NAME, run IMAGE detached with PORT published on 127.0.0.1:<leased
@@ -4046,11 +4801,259 @@ function signalNumber(sig) {
     return { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 }[sig];
 }
 
+;// CONCATENATED MODULE: ./src/cli/supervise.ts
+/**
+ * `portlease exec`'s supervision of its command's whole process tree.
+ *
+ * The command is spawned detached: its own session, so also its own process group. A
+ * Ctrl-C typed at the terminal reaches only exec (the terminal's foreground group), which
+ * passes it on once. "The tree" is every process in that group or session, plus every
+ * process whose environment carries PORTLEASE_LEASE=<lease id> (strays that called setsid,
+ * like a daemonizing server or `pg_ctl start`; Jenkins's ProcessTreeKiller finds a build's
+ * strays by such a cookie).
+ *
+ * When the command exits, or exec gets SIGINT, SIGTERM or SIGHUP: the signal (SIGTERM when
+ * the command exited by itself) goes to the whole tree, then after the grace period SIGKILL
+ * to what is left (a second signal skips the rest of the grace period), then exec waits
+ * until the tree is gone. Only then may the lease be released.
+ */
+
+
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+/** Passed on to the command's process group; none of them ends exec (SIGUSR1: signals.ts). */
+const PASSED_SIGNALS = ['SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
+/** How long to wait for the tree to vanish after SIGKILL before giving up on it. */
+const KILL_WAIT_MS = 10_000;
+const POLL_MS = 50;
+/** Live processes of the tree rooted at session/group `sid` (exec itself excluded). */
+function treeMembers(sid, cookie) {
+    const scan = scanProcesses();
+    if (scan === null)
+        return [];
+    const out = new Map();
+    for (const p of scan.procs) {
+        if (p.live && p.pid !== process.pid && (p.sid === sid || p.pgid === sid))
+            out.set(p.pid, p);
+    }
+    if (cookie !== null) {
+        const carriers = scanCookies(scan, new Set([process.pid])).carriers.get(cookie) ?? [];
+        for (const pid of carriers) {
+            const p = scan.procs.find((q) => q.pid === pid);
+            if (p)
+                out.set(pid, p);
+        }
+    }
+    return [...out.values()].map((p) => ({ pid: p.pid, pgid: p.pgid }));
+}
+/**
+ * Send `sig` to `pids`, and to the process group `sid` while the command (its leader) is
+ * not yet reaped: until then that group id cannot belong to anyone else.
+ */
+function signalAll(sid, members, sig, reaped) {
+    const send = (pid) => {
+        try {
+            process.kill(pid, sig);
+        }
+        catch {
+            // gone already, or not ours to signal (EPERM): it keeps the lease alive instead
+        }
+    };
+    if (!reaped)
+        send(-sid); // the group, including members /proc may not show
+    // Each process gets the signal once: the group's members got it above.
+    for (const m of members)
+        if (reaped || m.pgid !== sid)
+            send(m.pid);
+}
+async function supervise(o) {
+    const { spawn } = await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 421, 23)); // only exec needs it: load it here
+    const signals = [];
+    let wake;
+    const handlers = STOP_SIGNALS.map((sig) => {
+        const h = () => {
+            signals.push(sig);
+            wake?.();
+        };
+        process.on(sig, h);
+        return [sig, h];
+    });
+    const group = { sid: null };
+    const passers = PASSED_SIGNALS.map((sig) => {
+        const h = () => {
+            if (group.sid === null)
+                return;
+            try {
+                process.kill(-group.sid, sig);
+            }
+            catch {
+                // the group is gone already
+            }
+        };
+        process.on(sig, h);
+        return [sig, h];
+    });
+    /** Resolves after `ms`, or at once when a signal arrives. */
+    const nap = (ms) => new Promise((resolve) => {
+        const t = setTimeout(done, ms);
+        function done() {
+            clearTimeout(t);
+            wake = undefined;
+            resolve();
+        }
+        wake = done;
+    });
+    try {
+        const child = spawn(o.file, o.args, { stdio: 'inherit', env: o.env, detached: true });
+        const started = await new Promise((resolve) => {
+            child.once('spawn', () => {
+                resolve(null);
+            });
+            child.once('error', resolve);
+        });
+        if (started !== null || child.pid === undefined) {
+            const code = started?.code;
+            o.err(`portlease: exec: cannot run ${JSON.stringify(o.file)}: ${code === 'ENOENT' ? 'command not found' : (started?.message ?? 'no process')}`);
+            return { status: code === 'ENOENT' ? 127 : 126, leftovers: [] };
+        }
+        const sid = child.pid;
+        group.sid = sid;
+        let status;
+        child.once('exit', (code, signal) => {
+            status = signal !== null ? 128 + external_node_os_namespaceObject.constants.signals[signal] : (code ?? 1);
+            group.sid = null; // reaped: the group id may be anyone's now
+            wake?.();
+        });
+        await o.onSpawn(sid);
+        // 1. Until the command exits or exec is told to stop.
+        while (status === undefined && signals.length === 0)
+            await nap(60_000);
+        const first = signals[0];
+        // 2. The stop signal (or SIGTERM for what the command left behind) to the whole tree.
+        let members = treeMembers(sid, o.cookie);
+        if (members.length > 0 || status === undefined) {
+            signalAll(sid, members, first ?? 'SIGTERM', status !== undefined);
+            const deadline = Date.now() + o.graceMs;
+            const seen = signals.length;
+            while (Date.now() < deadline && signals.length === seen) {
+                members = treeMembers(sid, o.cookie);
+                if (members.length === 0 && status !== undefined)
+                    break;
+                await nap(Math.min(POLL_MS, Math.max(1, deadline - Date.now())));
+            }
+        }
+        // 3. SIGKILL to what is left, and wait until it is gone.
+        members = treeMembers(sid, o.cookie);
+        const killDeadline = Date.now() + KILL_WAIT_MS;
+        while ((members.length > 0 || status === undefined) && Date.now() < killDeadline) {
+            signalAll(sid, members, 'SIGKILL', status !== undefined);
+            await nap(POLL_MS);
+            members = treeMembers(sid, o.cookie);
+        }
+        const leftovers = members.map((m) => m.pid);
+        if (status === undefined)
+            leftovers.push(sid); // not even the command itself went away
+        return { status: status ?? 128 + external_node_os_namespaceObject.constants.signals.SIGKILL, leftovers };
+    }
+    finally {
+        for (const [sig, h] of handlers)
+            process.off(sig, h);
+        for (const [sig, h] of passers)
+            process.off(sig, h);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/cli/write.ts
+/**
+ * `--write FILE`: the leased ports written atomically (temp file in the same directory,
+ * fsync, rename), as `NAME=PORT` lines when FILE's name ends in `.env`, else as one flat
+ * JSON object `{"NAME": port}`. The target is checked before anything is leased.
+ */
+
+
+
+
+
+/** Check FILE: a writable directory to put it in, not a directory itself. Touches nothing. */
+function checkWriteTarget(text, label) {
+    const show = JSON.stringify(text.length > 60 ? text.slice(0, 60) + '…' : text);
+    if (text.trim() === '' || CONTROL_CHARS.test(text)) {
+        throw new errors_UsageError(`${label}: ${show} is not a file name; name a file like ports.json or ports.env`);
+    }
+    const path = (0,external_node_path_namespaceObject.resolve)(text);
+    const dir = (0,external_node_path_namespaceObject.dirname)(path);
+    try {
+        if (!(0,external_node_fs_namespaceObject.statSync)(dir).isDirectory()) {
+            throw new errors_UsageError(`${label}: ${dir} is not a directory; name a file in an existing directory`);
+        }
+        (0,external_node_fs_namespaceObject.accessSync)(dir, external_node_fs_namespaceObject.constants.W_OK);
+    }
+    catch (err) {
+        if (err instanceof errors_UsageError)
+            throw err;
+        const code = errnoCode(err);
+        throw new errors_UsageError(`${label}: ${code === 'ENOENT' || code === 'ENOTDIR' ? `directory ${dir} does not exist` : `cannot write in ${dir} (${code ?? 'error'})`}; name a file in an existing, writable directory`);
+    }
+    try {
+        if ((0,external_node_fs_namespaceObject.statSync)(path).isDirectory()) {
+            throw new errors_UsageError(`${label}: ${path} is a directory; name a file`);
+        }
+    }
+    catch (err) {
+        if (err instanceof errors_UsageError)
+            throw err;
+        // absent: it will be created
+    }
+    return { path, format: (0,external_node_path_namespaceObject.basename)(path).endsWith('.env') ? 'env' : 'json' };
+}
+function formatPorts(ports, format) {
+    if (format === 'env') {
+        return Object.entries(ports)
+            .map(([n, p]) => `${n}=${p}\n`)
+            .join('');
+    }
+    return JSON.stringify(ports) + '\n';
+}
+/** Write the ports to the target atomically. Throws RuntimeError (one line) on failure. */
+function writePorts(target, ports) {
+    const temp = (0,external_node_path_namespaceObject.join)((0,external_node_path_namespaceObject.dirname)(target.path), `.${(0,external_node_path_namespaceObject.basename)(target.path)}.${process.pid}.${randomSuffix(6)}.tmp`);
+    let fd;
+    try {
+        fd = (0,external_node_fs_namespaceObject.openSync)(temp, external_node_fs_namespaceObject.constants.O_WRONLY | external_node_fs_namespaceObject.constants.O_CREAT | external_node_fs_namespaceObject.constants.O_EXCL | external_node_fs_namespaceObject.constants.O_NOFOLLOW, 0o666);
+        const buf = Buffer.from(formatPorts(ports, target.format), 'utf8');
+        let off = 0;
+        while (off < buf.length)
+            off += (0,external_node_fs_namespaceObject.writeSync)(fd, buf, off, buf.length - off);
+        (0,external_node_fs_namespaceObject.fsyncSync)(fd);
+        (0,external_node_fs_namespaceObject.closeSync)(fd);
+        fd = undefined;
+        (0,external_node_fs_namespaceObject.renameSync)(temp, target.path);
+    }
+    catch (err) {
+        if (fd !== undefined) {
+            try {
+                (0,external_node_fs_namespaceObject.closeSync)(fd);
+            }
+            catch {
+                // already broken
+            }
+        }
+        try {
+            (0,external_node_fs_namespaceObject.unlinkSync)(temp);
+        }
+        catch {
+            // never created, or renamed
+        }
+        throw new RuntimeError(`--write: cannot write ${target.path}: ${errnoCode(err) ?? (err instanceof Error ? err.message : String(err))}`);
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/cli/main.ts
 /**
  * The `portlease` command: a thin shell over the registry (src/registry).
  */
  // first: SIGUSR1 must never start the inspector
+
+
 
 
 
@@ -4085,6 +5088,9 @@ const defaultIo = {
     err: (line) => process.stderr.write(line + '\n'),
     env: process.env,
 };
+const DEFAULT_GRACE_MS = 5_000;
+/** How often exec renews a lease that has the default TTL (PORTLEASE_EXEC_HEARTBEAT_MS overrides, >= 1s). */
+const HEARTBEAT_MS = 3_600_000;
 const COMMON = {
     registry: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
@@ -4097,9 +5103,11 @@ const ALLOCATE = {
     key: { type: 'string' },
     strategy: { type: 'string' },
     ttl: { type: 'string' },
+    owner: { type: 'string' },
     'owner-pid': { type: 'string' },
     wait: { type: 'string' },
     'allow-ephemeral': { type: 'boolean' },
+    write: { type: 'string' },
     json: { type: 'boolean' },
 };
 const COMMANDS = {
@@ -4108,7 +5116,10 @@ const COMMANDS = {
         ...Object.fromEntries(Object.entries(ALLOCATE).filter(([k]) => k !== 'json' && k !== 'count')),
         ...SERVICE_OPTIONS,
     },
-    exec: Object.fromEntries(Object.entries(ALLOCATE).filter(([k]) => k !== 'owner-pid' && k !== 'json')),
+    exec: {
+        ...Object.fromEntries(Object.entries(ALLOCATE).filter(([k]) => !['owner', 'owner-pid', 'json'].includes(k))),
+        grace: { type: 'string' },
+    },
     release: { ...COMMON, key: { type: 'string' }, lease: { type: 'string' } },
     list: { ...COMMON, json: { type: 'boolean' } },
     gc: { ...COMMON, 'dry-run': { type: 'boolean' } },
@@ -4170,8 +5181,32 @@ function registryFrom(values, io) {
             : undefined,
     });
 }
+/** `--owner` / `--owner-pid`, else the default owner (docs/lifetimes.md). */
+function ownerFrom(values, io) {
+    const spec = main_str(values, 'owner');
+    const pid = main_str(values, 'owner-pid');
+    if (spec !== undefined && pid !== undefined) {
+        throw new errors_UsageError('--owner-pid: give either --owner or --owner-pid (an alias of --owner pid:N), not both');
+    }
+    if (pid !== undefined) {
+        const spec = { kind: 'pid', pid: parsePid(pid, '--owner-pid') };
+        return { ...resolveOwner(spec, '--owner-pid'), explicit: true };
+    }
+    if (spec !== undefined) {
+        return { ...resolveOwner(parseOwnerSpec(spec, '--owner'), '--owner'), explicit: true };
+    }
+    return { ...defaultOwner(io.env), explicit: false };
+}
+/** The key of a directory's bundle: `dir:<canonical path>` (hashed when too long for a key). */
+function dirKey(path) {
+    const key = `dir:${path}`;
+    if (key.length <= 200)
+        return key;
+    return `dir:…${path.slice(-170)}#${fnv1a(path).toString(16).padStart(8, '0')}`;
+}
 /** Build the allocate request from parsed flags; every value checked, nothing touched yet. */
-function allocateRequest(values, positionals, owner) {
+function allocateRequest(values, positionals, choice) {
+    const owner = choice.owner;
     const countText = main_str(values, 'count');
     let names;
     if (countText !== undefined) {
@@ -4191,23 +5226,38 @@ function allocateRequest(values, positionals, owner) {
     const strategy = main_str(values, 'strategy');
     const ttl = main_str(values, 'ttl');
     const wait = main_str(values, 'wait');
+    // A directory's bundle lives as long as the directory: no TTL unless one is asked for.
+    const defaultTtl = owner?.kind === 'dir' ? null : DEFAULT_TTL_MS;
     return {
         names,
         range: rangeText === undefined ? undefined : parseRange(rangeText, '--range'),
-        contiguous: values.contiguous === true,
-        key: key === undefined ? undefined : checkKey(key, '--key'),
+        contiguous: values.contiguous === true ? true : undefined,
+        key: key !== undefined
+            ? checkKey(key, '--key')
+            : owner?.kind === 'dir'
+                ? dirKey(owner.path)
+                : undefined,
         strategy: strategy === undefined ? 'hash' : parseStrategy(strategy, '--strategy'),
-        ttlMs: ttl === undefined ? DEFAULT_TTL_MS : parseDuration(ttl, '--ttl'),
+        ttlMs: ttl === undefined ? defaultTtl : parseDuration(ttl, '--ttl'),
         waitMs: wait === undefined ? 0 : parseDuration(wait, '--wait', { allowZero: true }),
         owner,
+        renew: { ttl: ttl !== undefined, owner: choice.explicit },
         allowEphemeral: values['allow-ephemeral'] === true,
     };
 }
-function leaseJson(lease, extra = {}) {
+/** The asked-for names with their ports (a key's lease may hold more). */
+function askedPorts(lease, names) {
+    return Object.fromEntries(names.map((n) => [n, lease.ports[n]]));
+}
+function writeTarget(values) {
+    const text = main_str(values, 'write');
+    return text === undefined ? undefined : checkWriteTarget(text, '--write');
+}
+function leaseJson(lease, extra = {}, ports = lease.ports) {
     return {
         lease: lease.id,
         key: lease.key,
-        ports: lease.ports,
+        ports,
         owner: lease.owner,
         expires: lease.expires,
         created: lease.created,
@@ -4221,23 +5271,27 @@ async function cmdAllocate(args, io) {
     const { values, positionals } = main_parse('allocate', args);
     if (values.help)
         return help('allocate', io);
-    const pidText = main_str(values, 'owner-pid');
-    let owner;
-    if (pidText !== undefined) {
-        const pid = parsePid(pidText, '--owner-pid');
-        owner = describeProcess(pid);
-        if (owner === null)
-            throw new errors_UsageError(`--owner-pid: no process ${pid} is running`);
-    }
-    else {
-        owner = describeProcess(process.ppid);
-    }
-    const req = allocateRequest(values, positionals, owner);
+    const choice = ownerFrom(values, io);
+    const req = allocateRequest(values, positionals, choice);
+    const target = writeTarget(values);
     const registry = registryFrom(values, io);
+    if (debugEnabled(io.env))
+        io.err(`portlease: debug: ${choice.describe}`);
     const { lease, reused } = await registry.allocate(req);
+    const ports = askedPorts(lease, req.names);
+    if (target !== undefined) {
+        try {
+            writePorts(target, ports);
+        }
+        catch (err) {
+            if (!reused)
+                await registry.release({ lease: lease.id });
+            throw err;
+        }
+    }
     const text = values.json
-        ? JSON.stringify(leaseJson(lease, { reused }))
-        : Object.entries(lease.ports)
+        ? JSON.stringify(leaseJson(lease, { reused }, ports))
+        : Object.entries(ports)
             .map(([name, port]) => `${name}=${port}`)
             .join('\n');
     try {
@@ -4343,7 +5397,8 @@ async function cmdList(args, io) {
             Object.entries(lease.ports)
                 .map(([n, p]) => `${n}=${p}`)
                 .join(' '),
-            describeOwner(lease.owner) + (liveness === 'unknown' ? ' (unverifiable)' : ''),
+            describeOwner(lease.owner, { names: true }) +
+                (liveness === 'unknown' ? ' (unverifiable)' : ''),
             expiresIn(lease.expires),
         ]);
     }
@@ -4397,8 +5452,6 @@ async function cmdGc(args, io) {
     }
     return 0;
 }
-/** Passed on to the command; none of them ends exec itself (SIGUSR1: see signals.ts). */
-const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
 async function cmdExec(args, io) {
     const dash = args.indexOf('--');
     const own = dash < 0 ? args : args.slice(0, dash);
@@ -4409,59 +5462,92 @@ async function cmdExec(args, io) {
     if (command.length === 0) {
         throw new errors_UsageError("exec: no command given; put it after '--', like: portlease exec WEB_PORT -- npm test");
     }
-    const req = allocateRequest(values, positionals, owner_self());
-    const registry = registryFrom(values, io);
-    const { lease } = await registry.allocate(req);
-    const env = {
-        ...io.env,
-        ...Object.fromEntries(Object.entries(lease.ports).map(([n, p]) => [n, String(p)])),
-        PORTLEASE_LEASE: lease.id,
+    const graceText = main_str(values, 'grace');
+    const graceMs = graceText === undefined
+        ? DEFAULT_GRACE_MS
+        : parseDuration(graceText, '--grace', { allowZero: true, max: 3_600_000 });
+    // Owned by the tree exec supervises: exec itself, its command's session once it runs, and
+    // every process carrying PORTLEASE_LEASE=<id>. Never a renewal of someone else's lease.
+    const tree = treeOwner();
+    const req = {
+        ...allocateRequest(values, positionals, {
+            owner: tree,
+            describe: 'exec tree',
+            explicit: false,
+        }),
+        renew: {},
     };
+    const target = writeTarget(values);
+    const registry = registryFrom(values, io);
+    const { lease, reused } = await registry.allocate(req);
+    const ports = askedPorts(lease, req.names);
+    // With the default TTL, the lease is renewed while exec runs: a dev server may run for
+    // days. An explicit --ttl is a hard bound. (After a SIGKILL of exec the last renewal's
+    // TTL still bounds a tree that cannot be judged from here.)
+    const heartbeatMs = Math.max(1000, Number(io.env.PORTLEASE_EXEC_HEARTBEAT_MS) || HEARTBEAT_MS);
+    const heartbeat = reused || main_str(values, 'ttl') !== undefined
+        ? undefined
+        : setInterval(() => {
+            registry.update(lease.id, { ttlMs: DEFAULT_TTL_MS }).catch((err) => {
+                io.err(`portlease: warning: exec: could not renew ${lease.id}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+            });
+        }, heartbeatMs);
+    heartbeat?.unref();
+    let status;
+    let leftovers;
     try {
-        return await runChild(command, env, io);
+        if (target !== undefined)
+            writePorts(target, ports);
+        const shown = Object.entries(ports)
+            .map(([n, p]) => `${n}=${p}`)
+            .join(' ');
+        io.err(reused
+            ? `portlease: exec: ${shown} (live lease ${lease.id} of key ${JSON.stringify(lease.key)}, owner ${describeOwner(lease.owner)}; left as it is)`
+            : `portlease: exec: ${shown} (lease ${lease.id})`);
+        const [file, ...rest] = command;
+        ({ status, leftovers } = await supervise({
+            file,
+            args: rest,
+            env: {
+                ...io.env,
+                ...Object.fromEntries(Object.entries(ports).map(([n, p]) => [n, String(p)])),
+                PORTLEASE_LEASE: lease.id,
+            },
+            graceMs,
+            cookie: reused ? null : lease.id,
+            onSpawn: async (sid) => {
+                if (reused)
+                    return;
+                try {
+                    await registry.update(lease.id, { owner: { ...tree, sid } });
+                }
+                catch (err) {
+                    io.err(`portlease: warning: exec: could not record the command's session in the lease (${err instanceof Error ? err.message : String(err)}); it stays owned by this process and PORTLEASE_LEASE carriers`);
+                }
+            },
+            err: io.err,
+        }));
     }
-    finally {
-        try {
+    catch (err) {
+        clearInterval(heartbeat);
+        if (!reused)
             await registry.release({ lease: lease.id });
-        }
-        catch (err) {
-            // The command's own exit status matters more; the lease ends once gc finds this
-            // process gone, or at its TTL.
-            io.err(`portlease: warning: could not release lease ${lease.id}: ${describeError(err)}; gc reclaims it once this process is gone`);
-        }
+        throw err;
     }
-}
-/** Run `command` with `env`, passing SIGINT/SIGTERM/SIGHUP on; its exit status (128+N for signal N). */
-async function runChild(command, env, io) {
-    const [file, ...rest] = command;
-    const { spawn } = await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 421, 23)); // only exec needs it: load it here
-    const handlers = new Map();
+    clearInterval(heartbeat);
+    if (reused)
+        return status;
+    if (leftovers.length > 0) {
+        io.err(`portlease: warning: exec: ${leftovers.length} process${leftovers.length === 1 ? '' : 'es'} of the command's tree did not exit after SIGKILL (${leftovers.slice(0, 10).join(', ')}); lease ${lease.id} stays until they are gone`);
+        return status;
+    }
     try {
-        return await new Promise((resolve) => {
-            const child = spawn(file, rest, { stdio: 'inherit', env });
-            for (const sig of FORWARDED) {
-                const h = () => {
-                    child.kill(sig);
-                };
-                handlers.set(sig, h);
-                process.on(sig, h);
-            }
-            child.once('error', (err) => {
-                io.err(`portlease: exec: cannot run ${JSON.stringify(file)}: ${err.code === 'ENOENT' ? 'command not found' : err.message}`);
-                resolve(err.code === 'ENOENT' ? 127 : 126);
-            });
-            child.once('exit', (status, signal) => {
-                if (signal !== null)
-                    resolve(128 + external_node_os_namespaceObject.constants.signals[signal]);
-                else
-                    resolve(status ?? 1);
-            });
-        });
+        await registry.release({ lease: lease.id });
     }
-    finally {
-        for (const [sig, h] of handlers)
-            process.off(sig, h);
+    catch (err) {
+        io.err(`portlease: warning: exec: could not release ${lease.id}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}; it ends once its tree is gone (portlease gc)`);
     }
+    return status;
 }
 async function cmdServiceArgs(args, io) {
     const dash = args.indexOf('--');
@@ -4473,26 +5559,39 @@ async function cmdServiceArgs(args, io) {
     if (dash >= 0 && command.length === 0) {
         throw new errors_UsageError("service: no command after '--'; give one (like -- pytest), or leave out '--' to start the service and detach");
     }
-    const pidText = main_str(values, 'owner-pid');
-    let owner;
-    if (pidText !== undefined) {
-        const pid = parsePid(pidText, '--owner-pid');
-        owner = describeProcess(pid);
-        if (owner === null)
-            throw new errors_UsageError(`--owner-pid: no process ${pid} is running`);
-    }
-    else {
-        owner = command.length > 0 ? owner_self() : describeProcess(process.ppid);
-    }
     const registry = registryFrom(values, io);
+    // Detached: the default owner (or --owner), like allocate. With COMMAND: the tree, like exec.
+    const tree = treeOwner();
+    const choice = command.length > 0
+        ? { owner: tree, describe: 'exec tree', explicit: false }
+        : ownerFrom(values, io);
     return cmdService({
         values,
         positionals,
         command,
         io,
         registry,
-        request: (names) => allocateRequest(values, names, owner),
-        runCommand: (cmd, env) => runChild(cmd, env, io),
+        request: (names) => allocateRequest(values, names, choice),
+        runCommand: async (cmd, env, lease) => {
+            const [file, ...rest] = cmd;
+            const { status } = await supervise({
+                file,
+                args: rest,
+                env,
+                graceMs: DEFAULT_GRACE_MS,
+                cookie: lease.id,
+                onSpawn: async (sid) => {
+                    try {
+                        await registry.update(lease.id, { owner: { ...tree, sid } });
+                    }
+                    catch {
+                        // it stays owned by this process and the PORTLEASE_LEASE carriers
+                    }
+                },
+                err: io.err,
+            });
+            return status;
+        },
     });
 }
 function help(command, io) {
@@ -4555,7 +5654,7 @@ async function runCli(argv, io = defaultIo) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(120);
+/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(982);
 
 process.exitCode = await (0,_cli_main_js__WEBPACK_IMPORTED_MODULE_0__/* .runCli */ .a)(process.argv.slice(2));
 

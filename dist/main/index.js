@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 936:
+/***/ 6927:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -31405,6 +31405,55 @@ async function choosePorts(input) {
     }
     return null;
 }
+/** Are these ports one block of consecutive numbers (in any order)? */
+function isBlock(ports) {
+    if (ports.length === 0)
+        return true;
+    const lo = Math.min(...ports);
+    const hi = Math.max(...ports);
+    return hi - lo + 1 === ports.length && new Set(ports).size === ports.length;
+}
+/**
+ * `count` more ports that make one consecutive block together with `held` (itself a block),
+ * inside `range`: the block is extended downwards, upwards or both. Returns the new ports
+ * (lowest first), or null when no such block is free.
+ */
+async function extendBlock(held, count, range, usable) {
+    if (!isBlock(held) || held.length === 0)
+        return null;
+    const lo = Math.min(...held);
+    const hi = Math.max(...held);
+    const size = hi - lo + 1 + count;
+    const known = new Map();
+    const ok = async (p) => {
+        let v = known.get(p);
+        if (v === undefined) {
+            v = await usable(p);
+            known.set(p, v);
+        }
+        return v;
+    };
+    // Block starts b with b <= lo and b + size - 1 >= hi, nearest to the held block's start first.
+    for (let b = lo; b >= Math.max(range.lo, hi - size + 1); b--) {
+        const end = b + size - 1;
+        if (end > range.hi)
+            continue;
+        const fresh = [];
+        for (let p = b; p <= end; p++)
+            if (p < lo || p > hi)
+                fresh.push(p);
+        let all = true;
+        for (const p of fresh) {
+            if (!(await ok(p))) {
+                all = false;
+                break;
+            }
+        }
+        if (all)
+            return fresh;
+    }
+    return null;
+}
 
 ;// CONCATENATED MODULE: ./src/registry/errors.ts
 /**
@@ -31426,7 +31475,7 @@ class RuntimeError extends PortleaseError {
     name = 'RuntimeError';
 }
 /** The errno code of a Node system error, or undefined. */
-function errnoCode(err) {
+function errors_errnoCode(err) {
     if (typeof err === 'object' && err !== null && 'code' in err) {
         const code = err.code;
         return typeof code === 'string' ? code : undefined;
@@ -31459,10 +31508,10 @@ const inputs_LEASE_ID = /^pl_[a-z0-9]{6,40}$/;
 /** A label key in a lease record. */
 const LABEL_KEY = /^[A-Za-z0-9_.-]{1,64}$/;
 // eslint-disable-next-line no-control-regex
-const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
+const inputs_CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
 /** `text` with each control character (newline, tab, ...) replaced by a space. */
 function withoutControlChars(text) {
-    return text.replace(new RegExp(CONTROL_CHARS.source, 'g'), ' ');
+    return text.replace(new RegExp(inputs_CONTROL_CHARS.source, 'g'), ' ');
 }
 function show(value) {
     return JSON.stringify(value.length > 60 ? value.slice(0, 60) + '…' : value);
@@ -31623,7 +31672,7 @@ function parseStrategy(text, label) {
     throw new errors_UsageError(`${label}: ${show(text)} is not a strategy; use ${STRATEGIES.join(', ')}`);
 }
 /** A process id: a whole number from 1 up. Whether it runs is checked by the caller. */
-function parsePid(text, label) {
+function inputs_parsePid(text, label) {
     const t = text.trim();
     if (!/^\d+$/.test(t) || Number(t) < 1 || Number(t) > 0x3fffffff) {
         throw new UsageError(`${label}: ${show(text)} is not a process id; give a whole number >= 1`);
@@ -31632,7 +31681,7 @@ function parsePid(text, label) {
 }
 /** A lease key: free text, 1-200 printable characters. */
 function checkKey(key, label) {
-    if (key.length === 0 || key.length > 200 || CONTROL_CHARS.test(key)) {
+    if (key.length === 0 || key.length > 200 || inputs_CONTROL_CHARS.test(key)) {
         throw new errors_UsageError(`${label}: ${show(key)} is not a valid key; use 1-200 printable characters, no newlines`);
     }
     return key;
@@ -31685,7 +31734,7 @@ function pidExists(pid) {
         return true;
     }
     catch (err) {
-        return errnoCode(err) === 'EPERM';
+        return errors_errnoCode(err) === 'EPERM';
     }
 }
 const realHost = {
@@ -31946,7 +31995,7 @@ function withRetry(op, opts = {}) {
             return op();
         }
         catch (err) {
-            const code = errnoCode(err);
+            const code = errors_errnoCode(err);
             if (code === undefined || !RETRY_CODES.has(code))
                 throw err;
             if (now() - start + backoff > budget)
@@ -32025,7 +32074,7 @@ function isTime(v) {
     return typeof v === 'string' && v.length <= 40 && !Number.isNaN(Date.parse(v));
 }
 function str(v, max) {
-    return typeof v === 'string' && v.length <= max && !CONTROL_CHARS.test(v);
+    return typeof v === 'string' && v.length <= max && !inputs_CONTROL_CHARS.test(v);
 }
 /** Validate an owner record into a fresh object: null for none, undefined when invalid. */
 function validOwner(v) {
@@ -32059,6 +32108,54 @@ function validOwner(v) {
             str(v.host, 256) &&
             nullable(v.boot, 64)) {
             return { kind: 'container', id: v.id, host: v.host, boot: v.boot };
+        }
+        return undefined;
+    }
+    const id = (x) => typeof x === 'number' && Number.isInteger(x) && x >= 1;
+    const uid = (x) => x === null || (typeof x === 'number' && Number.isInteger(x) && x >= 0 && x <= 0xffffffff);
+    if (v.kind === 'session') {
+        if (id(v.sid) &&
+            nullable(v.start, 32) &&
+            uid(v.uid) &&
+            nullable(v.boot, 64) &&
+            str(v.host, 256) &&
+            nullable(v.pidns, 64)) {
+            return {
+                kind: 'session',
+                sid: v.sid,
+                start: v.start,
+                uid: v.uid,
+                boot: v.boot,
+                host: v.host,
+                pidns: v.pidns,
+            };
+        }
+        return undefined;
+    }
+    if (v.kind === 'dir') {
+        if (str(v.path, 4096) && /^(?:\/|[A-Za-z]:[\\/]|\\\\)/.test(v.path) && str(v.host, 256)) {
+            return { kind: 'dir', path: v.path, host: v.host };
+        }
+        return undefined;
+    }
+    if (v.kind === 'tree') {
+        if (id(v.pid) &&
+            nullable(v.start, 32) &&
+            nullable(v.boot, 64) &&
+            str(v.host, 256) &&
+            nullable(v.pidns, 64) &&
+            (v.sid === null || id(v.sid)) &&
+            uid(v.uid)) {
+            return {
+                kind: 'tree',
+                pid: v.pid,
+                start: v.start,
+                boot: v.boot,
+                host: v.host,
+                pidns: v.pidns,
+                sid: v.sid,
+                uid: v.uid,
+            };
         }
     }
     return undefined;
@@ -32136,7 +32233,7 @@ function ensureRegistryDir(dir) {
         (0,external_node_fs_namespaceObject.lstatSync)(dir);
     }
     catch (err) {
-        if (errnoCode(err) !== 'ENOENT')
+        if (errors_errnoCode(err) !== 'ENOENT')
             throw registryError(dir, err);
         try {
             (0,external_node_fs_namespaceObject.mkdirSync)(dir, { recursive: true, mode: 0o777 });
@@ -32145,7 +32242,7 @@ function ensureRegistryDir(dir) {
             shareDirectory(dir); // Windows: the same for every account, through an inherited ACL
         }
         catch (e) {
-            if (errnoCode(e) !== 'EEXIST')
+            if (errors_errnoCode(e) !== 'EEXIST')
                 throw registryError(dir, e);
         }
     }
@@ -32158,7 +32255,7 @@ function checkRegistryPath(dir) {
         st = (0,external_node_fs_namespaceObject.lstatSync)(dir);
     }
     catch (err) {
-        if (errnoCode(err) === 'ENOENT')
+        if (errors_errnoCode(err) === 'ENOENT')
             return;
         throw registryError(dir, err);
     }
@@ -32170,7 +32267,7 @@ function checkRegistryPath(dir) {
     }
 }
 function registryError(dir, err) {
-    const code = errnoCode(err);
+    const code = errors_errnoCode(err);
     const uid = typeof process.getuid === 'function' ? ` (uid ${process.getuid()})` : '';
     switch (code) {
         case 'EACCES':
@@ -32195,7 +32292,7 @@ function quarantine(dir, what, content) {
             (0,external_node_fs_namespaceObject.chmodSync)(qdir, 0o777);
         }
         catch (err) {
-            if (errnoCode(err) !== 'EEXIST')
+            if (errors_errnoCode(err) !== 'EEXIST')
                 throw err;
         }
         if (!(0,external_node_fs_namespaceObject.lstatSync)(qdir).isDirectory())
@@ -32242,7 +32339,7 @@ function setAside(dir, what, opts) {
         (0,external_node_fs_namespaceObject.renameSync)(path, (0,external_node_path_namespaceObject.join)(dir, aside)); // rename never follows a symlink: the link itself moves
     }
     catch (err) {
-        throw new RuntimeError(`registry: ${path} is ${what}, not a registry file, and cannot be moved aside (${errnoCode(err) ?? errors_describeError(err)}); remove it`);
+        throw new RuntimeError(`registry: ${path} is ${what}, not a registry file, and cannot be moved aside (${errors_errnoCode(err) ?? errors_describeError(err)}); remove it`);
     }
     opts.warn?.(`registry: ${path} was ${what}, not a registry file; moved it aside as ${aside} and went on with an empty registry`);
     return { leases: [], rejected: 1 };
@@ -32407,7 +32504,7 @@ function readState(dir, opts) {
         }
     }
     catch (err) {
-        const code = errnoCode(err);
+        const code = errors_errnoCode(err);
         if (code === 'ENOENT')
             return { leases: [], rejected: 0 };
         if (code === 'ELOOP')
@@ -32665,9 +32762,193 @@ function sweepTemps(dir, olderThanMs = 60_000) {
     return removed;
 }
 
+;// CONCATENATED MODULE: ./src/registry/proc.ts
+/**
+ * Reading the process table from /proc (Linux): every visible process with its parent,
+ * process group, session, state and start time; the environment cookie exec puts on its
+ * tree; whether /proc hides other users' processes (hidepid). Used by the owner kinds that
+ * are judged by many processes at once (session, exec tree) and by `exec` to find its tree.
+ *
+ * Everything here answers "what can be seen from here" and says when that view is partial:
+ * the callers decide that a partial view never proves anything dead.
+ */
+
+
+/** Parse /proc/PID/stat text (comm may hold spaces and parentheses: split after the last ')'). */
+function parseStat(pid, text) {
+    const open = text.indexOf('(');
+    const close = text.lastIndexOf(')');
+    if (open < 0 || close < open)
+        return null;
+    const rest = text.slice(close + 2).split(' ');
+    const [state, ppid, pgid, sid] = rest;
+    const start = rest[19];
+    if (state === undefined || start === undefined || !/^\d+$/.test(start))
+        return null;
+    return {
+        pid,
+        ppid: Number(ppid),
+        pgid: Number(pgid),
+        sid: Number(sid),
+        state,
+        start,
+        comm: text.slice(open + 1, close),
+    };
+}
+/** Does any thread of `pid` (other than an exited leader) still run? */
+function anyLiveThread(pid) {
+    let tids;
+    try {
+        tids = (0,external_node_fs_namespaceObject.readdirSync)(`/proc/${pid}/task`);
+    }
+    catch {
+        return false;
+    }
+    for (const tid of tids) {
+        if (tid === String(pid))
+            continue;
+        try {
+            const st = parseStat(Number(tid), (0,external_node_fs_namespaceObject.readFileSync)(`/proc/${pid}/task/${tid}/stat`, 'utf8'));
+            if (st && st.state !== 'Z' && st.state !== 'X')
+                return true;
+        }
+        catch {
+            // thread gone meanwhile
+        }
+    }
+    return false;
+}
+/** One process as /proc shows it now: null when gone, 'unreadable' when it cannot be read. */
+function proc_readProc(pid) {
+    let text;
+    try {
+        text = (0,external_node_fs_namespaceObject.readFileSync)(`/proc/${pid}/stat`, 'utf8');
+    }
+    catch (err) {
+        const code = errors_errnoCode(err);
+        return code === 'ENOENT' || code === 'ESRCH' ? null : 'unreadable';
+    }
+    const st = parseStat(pid, text);
+    if (st === null)
+        return 'unreadable';
+    const exited = st.state === 'Z' || st.state === 'X';
+    return { ...st, live: !exited || (st.state === 'Z' && anyLiveThread(pid)) };
+}
+/** Is /proc (as mounted here, the topmost mount on /proc) mounted with hidepid? */
+function procHidesProcesses() {
+    let text;
+    try {
+        text = (0,external_node_fs_namespaceObject.readFileSync)('/proc/self/mountinfo', 'utf8');
+    }
+    catch {
+        return true; // cannot tell: assume the worst (never prove anything dead on it)
+    }
+    let hides = false;
+    let found = false;
+    for (const line of text.split('\n')) {
+        const sep = line.indexOf(' - ');
+        if (sep < 0)
+            continue;
+        const point = line.slice(0, sep).split(' ')[4];
+        const [fstype, , options = ''] = line.slice(sep + 3).split(' ');
+        if (point !== '/proc' || fstype !== 'proc')
+            continue;
+        found = true; // a later mount on /proc covers an earlier one
+        hides = /(?:^|,)hidepid=(?!0(?:,|$)|off(?:,|$))/.test(options);
+    }
+    return !found || hides;
+}
+/** Every process visible in /proc, or null when there is no usable /proc (not Linux). */
+function proc_scanProcesses() {
+    let names;
+    try {
+        names = (0,external_node_fs_namespaceObject.readdirSync)('/proc');
+        (0,external_node_fs_namespaceObject.readFileSync)('/proc/self/stat');
+    }
+    catch {
+        return null;
+    }
+    const procs = [];
+    let complete = true;
+    for (const name of names) {
+        if (!/^\d+$/.test(name))
+            continue;
+        const p = proc_readProc(Number(name));
+        if (p === 'unreadable')
+            complete = false;
+        else if (p !== null)
+            procs.push(p);
+    }
+    return { procs, complete, hidepid: procHidesProcesses() };
+}
+/** The environment variable `exec` puts on its command's tree (Jenkins's ProcessTreeKiller cookie). */
+const COOKIE = 'PORTLEASE_LEASE';
+/** The uids (real and effective) of `pid` from /proc/PID/status, or null. */
+function processUids(pid) {
+    try {
+        const status = (0,external_node_fs_namespaceObject.readFileSync)(`/proc/${pid}/status`, 'utf8');
+        const m = /^Uid:\s+(\d+)\s+(\d+)/m.exec(status);
+        return m ? [Number(m[1]), Number(m[2])] : null;
+    }
+    catch {
+        return null;
+    }
+}
+/** The PORTLEASE_LEASE value in an environ block (NUL-separated), or null. */
+function cookieOf(environ) {
+    const needle = Buffer.from(`${COOKIE}=`);
+    let at = 0;
+    while (at < environ.length) {
+        let end = environ.indexOf(0, at);
+        if (end < 0)
+            end = environ.length;
+        if (end - at > needle.length && environ.subarray(at, at + needle.length).equals(needle)) {
+            return environ.subarray(at + needle.length, end).toString('utf8');
+        }
+        at = end + 1;
+    }
+    return null;
+}
+/** Read the cookie of every live process of `scan`. */
+function scanCookies(scan, skip = new Set()) {
+    const out = { carriers: new Map(), unreadable: [] };
+    for (const p of scan.procs) {
+        if (!p.live || skip.has(p.pid))
+            continue;
+        let environ;
+        try {
+            environ = (0,external_node_fs_namespaceObject.readFileSync)(`/proc/${p.pid}/environ`);
+        }
+        catch (err) {
+            const code = errors_errnoCode(err);
+            if (code === 'ENOENT' || code === 'ESRCH')
+                continue;
+            out.unreadable.push({ pid: p.pid, uids: processUids(p.pid), start: p.start });
+            continue;
+        }
+        const id = cookieOf(environ);
+        if (id === null)
+            continue;
+        const list = out.carriers.get(id);
+        if (list)
+            list.push(p.pid);
+        else
+            out.carriers.set(id, [p.pid]);
+    }
+    return out;
+}
+
 ;// CONCATENATED MODULE: ./src/registry/owner.ts
 /**
- * Who owns a lease or the lock, and whether that owner is provably dead.
+ * Who owns a lease or the lock, and whether that owner is provably dead. Every entry point
+ * (CLI, action, container step, library) takes its owner kinds and its default owner from
+ * here, so lifetimes are decided in one place (docs/lifetimes.md).
+ *
+ * Kinds: `process` (below), `container` (a job container, judged by the engine), `session`
+ * (a Unix session: alive while any process is in it), `dir` (alive while a directory
+ * exists), `tree` (what `portlease exec` supervises: its own process, its command's
+ * session, and every process carrying PORTLEASE_LEASE=<lease id>); no owner at all (null)
+ * means TTL only.
  *
  * A process is named by pid + start time + boot id + host + pid namespace. It is dead only
  * when that can be proven from here: same kernel boot and same pid namespace, and the pid is
@@ -32679,6 +32960,9 @@ function sweepTemps(dir, olderThanMs = 60_000) {
  * boot identity from their own tools: platform.ts. Elsewhere only pid existence is known
  * (`process.kill(pid, 0)`), start time and boot id are null, and TTL does the rest.
  */
+
+
+
 
 
 
@@ -32733,7 +33017,7 @@ function processStartTime(pid, cache) {
         stat = (0,external_node_fs_namespaceObject.readFileSync)(`/proc/${pid}/stat`, 'utf8');
     }
     catch (err) {
-        const code = errnoCode(err);
+        const code = errors_errnoCode(err);
         if (code === 'ENOENT' || code === 'ESRCH') {
             if (!procMounted())
                 return null;
@@ -32757,7 +33041,7 @@ function threads(pid) {
     }
     catch (err) {
         // Reaped between the two reads: gone.
-        return errnoCode(err) === 'ENOENT' && !owner_pidExists(pid) ? 0 : 2;
+        return errors_errnoCode(err) === 'ENOENT' && !owner_pidExists(pid) ? 0 : 2;
     }
 }
 let cachedProc;
@@ -32779,7 +33063,7 @@ function owner_pidExists(pid) {
         return true;
     }
     catch (err) {
-        return errnoCode(err) === 'EPERM';
+        return errors_errnoCode(err) === 'EPERM';
     }
 }
 /** Describe a running process as an owner, or null if `pid` is not running. */
@@ -32831,12 +33115,358 @@ function processLiveness(owner, cache) {
         return 'dead'; // pid reused
     return 'alive';
 }
-function describeOwner(owner) {
+/** The comm (process name) of `pid` if it still is the process started at `start`. */
+function nameOf(pid, start) {
+    const p = proc_readProc(pid);
+    if (p === null || p === 'unreadable' || !p.live)
+        return null;
+    if (start !== null && p.start !== start)
+        return null;
+    return p.comm;
+}
+/**
+ * One short line for an owner: `pid 77`, `session 4242`, `dir /src/wt1`, `exec tree 991`,
+ * `none (TTL only)`. With `names`, the process names that are still running are added
+ * (`pid 77 (Runner.Worker)`, `session 4242 (bash)`), as `portlease list` shows them.
+ */
+function describeOwner(owner, opts = {}) {
     if (owner === null)
         return 'none (TTL only)';
-    if (owner.kind === 'container')
-        return `container ${owner.id.slice(0, 12)}`;
-    return `pid ${owner.pid}${owner.host !== (0,external_node_os_namespaceObject.hostname)() ? `@${owner.host}` : ''}`;
+    const at = 'host' in owner && owner.host !== (0,external_node_os_namespaceObject.hostname)() ? `@${owner.host}` : '';
+    const named = (pid, start) => {
+        if (!opts.names || at !== '')
+            return '';
+        const name = nameOf(pid, start);
+        return name === null ? '' : ` (${name})`;
+    };
+    switch (owner.kind) {
+        case 'container':
+            return `container ${owner.id.slice(0, 12)}`;
+        case 'dir':
+            return `dir ${owner.path}${at}`;
+        case 'session':
+            return `session ${owner.sid}${at}${named(owner.sid, owner.start)}`;
+        case 'tree':
+            return `exec tree ${owner.pid}${at}${owner.sid !== null && opts.names ? ` (session ${owner.sid})` : ''}`;
+        case 'process':
+            return `pid ${owner.pid}${at}${named(owner.pid, owner.start)}`;
+    }
+}
+/**
+ * Per-operation cache of what owners were judged by: start times per pid (processLiveness)
+ * and, read at most once per operation, the process table and the environment cookies.
+ */
+class OwnerCache extends Map {
+    scanned;
+    cookieScan;
+    scan() {
+        if (this.scanned === undefined)
+            this.scanned = proc_scanProcesses();
+        return this.scanned;
+    }
+    cookies() {
+        const scan = this.scan();
+        if (scan === null)
+            return null;
+        this.cookieScan ??= scanCookies(scan);
+        return this.cookieScan;
+    }
+}
+/** Same boot, host and pid namespace as here? 'dead' (rebooted), 'unknown' or 'same'. */
+function sameMachine(o) {
+    const myBoot = bootId();
+    if (o.host !== (0,external_node_os_namespaceObject.hostname)())
+        return 'unknown';
+    if (o.boot !== null && myBoot !== null && o.boot !== myBoot)
+        return 'dead'; // rebooted
+    if (o.boot === null || myBoot === null)
+        return 'unknown';
+    const myNs = pidNamespace();
+    if (o.pidns === null || myNs === null || o.pidns !== myNs)
+        return 'unknown';
+    return 'same';
+}
+function myUid() {
+    return typeof process.getuid === 'function' ? process.getuid() : null;
+}
+/**
+ * Can a process table scan from here see every process of user `uid`? Without hidepid,
+ * yes; with it, only as root or as that same user.
+ */
+function seesAll(scan, uid) {
+    if (!scan.complete)
+        return false;
+    if (!scan.hidepid)
+        return true;
+    const me = typeof process.geteuid === 'function' ? process.geteuid() : null;
+    return me === 0 || (uid !== null && me === uid);
+}
+/** Is any process in session `sid` (judged from here, see SessionOwner)? */
+function sessionLiveness(o, cache) {
+    const scan = cache.scan();
+    if (scan === null)
+        return 'unknown';
+    // The leader's pid now runs a process started at another time: that pid was freed, which
+    // the kernel does only once no process has it as its session id any more. Any process
+    // with this sid now is in a new session with the same number.
+    const leader = scan.procs.find((p) => p.pid === o.sid);
+    if (o.start !== null && leader !== undefined && leader.start !== o.start)
+        return 'dead';
+    if (scan.procs.some((p) => p.live && p.sid === o.sid))
+        return 'alive';
+    return seesAll(scan, o.uid) ? 'dead' : 'unknown';
+}
+/** Is `path` a directory on this host? */
+function dirLiveness(o) {
+    if (o.host !== (0,external_node_os_namespaceObject.hostname)())
+        return 'unknown';
+    try {
+        return (0,external_node_fs_namespaceObject.statSync)(o.path).isDirectory() ? 'alive' : 'dead';
+    }
+    catch (err) {
+        const code = errors_errnoCode(err);
+        return code === 'ENOENT' || code === 'ENOTDIR' ? 'dead' : 'unknown';
+    }
+}
+/** exec's tree: supervisor, then its command's session, then the environment cookie. */
+function treeLiveness(o, cache, leaseId) {
+    const machine = sameMachine(o);
+    if (machine !== 'same')
+        return machine;
+    const supervisor = processLiveness({ ...o, kind: 'process' }, cache);
+    if (supervisor !== 'dead')
+        return supervisor;
+    if (o.sid !== null) {
+        const session = sessionLiveness({ sid: o.sid, start: null, uid: o.uid }, cache);
+        if (session !== 'dead')
+            return session;
+    }
+    else {
+        const scan = cache.scan();
+        if (scan === null || !seesAll(scan, o.uid))
+            return 'unknown';
+    }
+    if (leaseId === undefined)
+        return 'unknown';
+    const cookies = cache.cookies();
+    if (cookies === null)
+        return 'unknown';
+    if ((cookies.carriers.get(leaseId)?.length ?? 0) > 0)
+        return 'alive';
+    // A process of the same user whose environment cannot be read might carry the cookie,
+    // unless it started before exec did (the lease id did not exist yet: start times are
+    // clock ticks since boot, one clock for all). Other users' processes are not looked at:
+    // a stray that changed its uid is not seen.
+    const mine = (uids) => uids === null || o.uid === null || uids.includes(o.uid);
+    const older = (start) => o.start !== null && Number(start) < Number(o.start);
+    if (cookies.unreadable.some((u) => mine(u.uids) && !older(u.start)))
+        return 'unknown';
+    return 'dead';
+}
+/**
+ * Is this owner alive? 'dead' only when provably so. Containers are judged by the engine
+ * (the registry's containerLiveness hook), not here: 'unknown'. `leaseId` is the lease the
+ * owner holds (exec trees look for it in environments).
+ */
+function ownerLiveness(owner, cache, leaseId) {
+    switch (owner.kind) {
+        case 'process':
+            return processLiveness(owner, cache);
+        case 'container':
+            return 'unknown';
+        case 'dir':
+            return dirLiveness(owner);
+        case 'tree':
+            return treeLiveness(owner, cache, leaseId);
+        case 'session': {
+            const machine = sameMachine(owner);
+            return machine === 'same' ? sessionLiveness(owner, cache) : machine;
+        }
+    }
+}
+/** The session id of `pid` (/proc/PID/stat field 6), or null. */
+function sessionOf(pid) {
+    const p = readProc(pid);
+    return p === null || p === 'unreadable' ? null : p.sid;
+}
+/** Describe session `sid` as an owner, or null when no process is in it (or no /proc). */
+function describeSession(sid, uid = myUid()) {
+    if (!(sid > 0))
+        return null;
+    const scan = scanProcesses();
+    if (scan === null)
+        return null;
+    const members = scan.procs.filter((p) => p.live && p.sid === sid);
+    if (members.length === 0)
+        return null;
+    const leader = members.find((p) => p.pid === sid);
+    return {
+        kind: 'session',
+        sid,
+        start: leader?.start ?? null,
+        uid,
+        boot: bootId(),
+        host: hostname(),
+        pidns: pidNamespace(),
+    };
+}
+/** The nearest ancestor of `from` (itself included) whose comm is `name`, or null. */
+function findAncestor(name, from = process.ppid) {
+    let pid = from;
+    for (let depth = 0; depth < 64 && pid > 0; depth++) {
+        const p = proc_readProc(pid);
+        if (p === null || p === 'unreadable')
+            return null;
+        if (p.comm === name && p.live)
+            return pid;
+        if (p.ppid === pid)
+            return null;
+        pid = p.ppid;
+    }
+    return null;
+}
+/** The process name of GitHub's runner worker: the job's process, alive for the whole job. */
+const RUNNER_WORKER = 'Runner.Worker';
+/**
+ * The owner of a lease when the caller names none (docs/lifetimes.md): in a GitHub Actions
+ * step, the job's Runner.Worker (found by walking the parent chain; TTL only when it cannot
+ * be seen, as in a container job); elsewhere on Linux the caller's session, which outlives
+ * pipelines, subshells, `$(...)`, `sh -c`, make, npx and git hooks; off Linux nobody (TTL).
+ * It errs long (bounded by TTL and release), never short.
+ */
+function defaultOwner(env = process.env) {
+    if (env.GITHUB_ACTIONS === 'true') {
+        const worker = findAncestor(RUNNER_WORKER);
+        const owner = worker === null ? null : describeProcess(worker);
+        if (owner !== null) {
+            return { owner, describe: `GitHub Actions step: owner is the runner worker, pid ${worker}` };
+        }
+        return {
+            owner: null,
+            describe: 'GitHub Actions step, but no Runner.Worker among the ancestors (a container job?): TTL only',
+        };
+    }
+    let sid = sessionOf(process.pid);
+    // Started with setsid: this session ends with us; the caller's session is the one that lasts.
+    if (sid === process.pid)
+        sid = sessionOf(process.ppid);
+    const owner = sid === null ? null : describeSession(sid);
+    if (owner !== null) {
+        return { owner, describe: `owner is the caller's session ${owner.sid}` };
+    }
+    return {
+        owner: null,
+        describe: sid === null
+            ? "no /proc to find the caller's session: TTL only"
+            : `the caller's session (${sid}) lies outside this pid namespace: TTL only`,
+    };
+}
+/** exec's own tree owner: this process as supervisor, no command session yet. */
+function treeOwner() {
+    const me = owner_self();
+    return { ...me, kind: 'tree', sid: null, uid: myUid() };
+}
+const OWNER_FORMS = 'pid:N, dir:PATH, none, session, session:SID or job';
+/** Parse `--owner` text. Throws UsageError naming `label`. */
+function parseOwnerSpec(text, label) {
+    const t = text.trim();
+    const show = JSON.stringify(text.length > 60 ? text.slice(0, 60) + '…' : text);
+    if (t === 'none')
+        return { kind: 'none' };
+    if (t === 'job')
+        return { kind: 'job' };
+    if (t === 'session')
+        return { kind: 'session', sid: null };
+    const colon = t.indexOf(':');
+    const kind = colon < 0 ? t : t.slice(0, colon);
+    const arg = colon < 0 ? '' : t.slice(colon + 1);
+    if (kind === 'pid')
+        return { kind: 'pid', pid: parsePid(arg, `${label} pid`) };
+    if (kind === 'session')
+        return { kind: 'session', sid: parsePid(arg, `${label} session`) };
+    if (kind === 'dir') {
+        if (arg === '')
+            throw new UsageError(`${label}: dir: needs a path, like dir:$PWD`);
+        if (CONTROL_CHARS.test(arg)) {
+            throw new UsageError(`${label}: ${show} contains control characters; name a directory`);
+        }
+        return { kind: 'dir', path: text.slice(text.indexOf(':') + 1) };
+    }
+    throw new UsageError(`${label}: ${show} is not an owner; use ${OWNER_FORMS}`);
+}
+/** The canonical path of an existing directory, for a dir owner. Throws UsageError. */
+function canonicalDir(path, label) {
+    const abs = isAbsolute(path) ? path : resolve(path);
+    let real;
+    try {
+        real = realpathSync(abs);
+        if (!statSync(real).isDirectory()) {
+            throw new UsageError(`${label}: ${abs} is not a directory; dir: needs a directory`);
+        }
+    }
+    catch (err) {
+        if (err instanceof UsageError)
+            throw err;
+        const code = errnoCode(err);
+        throw new UsageError(`${label}: dir:${abs} ${code === 'ENOENT' ? 'does not exist' : `cannot be read (${code ?? 'error'})`}; name an existing directory`);
+    }
+    if (real.length > 4096 || CONTROL_CHARS.test(real)) {
+        throw new UsageError(`${label}: ${JSON.stringify(real.slice(0, 60))} is not a usable path`);
+    }
+    return real;
+}
+/** Resolve an owner spec into an owner record (reads /proc and the file system). */
+function resolveOwner(spec, label) {
+    switch (spec.kind) {
+        case 'none':
+            return { owner: null, describe: 'no owner: TTL only' };
+        case 'pid': {
+            const owner = describeProcess(spec.pid);
+            if (owner === null)
+                throw new UsageError(`${label}: no process ${spec.pid} is running`);
+            return { owner, describe: `owner is pid ${spec.pid}` };
+        }
+        case 'dir': {
+            const path = canonicalDir(spec.path, label);
+            return { owner: { kind: 'dir', path, host: hostname() }, describe: `owner is dir ${path}` };
+        }
+        case 'session': {
+            const sid = spec.sid ?? sessionOf(process.pid);
+            if (sid === null)
+                throw new UsageError(`${label}: no /proc here to find sessions`);
+            const uid = spec.sid === null ? myUid() : sessionUid(sid);
+            const owner = describeSession(sid, uid);
+            if (owner === null)
+                throw new UsageError(`${label}: no process is in session ${sid}`);
+            return { owner, describe: `owner is session ${sid}` };
+        }
+        case 'job': {
+            const worker = findAncestor(RUNNER_WORKER);
+            const owner = worker === null ? null : describeProcess(worker);
+            if (owner === null) {
+                throw new UsageError(`${label}: job: no ${RUNNER_WORKER} process among this process's ancestors (not in a GitHub Actions step on this host)`);
+            }
+            return { owner, describe: `owner is the runner worker, pid ${worker}` };
+        }
+    }
+}
+/** The real uid of session `sid`'s leader, else of any of its processes, else ours. */
+function sessionUid(sid) {
+    const scan = scanProcesses();
+    const members = (scan?.procs ?? []).filter((p) => p.live && p.sid === sid);
+    members.sort((a, b) => (a.pid === sid ? -1 : b.pid === sid ? 1 : 0));
+    for (const m of members) {
+        try {
+            const st = readFileSync(`/proc/${m.pid}/status`, 'utf8');
+            const uid = /^Uid:\s+(\d+)/m.exec(st);
+            if (uid)
+                return Number(uid[1]);
+        }
+        catch {
+            // gone meanwhile
+        }
+    }
+    return myUid();
 }
 
 ;// CONCATENATED MODULE: ./src/registry/lock.ts
@@ -32946,7 +33576,7 @@ function readHolder(path) {
         }
     }
     catch (err) {
-        const code = errnoCode(err) ?? 'error';
+        const code = errors_errnoCode(err) ?? 'error';
         if (code === 'ENOENT')
             return { kind: 'gone' };
         if (code === 'ELOOP')
@@ -32980,7 +33610,7 @@ function probeSocket(path) {
             return Promise.resolve('missing');
     }
     catch (err) {
-        return Promise.resolve(errnoCode(err) === 'ENOENT' ? 'missing' : 'alive');
+        return Promise.resolve(errors_errnoCode(err) === 'ENOENT' ? 'missing' : 'alive');
     }
     return new Promise((resolve) => {
         const s = (0,external_node_net_.connect)({ path });
@@ -32996,7 +33626,7 @@ function probeSocket(path) {
             done('alive');
         });
         s.once('error', (err) => {
-            const code = errnoCode(err);
+            const code = errors_errnoCode(err);
             done(code === 'ECONNREFUSED' ? 'dead' : code === 'ENOENT' ? 'missing' : 'alive');
         });
     });
@@ -33081,7 +33711,7 @@ function ensureLockDir(registryDir) {
         (0,external_node_fs_namespaceObject.chmodSync)(dir, 0o777);
     }
     catch (err) {
-        if (errnoCode(err) !== 'EEXIST')
+        if (errors_errnoCode(err) !== 'EEXIST')
             throw err;
     }
     const st = (0,external_node_fs_namespaceObject.lstatSync)(dir);
@@ -33112,9 +33742,9 @@ async function openBeacon(dir, debug) {
         }
         catch (err) {
             server.close();
-            if (errnoCode(err) === 'EADDRINUSE')
+            if (errors_errnoCode(err) === 'EADDRINUSE')
                 continue;
-            debug?.(`lock: cannot listen on ${path} (${errnoCode(err) ?? String(err)}); the pid rules alone prove death`);
+            debug?.(`lock: cannot listen on ${path} (${errors_errnoCode(err) ?? String(err)}); the pid rules alone prove death`);
             return null;
         }
         server.on('error', () => undefined); // an accept error must not end the process
@@ -33224,7 +33854,7 @@ async function acquireFileLock(registryDir, opts) {
                     won = true;
                 }
                 catch (err) {
-                    if (errnoCode(err) !== 'EEXIST') {
+                    if (errors_errnoCode(err) !== 'EEXIST') {
                         tryUnlink(temp);
                         throw err;
                     }
@@ -33505,9 +34135,11 @@ function excludedCount(range, excluded) {
     }
     return count;
 }
-function samePorts(lease, names) {
-    const have = Object.keys(lease.ports);
-    return have.length === names.length && names.every((n) => Object.hasOwn(lease.ports, n));
+function showPorts(ports) {
+    return ports.map(([n, p]) => `${n}=${p}`).join(', ');
+}
+function sameOwner(a, b) {
+    return JSON.stringify(a) === JSON.stringify(b);
 }
 class Registry {
     dir;
@@ -33539,9 +34171,10 @@ class Registry {
         const owner = lease.owner;
         if (owner === null)
             return 'alive';
-        if (owner.kind === 'process')
-            return processLiveness(owner, cache);
-        return this.opts.containerLiveness ? this.opts.containerLiveness(owner) : 'unknown';
+        if (owner.kind === 'container') {
+            return this.opts.containerLiveness ? this.opts.containerLiveness(owner) : 'unknown';
+        }
+        return ownerLiveness(owner, cache, lease.id);
     }
     /** Validate a request completely, before anything on disk is touched. */
     validate(req) {
@@ -33657,7 +34290,7 @@ class Registry {
             st = (0,external_node_fs_namespaceObject.lstatSync)(this.dir);
         }
         catch (err) {
-            if (errnoCode(err) === 'ENOENT') {
+            if (errors_errnoCode(err) === 'ENOENT') {
                 throw new RuntimeError(`registry: ${this.dir} was removed while portlease used it`);
             }
             throw registryError(this.dir, err);
@@ -33761,7 +34394,7 @@ class Registry {
             const now = Date.now();
             const state = this.readLocked(lock);
             let dirty = state.rejected > 0;
-            const cache = new Map();
+            const cache = new OwnerCache();
             const leases = new Map();
             /** Every record claiming each port (more than one only after a conflict). */
             const holder = new Map();
@@ -33795,18 +34428,40 @@ class Registry {
                 }
                 dirty = true;
             };
+            const usable = async (p) => {
+                if (v.excluded(p) !== null)
+                    return false;
+                for (const h of holder.get(p) ?? []) {
+                    const dead = await this.deadReason(h, now, cache);
+                    if (dead === null)
+                        return false;
+                    drop(h, dead);
+                }
+                if (busy.has(p)) {
+                    this.debug(`port ${p}: published by a container engine`);
+                    return false;
+                }
+                const why = await probePort(p);
+                if (why !== null)
+                    this.debug(`port ${p}: in use outside the registry (${why})`);
+                return why === null;
+            };
             if (v.key !== undefined) {
                 const same = [...leases.values()].find((l) => l.key === v.key);
                 if (same) {
                     const dead = await this.deadReason(same, now, cache);
                     if (dead === null) {
-                        if (!samePorts(same, v.names)) {
-                            throw new RuntimeError(`key ${JSON.stringify(v.key)} is held by lease ${same.id} with ports ${Object.keys(same.ports).join(', ')}; release it first or use another key`);
+                        const next = await this.reuse(same, req, v, usable, now);
+                        if (next !== same) {
+                            leases.set(same.id, next); // same place in the file
+                            dirty = true;
                         }
                         if (dirty)
                             this.commit(lock, [...leases.values()]);
-                        this.debug(`key ${v.key} already holds ${same.id}: handing it back`);
-                        return { allocation: { lease: same, reused: true }, holders: '' };
+                        this.debug(next === same
+                            ? `key ${v.key} already holds ${same.id}: handing it back`
+                            : `key ${v.key} holds ${same.id}: renewed or grown`);
+                        return { allocation: { lease: next, reused: true }, holders: '' };
                     }
                     drop(same, dead);
                 }
@@ -33817,24 +34472,7 @@ class Registry {
                 range: v.range,
                 contiguous: req.contiguous === true,
                 start: startPort(v.range, v.strategy, key),
-                usable: async (p) => {
-                    if (v.excluded(p) !== null)
-                        return false;
-                    for (const h of holder.get(p) ?? []) {
-                        const dead = await this.deadReason(h, now, cache);
-                        if (dead === null)
-                            return false;
-                        drop(h, dead);
-                    }
-                    if (busy.has(p)) {
-                        this.debug(`port ${p}: published by a container engine`);
-                        return false;
-                    }
-                    const why = await probePort(p);
-                    if (why !== null)
-                        this.debug(`port ${p}: in use outside the registry (${why})`);
-                    return why === null;
-                },
+                usable,
             });
             if (chosen === null) {
                 if (dirty)
@@ -33869,6 +34507,105 @@ class Registry {
                 .join(' ')}`);
             return { allocation: { lease, reused: false }, holders: '' };
         });
+    }
+    /**
+     * A live lease asked for again by its key: check what was asked explicitly against it,
+     * grow it by names it lacks, renew its expiry or owner when asked. Returns `same` itself
+     * when nothing changes. Throws (nothing written) when the lease cannot satisfy the request.
+     */
+    async reuse(same, req, v, usable, now) {
+        const held = Object.entries(same.ports);
+        const release = `release it first (portlease release --key ${JSON.stringify(same.key)}) or use another key`;
+        const holds = `key ${JSON.stringify(same.key)} is held by lease ${same.id}`;
+        if (req.range !== undefined) {
+            const outside = held.filter(([, p]) => !inRange(p, v.range));
+            if (outside.length > 0) {
+                throw new RuntimeError(`${holds}, whose ${showPorts(outside)} ${outside.length === 1 ? 'lies' : 'lie'} outside the requested range ${formatRange(v.range)}; ${release}`);
+            }
+        }
+        if (req.contiguous === true && !isBlock(held.map(([, p]) => p))) {
+            throw new RuntimeError(`${holds}, whose ports (${showPorts(held)}) are not one block of consecutive ports as --contiguous asks; ${release}`);
+        }
+        const added = v.names.filter((n) => !Object.hasOwn(same.ports, n));
+        let ports = same.ports;
+        let range = same.range;
+        if (added.length > 0) {
+            const from = req.range !== undefined ? v.range : same.range;
+            const old = held.map(([, p]) => p);
+            const chosen = req.contiguous === true
+                ? await extendBlock(old, added.length, from, usable)
+                : await choosePorts({
+                    count: added.length,
+                    range: from,
+                    contiguous: false,
+                    start: startPort(from, v.strategy, same.key),
+                    usable,
+                });
+            if (chosen === null) {
+                throw new RuntimeError(`${holds}; it cannot grow by ${added.join(', ')}: range ${formatRange(from)} has no ${added.length} free port${added.length === 1 ? '' : 's'}${req.contiguous === true ? ' next to its block' : ''}; ${release}`);
+            }
+            ports = Object.fromEntries([
+                ...held,
+                ...added.map((n, i) => [n, chosen[i]]),
+            ]);
+            range = { lo: Math.min(range.lo, from.lo), hi: Math.max(range.hi, from.hi) };
+        }
+        const owner = req.renew?.owner === true ? req.owner : same.owner;
+        let expires = same.expires;
+        const ttl = req.ttlMs ?? null;
+        if (ttl !== null && (req.renew?.ttl === true || (owner === null && expires === null))) {
+            expires = new Date(now + ttl).toISOString();
+        }
+        if (added.length === 0 && sameOwner(owner, same.owner) && expires === same.expires) {
+            return same;
+        }
+        const lease = freezeLease({
+            ...same,
+            ports,
+            range,
+            contiguous: (same.contiguous || req.contiguous === true) && isBlock(Object.values(ports)),
+            owner,
+            expires,
+        });
+        const check = validateLease(JSON.parse(JSON.stringify(lease)));
+        if (typeof check === 'string')
+            throw new errors_UsageError(`lease: ${check}`);
+        return lease;
+    }
+    /**
+     * Change lease `id` in place: a new owner (exec, once its command's session exists) and/or
+     * a new expiry `ttlMs` from now (exec's heartbeat). Returns the new record, or null when no
+     * such lease is left (it is never brought back).
+     */
+    async update(id, changes) {
+        checkRegistryPath(this.dir);
+        const dirId = this.ensureDir();
+        // A commit the lock moved on from did not count: do it again (as release does).
+        for (;;) {
+            const outcome = await this.withLock(dirId, (lock) => {
+                const state = this.readLocked(lock);
+                const found = state.leases.find((l) => l.id === id);
+                if (!found) {
+                    if (state.rejected > 0)
+                        this.commit(lock, state.leases);
+                    return Promise.resolve({ lease: null, landed: true });
+                }
+                const lease = freezeLease({
+                    ...found,
+                    owner: changes.owner === undefined ? found.owner : changes.owner,
+                    expires: changes.ttlMs === undefined
+                        ? found.expires
+                        : new Date(Date.now() + changes.ttlMs).toISOString(),
+                });
+                const check = validateLease(JSON.parse(JSON.stringify(lease)));
+                if (typeof check === 'string')
+                    throw new errors_UsageError(`lease: ${check}`);
+                const landed = this.commit(lock, state.leases.map((l) => (l === found ? lease : l)));
+                return Promise.resolve({ lease, landed });
+            });
+            if (outcome.landed)
+                return outcome.lease;
+        }
     }
     /** The state, under the lock: from the last operation when provably unchanged, else read. */
     readLocked(lock) {
@@ -33951,7 +34688,7 @@ class Registry {
         checkRegistryPath(this.dir);
         const state = readState(this.dir, { quarantine: false, warn: this.opts.warn });
         const now = Date.now();
-        const cache = new Map();
+        const cache = new OwnerCache();
         const out = [];
         const { kept } = await this.resolveConflicts(state.leases, now, cache);
         for (const lease of kept) {
@@ -33966,7 +34703,7 @@ class Registry {
         checkRegistryPath(this.dir);
         const sweep = async (leases) => {
             const now = Date.now();
-            const cache = new Map();
+            const cache = new OwnerCache();
             const { kept, dropped } = await this.resolveConflicts(leases, now, cache);
             const removed = [...dropped];
             const live = [];
@@ -34657,7 +35394,8 @@ function createHostRegistry(dir, opts = {}) {
  *   within the job so a re-run step gets its lease back, and per step (GITHUB_ACTION), so two
  *   portlease steps in one job never share a key.
  * - `runnerOwner(registryDir, opts?)`: who owns the job's leases. On the host: the runner's
- *   worker (Runner.Worker, the action's parent process) with its start time. In a container
+ *   worker (the nearest `Runner.Worker` ancestor, found by walking the parent chain in /proc;
+ *   else the action's parent process) with its start time. In a container
  *   job (`container:` in the workflow): the job container (`ContainerOwner`) or, when its id
  *   cannot be found, nobody (TTL only); and the registry must be the host's, bind-mounted in
  *   through `container.volumes`, else a `UsageError` shows the `volumes:` line to add.
@@ -34709,7 +35447,7 @@ function getLeaseInputs(opts = {}) {
 /** The `registry` input: an absolute path without control characters; '' means the default. */
 function parseRegistryDir(text, env = process.env) {
     const dir = text === '' ? registry_defaultRegistryDir(env) : text;
-    if (CONTROL_CHARS.test(dir)) {
+    if (inputs_CONTROL_CHARS.test(dir)) {
         throw new errors_UsageError(`registry: ${JSON.stringify(dir.slice(0, 60))} contains control characters; name a directory like /tmp/portlease`);
     }
     if (!(0,external_node_path_namespaceObject.isAbsolute)(dir)) {
@@ -34738,9 +35476,17 @@ function runLabels(env = process.env) {
 function ownerIdentity(owner) {
     if (owner === null)
         return 'none';
-    if (owner.kind === 'container')
-        return `container:${owner.id}`;
-    return `pid:${owner.pid}:${owner.start ?? '?'}:${owner.boot ?? '?'}:${owner.host}`;
+    switch (owner.kind) {
+        case 'container':
+            return `container:${owner.id}`;
+        case 'dir':
+            return `dir:${owner.path}:${owner.host}`;
+        case 'session':
+            return `session:${owner.sid}:${owner.start ?? '?'}:${owner.boot ?? '?'}:${owner.host}`;
+        case 'process':
+        case 'tree':
+            return `pid:${owner.pid}:${owner.start ?? '?'}:${owner.boot ?? '?'}:${owner.host}`;
+    }
 }
 /**
  * The default lease key: `gh/<repo>/<run>-<attempt>/<job>/<step>#<digest>`. The readable part
@@ -34881,21 +35627,25 @@ function runnerOwner(registryDir, opts = {}) {
             describe: `container job: owner is the job container ${id.slice(0, 12)} (alive while the engine runs it; TTL otherwise)`,
         };
     }
-    if (ppid <= 1) {
+    // The nearest Runner.Worker among the ancestors (the direct parent of a `uses:` step;
+    // further up when the step runs under a shell or wrapper), else the parent as before.
+    const worker = findAncestor(RUNNER_WORKER, ppid);
+    const pid = worker ?? ppid;
+    if (pid <= 1) {
         return {
             where: 'host',
             owner: null,
             describe: `parent process is pid ${ppid}, not a runner worker; TTL only`,
         };
     }
-    const owner = describeProcess(ppid);
+    const owner = describeProcess(pid);
     if (owner === null) {
-        throw new RuntimeError(`the runner worker (pid ${ppid}, this step's parent) is gone; nothing was leased`);
+        throw new RuntimeError(`the runner worker (pid ${pid}, ${worker === null ? "this step's parent" : `this step's ${RUNNER_WORKER} ancestor`}) is gone; nothing was leased`);
     }
     return {
         where: 'host',
         owner,
-        describe: `owner is the runner worker, pid ${ppid} (start ${owner.start ?? 'unknown'})`,
+        describe: `owner is the runner worker, pid ${pid} (start ${owner.start ?? 'unknown'})`,
     };
 }
 /** A Registry that logs through the runner (the host wiring: src/runner/registry.ts). */
@@ -35120,7 +35870,7 @@ async function run() {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(936);
+/* harmony import */ var _action_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6927);
 
 await (0,_action_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 

@@ -6,12 +6,22 @@ export const ALLOCATE_OPTIONS = `Options:
   --count N             N ports named PORT_1..PORT_N instead of NAMEs
   --range LO-HI         ports to choose from (default ${RANGE})
   --contiguous          one block of consecutive ports
-  --key KEY             same key while its lease lives: the same ports back
-                        (default: a new key each time)
+  --key KEY             same key while its lease lives: the same ports back; more NAMEs
+                        grow it; a new --ttl or --owner renews it (default: a new key)
   --strategy S          hash (default: the key picks a stable start), random, sequential
-  --ttl D               lease ends after D even if its owner lives (default 24h; 90s, 15m, 6h, 2d)
-  --owner-pid PID       the lease lives while PID runs (default: the calling process)
+  --ttl D               lease ends after D even if its owner lives (default 24h, none for
+                        --owner dir:; 90s, 15m, 6h, 2d)
+  --owner OWNER         who the lease lives with (default: the job's Runner.Worker in a
+                        GitHub Actions step, else the calling shell's session):
+                          pid:N        while process N runs (alias: --owner-pid N)
+                          session      while any process of this session runs
+                          session:SID  while any process of session SID runs
+                          dir:PATH     while directory PATH exists (key: dir:<realpath>)
+                          job          while this GitHub Actions job's Runner.Worker runs
+                          none         TTL only
   --wait D              when the range is full, wait up to D for a release (default 0)
+  --write FILE          also write the ports to FILE, atomically: NAME=PORT lines if FILE
+                        ends in .env, else a JSON object {"NAME": port}
   --allow-ephemeral     allow ports inside the kernel's ephemeral range
   --registry DIR        registry directory (default $PORTLEASE_REGISTRY, else /tmp/portlease)
   --json                print one JSON object instead of NAME=PORT lines`;
@@ -55,11 +65,22 @@ whose TTL has passed. Never removes a live lease. --dry-run only says what it wo
 
   exec: `Usage: portlease exec NAME... [options] -- COMMAND [ARGS...]
 
-Lease ports, run COMMAND with NAME=PORT (and PORTLEASE_LEASE=ID) in its environment, pass
-SIGINT, SIGTERM and SIGHUP on to it, release the lease when it exits, and exit with its
-status. The lease is owned by this portlease process, so even a SIGKILL frees it.
+Lease ports, print them on stderr, and run COMMAND in its own session (and process group)
+with NAME=PORT and PORTLEASE_LEASE=ID in its environment. The lease lives while exec, any
+process of that session, or any process carrying PORTLEASE_LEASE=ID runs, even after exec
+itself is killed with SIGKILL. When COMMAND exits, or exec gets SIGINT, SIGTERM or SIGHUP,
+the whole tree gets that signal (SIGTERM for what COMMAND left behind), then SIGKILL after
+the grace period; then the lease is released and exec exits with COMMAND's status (128+N
+when it died of signal N). With --key on another owner's live lease, exec uses its ports
+and leaves it as it is.
 
-${ALLOCATE_OPTIONS.replace(/\n {2}--owner-pid[^\n]*/, '').replace(/\n {2}--json[^\n]*/, '')}`,
+${ALLOCATE_OPTIONS.replace(/\n {2}--owner OWNER[^]*?(?=\n {2}--wait)/, '')
+  .replace(/\n {2}--json[^\n]*/, '')
+  .replace(
+    /\n {2}--ttl D[^\n]*\n[^\n]*/,
+    '\n  --ttl D               lease ends after D even if the tree lives (default: 24h,\n                        renewed every hour while exec runs)',
+  )}
+  --grace D             time between SIGTERM and SIGKILL (default 5s; 0 = SIGKILL at once)`,
 
   service: `Usage: portlease service NAME --image IMAGE --container-port PORT [options] [-- COMMAND [ARGS...]]
 

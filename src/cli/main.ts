@@ -3,21 +3,22 @@
  */
 import './signals.js'; // first: SIGUSR1 must never start the inspector
 import { writeSync } from 'node:fs';
-import { constants as osConstants } from 'node:os';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import {
   checkLeaseId,
   countNames,
+  defaultOwner,
   describeOwner,
-  describeProcess,
   parseCount,
   parseDuration,
+  parseOwnerSpec,
   parsePid,
   parseRange,
   parseStrategy,
   PortleaseError,
   Registry,
-  selfOwner,
+  resolveOwner,
+  treeOwner,
   UsageError,
   checkNames,
   checkKey,
@@ -26,8 +27,9 @@ import {
   RuntimeError,
   type AllocateRequest,
   type Lease,
-  type Owner,
+  type OwnerChoice,
 } from '../registry/index.js';
+import { fnv1a } from '../registry/allocate.js';
 import { VERSION } from '../version.js';
 import { removeLeaseContainers, removeOrphanContainers } from '../engines/host.js';
 import {
@@ -38,6 +40,8 @@ import {
 } from '../runner/registry.js';
 import { HELP } from './help.js';
 import { cmdService, SERVICE_OPTIONS } from './service.js';
+import { supervise } from './supervise.js';
+import { checkWriteTarget, writePorts, type WriteTarget } from './write.js';
 
 export interface Io {
   out: (line: string) => void;
@@ -70,6 +74,10 @@ const defaultIo: Io = {
   env: process.env,
 };
 
+const DEFAULT_GRACE_MS = 5_000;
+/** How often exec renews a lease that has the default TTL (PORTLEASE_EXEC_HEARTBEAT_MS overrides, >= 1s). */
+const HEARTBEAT_MS = 3_600_000;
+
 type Options = NonNullable<ParseArgsConfig['options']>;
 
 const COMMON: Options = {
@@ -85,9 +93,11 @@ const ALLOCATE: Options = {
   key: { type: 'string' },
   strategy: { type: 'string' },
   ttl: { type: 'string' },
+  owner: { type: 'string' },
   'owner-pid': { type: 'string' },
   wait: { type: 'string' },
   'allow-ephemeral': { type: 'boolean' },
+  write: { type: 'string' },
   json: { type: 'boolean' },
 };
 
@@ -97,9 +107,12 @@ const COMMANDS: Record<string, Options> = {
     ...Object.fromEntries(Object.entries(ALLOCATE).filter(([k]) => k !== 'json' && k !== 'count')),
     ...SERVICE_OPTIONS,
   },
-  exec: Object.fromEntries(
-    Object.entries(ALLOCATE).filter(([k]) => k !== 'owner-pid' && k !== 'json'),
-  ),
+  exec: {
+    ...Object.fromEntries(
+      Object.entries(ALLOCATE).filter(([k]) => !['owner', 'owner-pid', 'json'].includes(k)),
+    ),
+    grace: { type: 'string' },
+  },
   release: { ...COMMON, key: { type: 'string' }, lease: { type: 'string' } },
   list: { ...COMMON, json: { type: 'boolean' } },
   gc: { ...COMMON, 'dry-run': { type: 'boolean' } },
@@ -168,12 +181,39 @@ function registryFrom(values: Values, io: Io): Registry {
   });
 }
 
+/** `--owner` / `--owner-pid`, else the default owner (docs/lifetimes.md). */
+function ownerFrom(values: Values, io: Io): OwnerChoice & { explicit: boolean } {
+  const spec = str(values, 'owner');
+  const pid = str(values, 'owner-pid');
+  if (spec !== undefined && pid !== undefined) {
+    throw new UsageError(
+      '--owner-pid: give either --owner or --owner-pid (an alias of --owner pid:N), not both',
+    );
+  }
+  if (pid !== undefined) {
+    const spec = { kind: 'pid' as const, pid: parsePid(pid, '--owner-pid') };
+    return { ...resolveOwner(spec, '--owner-pid'), explicit: true };
+  }
+  if (spec !== undefined) {
+    return { ...resolveOwner(parseOwnerSpec(spec, '--owner'), '--owner'), explicit: true };
+  }
+  return { ...defaultOwner(io.env), explicit: false };
+}
+
+/** The key of a directory's bundle: `dir:<canonical path>` (hashed when too long for a key). */
+function dirKey(path: string): string {
+  const key = `dir:${path}`;
+  if (key.length <= 200) return key;
+  return `dir:…${path.slice(-170)}#${fnv1a(path).toString(16).padStart(8, '0')}`;
+}
+
 /** Build the allocate request from parsed flags; every value checked, nothing touched yet. */
 function allocateRequest(
   values: Values,
   positionals: string[],
-  owner: Owner | null,
+  choice: OwnerChoice & { explicit: boolean },
 ): AllocateRequest {
+  const owner = choice.owner;
   const countText = str(values, 'count');
   let names: string[];
   if (countText !== undefined) {
@@ -194,24 +234,46 @@ function allocateRequest(
   const strategy = str(values, 'strategy');
   const ttl = str(values, 'ttl');
   const wait = str(values, 'wait');
+  // A directory's bundle lives as long as the directory: no TTL unless one is asked for.
+  const defaultTtl = owner?.kind === 'dir' ? null : DEFAULT_TTL_MS;
   return {
     names,
     range: rangeText === undefined ? undefined : parseRange(rangeText, '--range'),
-    contiguous: values.contiguous === true,
-    key: key === undefined ? undefined : checkKey(key, '--key'),
+    contiguous: values.contiguous === true ? true : undefined,
+    key:
+      key !== undefined
+        ? checkKey(key, '--key')
+        : owner?.kind === 'dir'
+          ? dirKey(owner.path)
+          : undefined,
     strategy: strategy === undefined ? 'hash' : parseStrategy(strategy, '--strategy'),
-    ttlMs: ttl === undefined ? DEFAULT_TTL_MS : parseDuration(ttl, '--ttl'),
+    ttlMs: ttl === undefined ? defaultTtl : parseDuration(ttl, '--ttl'),
     waitMs: wait === undefined ? 0 : parseDuration(wait, '--wait', { allowZero: true }),
     owner,
+    renew: { ttl: ttl !== undefined, owner: choice.explicit },
     allowEphemeral: values['allow-ephemeral'] === true,
   };
 }
 
-function leaseJson(lease: Lease, extra: Record<string, unknown> = {}): Record<string, unknown> {
+/** The asked-for names with their ports (a key's lease may hold more). */
+function askedPorts(lease: Lease, names: readonly string[]): Record<string, number> {
+  return Object.fromEntries(names.map((n) => [n, lease.ports[n] as number]));
+}
+
+function writeTarget(values: Values): WriteTarget | undefined {
+  const text = str(values, 'write');
+  return text === undefined ? undefined : checkWriteTarget(text, '--write');
+}
+
+function leaseJson(
+  lease: Lease,
+  extra: Record<string, unknown> = {},
+  ports: Record<string, number> = lease.ports,
+): Record<string, unknown> {
   return {
     lease: lease.id,
     key: lease.key,
-    ports: lease.ports,
+    ports,
     owner: lease.owner,
     expires: lease.expires,
     created: lease.created,
@@ -225,21 +287,24 @@ function leaseJson(lease: Lease, extra: Record<string, unknown> = {}): Record<st
 async function cmdAllocate(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parse('allocate', args);
   if (values.help) return help('allocate', io);
-  const pidText = str(values, 'owner-pid');
-  let owner: Owner | null;
-  if (pidText !== undefined) {
-    const pid = parsePid(pidText, '--owner-pid');
-    owner = describeProcess(pid);
-    if (owner === null) throw new UsageError(`--owner-pid: no process ${pid} is running`);
-  } else {
-    owner = describeProcess(process.ppid);
-  }
-  const req = allocateRequest(values, positionals, owner);
+  const choice = ownerFrom(values, io);
+  const req = allocateRequest(values, positionals, choice);
+  const target = writeTarget(values);
   const registry = registryFrom(values, io);
+  if (debugEnabled(io.env)) io.err(`portlease: debug: ${choice.describe}`);
   const { lease, reused } = await registry.allocate(req);
+  const ports = askedPorts(lease, req.names);
+  if (target !== undefined) {
+    try {
+      writePorts(target, ports);
+    } catch (err) {
+      if (!reused) await registry.release({ lease: lease.id });
+      throw err;
+    }
+  }
   const text = values.json
-    ? JSON.stringify(leaseJson(lease, { reused }))
-    : Object.entries(lease.ports)
+    ? JSON.stringify(leaseJson(lease, { reused }, ports))
+    : Object.entries(ports)
         .map(([name, port]) => `${name}=${port}`)
         .join('\n');
   try {
@@ -357,7 +422,8 @@ async function cmdList(args: string[], io: Io): Promise<number> {
       Object.entries(lease.ports)
         .map(([n, p]) => `${n}=${p}`)
         .join(' '),
-      describeOwner(lease.owner) + (liveness === 'unknown' ? ' (unverifiable)' : ''),
+      describeOwner(lease.owner, { names: true }) +
+        (liveness === 'unknown' ? ' (unverifiable)' : ''),
       expiresIn(lease.expires),
     ]);
   }
@@ -420,9 +486,6 @@ async function cmdGc(args: string[], io: Io): Promise<number> {
   return 0;
 }
 
-/** Passed on to the command; none of them ends exec itself (SIGUSR1: see signals.ts). */
-const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const;
-
 async function cmdExec(args: string[], io: Io): Promise<number> {
   const dash = args.indexOf('--');
   const own = dash < 0 ? args : args.slice(0, dash);
@@ -434,58 +497,97 @@ async function cmdExec(args: string[], io: Io): Promise<number> {
       "exec: no command given; put it after '--', like: portlease exec WEB_PORT -- npm test",
     );
   }
-  const req = allocateRequest(values, positionals, selfOwner());
-  const registry = registryFrom(values, io);
-  const { lease } = await registry.allocate(req);
-  const env = {
-    ...io.env,
-    ...Object.fromEntries(Object.entries(lease.ports).map(([n, p]) => [n, String(p)])),
-    PORTLEASE_LEASE: lease.id,
+  const graceText = str(values, 'grace');
+  const graceMs =
+    graceText === undefined
+      ? DEFAULT_GRACE_MS
+      : parseDuration(graceText, '--grace', { allowZero: true, max: 3_600_000 });
+  // Owned by the tree exec supervises: exec itself, its command's session once it runs, and
+  // every process carrying PORTLEASE_LEASE=<id>. Never a renewal of someone else's lease.
+  const tree = treeOwner();
+  const req = {
+    ...allocateRequest(values, positionals, {
+      owner: tree,
+      describe: 'exec tree',
+      explicit: false,
+    }),
+    renew: {},
   };
+  const target = writeTarget(values);
+  const registry = registryFrom(values, io);
+  const { lease, reused } = await registry.allocate(req);
+  const ports = askedPorts(lease, req.names);
+  // With the default TTL, the lease is renewed while exec runs: a dev server may run for
+  // days. An explicit --ttl is a hard bound. (After a SIGKILL of exec the last renewal's
+  // TTL still bounds a tree that cannot be judged from here.)
+  const heartbeatMs = Math.max(1000, Number(io.env.PORTLEASE_EXEC_HEARTBEAT_MS) || HEARTBEAT_MS);
+  const heartbeat =
+    reused || str(values, 'ttl') !== undefined
+      ? undefined
+      : setInterval(() => {
+          registry.update(lease.id, { ttlMs: DEFAULT_TTL_MS }).catch((err: unknown) => {
+            io.err(
+              `portlease: warning: exec: could not renew ${lease.id}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`,
+            );
+          });
+        }, heartbeatMs);
+  heartbeat?.unref();
+  let status: number;
+  let leftovers: number[];
   try {
-    return await runChild(command, env, io);
-  } finally {
-    try {
-      await registry.release({ lease: lease.id });
-    } catch (err) {
-      // The command's own exit status matters more; the lease ends once gc finds this
-      // process gone, or at its TTL.
-      io.err(
-        `portlease: warning: could not release lease ${lease.id}: ${describeError(err)}; gc reclaims it once this process is gone`,
-      );
-    }
+    if (target !== undefined) writePorts(target, ports);
+    const shown = Object.entries(ports)
+      .map(([n, p]) => `${n}=${p}`)
+      .join(' ');
+    io.err(
+      reused
+        ? `portlease: exec: ${shown} (live lease ${lease.id} of key ${JSON.stringify(lease.key)}, owner ${describeOwner(lease.owner)}; left as it is)`
+        : `portlease: exec: ${shown} (lease ${lease.id})`,
+    );
+    const [file, ...rest] = command as [string, ...string[]];
+    ({ status, leftovers } = await supervise({
+      file,
+      args: rest,
+      env: {
+        ...io.env,
+        ...Object.fromEntries(Object.entries(ports).map(([n, p]) => [n, String(p)])),
+        PORTLEASE_LEASE: lease.id,
+      },
+      graceMs,
+      cookie: reused ? null : lease.id,
+      onSpawn: async (sid) => {
+        if (reused) return;
+        try {
+          await registry.update(lease.id, { owner: { ...tree, sid } });
+        } catch (err) {
+          io.err(
+            `portlease: warning: exec: could not record the command's session in the lease (${err instanceof Error ? err.message : String(err)}); it stays owned by this process and PORTLEASE_LEASE carriers`,
+          );
+        }
+      },
+      err: io.err,
+    }));
+  } catch (err) {
+    clearInterval(heartbeat);
+    if (!reused) await registry.release({ lease: lease.id });
+    throw err;
   }
-}
-
-/** Run `command` with `env`, passing SIGINT/SIGTERM/SIGHUP on; its exit status (128+N for signal N). */
-async function runChild(command: string[], env: NodeJS.ProcessEnv, io: Io): Promise<number> {
-  const [file, ...rest] = command as [string, ...string[]];
-  const { spawn } = await import('node:child_process'); // only exec needs it: load it here
-  const handlers = new Map<string, () => void>();
+  clearInterval(heartbeat);
+  if (reused) return status;
+  if (leftovers.length > 0) {
+    io.err(
+      `portlease: warning: exec: ${leftovers.length} process${leftovers.length === 1 ? '' : 'es'} of the command's tree did not exit after SIGKILL (${leftovers.slice(0, 10).join(', ')}); lease ${lease.id} stays until they are gone`,
+    );
+    return status;
+  }
   try {
-    return await new Promise<number>((resolve) => {
-      const child = spawn(file, rest, { stdio: 'inherit', env });
-      for (const sig of FORWARDED) {
-        const h = (): void => {
-          child.kill(sig);
-        };
-        handlers.set(sig, h);
-        process.on(sig, h);
-      }
-      child.once('error', (err: NodeJS.ErrnoException) => {
-        io.err(
-          `portlease: exec: cannot run ${JSON.stringify(file)}: ${err.code === 'ENOENT' ? 'command not found' : err.message}`,
-        );
-        resolve(err.code === 'ENOENT' ? 127 : 126);
-      });
-      child.once('exit', (status, signal) => {
-        if (signal !== null) resolve(128 + osConstants.signals[signal]);
-        else resolve(status ?? 1);
-      });
-    });
-  } finally {
-    for (const [sig, h] of handlers) process.off(sig, h);
+    await registry.release({ lease: lease.id });
+  } catch (err) {
+    io.err(
+      `portlease: warning: exec: could not release ${lease.id}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}; it ends once its tree is gone (portlease gc)`,
+    );
   }
+  return status;
 }
 
 async function cmdServiceArgs(args: string[], io: Io): Promise<number> {
@@ -499,24 +601,39 @@ async function cmdServiceArgs(args: string[], io: Io): Promise<number> {
       "service: no command after '--'; give one (like -- pytest), or leave out '--' to start the service and detach",
     );
   }
-  const pidText = str(values, 'owner-pid');
-  let owner: Owner | null;
-  if (pidText !== undefined) {
-    const pid = parsePid(pidText, '--owner-pid');
-    owner = describeProcess(pid);
-    if (owner === null) throw new UsageError(`--owner-pid: no process ${pid} is running`);
-  } else {
-    owner = command.length > 0 ? selfOwner() : describeProcess(process.ppid);
-  }
   const registry = registryFrom(values, io);
+  // Detached: the default owner (or --owner), like allocate. With COMMAND: the tree, like exec.
+  const tree = treeOwner();
+  const choice =
+    command.length > 0
+      ? { owner: tree, describe: 'exec tree', explicit: false }
+      : ownerFrom(values, io);
   return cmdService({
     values,
     positionals,
     command,
     io,
     registry,
-    request: (names) => allocateRequest(values, names, owner),
-    runCommand: (cmd, env) => runChild(cmd, env, io),
+    request: (names) => allocateRequest(values, names, choice),
+    runCommand: async (cmd, env, lease) => {
+      const [file, ...rest] = cmd as [string, ...string[]];
+      const { status } = await supervise({
+        file,
+        args: rest,
+        env,
+        graceMs: DEFAULT_GRACE_MS,
+        cookie: lease.id,
+        onSpawn: async (sid) => {
+          try {
+            await registry.update(lease.id, { owner: { ...tree, sid } });
+          } catch {
+            // it stays owned by this process and the PORTLEASE_LEASE carriers
+          }
+        },
+        err: io.err,
+      });
+      return status;
+    },
   });
 }
 

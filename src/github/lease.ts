@@ -15,7 +15,8 @@
  *   within the job so a re-run step gets its lease back, and per step (GITHUB_ACTION), so two
  *   portlease steps in one job never share a key.
  * - `runnerOwner(registryDir, opts?)`: who owns the job's leases. On the host: the runner's
- *   worker (Runner.Worker, the action's parent process) with its start time. In a container
+ *   worker (the nearest `Runner.Worker` ancestor, found by walking the parent chain in /proc;
+ *   else the action's parent process) with its start time. In a container
  *   job (`container:` in the workflow): the job container (`ContainerOwner`) or, when its id
  *   cannot be found, nobody (TTL only); and the registry must be the host's, bind-mounted in
  *   through `container.volumes`, else a `UsageError` shows the `volumes:` line to add.
@@ -42,12 +43,14 @@ import {
   defaultRegistryDir,
   describeError,
   describeProcess,
+  findAncestor,
   formatDuration,
   parseDuration,
   parseRange,
   parseStrategy,
   Registry,
   RuntimeError,
+  RUNNER_WORKER,
   UsageError,
   type ContainerOwner,
   type Owner,
@@ -142,8 +145,17 @@ export function runLabels(env: NodeJS.ProcessEnv = process.env): Record<string, 
 /** A short, stable identity of an owner for keys (pid + start time, or container id). */
 function ownerIdentity(owner: Owner | null): string {
   if (owner === null) return 'none';
-  if (owner.kind === 'container') return `container:${owner.id}`;
-  return `pid:${owner.pid}:${owner.start ?? '?'}:${owner.boot ?? '?'}:${owner.host}`;
+  switch (owner.kind) {
+    case 'container':
+      return `container:${owner.id}`;
+    case 'dir':
+      return `dir:${owner.path}:${owner.host}`;
+    case 'session':
+      return `session:${owner.sid}:${owner.start ?? '?'}:${owner.boot ?? '?'}:${owner.host}`;
+    case 'process':
+    case 'tree':
+      return `pid:${owner.pid}:${owner.start ?? '?'}:${owner.boot ?? '?'}:${owner.host}`;
+  }
 }
 
 /**
@@ -326,23 +338,27 @@ export function runnerOwner(registryDir: string, opts: RunnerOwnerOptions = {}):
       describe: `container job: owner is the job container ${id.slice(0, 12)} (alive while the engine runs it; TTL otherwise)`,
     };
   }
-  if (ppid <= 1) {
+  // The nearest Runner.Worker among the ancestors (the direct parent of a `uses:` step;
+  // further up when the step runs under a shell or wrapper), else the parent as before.
+  const worker = findAncestor(RUNNER_WORKER, ppid);
+  const pid = worker ?? ppid;
+  if (pid <= 1) {
     return {
       where: 'host',
       owner: null,
       describe: `parent process is pid ${ppid}, not a runner worker; TTL only`,
     };
   }
-  const owner = describeProcess(ppid);
+  const owner = describeProcess(pid);
   if (owner === null) {
     throw new RuntimeError(
-      `the runner worker (pid ${ppid}, this step's parent) is gone; nothing was leased`,
+      `the runner worker (pid ${pid}, ${worker === null ? "this step's parent" : `this step's ${RUNNER_WORKER} ancestor`}) is gone; nothing was leased`,
     );
   }
   return {
     where: 'host',
     owner,
-    describe: `owner is the runner worker, pid ${ppid} (start ${owner.start ?? 'unknown'})`,
+    describe: `owner is the runner worker, pid ${pid} (start ${owner.start ?? 'unknown'})`,
   };
 }
 

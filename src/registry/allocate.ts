@@ -85,3 +85,53 @@ export async function choosePorts(input: ChooseInput): Promise<number[] | null> 
   }
   return null;
 }
+
+/** Are these ports one block of consecutive numbers (in any order)? */
+export function isBlock(ports: readonly number[]): boolean {
+  if (ports.length === 0) return true;
+  const lo = Math.min(...ports);
+  const hi = Math.max(...ports);
+  return hi - lo + 1 === ports.length && new Set(ports).size === ports.length;
+}
+
+/**
+ * `count` more ports that make one consecutive block together with `held` (itself a block),
+ * inside `range`: the block is extended downwards, upwards or both. Returns the new ports
+ * (lowest first), or null when no such block is free.
+ */
+export async function extendBlock(
+  held: readonly number[],
+  count: number,
+  range: PortRange,
+  usable: (port: number) => Promise<boolean>,
+): Promise<number[] | null> {
+  if (!isBlock(held) || held.length === 0) return null;
+  const lo = Math.min(...held);
+  const hi = Math.max(...held);
+  const size = hi - lo + 1 + count;
+  const known = new Map<number, boolean>();
+  const ok = async (p: number): Promise<boolean> => {
+    let v = known.get(p);
+    if (v === undefined) {
+      v = await usable(p);
+      known.set(p, v);
+    }
+    return v;
+  };
+  // Block starts b with b <= lo and b + size - 1 >= hi, nearest to the held block's start first.
+  for (let b = lo; b >= Math.max(range.lo, hi - size + 1); b--) {
+    const end = b + size - 1;
+    if (end > range.hi) continue;
+    const fresh: number[] = [];
+    for (let p = b; p <= end; p++) if (p < lo || p > hi) fresh.push(p);
+    let all = true;
+    for (const p of fresh) {
+      if (!(await ok(p))) {
+        all = false;
+        break;
+      }
+    }
+    if (all) return fresh;
+  }
+  return null;
+}

@@ -4,7 +4,7 @@
 import { lstatSync, watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { choosePorts, startPort } from './allocate.js';
+import { choosePorts, extendBlock, isBlock, startPort } from './allocate.js';
 import { errnoCode, PortleaseError, RuntimeError, UsageError } from './errors.js';
 import {
   checkKey,
@@ -19,11 +19,11 @@ import {
 import { acquireLock, type Lock } from './lock.js';
 import {
   describeOwner,
-  processLiveness,
+  OwnerCache,
+  ownerLiveness,
   type ContainerOwner,
   type Liveness,
   type Owner,
-  type StartTime,
 } from './owner.js';
 import {
   formatRange,
@@ -54,8 +54,29 @@ import {
 export * from './errors.js';
 export * from './inputs.js';
 export type { Lease } from './store.js';
-export type { Owner, ProcessOwner, ContainerOwner, Liveness } from './owner.js';
-export { describeProcess, describeOwner, self as selfOwner } from './owner.js';
+export type {
+  Owner,
+  OwnerKind,
+  OwnerChoice,
+  OwnerSpec,
+  ProcessOwner,
+  ContainerOwner,
+  SessionOwner,
+  DirOwner,
+  TreeOwner,
+  Liveness,
+} from './owner.js';
+export {
+  defaultOwner,
+  describeProcess,
+  describeOwner,
+  findAncestor,
+  parseOwnerSpec,
+  resolveOwner,
+  RUNNER_WORKER,
+  self as selfOwner,
+  treeOwner,
+} from './owner.js';
 export { formatRange } from './probe.js';
 
 /** The host-wide default: one path for every user (never $TMPDIR, which is per user). */
@@ -90,6 +111,13 @@ export interface AllocateRequest {
   /** null: no TTL (needs an owner). */
   ttlMs?: number | null;
   owner: Owner | null;
+  /**
+   * What the caller gave explicitly. On a key whose lease lives, an explicit TTL sets a new
+   * expiry and an explicit owner becomes the lease's owner (ports kept); without them the
+   * live lease is handed back as it is (a second caller never takes it over). An explicit
+   * `range` or `contiguous: true` the live lease does not satisfy is always an error.
+   */
+  renew?: { ttl?: boolean; owner?: boolean };
   /** How long to wait for a release when the range is full. */
   waitMs?: number;
   labels?: Record<string, string>;
@@ -160,9 +188,12 @@ export function excludedCount(range: PortRange, excluded: readonly PortRange[]):
   return count;
 }
 
-function samePorts(lease: Lease, names: readonly string[]): boolean {
-  const have = Object.keys(lease.ports);
-  return have.length === names.length && names.every((n) => Object.hasOwn(lease.ports, n));
+function showPorts(ports: [string, number][]): string {
+  return ports.map(([n, p]) => `${n}=${p}`).join(', ');
+}
+
+function sameOwner(a: Owner | null, b: Owner | null): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
 }
 
 export class Registry {
@@ -186,11 +217,7 @@ export class Registry {
   }
 
   /** Why a lease is no longer live, or null while it lives. */
-  private async deadReason(
-    lease: Lease,
-    now: number,
-    cache: Map<number, StartTime>,
-  ): Promise<string | null> {
+  private async deadReason(lease: Lease, now: number, cache: OwnerCache): Promise<string | null> {
     if (lease.expires !== null && Date.parse(lease.expires) <= now) {
       return `expired at ${lease.expires}`;
     }
@@ -198,11 +225,13 @@ export class Registry {
     return `owner ${describeOwner(lease.owner)} is gone`;
   }
 
-  private async liveness(lease: Lease, cache: Map<number, StartTime>): Promise<Liveness> {
+  private async liveness(lease: Lease, cache: OwnerCache): Promise<Liveness> {
     const owner = lease.owner;
     if (owner === null) return 'alive';
-    if (owner.kind === 'process') return processLiveness(owner, cache);
-    return this.opts.containerLiveness ? this.opts.containerLiveness(owner) : 'unknown';
+    if (owner.kind === 'container') {
+      return this.opts.containerLiveness ? this.opts.containerLiveness(owner) : 'unknown';
+    }
+    return ownerLiveness(owner, cache, lease.id);
   }
 
   /** Validate a request completely, before anything on disk is touched. */
@@ -375,7 +404,7 @@ export class Registry {
   private async resolveConflicts(
     leases: readonly Lease[],
     now: number,
-    cache: Map<number, StartTime>,
+    cache: OwnerCache,
   ): Promise<{ kept: Lease[]; dropped: GcEntry[] }> {
     const byPort = new Map<number, Lease[]>();
     const byKey = new Map<string, Lease[]>();
@@ -448,7 +477,7 @@ export class Registry {
       const now = Date.now();
       const state = this.readLocked(lock);
       let dirty = state.rejected > 0;
-      const cache = new Map<number, StartTime>();
+      const cache = new OwnerCache();
       const leases = new Map<string, Lease>();
       /** Every record claiming each port (more than one only after a conflict). */
       const holder = new Map<number, Lease[]>();
@@ -479,19 +508,39 @@ export class Registry {
         dirty = true;
       };
 
+      const usable = async (p: number): Promise<boolean> => {
+        if (v.excluded(p) !== null) return false;
+        for (const h of holder.get(p) ?? []) {
+          const dead = await this.deadReason(h, now, cache);
+          if (dead === null) return false;
+          drop(h, dead);
+        }
+        if (busy.has(p)) {
+          this.debug(`port ${p}: published by a container engine`);
+          return false;
+        }
+        const why = await probePort(p);
+        if (why !== null) this.debug(`port ${p}: in use outside the registry (${why})`);
+        return why === null;
+      };
+
       if (v.key !== undefined) {
         const same = [...leases.values()].find((l) => l.key === v.key);
         if (same) {
           const dead = await this.deadReason(same, now, cache);
           if (dead === null) {
-            if (!samePorts(same, v.names)) {
-              throw new RuntimeError(
-                `key ${JSON.stringify(v.key)} is held by lease ${same.id} with ports ${Object.keys(same.ports).join(', ')}; release it first or use another key`,
-              );
+            const next = await this.reuse(same, req, v, usable, now);
+            if (next !== same) {
+              leases.set(same.id, next); // same place in the file
+              dirty = true;
             }
             if (dirty) this.commit(lock, [...leases.values()]);
-            this.debug(`key ${v.key} already holds ${same.id}: handing it back`);
-            return { allocation: { lease: same, reused: true }, holders: '' };
+            this.debug(
+              next === same
+                ? `key ${v.key} already holds ${same.id}: handing it back`
+                : `key ${v.key} holds ${same.id}: renewed or grown`,
+            );
+            return { allocation: { lease: next, reused: true }, holders: '' };
           }
           drop(same, dead);
         }
@@ -503,21 +552,7 @@ export class Registry {
         range: v.range,
         contiguous: req.contiguous === true,
         start: startPort(v.range, v.strategy, key),
-        usable: async (p) => {
-          if (v.excluded(p) !== null) return false;
-          for (const h of holder.get(p) ?? []) {
-            const dead = await this.deadReason(h, now, cache);
-            if (dead === null) return false;
-            drop(h, dead);
-          }
-          if (busy.has(p)) {
-            this.debug(`port ${p}: published by a container engine`);
-            return false;
-          }
-          const why = await probePort(p);
-          if (why !== null) this.debug(`port ${p}: in use outside the registry (${why})`);
-          return why === null;
-        },
+        usable,
       });
 
       if (chosen === null) {
@@ -552,6 +587,126 @@ export class Registry {
       );
       return { allocation: { lease, reused: false }, holders: '' };
     });
+  }
+
+  /**
+   * A live lease asked for again by its key: check what was asked explicitly against it,
+   * grow it by names it lacks, renew its expiry or owner when asked. Returns `same` itself
+   * when nothing changes. Throws (nothing written) when the lease cannot satisfy the request.
+   */
+  private async reuse(
+    same: Lease,
+    req: AllocateRequest,
+    v: ReturnType<Registry['validate']>,
+    usable: (p: number) => Promise<boolean>,
+    now: number,
+  ): Promise<Lease> {
+    const held = Object.entries(same.ports);
+    const release = `release it first (portlease release --key ${JSON.stringify(same.key)}) or use another key`;
+    const holds = `key ${JSON.stringify(same.key)} is held by lease ${same.id}`;
+    if (req.range !== undefined) {
+      const outside = held.filter(([, p]) => !inRange(p, v.range));
+      if (outside.length > 0) {
+        throw new RuntimeError(
+          `${holds}, whose ${showPorts(outside)} ${outside.length === 1 ? 'lies' : 'lie'} outside the requested range ${formatRange(v.range)}; ${release}`,
+        );
+      }
+    }
+    if (req.contiguous === true && !isBlock(held.map(([, p]) => p))) {
+      throw new RuntimeError(
+        `${holds}, whose ports (${showPorts(held)}) are not one block of consecutive ports as --contiguous asks; ${release}`,
+      );
+    }
+    const added = v.names.filter((n) => !Object.hasOwn(same.ports, n));
+    let ports = same.ports;
+    let range = same.range;
+    if (added.length > 0) {
+      const from = req.range !== undefined ? v.range : same.range;
+      const old = held.map(([, p]) => p);
+      const chosen =
+        req.contiguous === true
+          ? await extendBlock(old, added.length, from, usable)
+          : await choosePorts({
+              count: added.length,
+              range: from,
+              contiguous: false,
+              start: startPort(from, v.strategy, same.key),
+              usable,
+            });
+      if (chosen === null) {
+        throw new RuntimeError(
+          `${holds}; it cannot grow by ${added.join(', ')}: range ${formatRange(from)} has no ${added.length} free port${added.length === 1 ? '' : 's'}${req.contiguous === true ? ' next to its block' : ''}; ${release}`,
+        );
+      }
+      ports = Object.fromEntries([
+        ...held,
+        ...added.map((n, i): [string, number] => [n, chosen[i] as number]),
+      ]);
+      range = { lo: Math.min(range.lo, from.lo), hi: Math.max(range.hi, from.hi) };
+    }
+    const owner = req.renew?.owner === true ? req.owner : same.owner;
+    let expires = same.expires;
+    const ttl = req.ttlMs ?? null;
+    if (ttl !== null && (req.renew?.ttl === true || (owner === null && expires === null))) {
+      expires = new Date(now + ttl).toISOString();
+    }
+    if (added.length === 0 && sameOwner(owner, same.owner) && expires === same.expires) {
+      return same;
+    }
+    const lease = freezeLease({
+      ...same,
+      ports,
+      range,
+      contiguous: (same.contiguous || req.contiguous === true) && isBlock(Object.values(ports)),
+      owner,
+      expires,
+    });
+    const check = validateLease(JSON.parse(JSON.stringify(lease)));
+    if (typeof check === 'string') throw new UsageError(`lease: ${check}`);
+    return lease;
+  }
+
+  /**
+   * Change lease `id` in place: a new owner (exec, once its command's session exists) and/or
+   * a new expiry `ttlMs` from now (exec's heartbeat). Returns the new record, or null when no
+   * such lease is left (it is never brought back).
+   */
+  async update(
+    id: string,
+    changes: { owner?: Owner | null; ttlMs?: number },
+  ): Promise<Lease | null> {
+    checkRegistryPath(this.dir);
+    const dirId = this.ensureDir();
+    // A commit the lock moved on from did not count: do it again (as release does).
+    for (;;) {
+      const outcome = await this.withLock<{ lease: Lease | null; landed: boolean }>(
+        dirId,
+        (lock) => {
+          const state = this.readLocked(lock);
+          const found = state.leases.find((l) => l.id === id);
+          if (!found) {
+            if (state.rejected > 0) this.commit(lock, state.leases);
+            return Promise.resolve({ lease: null, landed: true });
+          }
+          const lease = freezeLease({
+            ...found,
+            owner: changes.owner === undefined ? found.owner : changes.owner,
+            expires:
+              changes.ttlMs === undefined
+                ? found.expires
+                : new Date(Date.now() + changes.ttlMs).toISOString(),
+          });
+          const check = validateLease(JSON.parse(JSON.stringify(lease)));
+          if (typeof check === 'string') throw new UsageError(`lease: ${check}`);
+          const landed = this.commit(
+            lock,
+            state.leases.map((l) => (l === found ? lease : l)),
+          );
+          return Promise.resolve({ lease, landed });
+        },
+      );
+      if (outcome.landed) return outcome.lease;
+    }
   }
 
   /** The state, under the lock: from the last operation when provably unchanged, else read. */
@@ -643,7 +798,7 @@ export class Registry {
     checkRegistryPath(this.dir);
     const state = readState(this.dir, { quarantine: false, warn: this.opts.warn });
     const now = Date.now();
-    const cache = new Map<number, StartTime>();
+    const cache = new OwnerCache();
     const out: LeaseStatus[] = [];
     const { kept } = await this.resolveConflicts(state.leases, now, cache);
     for (const lease of kept) {
@@ -660,7 +815,7 @@ export class Registry {
       leases: Lease[],
     ): Promise<{ removed: GcEntry[]; live: Lease[]; trimmed: boolean }> => {
       const now = Date.now();
-      const cache = new Map<number, StartTime>();
+      const cache = new OwnerCache();
       const { kept, dropped } = await this.resolveConflicts(leases, now, cache);
       const removed: GcEntry[] = [...dropped];
       const live: Lease[] = [];

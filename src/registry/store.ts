@@ -138,6 +138,59 @@ export function validOwner(v: unknown): Owner | null | undefined {
     ) {
       return { kind: 'container', id: v.id, host: v.host, boot: v.boot };
     }
+    return undefined;
+  }
+  const id = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x) && x >= 1;
+  const uid = (x: unknown): x is number | null =>
+    x === null || (typeof x === 'number' && Number.isInteger(x) && x >= 0 && x <= 0xffffffff);
+  if (v.kind === 'session') {
+    if (
+      id(v.sid) &&
+      nullable(v.start, 32) &&
+      uid(v.uid) &&
+      nullable(v.boot, 64) &&
+      str(v.host, 256) &&
+      nullable(v.pidns, 64)
+    ) {
+      return {
+        kind: 'session',
+        sid: v.sid,
+        start: v.start,
+        uid: v.uid,
+        boot: v.boot,
+        host: v.host,
+        pidns: v.pidns,
+      };
+    }
+    return undefined;
+  }
+  if (v.kind === 'dir') {
+    if (str(v.path, 4096) && /^(?:\/|[A-Za-z]:[\\/]|\\\\)/.test(v.path) && str(v.host, 256)) {
+      return { kind: 'dir', path: v.path, host: v.host };
+    }
+    return undefined;
+  }
+  if (v.kind === 'tree') {
+    if (
+      id(v.pid) &&
+      nullable(v.start, 32) &&
+      nullable(v.boot, 64) &&
+      str(v.host, 256) &&
+      nullable(v.pidns, 64) &&
+      (v.sid === null || id(v.sid)) &&
+      uid(v.uid)
+    ) {
+      return {
+        kind: 'tree',
+        pid: v.pid,
+        start: v.start,
+        boot: v.boot,
+        host: v.host,
+        pidns: v.pidns,
+        sid: v.sid,
+        uid: v.uid,
+      };
+    }
   }
   return undefined;
 }

@@ -176,9 +176,12 @@ describe('leases', () => {
     expect(b.reused).toBe(true);
     expect(b.lease.id).toBe(a.lease.id);
     expect(b.lease.ports).toEqual(a.lease.ports);
-    await expect(reg.allocate(req(range, { key: 'k', names: ['C'] }))).rejects.toThrow(
-      /key "k" is held by lease/,
-    );
+    // More names grow it: the old ports stay, the record keeps its id.
+    const c = await reg.allocate(req(range, { key: 'k', names: ['C'] }));
+    expect(c.reused).toBe(true);
+    expect(c.lease.id).toBe(a.lease.id);
+    expect(c.lease.ports).toMatchObject(a.lease.ports);
+    expect(Object.keys(c.lease.ports)).toEqual(['A', 'B', 'C']);
     expect((await reg.release({ key: 'k' }))?.id).toBe(a.lease.id);
     expect(await reg.release({ key: 'k' })).toBeNull();
     expect(await reg.list()).toEqual([]);

@@ -18,10 +18,16 @@ function ensureUser(): void {
   }
 }
 
-/** Run the CLI as the second user. */
-function asUser(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** Run the CLI as the second user (`detached`: in a session of its own, which ends with it). */
+function asUser(
+  args: string[],
+  opts: { detached?: boolean } = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return collect(
-    spawn('runuser', ['-u', USER, '--', NODE, CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }),
+    spawn('runuser', ['-u', USER, '--', NODE, CLI, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: opts.detached === true,
+    }),
   );
 }
 
@@ -34,17 +40,12 @@ describeWith(root(), 'two Unix users share one registry', () => {
     chmodSync(parent, 0o1777); // like /tmp: anyone may create the registry in it
     const dir = join(parent, 'reg');
 
-    // The second user creates the registry; its lease's owner (runuser) exits at once.
-    const u1 = await asUser([
-      'allocate',
-      'A',
-      '--key',
-      'user2',
-      '--registry',
-      dir,
-      '--range',
-      range,
-    ]);
+    // The second user creates the registry; its lease's owner (the session runuser runs
+    // in) ends at once.
+    const u1 = await asUser(
+      ['allocate', 'A', '--key', 'user2', '--registry', dir, '--range', range],
+      { detached: true },
+    );
     expect(u1.stderr).toBe('');
     expect(u1.code).toBe(0);
     const st = statSync(dir);

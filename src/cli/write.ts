@@ -1,0 +1,108 @@
+/**
+ * `--write FILE`: the leased ports written atomically (temp file in the same directory,
+ * fsync, rename), as `NAME=PORT` lines when FILE's name ends in `.env`, else as one flat
+ * JSON object `{"NAME": port}`. The target is checked before anything is leased.
+ */
+import {
+  accessSync,
+  closeSync,
+  constants,
+  fsyncSync,
+  openSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { errnoCode, RuntimeError, UsageError } from '../registry/errors.js';
+import { CONTROL_CHARS } from '../registry/inputs.js';
+import { randomSuffix } from '../registry/store.js';
+
+export interface WriteTarget {
+  path: string;
+  format: 'env' | 'json';
+}
+
+/** Check FILE: a writable directory to put it in, not a directory itself. Touches nothing. */
+export function checkWriteTarget(text: string, label: string): WriteTarget {
+  const show = JSON.stringify(text.length > 60 ? text.slice(0, 60) + '…' : text);
+  if (text.trim() === '' || CONTROL_CHARS.test(text)) {
+    throw new UsageError(
+      `${label}: ${show} is not a file name; name a file like ports.json or ports.env`,
+    );
+  }
+  const path = resolve(text);
+  const dir = dirname(path);
+  try {
+    if (!statSync(dir).isDirectory()) {
+      throw new UsageError(
+        `${label}: ${dir} is not a directory; name a file in an existing directory`,
+      );
+    }
+    accessSync(dir, constants.W_OK);
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    const code = errnoCode(err);
+    throw new UsageError(
+      `${label}: ${code === 'ENOENT' || code === 'ENOTDIR' ? `directory ${dir} does not exist` : `cannot write in ${dir} (${code ?? 'error'})`}; name a file in an existing, writable directory`,
+    );
+  }
+  try {
+    if (statSync(path).isDirectory()) {
+      throw new UsageError(`${label}: ${path} is a directory; name a file`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    // absent: it will be created
+  }
+  return { path, format: basename(path).endsWith('.env') ? 'env' : 'json' };
+}
+
+export function formatPorts(ports: Record<string, number>, format: 'env' | 'json'): string {
+  if (format === 'env') {
+    return Object.entries(ports)
+      .map(([n, p]) => `${n}=${p}\n`)
+      .join('');
+  }
+  return JSON.stringify(ports) + '\n';
+}
+
+/** Write the ports to the target atomically. Throws RuntimeError (one line) on failure. */
+export function writePorts(target: WriteTarget, ports: Record<string, number>): void {
+  const temp = join(
+    dirname(target.path),
+    `.${basename(target.path)}.${process.pid}.${randomSuffix(6)}.tmp`,
+  );
+  let fd: number | undefined;
+  try {
+    fd = openSync(
+      temp,
+      constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+      0o666,
+    );
+    const buf = Buffer.from(formatPorts(ports, target.format), 'utf8');
+    let off = 0;
+    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = undefined;
+    renameSync(temp, target.path);
+  } catch (err) {
+    if (fd !== undefined) {
+      try {
+        closeSync(fd);
+      } catch {
+        // already broken
+      }
+    }
+    try {
+      unlinkSync(temp);
+    } catch {
+      // never created, or renamed
+    }
+    throw new RuntimeError(
+      `--write: cannot write ${target.path}: ${errnoCode(err) ?? (err instanceof Error ? err.message : String(err))}`,
+    );
+  }
+}
