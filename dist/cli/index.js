@@ -445,6 +445,7 @@ function runCommand(file, args, opts) {
         return { status: null, stdout: '' };
     return { status: r.status, stdout: typeof r.stdout === 'string' ? r.stdout : '' };
 }
+/** Does `pid` exist? kill(pid, 0): EPERM means it does (another user's). */
 function pidExists(pid) {
     try {
         process.kill(pid, 0);
@@ -800,24 +801,14 @@ function validOwner(v) {
     if (!isRecord(v))
         return undefined;
     const nullable = (x, max) => x === null || str(x, max);
+    const id = (x) => typeof x === 'number' && Number.isInteger(x) && x >= 1;
+    /** start, boot, host and pidns, as process and session owners record them. */
+    const where = () => nullable(v.start, 32) && nullable(v.boot, 64) && str(v.host, 256) && nullable(v.pidns, 64)
+        ? { start: v.start, boot: v.boot, host: v.host, pidns: v.pidns }
+        : undefined;
     if (v.kind === 'process') {
-        if (typeof v.pid === 'number' &&
-            Number.isInteger(v.pid) &&
-            v.pid >= 1 &&
-            nullable(v.start, 32) &&
-            nullable(v.boot, 64) &&
-            str(v.host, 256) &&
-            nullable(v.pidns, 64)) {
-            return {
-                kind: 'process',
-                pid: v.pid,
-                start: v.start,
-                boot: v.boot,
-                host: v.host,
-                pidns: v.pidns,
-            };
-        }
-        return undefined;
+        const w = where();
+        return id(v.pid) && w !== undefined ? { kind: 'process', pid: v.pid, ...w } : undefined;
     }
     if (v.kind === 'container') {
         if (typeof v.id === 'string' &&
@@ -828,26 +819,20 @@ function validOwner(v) {
         }
         return undefined;
     }
-    const id = (x) => typeof x === 'number' && Number.isInteger(x) && x >= 1;
     const uid = (x) => x === null || (typeof x === 'number' && Number.isInteger(x) && x >= 0 && x <= 0xffffffff);
     if (v.kind === 'session') {
-        if (id(v.sid) &&
-            nullable(v.start, 32) &&
-            uid(v.uid) &&
-            nullable(v.boot, 64) &&
-            str(v.host, 256) &&
-            nullable(v.pidns, 64)) {
-            return {
+        const w = where();
+        return id(v.sid) && uid(v.uid) && w !== undefined
+            ? {
                 kind: 'session',
                 sid: v.sid,
-                start: v.start,
+                start: w.start,
                 uid: v.uid,
-                boot: v.boot,
-                host: v.host,
-                pidns: v.pidns,
-            };
-        }
-        return undefined;
+                boot: w.boot,
+                host: w.host,
+                pidns: w.pidns,
+            }
+            : undefined;
     }
     if (v.kind === 'dir') {
         if (str(v.path, 4096) && /^(?:\/|[A-Za-z]:[\\/]|\\\\)/.test(v.path) && str(v.host, 256)) {
@@ -1740,7 +1725,7 @@ function processStartTime(pid, cache) {
         if (code === 'ENOENT' || code === 'ESRCH') {
             if (!procMounted())
                 return null;
-            return owner_pidExists(pid) ? null : GONE;
+            return pidExists(pid) ? null : GONE;
         }
         return null;
     }
@@ -1760,7 +1745,7 @@ function threads(pid) {
     }
     catch (err) {
         // Reaped between the two reads: gone.
-        return errnoCode(err) === 'ENOENT' && !owner_pidExists(pid) ? 0 : 2;
+        return errnoCode(err) === 'ENOENT' && !pidExists(pid) ? 0 : 2;
     }
 }
 let cachedProc;
@@ -1776,21 +1761,12 @@ function procMounted() {
     }
     return cachedProc;
 }
-function owner_pidExists(pid) {
-    try {
-        process.kill(pid, 0);
-        return true;
-    }
-    catch (err) {
-        return errnoCode(err) === 'EPERM';
-    }
-}
 /** Describe a running process as an owner, or null if `pid` is not running. */
 function describeProcess(pid) {
     const start = processStartTime(pid);
     if (start === GONE)
         return null;
-    if (start === null && !owner_pidExists(pid))
+    if (start === null && !pidExists(pid))
         return null;
     return { kind: 'process', pid, start, boot: bootId(), host: (0,external_node_os_namespaceObject.hostname)(), pidns: pidNamespace() };
 }
@@ -1825,7 +1801,7 @@ function processLiveness(owner, cache) {
     if (start === undefined) {
         start = processStartTime(owner.pid, cache);
         if (start === null && !procMounted())
-            start = owner_pidExists(owner.pid) ? null : GONE;
+            start = pidExists(owner.pid) ? null : GONE;
         cache?.set(owner.pid, start);
     }
     if (start === GONE)
@@ -5015,34 +4991,11 @@ function formatPorts(ports, format) {
 }
 /** Write the ports to the target atomically. Throws RuntimeError (one line) on failure. */
 function writePorts(target, ports) {
-    const temp = (0,external_node_path_namespaceObject.join)((0,external_node_path_namespaceObject.dirname)(target.path), `.${(0,external_node_path_namespaceObject.basename)(target.path)}.${process.pid}.${randomSuffix(6)}.tmp`);
-    let fd;
     try {
-        fd = (0,external_node_fs_namespaceObject.openSync)(temp, external_node_fs_namespaceObject.constants.O_WRONLY | external_node_fs_namespaceObject.constants.O_CREAT | external_node_fs_namespaceObject.constants.O_EXCL | external_node_fs_namespaceObject.constants.O_NOFOLLOW, 0o666);
-        const buf = Buffer.from(formatPorts(ports, target.format), 'utf8');
-        let off = 0;
-        while (off < buf.length)
-            off += (0,external_node_fs_namespaceObject.writeSync)(fd, buf, off, buf.length - off);
-        (0,external_node_fs_namespaceObject.fsyncSync)(fd);
-        (0,external_node_fs_namespaceObject.closeSync)(fd);
-        fd = undefined;
-        (0,external_node_fs_namespaceObject.renameSync)(temp, target.path);
+        // The registry's own atomic write: temp file beside it, fsync, rename.
+        writeAtomic(target.path, formatPorts(ports, target.format), 0o644);
     }
     catch (err) {
-        if (fd !== undefined) {
-            try {
-                (0,external_node_fs_namespaceObject.closeSync)(fd);
-            }
-            catch {
-                // already broken
-            }
-        }
-        try {
-            (0,external_node_fs_namespaceObject.unlinkSync)(temp);
-        }
-        catch {
-            // never created, or renamed
-        }
         throw new RuntimeError(`--write: cannot write ${target.path}: ${errnoCode(err) ?? (err instanceof Error ? err.message : String(err))}`);
     }
 }
@@ -5163,6 +5116,20 @@ function parseError(command, err, args, options) {
         default:
             return new errors_UsageError(`${command}: ${message}`);
     }
+}
+/** parse() for a command with a `-- COMMAND [ARGS...]` tail: its options, and the command after `--`. */
+function parseWithCommand(command, args) {
+    const dash = args.indexOf('--');
+    const { values, positionals } = main_parse(command, dash < 0 ? args : args.slice(0, dash));
+    return { values, positionals, tail: dash < 0 ? null : args.slice(dash + 1) };
+}
+/** parse() for a command that takes options only. */
+function parseFlags(command, args) {
+    const { values, positionals } = main_parse(command, args);
+    if (values.help !== true && positionals.length > 0) {
+        throw new errors_UsageError(`${command}: unexpected argument ${JSON.stringify(positionals[0])}`);
+    }
+    return values;
 }
 function main_str(values, name) {
     const v = values[name];
@@ -5373,11 +5340,9 @@ function expiresIn(expires) {
     return `${Math.round(ms / 86_400_000)}d`;
 }
 async function cmdList(args, io) {
-    const { values, positionals } = main_parse('list', args);
+    const values = parseFlags('list', args);
     if (values.help)
         return help('list', io);
-    if (positionals.length > 0)
-        throw new errors_UsageError(`list: unexpected argument ${JSON.stringify(positionals[0])}`);
     const registry = registryFrom(values, io);
     const leases = await registry.list();
     if (values.json) {
@@ -5407,11 +5372,9 @@ async function cmdList(args, io) {
     return 0;
 }
 async function cmdGc(args, io) {
-    const { values, positionals } = main_parse('gc', args);
+    const values = parseFlags('gc', args);
     if (values.help)
         return help('gc', io);
-    if (positionals.length > 0)
-        throw new errors_UsageError(`gc: unexpected argument ${JSON.stringify(positionals[0])}`);
     const registry = registryFrom(values, io);
     const dry = values['dry-run'] === true;
     const report = await registry.gc({ dryRun: dry });
@@ -5453,12 +5416,10 @@ async function cmdGc(args, io) {
     return 0;
 }
 async function cmdExec(args, io) {
-    const dash = args.indexOf('--');
-    const own = dash < 0 ? args : args.slice(0, dash);
-    const { values, positionals } = main_parse('exec', own);
+    const { values, positionals, tail } = parseWithCommand('exec', args);
     if (values.help)
         return help('exec', io);
-    const command = dash < 0 ? [] : args.slice(dash + 1);
+    const command = tail ?? [];
     if (command.length === 0) {
         throw new errors_UsageError("exec: no command given; put it after '--', like: portlease exec WEB_PORT -- npm test");
     }
@@ -5550,13 +5511,11 @@ async function cmdExec(args, io) {
     return status;
 }
 async function cmdServiceArgs(args, io) {
-    const dash = args.indexOf('--');
-    const own = dash < 0 ? args : args.slice(0, dash);
-    const { values, positionals } = main_parse('service', own);
+    const { values, positionals, tail } = parseWithCommand('service', args);
     if (values.help)
         return help('service', io);
-    const command = dash < 0 ? [] : args.slice(dash + 1);
-    if (dash >= 0 && command.length === 0) {
+    const command = tail ?? [];
+    if (tail !== null && command.length === 0) {
         throw new errors_UsageError("service: no command after '--'; give one (like -- pytest), or leave out '--' to start the service and detach");
     }
     const registry = registryFrom(values, io);
@@ -5598,6 +5557,14 @@ function help(command, io) {
     io.out(HELP[command] ?? HELP.main ?? '');
     return 0;
 }
+const COMMAND_RUNNERS = {
+    allocate: cmdAllocate,
+    release: cmdRelease,
+    list: cmdList,
+    gc: cmdGc,
+    exec: cmdExec,
+    service: cmdServiceArgs,
+};
 /** Run the CLI; returns the exit status. Never throws. */
 async function runCli(argv, io = defaultIo) {
     const [command, ...rest] = argv;
@@ -5615,20 +5582,12 @@ async function runCli(argv, io = defaultIo) {
             case 'version':
                 io.out(VERSION);
                 return 0;
-            case 'allocate':
-                return await cmdAllocate(rest, io);
-            case 'release':
-                return await cmdRelease(rest, io);
-            case 'list':
-                return await cmdList(rest, io);
-            case 'gc':
-                return await cmdGc(rest, io);
-            case 'exec':
-                return await cmdExec(rest, io);
-            case 'service':
-                return await cmdServiceArgs(rest, io);
-            default:
+            default: {
+                const run = Object.hasOwn(COMMAND_RUNNERS, command) ? COMMAND_RUNNERS[command] : undefined;
+                if (run !== undefined)
+                    return await run(rest, io);
                 throw new errors_UsageError(`unknown command ${JSON.stringify(command)}; use allocate, release, list, gc, exec or service (portlease --help)`);
+            }
         }
     }
     catch (err) {

@@ -31728,6 +31728,7 @@ function runCommand(file, args, opts) {
         return { status: null, stdout: '' };
     return { status: r.status, stdout: typeof r.stdout === 'string' ? r.stdout : '' };
 }
+/** Does `pid` exist? kill(pid, 0): EPERM means it does (another user's). */
 function pidExists(pid) {
     try {
         process.kill(pid, 0);
@@ -32083,24 +32084,14 @@ function validOwner(v) {
     if (!isRecord(v))
         return undefined;
     const nullable = (x, max) => x === null || str(x, max);
+    const id = (x) => typeof x === 'number' && Number.isInteger(x) && x >= 1;
+    /** start, boot, host and pidns, as process and session owners record them. */
+    const where = () => nullable(v.start, 32) && nullable(v.boot, 64) && str(v.host, 256) && nullable(v.pidns, 64)
+        ? { start: v.start, boot: v.boot, host: v.host, pidns: v.pidns }
+        : undefined;
     if (v.kind === 'process') {
-        if (typeof v.pid === 'number' &&
-            Number.isInteger(v.pid) &&
-            v.pid >= 1 &&
-            nullable(v.start, 32) &&
-            nullable(v.boot, 64) &&
-            str(v.host, 256) &&
-            nullable(v.pidns, 64)) {
-            return {
-                kind: 'process',
-                pid: v.pid,
-                start: v.start,
-                boot: v.boot,
-                host: v.host,
-                pidns: v.pidns,
-            };
-        }
-        return undefined;
+        const w = where();
+        return id(v.pid) && w !== undefined ? { kind: 'process', pid: v.pid, ...w } : undefined;
     }
     if (v.kind === 'container') {
         if (typeof v.id === 'string' &&
@@ -32111,26 +32102,20 @@ function validOwner(v) {
         }
         return undefined;
     }
-    const id = (x) => typeof x === 'number' && Number.isInteger(x) && x >= 1;
     const uid = (x) => x === null || (typeof x === 'number' && Number.isInteger(x) && x >= 0 && x <= 0xffffffff);
     if (v.kind === 'session') {
-        if (id(v.sid) &&
-            nullable(v.start, 32) &&
-            uid(v.uid) &&
-            nullable(v.boot, 64) &&
-            str(v.host, 256) &&
-            nullable(v.pidns, 64)) {
-            return {
+        const w = where();
+        return id(v.sid) && uid(v.uid) && w !== undefined
+            ? {
                 kind: 'session',
                 sid: v.sid,
-                start: v.start,
+                start: w.start,
                 uid: v.uid,
-                boot: v.boot,
-                host: v.host,
-                pidns: v.pidns,
-            };
-        }
-        return undefined;
+                boot: w.boot,
+                host: w.host,
+                pidns: w.pidns,
+            }
+            : undefined;
     }
     if (v.kind === 'dir') {
         if (str(v.path, 4096) && /^(?:\/|[A-Za-z]:[\\/]|\\\\)/.test(v.path) && str(v.host, 256)) {
@@ -33021,7 +33006,7 @@ function processStartTime(pid, cache) {
         if (code === 'ENOENT' || code === 'ESRCH') {
             if (!procMounted())
                 return null;
-            return owner_pidExists(pid) ? null : GONE;
+            return pidExists(pid) ? null : GONE;
         }
         return null;
     }
@@ -33041,7 +33026,7 @@ function threads(pid) {
     }
     catch (err) {
         // Reaped between the two reads: gone.
-        return errors_errnoCode(err) === 'ENOENT' && !owner_pidExists(pid) ? 0 : 2;
+        return errors_errnoCode(err) === 'ENOENT' && !pidExists(pid) ? 0 : 2;
     }
 }
 let cachedProc;
@@ -33057,21 +33042,12 @@ function procMounted() {
     }
     return cachedProc;
 }
-function owner_pidExists(pid) {
-    try {
-        process.kill(pid, 0);
-        return true;
-    }
-    catch (err) {
-        return errors_errnoCode(err) === 'EPERM';
-    }
-}
 /** Describe a running process as an owner, or null if `pid` is not running. */
 function owner_describeProcess(pid) {
     const start = processStartTime(pid);
     if (start === GONE)
         return null;
-    if (start === null && !owner_pidExists(pid))
+    if (start === null && !pidExists(pid))
         return null;
     return { kind: 'process', pid, start, boot: owner_bootId(), host: (0,external_node_os_namespaceObject.hostname)(), pidns: pidNamespace() };
 }
@@ -33106,7 +33082,7 @@ function processLiveness(owner, cache) {
     if (start === undefined) {
         start = processStartTime(owner.pid, cache);
         if (start === null && !procMounted())
-            start = owner_pidExists(owner.pid) ? null : GONE;
+            start = pidExists(owner.pid) ? null : GONE;
         cache?.set(owner.pid, start);
     }
     if (start === GONE)

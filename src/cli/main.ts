@@ -162,6 +162,25 @@ function parseError(command: string, err: unknown, args: string[], options: Opti
   }
 }
 
+/** parse() for a command with a `-- COMMAND [ARGS...]` tail: its options, and the command after `--`. */
+function parseWithCommand(
+  command: string,
+  args: string[],
+): { values: Values; positionals: string[]; tail: string[] | null } {
+  const dash = args.indexOf('--');
+  const { values, positionals } = parse(command, dash < 0 ? args : args.slice(0, dash));
+  return { values, positionals, tail: dash < 0 ? null : args.slice(dash + 1) };
+}
+
+/** parse() for a command that takes options only. */
+function parseFlags(command: string, args: string[]): Values {
+  const { values, positionals } = parse(command, args);
+  if (values.help !== true && positionals.length > 0) {
+    throw new UsageError(`${command}: unexpected argument ${JSON.stringify(positionals[0])}`);
+  }
+  return values;
+}
+
 function str(values: Values, name: string): string | undefined {
   const v = values[name];
   return typeof v === 'string' ? v : undefined;
@@ -393,10 +412,8 @@ function expiresIn(expires: string | null): string {
 }
 
 async function cmdList(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parse('list', args);
+  const values = parseFlags('list', args);
   if (values.help) return help('list', io);
-  if (positionals.length > 0)
-    throw new UsageError(`list: unexpected argument ${JSON.stringify(positionals[0])}`);
   const registry = registryFrom(values, io);
   const leases = await registry.list();
   if (values.json) {
@@ -432,10 +449,8 @@ async function cmdList(args: string[], io: Io): Promise<number> {
 }
 
 async function cmdGc(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parse('gc', args);
+  const values = parseFlags('gc', args);
   if (values.help) return help('gc', io);
-  if (positionals.length > 0)
-    throw new UsageError(`gc: unexpected argument ${JSON.stringify(positionals[0])}`);
   const registry = registryFrom(values, io);
   const dry = values['dry-run'] === true;
   const report = await registry.gc({ dryRun: dry });
@@ -487,11 +502,9 @@ async function cmdGc(args: string[], io: Io): Promise<number> {
 }
 
 async function cmdExec(args: string[], io: Io): Promise<number> {
-  const dash = args.indexOf('--');
-  const own = dash < 0 ? args : args.slice(0, dash);
-  const { values, positionals } = parse('exec', own);
+  const { values, positionals, tail } = parseWithCommand('exec', args);
   if (values.help) return help('exec', io);
-  const command = dash < 0 ? [] : args.slice(dash + 1);
+  const command = tail ?? [];
   if (command.length === 0) {
     throw new UsageError(
       "exec: no command given; put it after '--', like: portlease exec WEB_PORT -- npm test",
@@ -591,12 +604,10 @@ async function cmdExec(args: string[], io: Io): Promise<number> {
 }
 
 async function cmdServiceArgs(args: string[], io: Io): Promise<number> {
-  const dash = args.indexOf('--');
-  const own = dash < 0 ? args : args.slice(0, dash);
-  const { values, positionals } = parse('service', own);
+  const { values, positionals, tail } = parseWithCommand('service', args);
   if (values.help) return help('service', io);
-  const command = dash < 0 ? [] : args.slice(dash + 1);
-  if (dash >= 0 && command.length === 0) {
+  const command = tail ?? [];
+  if (tail !== null && command.length === 0) {
     throw new UsageError(
       "service: no command after '--'; give one (like -- pytest), or leave out '--' to start the service and detach",
     );
@@ -642,6 +653,15 @@ function help(command: string, io: Io): number {
   return 0;
 }
 
+const COMMAND_RUNNERS: Record<string, (args: string[], io: Io) => Promise<number>> = {
+  allocate: cmdAllocate,
+  release: cmdRelease,
+  list: cmdList,
+  gc: cmdGc,
+  exec: cmdExec,
+  service: cmdServiceArgs,
+};
+
 /** Run the CLI; returns the exit status. Never throws. */
 export async function runCli(argv: string[], io: Io = defaultIo): Promise<number> {
   const [command, ...rest] = argv;
@@ -659,22 +679,13 @@ export async function runCli(argv: string[], io: Io = defaultIo): Promise<number
       case 'version':
         io.out(VERSION);
         return 0;
-      case 'allocate':
-        return await cmdAllocate(rest, io);
-      case 'release':
-        return await cmdRelease(rest, io);
-      case 'list':
-        return await cmdList(rest, io);
-      case 'gc':
-        return await cmdGc(rest, io);
-      case 'exec':
-        return await cmdExec(rest, io);
-      case 'service':
-        return await cmdServiceArgs(rest, io);
-      default:
+      default: {
+        const run = Object.hasOwn(COMMAND_RUNNERS, command) ? COMMAND_RUNNERS[command] : undefined;
+        if (run !== undefined) return await run(rest, io);
         throw new UsageError(
           `unknown command ${JSON.stringify(command)}; use allocate, release, list, gc, exec or service (portlease --help)`,
         );
+      }
     }
   } catch (err) {
     if (err instanceof PortleaseError) {

@@ -3,21 +3,11 @@
  * fsync, rename), as `NAME=PORT` lines when FILE's name ends in `.env`, else as one flat
  * JSON object `{"NAME": port}`. The target is checked before anything is leased.
  */
-import {
-  accessSync,
-  closeSync,
-  constants,
-  fsyncSync,
-  openSync,
-  renameSync,
-  statSync,
-  unlinkSync,
-  writeSync,
-} from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { accessSync, constants, statSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
 import { errnoCode, RuntimeError, UsageError } from '../registry/errors.js';
 import { CONTROL_CHARS } from '../registry/inputs.js';
-import { randomSuffix } from '../registry/store.js';
+import { writeAtomic } from '../registry/store.js';
 
 export interface WriteTarget {
   path: string;
@@ -70,37 +60,10 @@ export function formatPorts(ports: Record<string, number>, format: 'env' | 'json
 
 /** Write the ports to the target atomically. Throws RuntimeError (one line) on failure. */
 export function writePorts(target: WriteTarget, ports: Record<string, number>): void {
-  const temp = join(
-    dirname(target.path),
-    `.${basename(target.path)}.${process.pid}.${randomSuffix(6)}.tmp`,
-  );
-  let fd: number | undefined;
   try {
-    fd = openSync(
-      temp,
-      constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
-      0o666,
-    );
-    const buf = Buffer.from(formatPorts(ports, target.format), 'utf8');
-    let off = 0;
-    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = undefined;
-    renameSync(temp, target.path);
+    // The registry's own atomic write: temp file beside it, fsync, rename.
+    writeAtomic(target.path, formatPorts(ports, target.format), 0o644);
   } catch (err) {
-    if (fd !== undefined) {
-      try {
-        closeSync(fd);
-      } catch {
-        // already broken
-      }
-    }
-    try {
-      unlinkSync(temp);
-    } catch {
-      // never created, or renamed
-    }
     throw new RuntimeError(
       `--write: cannot write ${target.path}: ${errnoCode(err) ?? (err instanceof Error ? err.message : String(err))}`,
     );

@@ -23,7 +23,7 @@ import { readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { errnoCode, UsageError } from './errors.js';
-import { NO_PROCESS, offLinux, platformBootId, platformStartTime } from './platform.js';
+import { NO_PROCESS, offLinux, pidExists, platformBootId, platformStartTime } from './platform.js';
 import { CONTROL_CHARS, parsePid } from './inputs.js';
 import { readProc, scanCookies, scanProcesses, type CookieScan, type ProcScan } from './proc.js';
 
@@ -182,15 +182,6 @@ function procMounted(): boolean {
     }
   }
   return cachedProc;
-}
-
-function pidExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return errnoCode(err) === 'EPERM';
-  }
 }
 
 /** Describe a running process as an owner, or null if `pid` is not running. */

@@ -75,7 +75,8 @@ function runCommand(
   return { status: r.status, stdout: typeof r.stdout === 'string' ? r.stdout : '' };
 }
 
-function pidExists(pid: number): boolean {
+/** Does `pid` exist? kill(pid, 0): EPERM means it does (another user's). */
+export function pidExists(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -108,26 +108,17 @@ export function validOwner(v: unknown): Owner | null | undefined {
   if (v === null) return null;
   if (!isRecord(v)) return undefined;
   const nullable = (x: unknown, max: number): x is string | null => x === null || str(x, max);
+  const id = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x) && x >= 1;
+  /** start, boot, host and pidns, as process and session owners record them. */
+  const where = ():
+    | { start: string | null; boot: string | null; host: string; pidns: string | null }
+    | undefined =>
+    nullable(v.start, 32) && nullable(v.boot, 64) && str(v.host, 256) && nullable(v.pidns, 64)
+      ? { start: v.start, boot: v.boot, host: v.host, pidns: v.pidns }
+      : undefined;
   if (v.kind === 'process') {
-    if (
-      typeof v.pid === 'number' &&
-      Number.isInteger(v.pid) &&
-      v.pid >= 1 &&
-      nullable(v.start, 32) &&
-      nullable(v.boot, 64) &&
-      str(v.host, 256) &&
-      nullable(v.pidns, 64)
-    ) {
-      return {
-        kind: 'process',
-        pid: v.pid,
-        start: v.start,
-        boot: v.boot,
-        host: v.host,
-        pidns: v.pidns,
-      };
-    }
-    return undefined;
+    const w = where();
+    return id(v.pid) && w !== undefined ? { kind: 'process', pid: v.pid, ...w } : undefined;
   }
   if (v.kind === 'container') {
     if (
@@ -140,29 +131,21 @@ export function validOwner(v: unknown): Owner | null | undefined {
     }
     return undefined;
   }
-  const id = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x) && x >= 1;
   const uid = (x: unknown): x is number | null =>
     x === null || (typeof x === 'number' && Number.isInteger(x) && x >= 0 && x <= 0xffffffff);
   if (v.kind === 'session') {
-    if (
-      id(v.sid) &&
-      nullable(v.start, 32) &&
-      uid(v.uid) &&
-      nullable(v.boot, 64) &&
-      str(v.host, 256) &&
-      nullable(v.pidns, 64)
-    ) {
-      return {
-        kind: 'session',
-        sid: v.sid,
-        start: v.start,
-        uid: v.uid,
-        boot: v.boot,
-        host: v.host,
-        pidns: v.pidns,
-      };
-    }
-    return undefined;
+    const w = where();
+    return id(v.sid) && uid(v.uid) && w !== undefined
+      ? {
+          kind: 'session',
+          sid: v.sid,
+          start: w.start,
+          uid: v.uid,
+          boot: w.boot,
+          host: w.host,
+          pidns: w.pidns,
+        }
+      : undefined;
   }
   if (v.kind === 'dir') {
     if (str(v.path, 4096) && /^(?:\/|[A-Za-z]:[\\/]|\\\\)/.test(v.path) && str(v.host, 256)) {
