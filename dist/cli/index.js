@@ -2,7 +2,7 @@
 import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /******/ var __webpack_modules__ = ({
 
-/***/ 982:
+/***/ 798:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -4149,7 +4149,10 @@ and leaves it as it is.
 ${ALLOCATE_OPTIONS.replace(/\n {2}--owner OWNER[^]*?(?=\n {2}--wait)/, '')
         .replace(/\n {2}--json[^\n]*/, '')
         .replace(/\n {2}--ttl D[^\n]*\n[^\n]*/, '\n  --ttl D               lease ends after D even if the tree lives (default: 24h,\n                        renewed every hour while exec runs)')}
-  --grace D             time between SIGTERM and SIGKILL (default 5s; 0 = SIGKILL at once)`,
+  --grace D             time between SIGTERM and SIGKILL (default 5s; 0 = SIGKILL at once)
+  --listen              bind every leased port here and pass the listening sockets to COMMAND
+                        as fds 3, 4, ... (LISTEN_FDS, LISTEN_PID, LISTEN_FDNAMES; NAME_FD=N)
+  --listen-host H       the address for --listen: 127.0.0.1 (default), 0.0.0.0, :: or ::1`,
     service: `Usage: portlease service NAME --image IMAGE --container-port PORT [options] [-- COMMAND [ARGS...]]
 
 Lease a host port for NAME, run IMAGE detached with PORT published on 127.0.0.1:<leased
@@ -4175,6 +4178,99 @@ Service options (the container step's inputs):
 
 ${ALLOCATE_OPTIONS.replace(/\n {2}--count[^\n]*/, '').replace(/\n {2}--json[^\n]*/, '')}`,
 };
+
+;// CONCATENATED MODULE: ./src/cli/listen.ts
+/**
+ * `exec --listen`: bind listening TCP sockets on leased ports while the lease is held, and
+ * hand them to the command as inherited file descriptors 3, 4, ... with systemd's
+ * socket-activation protocol (LISTEN_FDS, LISTEN_PID, LISTEN_FDNAMES) plus NAME_FD=N for
+ * servers that take a plain fd. From the lease on, the port is never unbound: no process
+ * outside the registry can take it between the lease and the server's start.
+ *
+ * LISTEN_PID must be the command's own pid, which is not known before it starts: the
+ * command is started through `/bin/sh -c 'LISTEN_PID=$$; export LISTEN_PID; exec "$@"'`,
+ * where `$$` is the shell's pid and `exec` keeps it for the command.
+ */
+
+
+/** The first inherited descriptor (0-2 are stdin, stdout, stderr). */
+const SD_LISTEN_FDS_START = 3;
+const LISTEN_HOSTS = ['127.0.0.1', '0.0.0.0', '::', '::1'];
+function parseListenHost(text, label) {
+    const t = text.trim();
+    if (LISTEN_HOSTS.includes(t))
+        return t;
+    throw new errors_UsageError(`${label}: ${JSON.stringify(t.slice(0, 60))} is not accepted; use ${LISTEN_HOSTS.join(', ')}`);
+}
+/** The OS descriptor of a listening server (Node keeps it on the handle on POSIX). */
+function descriptor(server) {
+    const handle = server._handle;
+    const fd = handle?.fd;
+    if (typeof fd !== 'number' || fd < 0) {
+        throw new RuntimeError('exec --listen: the listening socket has no file descriptor here');
+    }
+    return fd;
+}
+function listenOn(port, host) {
+    return new Promise((resolve, reject) => {
+        // No connection is ever accepted here: the descriptor goes to the command, and this
+        // process closes its copy right after starting it, before its event loop polls again.
+        const server = (0,external_node_net_namespaceObject.createServer)();
+        // A client that connects in the moment before the command starts is reset (and retries)
+        // rather than left hanging on a connection nobody will serve.
+        server.on('connection', (socket) => {
+            socket.destroy();
+        });
+        server.once('error', (err) => {
+            reject(new RuntimeError(`exec --listen: cannot listen on ${host.includes(':') ? `[${host}]` : host}:${port}: ${err.code ?? err.message}`));
+        });
+        server.listen({ port, host, exclusive: true, ipv6Only: host === '::' }, () => {
+            resolve(server);
+        });
+    });
+}
+/**
+ * Listen on `ports` (name -> port, in the order given) at `host`. On any failure, the
+ * sockets bound so far are closed and a RuntimeError names the port.
+ */
+async function bindListeners(ports, host) {
+    const servers = [];
+    const closeAll = async () => {
+        const open = servers.splice(0);
+        await Promise.all(open.map((s) => new Promise((resolve) => {
+            s.close(() => {
+                resolve();
+            });
+        })));
+    };
+    try {
+        for (const [, port] of ports)
+            servers.push(await listenOn(port, host));
+    }
+    catch (err) {
+        await closeAll();
+        throw err;
+    }
+    const env = {
+        LISTEN_FDS: String(ports.length),
+        LISTEN_FDNAMES: ports.map(([n]) => n).join(':'),
+    };
+    ports.forEach(([name], i) => {
+        env[`${name}_FD`] = String(SD_LISTEN_FDS_START + i);
+    });
+    return {
+        stdio: servers.map(descriptor),
+        env,
+        wrap: (command) => [
+            '/bin/sh',
+            '-c',
+            'LISTEN_PID=$$; export LISTEN_PID; exec "$@"',
+            'sh',
+            ...command,
+        ],
+        close: closeAll,
+    };
+}
 
 // EXTERNAL MODULE: external "node:http"
 var external_node_http_ = __nccwpck_require__(67);
@@ -4879,7 +4975,11 @@ async function supervise(o) {
         wake = done;
     });
     try {
-        const child = spawn(o.file, o.args, { stdio: 'inherit', env: o.env, detached: true });
+        const child = spawn(o.file, o.args, {
+            stdio: ['inherit', 'inherit', 'inherit', ...(o.fds ?? [])],
+            env: o.env,
+            detached: true,
+        });
         const started = await new Promise((resolve) => {
             child.once('spawn', () => {
                 resolve(null);
@@ -5016,6 +5116,7 @@ function writePorts(target, ports) {
 
 
 
+
 /**
  * Write to stdout synchronously, so a failed write (a closed pipe, /dev/full) is an error
  * here, at the call, not an 'error' event later with a stack trace.
@@ -5072,6 +5173,8 @@ const COMMANDS = {
     exec: {
         ...Object.fromEntries(Object.entries(ALLOCATE).filter(([k]) => !['owner', 'owner-pid', 'json'].includes(k))),
         grace: { type: 'string' },
+        listen: { type: 'boolean' },
+        'listen-host': { type: 'string' },
     },
     release: { ...COMMON, key: { type: 'string' }, lease: { type: 'string' } },
     list: { ...COMMON, json: { type: 'boolean' } },
@@ -5423,6 +5526,11 @@ async function cmdExec(args, io) {
     if (command.length === 0) {
         throw new errors_UsageError("exec: no command given; put it after '--', like: portlease exec WEB_PORT -- npm test");
     }
+    const hostText = main_str(values, 'listen-host');
+    if (hostText !== undefined && values.listen !== true) {
+        throw new errors_UsageError('--listen-host: only with --listen');
+    }
+    const listenHost = parseListenHost(hostText ?? '127.0.0.1', '--listen-host');
     const graceText = main_str(values, 'grace');
     const graceMs = graceText === undefined
         ? DEFAULT_GRACE_MS
@@ -5465,18 +5573,25 @@ async function cmdExec(args, io) {
         io.err(reused
             ? `portlease: exec: ${shown} (live lease ${lease.id} of key ${JSON.stringify(lease.key)}, owner ${describeOwner(lease.owner)}; left as it is)`
             : `portlease: exec: ${shown} (lease ${lease.id})`);
-        const [file, ...rest] = command;
+        // --listen: the leased ports bound here, while the lease is held, and handed over as
+        // fds 3, 4, ... (systemd's protocol): no other process can take them from now on.
+        const listeners = values.listen === true ? await bindListeners(Object.entries(ports), listenHost) : null;
+        const [file, ...rest] = (listeners?.wrap(command) ?? command);
         ({ status, leftovers } = await supervise({
             file,
             args: rest,
             env: {
                 ...io.env,
                 ...Object.fromEntries(Object.entries(ports).map(([n, p]) => [n, String(p)])),
+                ...(listeners?.env ?? {}),
                 PORTLEASE_LEASE: lease.id,
             },
+            fds: listeners?.stdio,
             graceMs,
             cookie: reused ? null : lease.id,
             onSpawn: async (sid) => {
+                // The command holds its own copies now: this process keeps none.
+                await listeners?.close();
                 if (reused)
                     return;
                 try {
@@ -5613,7 +5728,7 @@ async function runCli(argv, io = defaultIo) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(982);
+/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(798);
 
 process.exitCode = await (0,_cli_main_js__WEBPACK_IMPORTED_MODULE_0__/* .runCli */ .a)(process.argv.slice(2));
 

@@ -80,7 +80,10 @@ ${ALLOCATE_OPTIONS.replace(/\n {2}--owner OWNER[^]*?(?=\n {2}--wait)/, '')
     /\n {2}--ttl D[^\n]*\n[^\n]*/,
     '\n  --ttl D               lease ends after D even if the tree lives (default: 24h,\n                        renewed every hour while exec runs)',
   )}
-  --grace D             time between SIGTERM and SIGKILL (default 5s; 0 = SIGKILL at once)`,
+  --grace D             time between SIGTERM and SIGKILL (default 5s; 0 = SIGKILL at once)
+  --listen              bind every leased port here and pass the listening sockets to COMMAND
+                        as fds 3, 4, ... (LISTEN_FDS, LISTEN_PID, LISTEN_FDNAMES; NAME_FD=N)
+  --listen-host H       the address for --listen: 127.0.0.1 (default), 0.0.0.0, :: or ::1`,
 
   service: `Usage: portlease service NAME --image IMAGE --container-port PORT [options] [-- COMMAND [ARGS...]]
 

@@ -52,6 +52,11 @@ function listenOn(port: number, host: ListenHost): Promise<Server> {
     // No connection is ever accepted here: the descriptor goes to the command, and this
     // process closes its copy right after starting it, before its event loop polls again.
     const server = createServer();
+    // A client that connects in the moment before the command starts is reset (and retries)
+    // rather than left hanging on a connection nobody will serve.
+    server.on('connection', (socket) => {
+      socket.destroy();
+    });
     server.once('error', (err: NodeJS.ErrnoException) => {
       reject(
         new RuntimeError(

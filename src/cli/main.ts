@@ -39,6 +39,7 @@ import {
   registryDir,
 } from '../runner/registry.js';
 import { HELP } from './help.js';
+import { bindListeners, parseListenHost } from './listen.js';
 import { cmdService, SERVICE_OPTIONS } from './service.js';
 import { supervise } from './supervise.js';
 import { checkWriteTarget, writePorts, type WriteTarget } from './write.js';
@@ -112,6 +113,8 @@ const COMMANDS: Record<string, Options> = {
       Object.entries(ALLOCATE).filter(([k]) => !['owner', 'owner-pid', 'json'].includes(k)),
     ),
     grace: { type: 'string' },
+    listen: { type: 'boolean' },
+    'listen-host': { type: 'string' },
   },
   release: { ...COMMON, key: { type: 'string' }, lease: { type: 'string' } },
   list: { ...COMMON, json: { type: 'boolean' } },
@@ -510,6 +513,11 @@ async function cmdExec(args: string[], io: Io): Promise<number> {
       "exec: no command given; put it after '--', like: portlease exec WEB_PORT -- npm test",
     );
   }
+  const hostText = str(values, 'listen-host');
+  if (hostText !== undefined && values.listen !== true) {
+    throw new UsageError('--listen-host: only with --listen');
+  }
+  const listenHost = parseListenHost(hostText ?? '127.0.0.1', '--listen-host');
   const graceText = str(values, 'grace');
   const graceMs =
     graceText === undefined
@@ -557,18 +565,26 @@ async function cmdExec(args: string[], io: Io): Promise<number> {
         ? `portlease: exec: ${shown} (live lease ${lease.id} of key ${JSON.stringify(lease.key)}, owner ${describeOwner(lease.owner)}; left as it is)`
         : `portlease: exec: ${shown} (lease ${lease.id})`,
     );
-    const [file, ...rest] = command as [string, ...string[]];
+    // --listen: the leased ports bound here, while the lease is held, and handed over as
+    // fds 3, 4, ... (systemd's protocol): no other process can take them from now on.
+    const listeners =
+      values.listen === true ? await bindListeners(Object.entries(ports), listenHost) : null;
+    const [file, ...rest] = (listeners?.wrap(command) ?? command) as [string, ...string[]];
     ({ status, leftovers } = await supervise({
       file,
       args: rest,
       env: {
         ...io.env,
         ...Object.fromEntries(Object.entries(ports).map(([n, p]) => [n, String(p)])),
+        ...(listeners?.env ?? {}),
         PORTLEASE_LEASE: lease.id,
       },
+      fds: listeners?.stdio,
       graceMs,
       cookie: reused ? null : lease.id,
       onSpawn: async (sid) => {
+        // The command holds its own copies now: this process keeps none.
+        await listeners?.close();
         if (reused) return;
         try {
           await registry.update(lease.id, { owner: { ...tree, sid } });

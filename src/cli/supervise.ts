@@ -30,6 +30,8 @@ export interface SuperviseOptions {
   args: string[];
   env: NodeJS.ProcessEnv;
   graceMs: number;
+  /** Descriptors the command inherits as 3, 4, ... (exec --listen). */
+  fds?: readonly number[];
   /** Hunt strays carrying PORTLEASE_LEASE=<cookie> (only for a lease exec created). */
   cookie: string | null;
   /** Called once the command runs, with its pid (= its session and process-group id). */
@@ -121,7 +123,11 @@ export async function supervise(o: SuperviseOptions): Promise<SuperviseResult> {
       wake = done;
     });
   try {
-    const child = spawn(o.file, o.args, { stdio: 'inherit', env: o.env, detached: true });
+    const child = spawn(o.file, o.args, {
+      stdio: ['inherit', 'inherit', 'inherit', ...(o.fds ?? [])],
+      env: o.env,
+      detached: true,
+    });
     const started = await new Promise<NodeJS.ErrnoException | null>((resolve) => {
       child.once('spawn', () => {
         resolve(null);
