@@ -4213,11 +4213,12 @@ function descriptor(server) {
 }
 function listenOn(port, host) {
     return new Promise((resolve, reject) => {
-        // No connection is ever accepted here: the descriptor goes to the command, and this
-        // process closes its copy right after starting it, before its event loop polls again.
+        // No connection is ever accepted here: between this bind and closing this process's
+        // copy right after starting the command, the event loop does not poll (the 'listening'
+        // and 'spawn' events come by nextTick), so a client that connects meanwhile waits in the
+        // backlog for the command (test/cli/listen-handoff.test.ts). Should a poll ever slip in,
+        // a connection accepted here is closed rather than left hanging with nobody to serve it.
         const server = (0,external_node_net_namespaceObject.createServer)();
-        // A client that connects in the moment before the command starts is reset (and retries)
-        // rather than left hanging on a connection nobody will serve.
         server.on('connection', (socket) => {
             socket.destroy();
         });
