@@ -12,6 +12,7 @@ export default defineConfig({
       'test/registry/choose.test.ts',
       'test/registry/probe.test.ts',
       'test/registry/request.test.ts',
+      'test/registry/memo.test.ts',
       'test/registry/fsretry.test.ts',
       'test/registry/portable.test.ts',
       'test/workflows.test.ts',
