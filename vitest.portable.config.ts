@@ -8,7 +8,11 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: [
-      'test/registry/inputs.test.ts',
+      'test/registry/parse.test.ts',
+      'test/registry/choose.test.ts',
+      'test/registry/probe.test.ts',
+      'test/registry/request.test.ts',
+      'test/registry/memo.test.ts',
       'test/registry/fsretry.test.ts',
       'test/registry/portable.test.ts',
       'test/workflows.test.ts',

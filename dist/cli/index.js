@@ -2,7 +2,7 @@
 import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /******/ var __webpack_modules__ = ({
 
-/***/ 798:
+/***/ 208:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -47,131 +47,6 @@ if (!onPurpose) {
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 ;// CONCATENATED MODULE: external "node:util"
 const external_node_util_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:util");
-;// CONCATENATED MODULE: external "node:path"
-const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
-;// CONCATENATED MODULE: external "node:timers/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
-;// CONCATENATED MODULE: ./src/registry/allocate.ts
-/** 32-bit FNV-1a: stable across processes, platforms and Node versions. */
-function fnv1a(text) {
-    let h = 0x811c9dc5;
-    for (const byte of Buffer.from(text, 'utf8')) {
-        h ^= byte;
-        h = Math.imul(h, 0x01000193) >>> 0;
-    }
-    return h >>> 0;
-}
-/** The first port to look at. `hash`: a stable function of the key; `random`; `sequential`: LO. */
-function startPort(range, strategy, key) {
-    const span = range.hi - range.lo + 1;
-    switch (strategy) {
-        case 'sequential':
-            return range.lo;
-        case 'random':
-            return range.lo + Math.floor(Math.random() * span);
-        case 'hash':
-            return range.lo + (fnv1a(key) % span);
-    }
-}
-/**
- * Pick `count` ports, scanning from `start` to the top of the range and wrapping to the
- * bottom. Contiguous blocks do not wrap (they must fit below HI). Returns null when the
- * range cannot supply them.
- */
-async function choosePorts(input) {
-    const { count, range, start } = input;
-    const span = range.hi - range.lo + 1;
-    const known = new Map();
-    const usable = async (p) => {
-        let ok = known.get(p);
-        if (ok === undefined) {
-            ok = await input.usable(p);
-            known.set(p, ok);
-        }
-        return ok;
-    };
-    if (!input.contiguous) {
-        const got = [];
-        for (let i = 0; i < span && got.length < count; i++) {
-            const p = range.lo + ((start - range.lo + i) % span);
-            if (await usable(p))
-                got.push(p);
-        }
-        return got.length === count ? got : null;
-    }
-    if (count > span)
-        return null;
-    // Block starts, in scan order; a block [b, b+count-1] must lie inside the range.
-    const lastStart = range.hi - count + 1;
-    const starts = lastStart - range.lo + 1;
-    const first = Math.min(start, lastStart);
-    for (let i = 0; i < starts;) {
-        const b = range.lo + ((first - range.lo + i) % starts);
-        let bad = -1;
-        for (let j = 0; j < count; j++) {
-            if (!(await usable(b + j))) {
-                bad = j;
-                break;
-            }
-        }
-        if (bad < 0)
-            return Array.from({ length: count }, (_, j) => b + j);
-        // No block starting at b..b+bad can work; skip them (unless that wraps past the end).
-        const next = b + bad + 1;
-        i += next <= lastStart ? bad + 1 : 1;
-    }
-    return null;
-}
-/** Are these ports one block of consecutive numbers (in any order)? */
-function isBlock(ports) {
-    if (ports.length === 0)
-        return true;
-    const lo = Math.min(...ports);
-    const hi = Math.max(...ports);
-    return hi - lo + 1 === ports.length && new Set(ports).size === ports.length;
-}
-/**
- * `count` more ports that make one consecutive block together with `held` (itself a block),
- * inside `range`: the block is extended downwards, upwards or both. Returns the new ports
- * (lowest first), or null when no such block is free.
- */
-async function extendBlock(held, count, range, usable) {
-    if (!isBlock(held) || held.length === 0)
-        return null;
-    const lo = Math.min(...held);
-    const hi = Math.max(...held);
-    const size = hi - lo + 1 + count;
-    const known = new Map();
-    const ok = async (p) => {
-        let v = known.get(p);
-        if (v === undefined) {
-            v = await usable(p);
-            known.set(p, v);
-        }
-        return v;
-    };
-    // Block starts b with b <= lo and b + size - 1 >= hi, nearest to the held block's start first.
-    for (let b = lo; b >= Math.max(range.lo, hi - size + 1); b--) {
-        const end = b + size - 1;
-        if (end > range.hi)
-            continue;
-        const fresh = [];
-        for (let p = b; p <= end; p++)
-            if (p < lo || p > hi)
-                fresh.push(p);
-        let all = true;
-        for (const p of fresh) {
-            if (!(await ok(p))) {
-                all = false;
-                break;
-            }
-        }
-        if (all)
-            return fresh;
-    }
-    return null;
-}
-
 ;// CONCATENATED MODULE: ./src/registry/errors.ts
 /**
  * Errors the engine raises on purpose. Every message is one line meant for a person:
@@ -206,7 +81,7 @@ function describeError(err) {
     return String(err).split('\n')[0] ?? 'unknown error';
 }
 
-;// CONCATENATED MODULE: ./src/registry/inputs.ts
+;// CONCATENATED MODULE: ./src/registry/parse.ts
 /**
  * Parsing and validation of everything a user can pass in, shared by the CLI, the action
  * and the container step. Each parser throws a `UsageError` whose one line names the input
@@ -420,8 +295,241 @@ function parseBoolean(text, label) {
     throw new UsageError(`${label}: ${show(text)} is not a boolean; use true or false`);
 }
 
-;// CONCATENATED MODULE: external "node:net"
-const external_node_net_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
+;// CONCATENATED MODULE: external "node:timers/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
+;// CONCATENATED MODULE: ./src/registry/memo.ts
+const ID_PREFIX = '{"id":"';
+/** The id a canonical record line starts with (a cheap map key; the whole text is compared). */
+function lineId(line) {
+    if (!line.startsWith(ID_PREFIX))
+        return '';
+    const end = line.indexOf('"', ID_PREFIX.length);
+    return end < 0 ? '' : line.slice(ID_PREFIX.length, end);
+}
+class RecordMemo {
+    /** Lease id -> the exact line validated (or written) last, and its record. */
+    known = new Map();
+    /** Each record's JSON text, made once per record object (records are never mutated). */
+    texts = new WeakMap();
+    /** The record `line` was validated into (or written from), if it is exactly that line. */
+    get(line) {
+        const hit = this.known.get(lineId(line));
+        return hit !== undefined && hit.text === line ? hit.lease : undefined;
+    }
+    /** Remember exactly these lines and records (the last read or write), forgetting the rest. */
+    replace(entries) {
+        const next = new Map();
+        for (const [text, lease] of entries) {
+            const id = lineId(text);
+            if (id !== '')
+                next.set(id, { text, lease });
+        }
+        this.known = next;
+    }
+    /** A record's line: its JSON text, made once per record object. */
+    textOf(lease) {
+        let text = this.texts.get(lease);
+        if (text === undefined) {
+            text = JSON.stringify(lease);
+            this.texts.set(lease, text);
+        }
+        return text;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/registry/text.ts
+/** Small text and value helpers shared by every layer (no I/O). */
+/** A plain object (not null, not an array): the first check on any parsed JSON value. */
+function isRecord(v) {
+    return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+/** The first non-empty line of a text, trimmed ('' when there is none). */
+function firstLine(text) {
+    return (text
+        .split('\n')
+        .map((l) => l.trim())
+        .find((l) => l !== '') ?? '');
+}
+/**
+ * `n` random base-36 characters. Names and ids need to be unique, not secret: Math.random
+ * (seeded per process from the OS) gives ~5 bits a character, and a lease id that is taken
+ * already is drawn again. (node:crypto would cost every command several ms to load.)
+ */
+function randomSuffix(n) {
+    let out = '';
+    while (out.length < n)
+        out += Math.floor(Math.random() * 36 ** 6)
+            .toString(36)
+            .padStart(6, '0');
+    return out.slice(0, n);
+}
+
+;// CONCATENATED MODULE: ./src/registry/schema.ts
+/**
+ * One lease record as the state file holds it: its shape, its id, and its validation.
+ *
+ * Nothing read from disk is trusted: every record is validated field by field into a fresh
+ * object, and every record is frozen (a changed lease is a new record), so a record made or
+ * validated once can be kept and handed out again as it is.
+ */
+
+
+/** The state file in the registry directory. */
+const STATE_FILE = 'leases.json';
+/** The format version this portlease writes; a file stating a higher one is never rewritten. */
+const STATE_VERSION = 1;
+const NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+function newLeaseId() {
+    // 10 base36 characters from 64 random bits.
+    return 'pl_' + randomSuffix(10);
+}
+function isPort(v) {
+    return typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 65535;
+}
+function isTime(v) {
+    return typeof v === 'string' && v.length <= 40 && !Number.isNaN(Date.parse(v));
+}
+function str(v, max) {
+    return typeof v === 'string' && v.length <= max && !CONTROL_CHARS.test(v);
+}
+/** Validate an owner record into a fresh object: null for none, undefined when invalid. */
+function validOwner(v) {
+    if (v === null)
+        return null;
+    if (!isRecord(v))
+        return undefined;
+    const nullable = (x, max) => x === null || str(x, max);
+    const id = (x) => typeof x === 'number' && Number.isInteger(x) && x >= 1;
+    /** start, boot, host and pidns, as process and session owners record them. */
+    const where = () => nullable(v.start, 32) && nullable(v.boot, 64) && str(v.host, 256) && nullable(v.pidns, 64)
+        ? { start: v.start, boot: v.boot, host: v.host, pidns: v.pidns }
+        : undefined;
+    if (v.kind === 'process') {
+        const w = where();
+        return id(v.pid) && w !== undefined ? { kind: 'process', pid: v.pid, ...w } : undefined;
+    }
+    if (v.kind === 'container') {
+        if (typeof v.id === 'string' &&
+            /^[0-9a-f]{12,64}$/.test(v.id) &&
+            str(v.host, 256) &&
+            nullable(v.boot, 64)) {
+            return { kind: 'container', id: v.id, host: v.host, boot: v.boot };
+        }
+        return undefined;
+    }
+    const uid = (x) => x === null || (typeof x === 'number' && Number.isInteger(x) && x >= 0 && x <= 0xffffffff);
+    if (v.kind === 'session') {
+        const w = where();
+        return id(v.sid) && uid(v.uid) && w !== undefined
+            ? {
+                kind: 'session',
+                sid: v.sid,
+                start: w.start,
+                uid: v.uid,
+                boot: w.boot,
+                host: w.host,
+                pidns: w.pidns,
+            }
+            : undefined;
+    }
+    if (v.kind === 'dir') {
+        if (str(v.path, 4096) && /^(?:\/|[A-Za-z]:[\\/]|\\\\)/.test(v.path) && str(v.host, 256)) {
+            return { kind: 'dir', path: v.path, host: v.host };
+        }
+        return undefined;
+    }
+    if (v.kind === 'tree') {
+        if (id(v.pid) &&
+            nullable(v.start, 32) &&
+            nullable(v.boot, 64) &&
+            str(v.host, 256) &&
+            nullable(v.pidns, 64) &&
+            (v.sid === null || id(v.sid)) &&
+            uid(v.uid)) {
+            return {
+                kind: 'tree',
+                pid: v.pid,
+                start: v.start,
+                boot: v.boot,
+                host: v.host,
+                pidns: v.pidns,
+                sid: v.sid,
+                uid: v.uid,
+            };
+        }
+    }
+    return undefined;
+}
+/** Validate one record into a fresh object, or return a reason it is rejected. */
+function validateLease(v) {
+    if (!isRecord(v))
+        return 'not an object';
+    if (typeof v.id !== 'string' || !LEASE_ID.test(v.id))
+        return 'bad id';
+    if (!str(v.key, 200) || v.key.length === 0)
+        return 'bad key';
+    if (!isRecord(v.ports))
+        return 'bad ports';
+    const entries = Object.entries(v.ports);
+    if (entries.length === 0 || entries.length > 256)
+        return 'bad ports';
+    const seen = new Set();
+    for (const [name, port] of entries) {
+        if (!NAME.test(name) || !isPort(port) || seen.has(port))
+            return `bad port ${name}`;
+        seen.add(port);
+    }
+    if (!isRecord(v.range) || !isPort(v.range.lo) || !isPort(v.range.hi) || v.range.lo > v.range.hi) {
+        return 'bad range';
+    }
+    const owner = validOwner(v.owner);
+    if (owner === undefined)
+        return 'bad owner';
+    if (!isTime(v.created))
+        return 'bad created';
+    if (v.expires !== null && !isTime(v.expires))
+        return 'bad expires';
+    if (owner === null && v.expires === null)
+        return 'neither owner nor expiry';
+    const labels = [];
+    if (!isRecord(v.labels))
+        return 'bad labels';
+    const labelEntries = Object.entries(v.labels);
+    if (labelEntries.length > 32)
+        return 'too many labels';
+    for (const [k, val] of labelEntries) {
+        if (!LABEL_KEY.test(k) || !str(val, 512))
+            return `bad label ${k.slice(0, 40)}`;
+        labels.push([k, val]);
+    }
+    return freezeLease({
+        id: v.id,
+        key: v.key,
+        // Object.fromEntries defines own properties: a name like __proto__ stays a plain key.
+        ports: Object.fromEntries(entries),
+        range: { lo: v.range.lo, hi: v.range.hi },
+        contiguous: v.contiguous === true,
+        owner,
+        created: v.created,
+        expires: v.expires,
+        labels: Object.fromEntries(labels),
+    });
+}
+/**
+ * Records are frozen: the registry caches each one's JSON text and the last state it saw,
+ * so a record must never change after it is made (a changed lease is a new record).
+ */
+function freezeLease(lease) {
+    Object.freeze(lease.ports);
+    Object.freeze(lease.range);
+    if (lease.owner !== null)
+        Object.freeze(lease.owner);
+    Object.freeze(lease.labels);
+    return Object.freeze(lease);
+}
+
+;// CONCATENATED MODULE: external "node:path"
+const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 ;// CONCATENATED MODULE: ./src/registry/platform.ts
 
 /** What the platform says of a pid that runs no more (owner.ts maps it to its GONE). */
@@ -677,6 +785,111 @@ function permissionFix(dir) {
         : 'Make it mode 0777 (no sticky bit) or use --registry';
 }
 
+;// CONCATENATED MODULE: ./src/registry/dirs.ts
+/**
+ * The registry directory: where it is by default, making it (open to every user) and checking
+ * it, never through a symlink, that it stays the very directory validated first, and the
+ * one-line errors that name it.
+ */
+
+
+
+
+/** The host-wide default: one path for every user (never $TMPDIR, which is per user). */
+function defaultRegistryDir(env = process.env) {
+    const fromEnv = env.PORTLEASE_REGISTRY;
+    if (fromEnv !== undefined && fromEnv.trim() !== '')
+        return fromEnv;
+    if (process.platform === 'win32') {
+        return (0,external_node_path_namespaceObject.join)(env.ProgramData ?? 'C:\\ProgramData', 'portlease');
+    }
+    return '/tmp/portlease';
+}
+/** Make (or check) the registry directory: never through a symlink, open to every user. */
+function ensureRegistryDir(dir) {
+    try {
+        (0,external_node_fs_namespaceObject.lstatSync)(dir);
+    }
+    catch (err) {
+        if (errnoCode(err) !== 'ENOENT')
+            throw registryError(dir, err);
+        try {
+            (0,external_node_fs_namespaceObject.mkdirSync)(dir, { recursive: true, mode: 0o777 });
+            // Not sticky, so any user may rename over what another wrote; umask does not apply.
+            (0,external_node_fs_namespaceObject.chmodSync)(dir, 0o777);
+            shareDirectory(dir); // Windows: the same for every account, through an inherited ACL
+        }
+        catch (e) {
+            if (errnoCode(e) !== 'EEXIST')
+                throw registryError(dir, e);
+        }
+    }
+    checkRegistryPath(dir);
+}
+/** Check a registry path without creating anything (for validation before any write). */
+function checkRegistryPath(dir) {
+    let st;
+    try {
+        st = (0,external_node_fs_namespaceObject.lstatSync)(dir);
+    }
+    catch (err) {
+        if (errnoCode(err) === 'ENOENT')
+            return;
+        throw registryError(dir, err);
+    }
+    if (st.isSymbolicLink()) {
+        throw new errors_UsageError(`registry: ${dir} is a symlink; portlease never follows one there. Use a real directory`);
+    }
+    if (!st.isDirectory()) {
+        throw new errors_UsageError(`registry: ${dir} exists and is not a directory; name a directory`);
+    }
+}
+function registryError(dir, err) {
+    const code = errnoCode(err);
+    const uid = typeof process.getuid === 'function' ? ` (uid ${process.getuid()})` : '';
+    switch (code) {
+        case 'EACCES':
+        case 'EPERM':
+            return new RuntimeError(`registry ${dir} is not writable by this user${uid}: ${code}. ${permissionFix(dir)}`);
+        case 'ENOSPC':
+            return new RuntimeError(`registry ${dir}: no space left on device (ENOSPC); nothing was changed`);
+        case 'EROFS':
+            return new RuntimeError(`registry ${dir} is on a read-only file system (EROFS)`);
+        case 'EDQUOT':
+            return new RuntimeError(`registry ${dir}: disk quota exceeded (EDQUOT); nothing was changed`);
+        default:
+            return new RuntimeError(`registry ${dir}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+    }
+}
+/** Make (or check) the registry directory, and say which directory it is. */
+function openRegistryDir(dir) {
+    ensureRegistryDir(dir);
+    const st = (0,external_node_fs_namespaceObject.lstatSync)(dir);
+    return { dev: st.dev, ino: st.ino };
+}
+/**
+ * The registry path must still be the directory validated at the start: not a symlink put
+ * in its place (never followed), not another directory.
+ */
+function checkSameDir(dir, id) {
+    let st;
+    try {
+        st = (0,external_node_fs_namespaceObject.lstatSync)(dir);
+    }
+    catch (err) {
+        if (errnoCode(err) === 'ENOENT') {
+            throw new RuntimeError(`registry: ${dir} was removed while portlease used it`);
+        }
+        throw registryError(dir, err);
+    }
+    if (st.isSymbolicLink()) {
+        throw new RuntimeError(`registry: ${dir} was replaced by a symlink while portlease used it; portlease never follows one there. Nothing was written`);
+    }
+    if (!st.isDirectory() || st.dev !== id.dev || st.ino !== id.ino) {
+        throw new RuntimeError(`registry: ${dir} was replaced by another ${st.isDirectory() ? 'directory' : 'file'} while portlease used it; nothing was written`);
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/registry/fsretry.ts
 /**
  * rename and unlink that ride out Windows' transient sharing errors.
@@ -736,280 +949,56 @@ function unlinkRetry(path, opts) {
     }, opts);
 }
 
-;// CONCATENATED MODULE: ./src/registry/store.ts
+;// CONCATENATED MODULE: ./src/registry/fsio.ts
 /**
- * Lease records on disk.
- *
- * The registry directory holds one state file, `leases.json`, replaced as a whole under the
- * lock: written to a temp file, fsynced, renamed over the old one, and the directory fsynced.
- * A crash at any instruction leaves the old file or the new one, never a torn one.
- *
- * Nothing read from disk is trusted. Every record is validated field by field into a fresh
- * object. A damaged file loses only what is damaged (docs/adr/0002-store-salvage.md): the
- * file is one record per line so that a bad line, a cut last line, a BOM, a NUL or garbage
- * appended cost only themselves; every intact record is kept, and the damage is kept once
- * per read in one bounded `quarantine/` file (mode 0600) for inspection. A state file that
- * is not a regular file is moved aside under the lock. No path is followed through a
- * symlink (O_NOFOLLOW, lstat), and no open waits on a FIFO (O_NONBLOCK).
+ * Files written so that a crash at any instruction leaves the old file or the new one, whole:
+ * a temp file beside the target, fsynced, renamed over it; and the sweep of temps a killed
+ * writer left. No path is followed through a symlink (O_NOFOLLOW, lstat).
  */
 
 
 
 
-
-
-const STATE_FILE = 'leases.json';
-const STATE_VERSION = 1;
-/** A state file larger than this is not read (a hostile or broken file must not exhaust memory). */
-const MAX_STATE_BYTES = 128 * 1024 * 1024;
-/** At most this many files are kept in quarantine/. */
-const MAX_QUARANTINE = 200;
-const NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+/** writeAtomic's temp file for `path` is `path` + this + pid.random. */
+const TEMP = '.tmp.';
 /**
- * `n` random base-36 characters. Names and ids need to be unique, not secret: Math.random
- * (seeded per process from the OS) gives ~5 bits a character, and a lease id that is taken
- * already is drawn again. (node:crypto would cost every command several ms to load.)
+ * Write `content` to `path` atomically: temp file, fsync, rename. A crash of the process or
+ * the machine at any point leaves the old file or the new one, whole. The directory is not
+ * fsynced: that would only make the rename itself durable across a power loss, and after a
+ * reboot every lease's owner is provably dead anyway (another boot id), so an older whole
+ * state is as good as the newer one.
  */
-function randomSuffix(n) {
-    let out = '';
-    while (out.length < n)
-        out += Math.floor(Math.random() * 36 ** 6)
-            .toString(36)
-            .padStart(6, '0');
-    return out.slice(0, n);
-}
-function newLeaseId() {
-    // 10 base36 characters from 64 random bits.
-    return 'pl_' + randomSuffix(10);
-}
-function isRecord(v) {
-    return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-function isPort(v) {
-    return typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 65535;
-}
-function isTime(v) {
-    return typeof v === 'string' && v.length <= 40 && !Number.isNaN(Date.parse(v));
-}
-function str(v, max) {
-    return typeof v === 'string' && v.length <= max && !CONTROL_CHARS.test(v);
-}
-/** Validate an owner record into a fresh object: null for none, undefined when invalid. */
-function validOwner(v) {
-    if (v === null)
-        return null;
-    if (!isRecord(v))
-        return undefined;
-    const nullable = (x, max) => x === null || str(x, max);
-    const id = (x) => typeof x === 'number' && Number.isInteger(x) && x >= 1;
-    /** start, boot, host and pidns, as process and session owners record them. */
-    const where = () => nullable(v.start, 32) && nullable(v.boot, 64) && str(v.host, 256) && nullable(v.pidns, 64)
-        ? { start: v.start, boot: v.boot, host: v.host, pidns: v.pidns }
-        : undefined;
-    if (v.kind === 'process') {
-        const w = where();
-        return id(v.pid) && w !== undefined ? { kind: 'process', pid: v.pid, ...w } : undefined;
+function writeAtomic(path, content, mode = 0o666) {
+    const temp = `${path}${TEMP}${process.pid}.${randomSuffix(8)}`;
+    let fd;
+    try {
+        fd = (0,external_node_fs_namespaceObject.openSync)(temp, external_node_fs_namespaceObject.constants.O_WRONLY | external_node_fs_namespaceObject.constants.O_CREAT | external_node_fs_namespaceObject.constants.O_EXCL | external_node_fs_namespaceObject.constants.O_NOFOLLOW, 0o600);
+        const buf = Buffer.from(content, 'utf8');
+        let off = 0;
+        while (off < buf.length)
+            off += (0,external_node_fs_namespaceObject.writeSync)(fd, buf, off, buf.length - off);
+        (0,external_node_fs_namespaceObject.fsyncSync)(fd);
+        (0,external_node_fs_namespaceObject.closeSync)(fd);
+        fd = undefined;
+        (0,external_node_fs_namespaceObject.chmodSync)(temp, mode); // 0666: readable and replaceable by every user; umask does not apply
+        renameRetry(temp, path); // Windows: a scanner holding the old file open fails it briefly
     }
-    if (v.kind === 'container') {
-        if (typeof v.id === 'string' &&
-            /^[0-9a-f]{12,64}$/.test(v.id) &&
-            str(v.host, 256) &&
-            nullable(v.boot, 64)) {
-            return { kind: 'container', id: v.id, host: v.host, boot: v.boot };
-        }
-        return undefined;
-    }
-    const uid = (x) => x === null || (typeof x === 'number' && Number.isInteger(x) && x >= 0 && x <= 0xffffffff);
-    if (v.kind === 'session') {
-        const w = where();
-        return id(v.sid) && uid(v.uid) && w !== undefined
-            ? {
-                kind: 'session',
-                sid: v.sid,
-                start: w.start,
-                uid: v.uid,
-                boot: w.boot,
-                host: w.host,
-                pidns: w.pidns,
+    catch (err) {
+        if (fd !== undefined) {
+            try {
+                (0,external_node_fs_namespaceObject.closeSync)(fd);
             }
-            : undefined;
-    }
-    if (v.kind === 'dir') {
-        if (str(v.path, 4096) && /^(?:\/|[A-Za-z]:[\\/]|\\\\)/.test(v.path) && str(v.host, 256)) {
-            return { kind: 'dir', path: v.path, host: v.host };
+            catch {
+                // closing a broken fd: nothing more to do
+            }
         }
-        return undefined;
-    }
-    if (v.kind === 'tree') {
-        if (id(v.pid) &&
-            nullable(v.start, 32) &&
-            nullable(v.boot, 64) &&
-            str(v.host, 256) &&
-            nullable(v.pidns, 64) &&
-            (v.sid === null || id(v.sid)) &&
-            uid(v.uid)) {
-            return {
-                kind: 'tree',
-                pid: v.pid,
-                start: v.start,
-                boot: v.boot,
-                host: v.host,
-                pidns: v.pidns,
-                sid: v.sid,
-                uid: v.uid,
-            };
-        }
-    }
-    return undefined;
-}
-/** Validate one record into a fresh object, or return a reason it is rejected. */
-function validateLease(v) {
-    if (!isRecord(v))
-        return 'not an object';
-    if (typeof v.id !== 'string' || !LEASE_ID.test(v.id))
-        return 'bad id';
-    if (!str(v.key, 200) || v.key.length === 0)
-        return 'bad key';
-    if (!isRecord(v.ports))
-        return 'bad ports';
-    const entries = Object.entries(v.ports);
-    if (entries.length === 0 || entries.length > 256)
-        return 'bad ports';
-    const seen = new Set();
-    for (const [name, port] of entries) {
-        if (!NAME.test(name) || !isPort(port) || seen.has(port))
-            return `bad port ${name}`;
-        seen.add(port);
-    }
-    if (!isRecord(v.range) || !isPort(v.range.lo) || !isPort(v.range.hi) || v.range.lo > v.range.hi) {
-        return 'bad range';
-    }
-    const owner = validOwner(v.owner);
-    if (owner === undefined)
-        return 'bad owner';
-    if (!isTime(v.created))
-        return 'bad created';
-    if (v.expires !== null && !isTime(v.expires))
-        return 'bad expires';
-    if (owner === null && v.expires === null)
-        return 'neither owner nor expiry';
-    const labels = [];
-    if (!isRecord(v.labels))
-        return 'bad labels';
-    const labelEntries = Object.entries(v.labels);
-    if (labelEntries.length > 32)
-        return 'too many labels';
-    for (const [k, val] of labelEntries) {
-        if (!LABEL_KEY.test(k) || !str(val, 512))
-            return `bad label ${k.slice(0, 40)}`;
-        labels.push([k, val]);
-    }
-    return freezeLease({
-        id: v.id,
-        key: v.key,
-        // Object.fromEntries defines own properties: a name like __proto__ stays a plain key.
-        ports: Object.fromEntries(entries),
-        range: { lo: v.range.lo, hi: v.range.hi },
-        contiguous: v.contiguous === true,
-        owner,
-        created: v.created,
-        expires: v.expires,
-        labels: Object.fromEntries(labels),
-    });
-}
-/**
- * Records are frozen: the registry caches each one's JSON text and the last state it saw,
- * so a record must never change after it is made (a changed lease is a new record).
- */
-function freezeLease(lease) {
-    Object.freeze(lease.ports);
-    Object.freeze(lease.range);
-    if (lease.owner !== null)
-        Object.freeze(lease.owner);
-    Object.freeze(lease.labels);
-    return Object.freeze(lease);
-}
-/** Make (or check) the registry directory: never through a symlink, open to every user. */
-function ensureRegistryDir(dir) {
-    try {
-        (0,external_node_fs_namespaceObject.lstatSync)(dir);
-    }
-    catch (err) {
-        if (errnoCode(err) !== 'ENOENT')
-            throw registryError(dir, err);
         try {
-            (0,external_node_fs_namespaceObject.mkdirSync)(dir, { recursive: true, mode: 0o777 });
-            // Not sticky, so any user may rename over what another wrote; umask does not apply.
-            (0,external_node_fs_namespaceObject.chmodSync)(dir, 0o777);
-            shareDirectory(dir); // Windows: the same for every account, through an inherited ACL
+            unlinkRetry(temp);
         }
-        catch (e) {
-            if (errnoCode(e) !== 'EEXIST')
-                throw registryError(dir, e);
+        catch {
+            // never created or already renamed
         }
-    }
-    checkRegistryPath(dir);
-}
-/** Check a registry path without creating anything (for validation before any write). */
-function checkRegistryPath(dir) {
-    let st;
-    try {
-        st = (0,external_node_fs_namespaceObject.lstatSync)(dir);
-    }
-    catch (err) {
-        if (errnoCode(err) === 'ENOENT')
-            return;
-        throw registryError(dir, err);
-    }
-    if (st.isSymbolicLink()) {
-        throw new errors_UsageError(`registry: ${dir} is a symlink; portlease never follows one there. Use a real directory`);
-    }
-    if (!st.isDirectory()) {
-        throw new errors_UsageError(`registry: ${dir} exists and is not a directory; name a directory`);
-    }
-}
-function registryError(dir, err) {
-    const code = errnoCode(err);
-    const uid = typeof process.getuid === 'function' ? ` (uid ${process.getuid()})` : '';
-    switch (code) {
-        case 'EACCES':
-        case 'EPERM':
-            return new RuntimeError(`registry ${dir} is not writable by this user${uid}: ${code}. ${permissionFix(dir)}`);
-        case 'ENOSPC':
-            return new RuntimeError(`registry ${dir}: no space left on device (ENOSPC); nothing was changed`);
-        case 'EROFS':
-            return new RuntimeError(`registry ${dir} is on a read-only file system (EROFS)`);
-        case 'EDQUOT':
-            return new RuntimeError(`registry ${dir}: disk quota exceeded (EDQUOT); nothing was changed`);
-        default:
-            return new RuntimeError(`registry ${dir}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
-    }
-}
-/** Keep a copy of what a read rejected in quarantine/ (bounded, mode 0600); never throws. */
-function quarantine(dir, what, content) {
-    const qdir = (0,external_node_path_namespaceObject.join)(dir, 'quarantine');
-    try {
-        try {
-            (0,external_node_fs_namespaceObject.mkdirSync)(qdir, { mode: 0o777 });
-            (0,external_node_fs_namespaceObject.chmodSync)(qdir, 0o777);
-        }
-        catch (err) {
-            if (errnoCode(err) !== 'EEXIST')
-                throw err;
-        }
-        if (!(0,external_node_fs_namespaceObject.lstatSync)(qdir).isDirectory())
-            return null;
-        if ((0,external_node_fs_namespaceObject.readdirSync)(qdir).length >= MAX_QUARANTINE)
-            return null;
-        const name = `${new Date().toISOString().replace(/[:.]/g, '-')}-${what}-${randomSuffix(6)}.json`;
-        const path = (0,external_node_path_namespaceObject.join)(qdir, name);
-        // Only its writer may read it: it may hold what another user wrote, and a copy must
-        // never be more readable than what it copies.
-        writeAtomic(path, content, 0o600);
-        return path;
-    }
-    catch {
-        return null;
+        throw err;
     }
 }
 /** What a file that is not a regular file is, in words. */
@@ -1027,30 +1016,63 @@ function fileKind(st) {
     return 'not a regular file';
 }
 /**
- * A state file that cannot be read as one (a directory, FIFO, socket, symlink, or too
- * large): under the lock it is renamed aside so the registry can go on; read-only, ignored.
+ * Remove the temp files of `file` in `dir` that writers killed between open and rename left
+ * behind (older than `olderThanMs`). Returns how many it removed.
  */
-function setAside(dir, what, opts) {
-    const path = (0,external_node_path_namespaceObject.join)(dir, STATE_FILE);
-    if (!opts.quarantine) {
-        opts.warn?.(`registry: ${path} is ${what}, not a registry file; ignoring it (the next allocate, release or gc moves it aside)`);
-        return { leases: [], rejected: 1 };
-    }
-    const aside = `${STATE_FILE}.rejected-${new Date().toISOString().replace(/[:.]/g, '-')}-${randomSuffix(4)}`;
+function sweepTemps(dir, file, olderThanMs = 60_000) {
+    let removed = 0;
+    const now = Date.now();
+    let names;
     try {
-        (0,external_node_fs_namespaceObject.renameSync)(path, (0,external_node_path_namespaceObject.join)(dir, aside)); // rename never follows a symlink: the link itself moves
+        names = (0,external_node_fs_namespaceObject.readdirSync)(dir);
     }
-    catch (err) {
-        throw new RuntimeError(`registry: ${path} is ${what}, not a registry file, and cannot be moved aside (${errnoCode(err) ?? describeError(err)}); remove it`);
+    catch {
+        return 0;
     }
-    opts.warn?.(`registry: ${path} was ${what}, not a registry file; moved it aside as ${aside} and went on with an empty registry`);
-    return { leases: [], rejected: 1 };
+    for (const n of names) {
+        if (!n.startsWith(`${file}${TEMP}`))
+            continue;
+        try {
+            const st = (0,external_node_fs_namespaceObject.lstatSync)((0,external_node_path_namespaceObject.join)(dir, n));
+            if (now - st.mtimeMs > olderThanMs) {
+                (0,external_node_fs_namespaceObject.unlinkSync)((0,external_node_path_namespaceObject.join)(dir, n));
+                removed++;
+            }
+        }
+        catch {
+            // raced with another sweeper
+        }
+    }
+    return removed;
 }
-/** At most this many warnings name a damaged line; the rest are counted in one more line. */
-const MAX_DAMAGE_WARNINGS = 3;
-/** A quarantine file holds at most this much of the damage (each piece cut to 4 KiB). */
-const MAX_QUARANTINE_BYTES = 256 * 1024;
-const MAX_PIECE = 4096;
+
+;// CONCATENATED MODULE: ./src/registry/layout.ts
+
+
+const HEAD = `{"version":${STATE_VERSION},"leases":[\n`;
+const TAIL = '\n]}\n';
+const EMPTY = `{"version":${STATE_VERSION},"leases":[]}\n`;
+/**
+ * The state file's text for `leases`. With a memo, each record's text is made once per
+ * record object, and the memo then knows exactly the lines written.
+ */
+function serialize(leases, memo) {
+    if (leases.length === 0)
+        return EMPTY;
+    const lines = leases.map((l) => [memo ? memo.textOf(l) : JSON.stringify(l), l]);
+    memo?.replace(lines);
+    return HEAD + lines.map(([text]) => text).join(',\n') + TAIL;
+}
+/** The record lines of a file in serialize's layout, or null for any other layout. */
+function recordLines(text) {
+    if (text === EMPTY)
+        return [];
+    if (!text.startsWith(HEAD) || !text.endsWith(TAIL) || text.length < HEAD.length + TAIL.length) {
+        return null;
+    }
+    const body = text.slice(HEAD.length, text.length - TAIL.length);
+    return body === '' ? [] : body.split(',\n');
+}
 const HEAD_LINE = /^\{\s*"version"\s*:\s*(-?\d+)\s*,\s*"leases"\s*:\s*\[\s*(\]\s*\}\s*)?$/;
 const VERSION_LINE = /^"version"\s*:\s*(-?\d+)\s*,?$/;
 const LEASES_LINE = /^"leases"\s*:\s*\[\s*(\]\s*,?)?$/;
@@ -1146,6 +1168,11 @@ function salvage(text) {
     }
     return { candidates, damage, version, recognised };
 }
+/**
+ * The candidate records and the damage of a state file's text. A one-line candidate in
+ * serialize's own layout carries only its text (raw undefined): the reader parses it unless
+ * its memo knows that very line.
+ */
 function parse(text) {
     // Fast path: serialize's own layout, one record per line.
     const lines = recordLines(text);
@@ -1176,6 +1203,137 @@ function parse(text) {
     }
     return salvage(text);
 }
+
+;// CONCATENATED MODULE: ./src/registry/quarantine.ts
+/**
+ * What a read of the state file rejects (docs/adr/0002-store-salvage.md): the damage of one
+ * read is kept in ONE bounded `quarantine/` file (mode 0600) for a person to inspect, and
+ * named in a bounded number of warnings; a state file that is not a regular file is moved
+ * aside under the lock. Read-only commands only warn.
+ */
+
+
+
+
+
+
+/** At most this many files are kept in quarantine/. */
+const MAX_QUARANTINE = 200;
+/** At most this many warnings name a damaged line; the rest are counted in one more line. */
+const MAX_DAMAGE_WARNINGS = 3;
+/** A quarantine file holds at most this much of the damage (each piece cut to 4 KiB). */
+const MAX_QUARANTINE_BYTES = 256 * 1024;
+const MAX_PIECE = 4096;
+/** Keep a copy of what a read rejected in quarantine/ (bounded, mode 0600); never throws. */
+function quarantine(dir, what, content) {
+    const qdir = (0,external_node_path_namespaceObject.join)(dir, 'quarantine');
+    try {
+        try {
+            (0,external_node_fs_namespaceObject.mkdirSync)(qdir, { mode: 0o777 });
+            (0,external_node_fs_namespaceObject.chmodSync)(qdir, 0o777);
+        }
+        catch (err) {
+            if (errnoCode(err) !== 'EEXIST')
+                throw err;
+        }
+        if (!(0,external_node_fs_namespaceObject.lstatSync)(qdir).isDirectory())
+            return null;
+        if ((0,external_node_fs_namespaceObject.readdirSync)(qdir).length >= MAX_QUARANTINE)
+            return null;
+        const name = `${new Date().toISOString().replace(/[:.]/g, '-')}-${what}-${randomSuffix(6)}.json`;
+        const path = (0,external_node_path_namespaceObject.join)(qdir, name);
+        // Only its writer may read it: it may hold what another user wrote, and a copy must
+        // never be more readable than what it copies.
+        writeAtomic(path, content, 0o600);
+        return path;
+    }
+    catch {
+        return null;
+    }
+}
+/**
+ * A state file that cannot be read as one (a directory, FIFO, socket, symlink, or too
+ * large): under the lock it is renamed aside so the registry can go on; read-only, ignored.
+ * Either way the caller goes on with an empty registry.
+ */
+function moveAside(dir, what, opts) {
+    const path = (0,external_node_path_namespaceObject.join)(dir, STATE_FILE);
+    if (!opts.quarantine) {
+        opts.warn?.(`registry: ${path} is ${what}, not a registry file; ignoring it (the next allocate, release or gc moves it aside)`);
+        return;
+    }
+    const aside = `${STATE_FILE}.rejected-${new Date().toISOString().replace(/[:.]/g, '-')}-${randomSuffix(4)}`;
+    try {
+        (0,external_node_fs_namespaceObject.renameSync)(path, (0,external_node_path_namespaceObject.join)(dir, aside)); // rename never follows a symlink: the link itself moves
+    }
+    catch (err) {
+        throw new RuntimeError(`registry: ${path} is ${what}, not a registry file, and cannot be moved aside (${errnoCode(err) ?? describeError(err)}); remove it`);
+    }
+    opts.warn?.(`registry: ${path} was ${what}, not a registry file; moved it aside as ${aside} and went on with an empty registry`);
+}
+/** Warn about damage (a bounded number of lines) and keep it in one quarantine file. */
+function reportDamage(dir, text, damage, recognised, intact, links, opts) {
+    const path = (0,external_node_path_namespaceObject.join)(dir, STATE_FILE);
+    let note = '';
+    if (opts.quarantine) {
+        if (links > 1) {
+            // A hard link may be another file entirely (a secret linked in here): never copy it.
+            note = `; not copied to quarantine (the file has ${links} hard links)`;
+        }
+        else {
+            const pieces = [];
+            let size = 0;
+            for (const d of damage) {
+                if (size >= MAX_QUARANTINE_BYTES)
+                    break;
+                const piece = d.text.length > MAX_PIECE ? d.text.slice(0, MAX_PIECE) : d.text;
+                size += piece.length + d.reason.length + 32;
+                pieces.push({ line: d.line, reason: d.reason, text: piece });
+            }
+            const kept = quarantine(dir, 'state', JSON.stringify({
+                file: path,
+                read: new Date().toISOString(),
+                bytes: text.length,
+                damaged: pieces,
+                more: damage.length - pieces.length,
+            }) + '\n');
+            if (kept !== null)
+                note = `; the damage is kept in ${kept}`;
+        }
+    }
+    if (!recognised && intact === 0) {
+        opts.warn?.(`registry: ${path} does not parse as a portlease registry; ignoring it${note}`);
+        return;
+    }
+    for (const d of damage.slice(0, MAX_DAMAGE_WARNINGS)) {
+        opts.warn?.(`registry: ${path}${d.line > 0 ? ` line ${d.line}` : ''}: ${d.reason}; skipped it`);
+    }
+    const more = damage.length - MAX_DAMAGE_WARNINGS;
+    opts.warn?.(`registry: ${path}: ${more > 0 ? `${more} more damaged line${more === 1 ? '' : 's'} skipped; ` : ''}kept the ${intact} intact record${intact === 1 ? '' : 's'}${note}`);
+}
+
+;// CONCATENATED MODULE: ./src/registry/store.ts
+/**
+ * The state file on disk: `leases.json` in the registry directory, replaced as a whole under
+ * the lock (fsio.ts: temp file, fsync, rename), so a crash at any instruction leaves the old
+ * file or the new one, never a torn one.
+ *
+ * Reading trusts nothing: every record is validated field by field (schema.ts); a damaged
+ * file loses only what is damaged (layout.ts salvages it line by line, quarantine.ts keeps
+ * the damage aside); a state file that is not a regular file is moved aside under the lock.
+ * No path is followed through a symlink (O_NOFOLLOW, lstat), and no open waits on a FIFO
+ * (O_NONBLOCK). A caller's RecordMemo (memo.ts) spares validating lines it has seen.
+ */
+
+
+
+
+
+
+
+
+/** A state file larger than this is not read (a hostile or broken file must not exhaust memory). */
+const MAX_STATE_BYTES = 128 * 1024 * 1024;
 /**
  * Read and validate the state. Every intact record is kept; damaged lines and invalid
  * records are skipped (at most a few warnings a read) and, with `quarantine` (under the
@@ -1186,6 +1344,10 @@ function parse(text) {
  * seen before is dropped (a duplicated line).
  */
 function readState(dir, opts) {
+    const empty = (what) => {
+        moveAside(dir, what, opts);
+        return { leases: [], rejected: 1 };
+    };
     const path = (0,external_node_path_namespaceObject.join)(dir, STATE_FILE);
     let text;
     let links;
@@ -1195,9 +1357,9 @@ function readState(dir, opts) {
         try {
             const st = (0,external_node_fs_namespaceObject.fstatSync)(fd);
             if (!st.isFile())
-                return setAside(dir, fileKind(st), opts);
+                return empty(fileKind(st));
             if (st.size > MAX_STATE_BYTES)
-                return setAside(dir, 'larger than 128 MiB', opts);
+                return empty('larger than 128 MiB');
             links = st.nlink;
             text = (0,external_node_fs_namespaceObject.readFileSync)(fd, 'utf8');
         }
@@ -1210,9 +1372,9 @@ function readState(dir, opts) {
         if (code === 'ENOENT')
             return { leases: [], rejected: 0 };
         if (code === 'ELOOP')
-            return setAside(dir, 'a symlink', opts);
+            return empty('a symlink');
         if (code === 'ENXIO')
-            return setAside(dir, 'a socket', opts);
+            return empty('a socket');
         if (err instanceof PortleaseError)
             throw err;
         throw registryError(dir, err);
@@ -1225,14 +1387,11 @@ function readState(dir, opts) {
     }
     const leases = [];
     const ids = new Set();
-    const next = new Map();
+    const validated = [];
     for (const c of parsed.candidates) {
         let v;
-        if (c.text !== null) {
-            const hit = known.get(lineId(c.text));
-            if (hit !== undefined && hit.text === c.text)
-                v = hit.lease;
-        }
+        if (c.text !== null)
+            v = opts.memo?.get(c.text);
         if (v === undefined) {
             let raw = c.raw;
             if (raw === undefined && c.text !== null) {
@@ -1264,156 +1423,28 @@ function readState(dir, opts) {
         ids.add(v.id);
         leases.push(v);
         // The line maps to what validating it gave; when written, a record is written in its
-        // own canonical form (textOf), not as the line it came from.
+        // own canonical form (RecordMemo.textOf), not as the line it came from.
         if (c.text !== null)
-            remember(next, c.text, v);
+            validated.push([c.text, v]);
     }
-    known = next;
+    opts.memo?.replace(validated);
     if (newer !== undefined) {
         opts.warn?.(`registry: ${path} is format version ${newer}, written by a newer portlease (this one reads version ${STATE_VERSION}); showing the records it can read, changing nothing`);
         return { leases, rejected: damage.length, newer };
     }
-    if (damage.length > 0)
-        reportDamage(dir, text, damage, parsed, leases.length, links, opts);
+    if (damage.length > 0) {
+        reportDamage(dir, text, damage, parsed.recognised, leases.length, links, opts);
+    }
     return { leases, rejected: damage.length };
 }
-/** Warn about damage (a bounded number of lines) and keep it in one quarantine file. */
-function reportDamage(dir, text, damage, parsed, intact, links, opts) {
-    const path = (0,external_node_path_namespaceObject.join)(dir, STATE_FILE);
-    let note = '';
-    if (opts.quarantine) {
-        if (links > 1) {
-            // A hard link may be another file entirely (a secret linked in here): never copy it.
-            note = `; not copied to quarantine (the file has ${links} hard links)`;
-        }
-        else {
-            const pieces = [];
-            let size = 0;
-            for (const d of damage) {
-                if (size >= MAX_QUARANTINE_BYTES)
-                    break;
-                const piece = d.text.length > MAX_PIECE ? d.text.slice(0, MAX_PIECE) : d.text;
-                size += piece.length + d.reason.length + 32;
-                pieces.push({ line: d.line, reason: d.reason, text: piece });
-            }
-            const kept = quarantine(dir, 'state', JSON.stringify({
-                file: path,
-                read: new Date().toISOString(),
-                bytes: text.length,
-                damaged: pieces,
-                more: damage.length - pieces.length,
-            }) + '\n');
-            if (kept !== null)
-                note = `; the damage is kept in ${kept}`;
-        }
-    }
-    if (!parsed.recognised && intact === 0) {
-        opts.warn?.(`registry: ${path} does not parse as a portlease registry; ignoring it${note}`);
-        return;
-    }
-    for (const d of damage.slice(0, MAX_DAMAGE_WARNINGS)) {
-        opts.warn?.(`registry: ${path}${d.line > 0 ? ` line ${d.line}` : ''}: ${d.reason}; skipped it`);
-    }
-    const more = damage.length - MAX_DAMAGE_WARNINGS;
-    opts.warn?.(`registry: ${path}: ${more > 0 ? `${more} more damaged line${more === 1 ? '' : 's'} skipped; ` : ''}kept the ${intact} intact record${intact === 1 ? '' : 's'}${note}`);
-}
-/**
- * Write `content` to `path` atomically: temp file, fsync, rename. A crash of the process or
- * the machine at any point leaves the old file or the new one, whole. The directory is not
- * fsynced: that would only make the rename itself durable across a power loss, and after a
- * reboot every lease's owner is provably dead anyway (another boot id), so an older whole
- * state is as good as the newer one.
- */
-function writeAtomic(path, content, mode = 0o666) {
-    const temp = `${path}.tmp.${process.pid}.${randomSuffix(8)}`;
-    let fd;
+/** Write the state atomically; with a memo, the memo then knows the lines written. */
+function writeState(dir, leases, memo) {
     try {
-        fd = (0,external_node_fs_namespaceObject.openSync)(temp, external_node_fs_namespaceObject.constants.O_WRONLY | external_node_fs_namespaceObject.constants.O_CREAT | external_node_fs_namespaceObject.constants.O_EXCL | external_node_fs_namespaceObject.constants.O_NOFOLLOW, 0o600);
-        const buf = Buffer.from(content, 'utf8');
-        let off = 0;
-        while (off < buf.length)
-            off += (0,external_node_fs_namespaceObject.writeSync)(fd, buf, off, buf.length - off);
-        (0,external_node_fs_namespaceObject.fsyncSync)(fd);
-        (0,external_node_fs_namespaceObject.closeSync)(fd);
-        fd = undefined;
-        (0,external_node_fs_namespaceObject.chmodSync)(temp, mode); // 0666: readable and replaceable by every user; umask does not apply
-        renameRetry(temp, path); // Windows: a scanner holding the old file open fails it briefly
+        writeAtomic((0,external_node_path_namespaceObject.join)(dir, STATE_FILE), serialize(leases, memo));
     }
     catch (err) {
-        if (fd !== undefined) {
-            try {
-                (0,external_node_fs_namespaceObject.closeSync)(fd);
-            }
-            catch {
-                // closing a broken fd: nothing more to do
-            }
-        }
-        try {
-            unlinkRetry(temp);
-        }
-        catch {
-            // never created or already renamed
-        }
-        throw err;
+        throw registryError(dir, err);
     }
-}
-/** Each record's JSON text, made once per record object (records are never mutated). */
-const recordText = new WeakMap();
-/**
- * Record texts this process validated in its last read or write, with their frozen records:
- * a line of the state file equal to one of these is that record, without parsing or
- * validating it again. Only exact text matches count, so nothing unvalidated gets in.
- */
-let known = new Map();
-const ID_PREFIX = '{"id":"';
-/** The id a canonical record line starts with (a cheap map key; the whole text is compared). */
-function lineId(line) {
-    if (!line.startsWith(ID_PREFIX))
-        return '';
-    const end = line.indexOf('"', ID_PREFIX.length);
-    return end < 0 ? '' : line.slice(ID_PREFIX.length, end);
-}
-function remember(into, text, lease) {
-    const id = lineId(text);
-    if (id !== '')
-        into.set(id, { text, lease });
-}
-function textOf(lease) {
-    let text = recordText.get(lease);
-    if (text === undefined) {
-        text = JSON.stringify(lease);
-        recordText.set(lease, text);
-    }
-    return text;
-}
-const HEAD = `{"version":${STATE_VERSION},"leases":[\n`;
-const TAIL = '\n]}\n';
-const EMPTY = `{"version":${STATE_VERSION},"leases":[]}\n`;
-/**
- * The state file: plain JSON, one record per line, so a reader can take each line as one
- * record (JSON.stringify never writes a raw newline inside a record).
- */
-function serialize(leases) {
-    if (leases.length === 0)
-        return EMPTY;
-    const next = new Map();
-    const lines = leases.map((l) => {
-        const text = textOf(l);
-        remember(next, text, l);
-        return text;
-    });
-    known = next;
-    return HEAD + lines.join(',\n') + TAIL;
-}
-/** The record lines of a file in serialize's layout, or null for any other layout. */
-function recordLines(text) {
-    if (text === EMPTY)
-        return [];
-    if (!text.startsWith(HEAD) || !text.endsWith(TAIL) || text.length < HEAD.length + TAIL.length) {
-        return null;
-    }
-    const body = text.slice(HEAD.length, text.length - TAIL.length);
-    return body === '' ? [] : body.split(',\n');
 }
 /** Identity of the state file as it is now (null when absent). */
 function stateFileId(dir) {
@@ -1428,42 +1459,273 @@ function stateFileId(dir) {
 function sameFile(a, b) {
     return (a !== null && b !== null && a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs);
 }
-function writeState(dir, leases) {
-    try {
-        writeAtomic((0,external_node_path_namespaceObject.join)(dir, STATE_FILE), serialize(leases));
+
+;// CONCATENATED MODULE: ./src/registry/cache.ts
+/**
+ * What one Registry remembers of its state file between operations, and the reads and
+ * writes that keep it: the state it last saw under the lock (so a read under the next lock
+ * can be skipped when provably nothing changed) and its record memo (so a line read again is
+ * not validated again). Each Registry owns one; two registries in one process never share
+ * what they remember.
+ */
+
+
+
+
+class StateCache {
+    /**
+     * The state as this registry last saw it under the lock: lock generation, file identity and
+     * the validated leases. Lock generations are consecutive, so when this registry now holds
+     * generation G+1 and the file is the very one it saw at G, no other process can have
+     * written in between and the file need not be read and validated again.
+     */
+    seen;
+    /** The record lines this registry last read or wrote, validated (memo.ts). */
+    memo = new RecordMemo();
+    dir;
+    log;
+    constructor(dir, log) {
+        this.dir = dir;
+        this.log = log;
     }
-    catch (err) {
-        throw registryError(dir, err);
-    }
-}
-/** Remove temp files left by writers that were killed between open and rename. */
-function sweepTemps(dir, olderThanMs = 60_000) {
-    let removed = 0;
-    const now = Date.now();
-    let names;
-    try {
-        names = (0,external_node_fs_namespaceObject.readdirSync)(dir);
-    }
-    catch {
-        return 0;
-    }
-    for (const n of names) {
-        if (!n.startsWith(`${STATE_FILE}.tmp.`))
-            continue;
-        try {
-            const st = (0,external_node_fs_namespaceObject.lstatSync)((0,external_node_path_namespaceObject.join)(dir, n));
-            if (now - st.mtimeMs > olderThanMs) {
-                (0,external_node_fs_namespaceObject.unlinkSync)((0,external_node_path_namespaceObject.join)(dir, n));
-                removed++;
-            }
+    /** The state, under the lock: from the last operation when provably unchanged, else read. */
+    read(lock) {
+        const file = stateFileId(this.dir);
+        const seen = this.seen;
+        this.seen = undefined;
+        if (seen && lock.generation === seen.generation + 1 && sameFile(file, seen.file)) {
+            return { leases: [...seen.leases], rejected: 0 };
         }
-        catch {
-            // raced with another sweeper
+        const state = readState(this.dir, { quarantine: true, warn: this.log.warn, memo: this.memo });
+        if (state.newer !== undefined) {
+            throw new RuntimeError(`registry ${this.dir} was written by a newer portlease (format version ${state.newer}; this one writes version ${STATE_VERSION}); refusing to change it. Upgrade portlease, or use another --registry`);
         }
+        if (state.rejected === 0)
+            this.remember(lock, file, state.leases);
+        return state;
     }
-    return removed;
+    /**
+     * The state without the lock (every write is atomic, so a read sees a whole state):
+     * damage is only warned about, never quarantined or moved aside.
+     */
+    peek() {
+        return readState(this.dir, { quarantine: false, warn: this.log.warn, memo: this.memo });
+    }
+    /**
+     * Write the state under the lock. Returns false when the lock had moved on by the time the
+     * write landed (a takeover needs proof of the holder's death, so this should never
+     * happen; if it does, the caller checks under a fresh lock what is really there).
+     */
+    write(lock, leases) {
+        lock.assertHeld();
+        this.seen = undefined;
+        writeState(this.dir, leases, this.memo);
+        if (!lock.held()) {
+            this.log.debug?.(`lock generation ${lock.generation} was taken over while this wrote`);
+            return false;
+        }
+        this.remember(lock, stateFileId(this.dir), leases);
+        return true;
+    }
+    remember(lock, file, leases) {
+        this.seen = file === null ? undefined : { generation: lock.generation, file, leases };
+    }
 }
 
+;// CONCATENATED MODULE: ./src/registry/choose.ts
+/** 32-bit FNV-1a: stable across processes, platforms and Node versions. */
+function fnv1a(text) {
+    let h = 0x811c9dc5;
+    for (const byte of Buffer.from(text, 'utf8')) {
+        h ^= byte;
+        h = Math.imul(h, 0x01000193) >>> 0;
+    }
+    return h >>> 0;
+}
+/** The first port to look at. `hash`: a stable function of the key; `random`; `sequential`: LO. */
+function startPort(range, strategy, key) {
+    const span = range.hi - range.lo + 1;
+    switch (strategy) {
+        case 'sequential':
+            return range.lo;
+        case 'random':
+            return range.lo + Math.floor(Math.random() * span);
+        case 'hash':
+            return range.lo + (fnv1a(key) % span);
+    }
+}
+/**
+ * Pick `count` ports, scanning from `start` to the top of the range and wrapping to the
+ * bottom. Contiguous blocks do not wrap (they must fit below HI). Returns null when the
+ * range cannot supply them.
+ */
+async function choosePorts(input) {
+    const { count, range, start } = input;
+    const span = range.hi - range.lo + 1;
+    const known = new Map();
+    const usable = async (p) => {
+        let ok = known.get(p);
+        if (ok === undefined) {
+            ok = await input.usable(p);
+            known.set(p, ok);
+        }
+        return ok;
+    };
+    if (!input.contiguous) {
+        const got = [];
+        for (let i = 0; i < span && got.length < count; i++) {
+            const p = range.lo + ((start - range.lo + i) % span);
+            if (await usable(p))
+                got.push(p);
+        }
+        return got.length === count ? got : null;
+    }
+    if (count > span)
+        return null;
+    // Block starts, in scan order; a block [b, b+count-1] must lie inside the range.
+    const lastStart = range.hi - count + 1;
+    const starts = lastStart - range.lo + 1;
+    const first = Math.min(start, lastStart);
+    for (let i = 0; i < starts;) {
+        const b = range.lo + ((first - range.lo + i) % starts);
+        let bad = -1;
+        for (let j = 0; j < count; j++) {
+            if (!(await usable(b + j))) {
+                bad = j;
+                break;
+            }
+        }
+        if (bad < 0)
+            return Array.from({ length: count }, (_, j) => b + j);
+        // No block starting at b..b+bad can work; skip them (unless that wraps past the end).
+        const next = b + bad + 1;
+        i += next <= lastStart ? bad + 1 : 1;
+    }
+    return null;
+}
+/** Are these ports one block of consecutive numbers (in any order)? */
+function isBlock(ports) {
+    if (ports.length === 0)
+        return true;
+    const lo = Math.min(...ports);
+    const hi = Math.max(...ports);
+    return hi - lo + 1 === ports.length && new Set(ports).size === ports.length;
+}
+/**
+ * `count` more ports that make one consecutive block together with `held` (itself a block),
+ * inside `range`: the block is extended downwards, upwards or both. Returns the new ports
+ * (lowest first), or null when no such block is free.
+ */
+async function extendBlock(held, count, range, usable) {
+    if (!isBlock(held) || held.length === 0)
+        return null;
+    const lo = Math.min(...held);
+    const hi = Math.max(...held);
+    const size = hi - lo + 1 + count;
+    const known = new Map();
+    const ok = async (p) => {
+        let v = known.get(p);
+        if (v === undefined) {
+            v = await usable(p);
+            known.set(p, v);
+        }
+        return v;
+    };
+    // Block starts b with b <= lo and b + size - 1 >= hi, nearest to the held block's start first.
+    for (let b = lo; b >= Math.max(range.lo, hi - size + 1); b--) {
+        const end = b + size - 1;
+        if (end > range.hi)
+            continue;
+        const fresh = [];
+        for (let p = b; p <= end; p++)
+            if (p < lo || p > hi)
+                fresh.push(p);
+        let all = true;
+        for (const p of fresh) {
+            if (!(await ok(p))) {
+                all = false;
+                break;
+            }
+        }
+        if (all)
+            return fresh;
+    }
+    return null;
+}
+
+;// CONCATENATED MODULE: ./src/registry/conflicts.ts
+/**
+ * Records that claim one port or key (a hand edit, a restore of an old copy, a salvaged
+ * file) resolved in favour of the live record (docs/adr/0002-store-salvage.md): a dead
+ * claimant is dropped; of two live claimants, the record written first keeps the port and
+ * the later one loses that port only. No port is ever held by two live leases.
+ */
+
+/**
+ * Records that claim a port or a key another record claims (a hand edit, a restore, a
+ * salvaged file): keep every live claimant and drop the dead ones (`deadReason` says why a
+ * record is dead, null while it lives). A port two live records claim stays with the one
+ * written first; the later one loses that port only.
+ */
+async function resolveConflicts(leases, deadReason, log) {
+    const byPort = new Map();
+    const byKey = new Map();
+    for (const l of leases) {
+        for (const p of Object.values(l.ports))
+            byPort.set(p, [...(byPort.get(p) ?? []), l]);
+        byKey.set(l.key, [...(byKey.get(l.key) ?? []), l]);
+    }
+    const involved = new Set();
+    for (const group of [...byPort.values(), ...byKey.values()]) {
+        if (group.length > 1)
+            for (const l of group)
+                involved.add(l);
+    }
+    if (involved.size === 0)
+        return { kept: [...leases], dropped: [] };
+    const dropped = [];
+    const gone = new Set();
+    for (const l of involved) {
+        const reason = await deadReason(l);
+        if (reason !== null) {
+            gone.add(l);
+            dropped.push({ lease: l, reason });
+        }
+    }
+    const live = [...involved].filter((l) => !gone.has(l));
+    // Dropping records is news; two live claimants kept again on every call are not.
+    (dropped.length > 0 ? log.warn : log.debug)?.(`registry: ${involved.size} records claim the same port or key; kept the ${live.length} live one${live.length === 1 ? '' : 's'}${live.length > 0 ? ` (${live.map((l) => l.id).join(', ')})` : ''}${dropped.length > 0 ? `, dropped ${dropped.length} dead (${dropped.map((d) => d.lease.id).join(', ')})` : ''}`);
+    // A port still claimed by two live records stays with the one written first; a later
+    // claimant loses that port only (its other ports stay), so no port is ever held by two
+    // live leases, and nothing else of a record goes because of its neighbour.
+    const taken = new Map();
+    const kept = [];
+    for (const l of leases) {
+        if (gone.has(l))
+            continue;
+        const own = Object.entries(l.ports).filter(([, p]) => !taken.has(p));
+        if (own.length === Object.keys(l.ports).length) {
+            for (const [, p] of own)
+                taken.set(p, l);
+            kept.push(l);
+            continue;
+        }
+        const lost = Object.entries(l.ports).filter(([, p]) => taken.has(p));
+        log.warn?.(`registry: ${l.id} (key ${JSON.stringify(l.key)}) claims ${lost.map(([n, p]) => `${n}=${p}`).join(' ')}, held by ${lost.map(([, p]) => taken.get(p)?.id ?? '?').join(', ')}; ${own.length > 0 ? 'it keeps its other ports' : 'it holds nothing else and is dropped'}`);
+        if (own.length === 0) {
+            dropped.push({ lease: l, reason: 'every port it claims is held by an earlier live lease' });
+            continue;
+        }
+        const rest = freezeLease({ ...l, ports: Object.fromEntries(own) });
+        for (const [, p] of own)
+            taken.set(p, rest);
+        kept.push(rest);
+    }
+    return { kept, dropped };
+}
+
+;// CONCATENATED MODULE: external "node:net"
+const external_node_net_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
 ;// CONCATENATED MODULE: external "node:os"
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 ;// CONCATENATED MODULE: ./src/registry/proc.ts
@@ -2213,11 +2475,13 @@ function sessionUid(sid) {
 
 
 
+
+
 /** The last generation number: 15 digits (far below 2^53, so numbers stay exact). */
 const MAX_GENERATION = 999_999_999_999_999;
 const GEN = /^g(\d{12,15})$/;
 const DONE = /^g(\d{12,15})\.done$/;
-const TEMP = /^t\.(\d+)\.[0-9a-z]+$/;
+const lock_TEMP = /^t\.(\d+)\.[0-9a-z]+$/;
 const SOCK = /^s\.\d+\.[0-9a-z]+$/;
 /** sun_path holds 108 bytes with the terminating NUL. */
 const SOCKET_PATH_MAX = 107;
@@ -2608,7 +2872,7 @@ async function cleanup(dir, names, gen, mySock) {
                 tryUnlink((0,external_node_path_namespaceObject.join)(dir, n));
             continue;
         }
-        const t = TEMP.exec(n);
+        const t = lock_TEMP.exec(n);
         if (t) {
             // A temp file of a process killed between write and link: remove once it is old.
             if (Number(t[1]) !== process.pid && old(n))
@@ -2772,47 +3036,54 @@ function formatRange(r) {
     return r.lo === r.hi ? `${r.lo}` : `${r.lo}-${r.hi}`;
 }
 
-;// CONCATENATED MODULE: ./src/registry/index.ts
+;// CONCATENATED MODULE: ./src/registry/request.ts
 /**
- * The lease registry: allocate, release, list, gc. Pure Node; knows nothing of GitHub.
+ * An allocate request: what a caller may ask for, and its complete check before anything on
+ * disk is touched (bad input never changes the registry; every error is one line naming the
+ * input and what would be accepted).
  */
 
 
 
 
-
-
-
-
-
-
-
-
-
-
-/** The host-wide default: one path for every user (never $TMPDIR, which is per user). */
-function defaultRegistryDir(env = process.env) {
-    const fromEnv = env.PORTLEASE_REGISTRY;
-    if (fromEnv !== undefined && fromEnv.trim() !== '')
-        return fromEnv;
-    if (process.platform === 'win32') {
-        return (0,external_node_path_namespaceObject.join)(env.ProgramData ?? 'C:\\ProgramData', 'portlease');
-    }
-    return '/tmp/portlease';
-}
 /**
- * Labels are informational (run, job, runner): keep the ones that fit the record format
- * (key: letters, digits, . _ -, up to 64; value: up to 512 characters, control characters
- * replaced by spaces), at most 32, rather than refuse a lease over a job's odd name.
+ * Check a request completely, before anything on disk is touched: its names, key and TTL
+ * (a lease without an owner needs one), the registry path `dir`, and a range that holds
+ * enough ports outside the kernel's ephemeral and reserved ones (`kernel`, else this host's).
  */
-function cleanLabels(labels) {
-    const out = [];
-    for (const [k, v] of Object.entries(labels)) {
-        if (!LABEL_KEY.test(k) || out.length >= 32)
-            continue;
-        out.push([k, withoutControlChars(v).slice(0, 512)]);
+function checkRequest(req, dir, kernel) {
+    const names = checkNames(req.names, 'names');
+    const range = req.range ?? DEFAULT_RANGE;
+    if (req.key !== undefined)
+        checkKey(req.key, 'key');
+    if ((req.ttlMs === null || req.ttlMs === undefined) && req.owner === null) {
+        throw new errors_UsageError('ttl: a lease without an owner needs a TTL; give --ttl or an owner');
     }
-    return Object.fromEntries(out);
+    if (req.ttlMs !== null && req.ttlMs !== undefined && !(req.ttlMs > 0)) {
+        throw new errors_UsageError('ttl: must be longer than 0');
+    }
+    checkRegistryPath(dir);
+    const host = kernel ?? kernelPorts();
+    const excluded = (p) => {
+        if (!req.allowEphemeral && host.ephemeral && inRange(p, host.ephemeral)) {
+            return 'ephemeral';
+        }
+        return host.reserved.some((r) => inRange(p, r)) ? 'reserved' : null;
+    };
+    const span = range.hi - range.lo + 1;
+    const usable = span -
+        excludedCount(range, [
+            ...(!req.allowEphemeral && host.ephemeral ? [host.ephemeral] : []),
+            ...host.reserved,
+        ]);
+    if (usable === 0) {
+        const eph = host.ephemeral ? formatRange(host.ephemeral) : 'none';
+        throw new errors_UsageError(`range: ${formatRange(range)} lies wholly inside the kernel's ephemeral (${eph}) or reserved ports; choose a range outside them, like ${formatRange(DEFAULT_RANGE)}`);
+    }
+    if (usable < names.length || span < names.length) {
+        throw new errors_UsageError(`range: ${formatRange(range)} has ${usable} usable port${usable === 1 ? '' : 's'} (outside the kernel's ephemeral and reserved ports), fewer than the ${names.length} asked for`);
+    }
+    return { names, range, strategy: req.strategy ?? 'hash', key: req.key, excluded };
 }
 /** How many ports of `range` lie in the union of `excluded` ranges. */
 function excludedCount(range, excluded) {
@@ -2830,25 +3101,132 @@ function excludedCount(range, excluded) {
     }
     return count;
 }
+/**
+ * Labels are informational (run, job, runner): keep the ones that fit the record format
+ * (key: letters, digits, . _ -, up to 64; value: up to 512 characters, control characters
+ * replaced by spaces), at most 32, rather than refuse a lease over a job's odd name.
+ */
+function cleanLabels(labels) {
+    const out = [];
+    for (const [k, v] of Object.entries(labels)) {
+        if (!LABEL_KEY.test(k) || out.length >= 32)
+            continue;
+        out.push([k, withoutControlChars(v).slice(0, 512)]);
+    }
+    return Object.fromEntries(out);
+}
+
+;// CONCATENATED MODULE: ./src/registry/reuse.ts
+/**
+ * A lease asked for again by its key while it lives: handed back as it is, renewed (a new
+ * expiry or owner when the caller gave one explicitly), grown by names it lacks (its ports
+ * kept), or refused with one line when it cannot satisfy what was asked (nothing written).
+ */
+
+
+
+
 function showPorts(ports) {
     return ports.map(([n, p]) => `${n}=${p}`).join(', ');
 }
 function sameOwner(a, b) {
     return JSON.stringify(a) === JSON.stringify(b);
 }
+/**
+ * A live lease asked for again by its key: check what was asked explicitly against it,
+ * grow it by names it lacks, renew its expiry or owner when asked. Returns `same` itself
+ * when nothing changes. Throws (nothing written) when the lease cannot satisfy the request.
+ */
+async function reuseLease(same, req, v, usable, now) {
+    const held = Object.entries(same.ports);
+    const release = `release it first (portlease release --key ${JSON.stringify(same.key)}) or use another key`;
+    const holds = `key ${JSON.stringify(same.key)} is held by lease ${same.id}`;
+    if (req.range !== undefined) {
+        const outside = held.filter(([, p]) => !inRange(p, v.range));
+        if (outside.length > 0) {
+            throw new RuntimeError(`${holds}, whose ${showPorts(outside)} ${outside.length === 1 ? 'lies' : 'lie'} outside the requested range ${formatRange(v.range)}; ${release}`);
+        }
+    }
+    if (req.contiguous === true && !isBlock(held.map(([, p]) => p))) {
+        throw new RuntimeError(`${holds}, whose ports (${showPorts(held)}) are not one block of consecutive ports as --contiguous asks; ${release}`);
+    }
+    const added = v.names.filter((n) => !Object.hasOwn(same.ports, n));
+    let ports = same.ports;
+    let range = same.range;
+    if (added.length > 0) {
+        const from = req.range !== undefined ? v.range : same.range;
+        const old = held.map(([, p]) => p);
+        const chosen = req.contiguous === true
+            ? await extendBlock(old, added.length, from, usable)
+            : await choosePorts({
+                count: added.length,
+                range: from,
+                contiguous: false,
+                start: startPort(from, v.strategy, same.key),
+                usable,
+            });
+        if (chosen === null) {
+            throw new RuntimeError(`${holds}; it cannot grow by ${added.join(', ')}: range ${formatRange(from)} has no ${added.length} free port${added.length === 1 ? '' : 's'}${req.contiguous === true ? ' next to its block' : ''}; ${release}`);
+        }
+        ports = Object.fromEntries([
+            ...held,
+            ...added.map((n, i) => [n, chosen[i]]),
+        ]);
+        range = { lo: Math.min(range.lo, from.lo), hi: Math.max(range.hi, from.hi) };
+    }
+    const owner = req.renew?.owner === true ? req.owner : same.owner;
+    let expires = same.expires;
+    const ttl = req.ttlMs ?? null;
+    if (ttl !== null && (req.renew?.ttl === true || (owner === null && expires === null))) {
+        expires = new Date(now + ttl).toISOString();
+    }
+    if (added.length === 0 && sameOwner(owner, same.owner) && expires === same.expires) {
+        return same;
+    }
+    const lease = freezeLease({
+        ...same,
+        ports,
+        range,
+        contiguous: (same.contiguous || req.contiguous === true) && isBlock(Object.values(ports)),
+        owner,
+        expires,
+    });
+    const check = validateLease(JSON.parse(JSON.stringify(lease)));
+    if (typeof check === 'string')
+        throw new errors_UsageError(`lease: ${check}`);
+    return lease;
+}
+
+;// CONCATENATED MODULE: ./src/registry/registry.ts
+/**
+ * The lease registry: allocate, update, release, list and gc, each a read-modify-write of the
+ * state file under the host-wide lock. Pure Node; knows nothing of GitHub or containers (the
+ * engines come in through two hooks of RegistryOptions).
+ */
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
 class Registry {
     dir;
     opts;
-    /**
-     * The state as this process last saw it under the lock: lock generation, file identity and
-     * the validated leases. Lock generations are consecutive, so when this process now holds
-     * generation G+1 and the file is the very one it saw at G, no other process can have
-     * written in between and the file need not be read and validated again.
-     */
-    seen;
+    /** The state file as this registry reads, writes and remembers it (cache.ts); its own. */
+    disk;
     constructor(dir = defaultRegistryDir(), opts = {}) {
         this.dir = dir;
         this.opts = opts;
+        this.disk = new StateCache(dir, opts);
     }
     debug(msg) {
         this.opts.debug?.(msg);
@@ -2871,44 +3249,13 @@ class Registry {
         }
         return ownerLiveness(owner, cache, lease.id);
     }
-    /** Validate a request completely, before anything on disk is touched. */
-    validate(req) {
-        const names = checkNames(req.names, 'names');
-        const range = req.range ?? DEFAULT_RANGE;
-        if (req.key !== undefined)
-            checkKey(req.key, 'key');
-        if ((req.ttlMs === null || req.ttlMs === undefined) && req.owner === null) {
-            throw new errors_UsageError('ttl: a lease without an owner needs a TTL; give --ttl or an owner');
-        }
-        if (req.ttlMs !== null && req.ttlMs !== undefined && !(req.ttlMs > 0)) {
-            throw new errors_UsageError('ttl: must be longer than 0');
-        }
-        checkRegistryPath(this.dir);
-        const kernel = this.opts.kernel ?? kernelPorts();
-        const excluded = (p) => {
-            if (!req.allowEphemeral && kernel.ephemeral && inRange(p, kernel.ephemeral)) {
-                return 'ephemeral';
-            }
-            return kernel.reserved.some((r) => inRange(p, r)) ? 'reserved' : null;
-        };
-        const span = range.hi - range.lo + 1;
-        const usable = span -
-            excludedCount(range, [
-                ...(!req.allowEphemeral && kernel.ephemeral ? [kernel.ephemeral] : []),
-                ...kernel.reserved,
-            ]);
-        if (usable === 0) {
-            const eph = kernel.ephemeral ? formatRange(kernel.ephemeral) : 'none';
-            throw new errors_UsageError(`range: ${formatRange(range)} lies wholly inside the kernel's ephemeral (${eph}) or reserved ports; choose a range outside them, like ${formatRange(DEFAULT_RANGE)}`);
-        }
-        if (usable < names.length || span < names.length) {
-            throw new errors_UsageError(`range: ${formatRange(range)} has ${usable} usable port${usable === 1 ? '' : 's'} (outside the kernel's ephemeral and reserved ports), fewer than the ${names.length} asked for`);
-        }
-        return { names, range, strategy: req.strategy ?? 'hash', key: req.key, excluded };
+    /** Records claiming one port or key, resolved for the live ones as of `now` (conflicts.ts). */
+    resolve(leases, now, cache) {
+        return resolveConflicts(leases, (l) => this.deadReason(l, now, cache), this.opts);
     }
     async allocate(req) {
-        const v = this.validate(req);
-        const dirId = this.ensureDir();
+        const v = checkRequest(req, this.dir, this.opts.kernel);
+        const dirId = openRegistryDir(this.dir);
         const waitMs = req.waitMs ?? 0;
         const deadline = Date.now() + waitMs;
         let watcher;
@@ -2924,7 +3271,7 @@ class Registry {
                 ]);
                 const busy = new Set(busyList);
                 // Every round: a directory swapped for a symlink while this waited is refused.
-                this.checkDir(dirId);
+                checkSameDir(this.dir, dirId);
                 const outcome = await this.tryAllocate(req, v, busy, dirId);
                 if (outcome.allocation)
                     return outcome.allocation;
@@ -2969,34 +3316,6 @@ class Registry {
             watcher?.close();
         }
     }
-    /** Make (or check) the registry directory, and remember which directory it is. */
-    ensureDir() {
-        ensureRegistryDir(this.dir);
-        const st = (0,external_node_fs_namespaceObject.lstatSync)(this.dir);
-        return { dev: st.dev, ino: st.ino };
-    }
-    /**
-     * The registry path must still be the directory validated at the start: not a symlink put
-     * in its place (never followed), not another directory.
-     */
-    checkDir(id) {
-        let st;
-        try {
-            st = (0,external_node_fs_namespaceObject.lstatSync)(this.dir);
-        }
-        catch (err) {
-            if (errnoCode(err) === 'ENOENT') {
-                throw new RuntimeError(`registry: ${this.dir} was removed while portlease used it`);
-            }
-            throw registryError(this.dir, err);
-        }
-        if (st.isSymbolicLink()) {
-            throw new RuntimeError(`registry: ${this.dir} was replaced by a symlink while portlease used it; portlease never follows one there. Nothing was written`);
-        }
-        if (!st.isDirectory() || st.dev !== id.dev || st.ino !== id.ino) {
-            throw new RuntimeError(`registry: ${this.dir} was replaced by another ${st.isDirectory() ? 'directory' : 'file'} while portlease used it; nothing was written`);
-        }
-    }
     async withLock(dirId, fn) {
         let lock;
         try {
@@ -3009,91 +3328,30 @@ class Registry {
             throw err instanceof PortleaseError ? err : registryError(this.dir, err);
         }
         try {
-            this.checkDir(dirId);
+            checkSameDir(this.dir, dirId);
             return await fn(lock);
         }
         finally {
             lock.release();
         }
     }
-    /**
-     * Records that claim a port or a key another record claims (a hand edit, a restore, a
-     * salvaged file): keep every live claimant and drop the dead ones. A port two live
-     * records claim stays with the one written first; the later one loses that port only.
-     */
-    async resolveConflicts(leases, now, cache) {
-        const byPort = new Map();
-        const byKey = new Map();
-        for (const l of leases) {
-            for (const p of Object.values(l.ports))
-                byPort.set(p, [...(byPort.get(p) ?? []), l]);
-            byKey.set(l.key, [...(byKey.get(l.key) ?? []), l]);
-        }
-        const involved = new Set();
-        for (const group of [...byPort.values(), ...byKey.values()]) {
-            if (group.length > 1)
-                for (const l of group)
-                    involved.add(l);
-        }
-        if (involved.size === 0)
-            return { kept: [...leases], dropped: [] };
-        const dropped = [];
-        const gone = new Set();
-        for (const l of involved) {
-            const reason = await this.deadReason(l, now, cache);
-            if (reason !== null) {
-                gone.add(l);
-                dropped.push({ lease: l, reason });
-            }
-        }
-        const live = [...involved].filter((l) => !gone.has(l));
-        // Dropping records is news; two live claimants kept again on every call are not.
-        (dropped.length > 0 ? this.opts.warn : this.opts.debug)?.(`registry: ${involved.size} records claim the same port or key; kept the ${live.length} live one${live.length === 1 ? '' : 's'}${live.length > 0 ? ` (${live.map((l) => l.id).join(', ')})` : ''}${dropped.length > 0 ? `, dropped ${dropped.length} dead (${dropped.map((d) => d.lease.id).join(', ')})` : ''}`);
-        // A port still claimed by two live records stays with the one written first; a later
-        // claimant loses that port only (its other ports stay), so no port is ever held by two
-        // live leases, and nothing else of a record goes because of its neighbour.
-        const taken = new Map();
-        const kept = [];
-        for (const l of leases) {
-            if (gone.has(l))
-                continue;
-            const own = Object.entries(l.ports).filter(([, p]) => !taken.has(p));
-            if (own.length === Object.keys(l.ports).length) {
-                for (const [, p] of own)
-                    taken.set(p, l);
-                kept.push(l);
-                continue;
-            }
-            const lost = Object.entries(l.ports).filter(([, p]) => taken.has(p));
-            this.opts.warn?.(`registry: ${l.id} (key ${JSON.stringify(l.key)}) claims ${lost.map(([n, p]) => `${n}=${p}`).join(' ')}, held by ${lost.map(([, p]) => taken.get(p)?.id ?? '?').join(', ')}; ${own.length > 0 ? 'it keeps its other ports' : 'it holds nothing else and is dropped'}`);
-            if (own.length === 0) {
-                dropped.push({ lease: l, reason: 'every port it claims is held by an earlier live lease' });
-                continue;
-            }
-            const rest = freezeLease({ ...l, ports: Object.fromEntries(own) });
-            for (const [, p] of own)
-                taken.set(p, rest);
-            kept.push(rest);
-        }
-        return { kept, dropped };
-    }
     /** After a commit the lock had moved on from: is the lease in the registry now? */
     async confirm(lease, dirId) {
         return this.withLock(dirId, (lock) => {
-            const state = this.readLocked(lock);
+            const state = this.disk.read(lock);
             return Promise.resolve(state.leases.some((l) => l.id === lease.id));
         });
     }
     async tryAllocate(req, v, busy, dirId) {
         return this.withLock(dirId, async (lock) => {
             const now = Date.now();
-            const state = this.readLocked(lock);
+            const state = this.disk.read(lock);
             let dirty = state.rejected > 0;
             const cache = new OwnerCache();
             const leases = new Map();
             /** Every record claiming each port (more than one only after a conflict). */
             const holder = new Map();
-            const resolved = await this.resolveConflicts(state.leases, now, cache);
+            const resolved = await this.resolve(state.leases, now, cache);
             for (const { lease, reason } of resolved.dropped) {
                 this.debug(`reclaimed ${lease.id} (key ${lease.key}): ${reason}`);
                 dirty = true;
@@ -3146,13 +3404,13 @@ class Registry {
                 if (same) {
                     const dead = await this.deadReason(same, now, cache);
                     if (dead === null) {
-                        const next = await this.reuse(same, req, v, usable, now);
+                        const next = await reuseLease(same, req, v, usable, now);
                         if (next !== same) {
                             leases.set(same.id, next); // same place in the file
                             dirty = true;
                         }
                         if (dirty)
-                            this.commit(lock, [...leases.values()]);
+                            this.disk.write(lock, [...leases.values()]);
                         this.debug(next === same
                             ? `key ${v.key} already holds ${same.id}: handing it back`
                             : `key ${v.key} holds ${same.id}: renewed or grown`);
@@ -3171,7 +3429,7 @@ class Registry {
             });
             if (chosen === null) {
                 if (dirty)
-                    this.commit(lock, [...leases.values()]);
+                    this.disk.write(lock, [...leases.values()]);
                 return { holders: this.describeHolders(v.range, leases) };
             }
             let id = newLeaseId();
@@ -3195,7 +3453,7 @@ class Registry {
             if (typeof check === 'string')
                 throw new errors_UsageError(`lease: ${check}`);
             leases.set(lease.id, lease);
-            if (!this.commit(lock, [...leases.values()]))
+            if (!this.disk.write(lock, [...leases.values()]))
                 return { unconfirmed: lease, holders: '' };
             this.debug(`leased ${lease.id} (key ${key}): ${Object.entries(lease.ports)
                 .map(([n, p]) => `${n}=${p}`)
@@ -3204,85 +3462,21 @@ class Registry {
         });
     }
     /**
-     * A live lease asked for again by its key: check what was asked explicitly against it,
-     * grow it by names it lacks, renew its expiry or owner when asked. Returns `same` itself
-     * when nothing changes. Throws (nothing written) when the lease cannot satisfy the request.
-     */
-    async reuse(same, req, v, usable, now) {
-        const held = Object.entries(same.ports);
-        const release = `release it first (portlease release --key ${JSON.stringify(same.key)}) or use another key`;
-        const holds = `key ${JSON.stringify(same.key)} is held by lease ${same.id}`;
-        if (req.range !== undefined) {
-            const outside = held.filter(([, p]) => !inRange(p, v.range));
-            if (outside.length > 0) {
-                throw new RuntimeError(`${holds}, whose ${showPorts(outside)} ${outside.length === 1 ? 'lies' : 'lie'} outside the requested range ${formatRange(v.range)}; ${release}`);
-            }
-        }
-        if (req.contiguous === true && !isBlock(held.map(([, p]) => p))) {
-            throw new RuntimeError(`${holds}, whose ports (${showPorts(held)}) are not one block of consecutive ports as --contiguous asks; ${release}`);
-        }
-        const added = v.names.filter((n) => !Object.hasOwn(same.ports, n));
-        let ports = same.ports;
-        let range = same.range;
-        if (added.length > 0) {
-            const from = req.range !== undefined ? v.range : same.range;
-            const old = held.map(([, p]) => p);
-            const chosen = req.contiguous === true
-                ? await extendBlock(old, added.length, from, usable)
-                : await choosePorts({
-                    count: added.length,
-                    range: from,
-                    contiguous: false,
-                    start: startPort(from, v.strategy, same.key),
-                    usable,
-                });
-            if (chosen === null) {
-                throw new RuntimeError(`${holds}; it cannot grow by ${added.join(', ')}: range ${formatRange(from)} has no ${added.length} free port${added.length === 1 ? '' : 's'}${req.contiguous === true ? ' next to its block' : ''}; ${release}`);
-            }
-            ports = Object.fromEntries([
-                ...held,
-                ...added.map((n, i) => [n, chosen[i]]),
-            ]);
-            range = { lo: Math.min(range.lo, from.lo), hi: Math.max(range.hi, from.hi) };
-        }
-        const owner = req.renew?.owner === true ? req.owner : same.owner;
-        let expires = same.expires;
-        const ttl = req.ttlMs ?? null;
-        if (ttl !== null && (req.renew?.ttl === true || (owner === null && expires === null))) {
-            expires = new Date(now + ttl).toISOString();
-        }
-        if (added.length === 0 && sameOwner(owner, same.owner) && expires === same.expires) {
-            return same;
-        }
-        const lease = freezeLease({
-            ...same,
-            ports,
-            range,
-            contiguous: (same.contiguous || req.contiguous === true) && isBlock(Object.values(ports)),
-            owner,
-            expires,
-        });
-        const check = validateLease(JSON.parse(JSON.stringify(lease)));
-        if (typeof check === 'string')
-            throw new errors_UsageError(`lease: ${check}`);
-        return lease;
-    }
-    /**
      * Change lease `id` in place: a new owner (exec, once its command's session exists) and/or
      * a new expiry `ttlMs` from now (exec's heartbeat). Returns the new record, or null when no
      * such lease is left (it is never brought back).
      */
     async update(id, changes) {
         checkRegistryPath(this.dir);
-        const dirId = this.ensureDir();
+        const dirId = openRegistryDir(this.dir);
         // A commit the lock moved on from did not count: do it again (as release does).
         for (;;) {
             const outcome = await this.withLock(dirId, (lock) => {
-                const state = this.readLocked(lock);
+                const state = this.disk.read(lock);
                 const found = state.leases.find((l) => l.id === id);
                 if (!found) {
                     if (state.rejected > 0)
-                        this.commit(lock, state.leases);
+                        this.disk.write(lock, state.leases);
                     return Promise.resolve({ lease: null, landed: true });
                 }
                 const lease = freezeLease({
@@ -3295,47 +3489,12 @@ class Registry {
                 const check = validateLease(JSON.parse(JSON.stringify(lease)));
                 if (typeof check === 'string')
                     throw new errors_UsageError(`lease: ${check}`);
-                const landed = this.commit(lock, state.leases.map((l) => (l === found ? lease : l)));
+                const landed = this.disk.write(lock, state.leases.map((l) => (l === found ? lease : l)));
                 return Promise.resolve({ lease, landed });
             });
             if (outcome.landed)
                 return outcome.lease;
         }
-    }
-    /** The state, under the lock: from the last operation when provably unchanged, else read. */
-    readLocked(lock) {
-        const file = stateFileId(this.dir);
-        const seen = this.seen;
-        this.seen = undefined;
-        if (seen && lock.generation === seen.generation + 1 && sameFile(file, seen.file)) {
-            return { leases: [...seen.leases], rejected: 0 };
-        }
-        const state = readState(this.dir, { quarantine: true, warn: this.opts.warn });
-        if (state.newer !== undefined) {
-            throw new RuntimeError(`registry ${this.dir} was written by a newer portlease (format version ${state.newer}; this one writes version ${STATE_VERSION}); refusing to change it. Upgrade portlease, or use another --registry`);
-        }
-        if (state.rejected === 0)
-            this.remember(lock, file, state.leases);
-        return state;
-    }
-    remember(lock, file, leases) {
-        this.seen = file === null ? undefined : { generation: lock.generation, file, leases };
-    }
-    /**
-     * Write the state under the lock. Returns false when the lock had moved on by the time the
-     * write landed (a takeover needs proof of the holder's death, so this should never
-     * happen; if it does, the caller checks under a fresh lock what is really there).
-     */
-    commit(lock, leases) {
-        lock.assertHeld();
-        this.seen = undefined;
-        writeState(this.dir, leases);
-        if (!lock.held()) {
-            this.debug(`lock generation ${lock.generation} was taken over while this wrote`);
-            return false;
-        }
-        this.remember(lock, stateFileId(this.dir), leases);
-        return true;
     }
     describeHolders(range, leases) {
         const inside = [...leases.values()].filter((l) => Object.values(l.ports).some((p) => inRange(p, range)));
@@ -3353,17 +3512,17 @@ class Registry {
         if ('key' in sel)
             checkKey(sel.key, 'key');
         checkRegistryPath(this.dir);
-        const dirId = this.ensureDir();
+        const dirId = openRegistryDir(this.dir);
         const matches = (l) => ('key' in sel ? l.key === sel.key : l.id === sel.lease);
         let released = null;
         // A second round only when the lock moved on while the first one wrote.
         for (let round = 0; round < 3; round++) {
             const r = await this.withLock(dirId, (lock) => {
-                const state = this.readLocked(lock);
+                const state = this.disk.read(lock);
                 const found = state.leases.find(matches) ?? null;
                 if (!found && state.rejected === 0)
                     return Promise.resolve({ found, landed: true });
-                const landed = this.commit(lock, state.leases.filter((l) => l !== found));
+                const landed = this.disk.write(lock, state.leases.filter((l) => l !== found));
                 if (found)
                     this.debug(`released ${found.id} (key ${found.key})`);
                 return Promise.resolve({ found, landed });
@@ -3381,11 +3540,11 @@ class Registry {
     /** Live leases, and whether the read found damage (then the list may miss some). */
     async listState() {
         checkRegistryPath(this.dir);
-        const state = readState(this.dir, { quarantine: false, warn: this.opts.warn });
+        const state = this.disk.peek();
         const now = Date.now();
         const cache = new OwnerCache();
         const out = [];
-        const { kept } = await this.resolveConflicts(state.leases, now, cache);
+        const { kept } = await this.resolve(state.leases, now, cache);
         for (const lease of kept) {
             if ((await this.deadReason(lease, now, cache)) !== null)
                 continue;
@@ -3399,7 +3558,7 @@ class Registry {
         const sweep = async (leases) => {
             const now = Date.now();
             const cache = new OwnerCache();
-            const { kept, dropped } = await this.resolveConflicts(leases, now, cache);
+            const { kept, dropped } = await this.resolve(leases, now, cache);
             const removed = [...dropped];
             const live = [];
             for (const lease of kept) {
@@ -3412,40 +3571,39 @@ class Registry {
             return { removed, live, trimmed: kept.some((l) => !leases.includes(l)) };
         };
         if (opts.dryRun) {
-            const state = readState(this.dir, { quarantine: false, warn: this.opts.warn });
+            const state = this.disk.peek();
             const { removed, live } = await sweep(state.leases);
             return { removed, live, temps: 0, damaged: state.rejected > 0 };
         }
-        const dirId = this.ensureDir();
+        const dirId = openRegistryDir(this.dir);
         return this.withLock(dirId, async (lock) => {
-            const state = this.readLocked(lock);
+            const state = this.disk.read(lock);
             const { trimmed, ...result } = await sweep(state.leases);
             if (result.removed.length > 0 || trimmed || state.rejected > 0)
-                this.commit(lock, result.live);
-            return { ...result, temps: sweepTemps(this.dir), damaged: state.rejected > 0 };
+                this.disk.write(lock, result.live);
+            return { ...result, temps: sweepTemps(this.dir, STATE_FILE), damaged: state.rejected > 0 };
         });
     }
 }
+
+;// CONCATENATED MODULE: ./src/registry/index.ts
+/**
+ * The core's public face: what the layers above (engines, runner, shells) import from
+ * `src/registry`. Re-exports only; each module holds one responsibility (docs/architecture.md).
+ */
+
+
+
+
+
+
+
 
 ;// CONCATENATED MODULE: ./package.json
 const package_namespaceObject = {"rE":"1.0.0"};
 ;// CONCATENATED MODULE: ./src/version.ts
 
 const VERSION = package_namespaceObject.rE;
-
-;// CONCATENATED MODULE: ./src/registry/text.ts
-/** Small text and value helpers shared by every layer (no I/O). */
-/** A plain object (not null, not an array): the first check on any parsed JSON value. */
-function text_isRecord(v) {
-    return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-/** The first non-empty line of a text, trimmed ('' when there is none). */
-function firstLine(text) {
-    return (text
-        .split('\n')
-        .map((l) => l.trim())
-        .find((l) => l !== '') ?? '');
-}
 
 ;// CONCATENATED MODULE: ./src/engines/engine.ts
 /**
@@ -3547,7 +3705,7 @@ function validPort(n) {
 }
 function stringRecord(v) {
     const out = {};
-    if (!text_isRecord(v))
+    if (!isRecord(v))
         return out;
     for (const [k, val] of Object.entries(v))
         if (typeof val === 'string')
@@ -3576,7 +3734,7 @@ function parseDockerPsLines(stdout) {
         if (line.trim() === '')
             continue;
         const row = JSON.parse(line);
-        if (!text_isRecord(row))
+        if (!isRecord(row))
             continue;
         const labels = {};
         if (typeof row.Labels === 'string') {
@@ -3602,8 +3760,8 @@ function parseDockerApiRows(body) {
     const rows = JSON.parse(body);
     if (!Array.isArray(rows))
         throw new Error('docker API: not a list of containers');
-    return rows.filter(text_isRecord).map((r) => {
-        const ports = Array.isArray(r.Ports) ? r.Ports.filter(text_isRecord) : [];
+    return rows.filter(isRecord).map((r) => {
+        const ports = Array.isArray(r.Ports) ? r.Ports.filter(isRecord) : [];
         const names = Array.isArray(r.Names) ? r.Names : [];
         return {
             engine: 'docker',
@@ -3622,9 +3780,9 @@ function parsePodmanPs(stdout) {
     const rows = JSON.parse(stdout.trim() === '' ? '[]' : stdout);
     if (!Array.isArray(rows))
         throw new Error('podman ps: not a list of containers');
-    return rows.filter(text_isRecord).map((row) => {
+    return rows.filter(isRecord).map((row) => {
         const hostPorts = [];
-        for (const p of Array.isArray(row.Ports) ? row.Ports.filter(text_isRecord) : []) {
+        for (const p of Array.isArray(row.Ports) ? row.Ports.filter(isRecord) : []) {
             if (p.protocol !== undefined && p.protocol !== 'tcp')
                 continue;
             if (!validPort(p.host_port))
@@ -3794,7 +3952,7 @@ class ContainerEngine {
             if (!a.ok)
                 throw new Error(`docker API answered ${a.status}`);
             const body = JSON.parse(a.body);
-            return text_isRecord(body) && text_isRecord(body.State) && body.State.Running === true;
+            return isRecord(body) && isRecord(body.State) && body.State.Running === true;
         }
         const s = await this.state(id, this.timeoutMs);
         return s.running;
@@ -3844,9 +4002,9 @@ class ContainerEngine {
             throw this.fail(`inspect ${id.slice(0, 12)}`, r);
         }
         const s = JSON.parse(r.stdout.trim().split('\n')[0] ?? 'null');
-        if (!text_isRecord(s))
+        if (!isRecord(s))
             throw new RuntimeError(`${this.name} inspect: unexpected answer`);
-        const h = text_isRecord(s.Health) ? s.Health : text_isRecord(s.Healthcheck) ? s.Healthcheck : null;
+        const h = isRecord(s.Health) ? s.Health : isRecord(s.Healthcheck) ? s.Healthcheck : null;
         const health = h !== null && typeof h.Status === 'string' && h.Status !== '' ? h.Status : null;
         return {
             status: typeof s.Status === 'string' ? s.Status : 'unknown',
@@ -3868,7 +4026,7 @@ class ContainerEngine {
             return false;
         try {
             const h = JSON.parse(r.stdout.trim() || 'null');
-            return text_isRecord(h) && Array.isArray(h.Test) && h.Test.length > 0 && h.Test[0] !== 'NONE';
+            return isRecord(h) && Array.isArray(h.Test) && h.Test.length > 0 && h.Test[0] !== 'NONE';
         }
         catch {
             return false;
@@ -5729,7 +5887,7 @@ async function runCli(argv, io = defaultIo) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(798);
+/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(208);
 
 process.exitCode = await (0,_cli_main_js__WEBPACK_IMPORTED_MODULE_0__/* .runCli */ .a)(process.argv.slice(2));
 

@@ -29,7 +29,7 @@ import {
   type Lease,
   type OwnerChoice,
 } from '../registry/index.js';
-import { fnv1a } from '../registry/allocate.js';
+import { fnv1a } from '../registry/choose.js';
 import { VERSION } from '../version.js';
 import { removeLeaseContainers, removeOrphanContainers } from '../engines/host.js';
 import {

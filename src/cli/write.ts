@@ -6,8 +6,8 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { errnoCode, RuntimeError, UsageError } from '../registry/errors.js';
-import { CONTROL_CHARS } from '../registry/inputs.js';
-import { writeAtomic } from '../registry/store.js';
+import { CONTROL_CHARS } from '../registry/parse.js';
+import { writeAtomic } from '../registry/fsio.js';
 
 export interface WriteTarget {
   path: string;

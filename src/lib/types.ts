@@ -2,7 +2,7 @@
  * The library's public types, kept apart from the code so that the published declarations
  * (dist/types) hold these and nothing of the engine's internals.
  */
-import type { Strategy } from '../registry/inputs.js';
+import type { Strategy } from '../registry/parse.js';
 
 export type { Strategy };
 

@@ -58,8 +58,10 @@ import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { errnoCode, RuntimeError } from './errors.js';
-import { fileKind, randomSuffix, validOwner } from './store.js';
+import { fileKind } from './fsio.js';
 import { describeOwner, processLiveness, self, type ProcessOwner } from './owner.js';
+import { validOwner } from './schema.js';
+import { randomSuffix } from './text.js';
 
 export interface LockOptions {
   /** Give up after this long waiting for a holder that is alive or cannot be judged. */

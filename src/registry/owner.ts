@@ -24,7 +24,7 @@ import { hostname } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { errnoCode, UsageError } from './errors.js';
 import { NO_PROCESS, offLinux, pidExists, platformBootId, platformStartTime } from './platform.js';
-import { CONTROL_CHARS, parsePid } from './inputs.js';
+import { CONTROL_CHARS, parsePid } from './parse.js';
 import { readProc, scanCookies, scanProcesses, type CookieScan, type ProcScan } from './proc.js';
 
 export interface ProcessOwner {

@@ -3,7 +3,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import type { PortRange } from './inputs.js';
+import type { PortRange } from './parse.js';
 
 /** Try to listen on `host:port` and close again. Resolves to null when it worked, else the errno code. */
 export function tryListen(port: number, host: string): Promise<string | null> {

@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:net';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { fnv1a } from '../../src/registry/allocate.js';
+import { fnv1a } from '../../src/registry/choose.js';
 import {
   Registry,
   RuntimeError,

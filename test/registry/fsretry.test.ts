@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { renameRetry, RETRY_BUDGET_MS, withRetry } from '../../src/registry/fsretry.js';
 import { useHost } from '../../src/registry/platform.js';
-import { writeAtomic } from '../../src/registry/store.js';
+import { writeAtomic } from '../../src/registry/fsio.js';
 import { collect, tempDir } from '../helpers.js';
 
 const err = (code: string): Error => Object.assign(new Error(code), { code });

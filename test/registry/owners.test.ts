@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { runnerOwner } from '../../src/github/lease.js';
 import { Registry, describeProcess, type Lease } from '../../src/registry/index.js';
 import { bootId, pidNamespace } from '../../src/registry/owner.js';
-import { validateLease } from '../../src/registry/store.js';
+import { validateLease } from '../../src/registry/schema.js';
 import { cli, CLI, collect, NODE, tempDir, testRange } from '../helpers.js';
 import { listJson, running, until, userEnv } from '../cli/shell.js';
 

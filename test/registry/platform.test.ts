@@ -32,7 +32,7 @@ import {
   type CommandResult,
   type Host,
 } from '../../src/registry/platform.js';
-import { ensureRegistryDir, registryError } from '../../src/registry/store.js';
+import { ensureRegistryDir, registryError } from '../../src/registry/dirs.js';
 import { tempDir } from '../helpers.js';
 
 interface Call {

@@ -3,7 +3,7 @@
  * (a bundle of single ports, or one contiguous block). Knows nothing of files or locks: the
  * caller says whether a port is usable.
  */
-import type { PortRange, Strategy } from './inputs.js';
+import type { PortRange, Strategy } from './parse.js';
 
 /** 32-bit FNV-1a: stable across processes, platforms and Node versions. */
 export function fnv1a(text: string): number {
