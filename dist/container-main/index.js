@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3389:
+/***/ 3430:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -31324,14 +31324,6 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
-;// CONCATENATED MODULE: external "node:fs"
-const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
-;// CONCATENATED MODULE: external "node:os"
-const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
-;// CONCATENATED MODULE: external "node:path"
-const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 ;// CONCATENATED MODULE: ./src/registry/errors.ts
 /**
  * Errors the engine raises on purpose. Every message is one line meant for a person:
@@ -31580,6 +31572,8 @@ function parseBoolean(text, label) {
     throw new UsageError(`${label}: ${show(text)} is not a boolean; use true or false`);
 }
 
+;// CONCATENATED MODULE: external "node:fs"
+const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 ;// CONCATENATED MODULE: external "node:timers/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
 ;// CONCATENATED MODULE: ./src/registry/memo.ts
@@ -31813,6 +31807,8 @@ function freezeLease(lease) {
     return Object.freeze(lease);
 }
 
+;// CONCATENATED MODULE: external "node:path"
+const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 ;// CONCATENATED MODULE: ./src/registry/platform.ts
 
 /** What the platform says of a pid that runs no more (owner.ts maps it to its GONE). */
@@ -33009,6 +33005,8 @@ async function resolveConflicts(leases, deadReason, log) {
 
 // EXTERNAL MODULE: external "node:net"
 var external_node_net_ = __nccwpck_require__(7030);
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 ;// CONCATENATED MODULE: ./src/registry/proc.ts
 /**
  * Reading the process table from /proc (Linux): every visible process with its parent,
@@ -35327,507 +35325,6 @@ class engine_ContainerEngine {
     }
 }
 
-;// CONCATENATED MODULE: ./src/engines/host.ts
-/**
- * What the host's container engines know that a socket probe may not, as the core and gc
- * need it: host ports they publish (busy for every allocation), whether a job container
- * still runs (container owners), and service containers whose lease is gone (gc).
- *
- * Every query is bounded by a short timeout and answers "nothing known" quietly when no
- * engine is installed or answering: an engine is never required.
- */
-
-
-
-
-
-/**
- * Host TCP ports published by running containers (any container, portlease's or not), from
- * every engine asked. [] when no engine is installed or answering; never throws.
- */
-async function publishedPorts(opts = {}) {
-    const results = await Promise.all(engine_ContainerEngine.present(opts).map(async (e) => {
-        try {
-            return (await e.list()).flatMap((c) => c.hostPorts);
-        }
-        catch (err) {
-            opts.debug?.(`${e.name}: no published ports known: ${errors_describeError(err)}`);
-            return [];
-        }
-    }));
-    return [...new Set(results.flat())].sort((a, b) => a - b);
-}
-/**
- * Remove every container labelled `portlease.lease=<id>` whose lease is not in
- * `liveLeaseIds` and whose `portlease.registry` label names `registry`. With `dryRun`,
- * only say which. Never throws; failures become warnings.
- *
- * `liveLeaseIds` is called after the containers are listed, which closes a race: a service
- * that leased and started its container meanwhile (lease first, then `run`) is seen live
- * and never removed.
- */
-async function removeOrphanContainers(
-/** Resolves to null when the live set is not known for sure (a damaged registry read): remove nothing. */
-liveLeaseIds, opts) {
-    const registry = resolve(opts.registry);
-    const found = [];
-    for (const e of ContainerEngine.present(opts)) {
-        try {
-            found.push([e, await e.list({ all: true, label: LEASE_LABEL })]);
-        }
-        catch (err) {
-            opts.warn?.(`${e.name}: cannot list containers: ${describeError(err)}`);
-        }
-    }
-    if (found.every(([, list]) => list.length === 0))
-        return [];
-    const ids = await liveLeaseIds();
-    if (ids === null)
-        return [];
-    const live = new Set(ids);
-    const out = [];
-    for (const [e, list] of found) {
-        for (const c of list) {
-            const lease = c.labels[LEASE_LABEL];
-            const theirs = c.labels[REGISTRY_LABEL];
-            if (lease === undefined || c.id === '' || live.has(lease))
-                continue;
-            if (theirs === undefined || resolve(theirs) !== registry)
-                continue;
-            const entry = {
-                engine: e.name,
-                id: c.id,
-                name: c.name,
-                lease,
-                removed: false,
-            };
-            if (!opts.dryRun) {
-                try {
-                    await e.remove(c.id);
-                    entry.removed = true;
-                }
-                catch (err) {
-                    opts.warn?.(`${e.name}: cannot remove container ${c.id.slice(0, 12)}: ${describeError(err)}`);
-                }
-            }
-            out.push(entry);
-        }
-    }
-    return out;
-}
-/**
- * Remove every container of one lease in `registry` (any engine present): those labelled
- * `portlease.lease=<id>` and `portlease.registry=<registry>`. The ids removed; never throws.
- */
-async function removeLeaseContainers(leaseId, opts) {
-    const registry = resolve(opts.registry);
-    const removed = [];
-    for (const e of ContainerEngine.present(opts)) {
-        try {
-            for (const c of await e.list({ all: true, label: `${LEASE_LABEL}=${leaseId}` })) {
-                const theirs = c.labels[REGISTRY_LABEL];
-                if (c.id === '' || theirs === undefined || resolve(theirs) !== registry)
-                    continue;
-                await e.remove(c.id);
-                removed.push(c.id);
-            }
-        }
-        catch (err) {
-            opts.warn?.(`${e.name}: containers of lease ${leaseId}: ${describeError(err)}`);
-        }
-    }
-    return removed;
-}
-/**
- * Liveness of a container owner (the core's `containerLiveness` hook): 'alive' while an
- * engine says it runs; 'dead' only when provable from here: the same kernel boot (a job
- * container shares the host's boot id, not its hostname) and every engine on the host
- * answered that it is not running; or the same host with another boot id (rebooted).
- * Otherwise 'unknown' (another machine, or no engine answering): the TTL decides.
- */
-function containerLivenessChecker(opts = {}) {
-    return async (owner) => {
-        const boot = bootId();
-        if (owner.boot !== null && boot !== null) {
-            if (owner.boot !== boot)
-                return owner.host === (0,external_node_os_namespaceObject.hostname)() ? 'dead' : 'unknown';
-        }
-        else if (owner.host !== (0,external_node_os_namespaceObject.hostname)()) {
-            return 'unknown';
-        }
-        const found = engine_ContainerEngine.present({ ...opts, engines: opts.engines ?? ENGINES });
-        if (found.length === 0)
-            return 'unknown';
-        let unsure = false;
-        for (const e of found) {
-            try {
-                if (await e.running(owner.id))
-                    return 'alive';
-            }
-            catch {
-                unsure = true;
-            }
-        }
-        return unsure ? 'unknown' : 'dead';
-    };
-}
-
-;// CONCATENATED MODULE: ./src/runner/registry.ts
-/**
- * The one Registry wiring every shell on a host uses (CLI, library, action, container step):
- * where the registry lives, how it logs, and what the container engines add to it (host ports
- * they publish are busy; a container owner lives while its engine says it runs). No
- * @actions/* here: the library bundles this module.
- */
-
-
-/** A lease's TTL when none is given: bounds a lease whose owner outlives its use. */
-const DEFAULT_TTL_MS = (/* unused pure expression or super */ null && (24 * 3_600_000));
-/**
- * The registry directory a user named (`label` is how the input is called: `--registry`,
- * `registry`, ...), else $PORTLEASE_REGISTRY, else the host-wide default.
- */
-function registryDir(dir, label, env = process.env) {
-    if (dir !== undefined && dir.trim() === '') {
-        throw new UsageError(`${label}: empty path; name a directory`);
-    }
-    return dir ?? defaultRegistryDir(env);
-}
-/** Is PORTLEASE_DEBUG set (to anything but 0)? */
-function debugEnabled(env = process.env) {
-    const v = env.PORTLEASE_DEBUG;
-    return v !== undefined && v !== '' && v !== '0';
-}
-/** A Registry at `dir` that treats engine-published host ports as busy and knows container liveness. */
-function createHostRegistry(dir, opts = {}) {
-    const { env = process.env, ...rest } = opts;
-    const debug = rest.debug;
-    return new Registry(dir, {
-        // Host ports published by containers (docker/podman) are busy even where no socket shows.
-        busyPorts: () => publishedPorts({ env, debug }),
-        containerLiveness: containerLivenessChecker({ env }),
-        ...rest,
-    });
-}
-
-;// CONCATENATED MODULE: ./src/github/lease.ts
-/**
- * The GitHub layer shared by the lease-ports action (src/action) and the container step
- * (src/container). Everything here is about the runner; the engine (src/registry) knows
- * nothing of GitHub.
- *
- * API (kept stable; other shells depend on it):
- *
- * - `getLeaseInputs(opts?)`: reads the lease inputs `range`, `key`, `strategy`, `ttl`,
- *   `wait`, `registry` with `core.getInput`, validates each with the engine's parsers and
- *   returns a typed `LeaseInputs`. Throws `UsageError` whose one line names the input.
- *   Touches nothing on disk. Empty inputs take the defaults (`opts.ttlDefault` overrides the
- *   TTL default, a GitHub job's default timeout plus margin).
- * - `defaultKey(env, owner)`: the lease key when `key` is empty: unique per job on the host
- *   (run id, attempt, job, runner name, RUNNER_TRACKING_ID and the owner's identity), stable
- *   within the job so a re-run step gets its lease back, and per step (GITHUB_ACTION), so two
- *   portlease steps in one job never share a key.
- * - `runnerOwner(registryDir, opts?)`: who owns the job's leases. On the host: the runner's
- *   worker (the nearest `Runner.Worker` ancestor, found by walking the parent chain in /proc;
- *   else the action's parent process) with its start time. In a container
- *   job (`container:` in the workflow): the job container (`ContainerOwner`) or, when its id
- *   cannot be found, nobody (TTL only); and the registry must be the host's, bind-mounted in
- *   through `container.volumes`, else a `UsageError` shows the `volumes:` line to add.
- *   Touches nothing on disk (reads /proc only).
- * - `runLabels(env)`: labels for a lease (repository, run id, attempt, job, runner name).
- * - `githubRegistry(dir, extra?)`: a `Registry` logging through core.warning / core.debug,
- *   with ports published by container engines treated as busy and job-container liveness
- *   asked of the engines (src/engines/host.ts).
- * - `saveJsonState(name, value)` / `getJsonState(name, guard)`: typed JSON through
- *   core.saveState / core.getState (STATE_* in the post step).
- * - `errorLine(err)`: one line for core.setFailed / core.warning, never a stack trace.
- */
-
-
-
-
-
-
-
-
-/** A GitHub job's default timeout (timeout-minutes: 360) plus margin for queued post steps. */
-const DEFAULT_TTL = '6h30m';
-const DEFAULT_WAIT = '0';
-/** The longest TTL accepted from a workflow: a self-hosted job's longest timeout (5 days) plus margin. */
-const MAX_TTL_MS = 6 * 24 * 3_600_000;
-const MAX_WAIT_MS = 6 * 3_600_000;
-/** core.getInput, trimmed; '' when not given. */
-function input(name) {
-    return getInput(name, { trimWhitespace: true });
-}
-/** Read and validate the lease inputs. Throws UsageError naming the input; touches nothing. */
-function getLeaseInputs(opts = {}) {
-    const env = opts.env ?? process.env;
-    const rangeText = input('range');
-    const keyText = input('key');
-    const strategyText = input('strategy');
-    const ttlText = input('ttl') || (opts.ttlDefault ?? DEFAULT_TTL);
-    const waitText = input('wait') || DEFAULT_WAIT;
-    const registryText = input('registry');
-    return {
-        range: rangeText === '' ? { ...DEFAULT_RANGE } : parseRange(rangeText, 'range'),
-        key: keyText === '' ? undefined : checkKey(keyText, 'key'),
-        strategy: strategyText === '' ? 'hash' : parseStrategy(strategyText, 'strategy'),
-        ttlMs: parseDuration(ttlText, 'ttl', { max: MAX_TTL_MS }),
-        waitMs: parseDuration(waitText, 'wait', { allowZero: true, max: MAX_WAIT_MS }),
-        registry: parseRegistryDir(registryText, env),
-    };
-}
-/** The `registry` input: an absolute path without control characters; '' means the default. */
-function parseRegistryDir(text, env = process.env) {
-    const dir = text === '' ? dirs_defaultRegistryDir(env) : text;
-    if (parse_CONTROL_CHARS.test(dir)) {
-        throw new errors_UsageError(`registry: ${JSON.stringify(dir.slice(0, 60))} contains control characters; name a directory like /tmp/portlease`);
-    }
-    if (!(0,external_node_path_namespaceObject.isAbsolute)(dir)) {
-        throw new errors_UsageError(`registry: ${JSON.stringify(dir.slice(0, 60))} is not an absolute path; the registry is host-wide, name it like /tmp/portlease`);
-    }
-    return (0,external_node_path_namespaceObject.resolve)(dir);
-}
-/** Labels recorded with a lease (shown by `portlease list`). */
-function runLabels(env = process.env) {
-    const pick = [
-        ['repository', env.GITHUB_REPOSITORY],
-        ['run_id', env.GITHUB_RUN_ID],
-        ['run_attempt', env.GITHUB_RUN_ATTEMPT],
-        ['job', env.GITHUB_JOB],
-        ['runner', env.RUNNER_NAME],
-        ['workflow', env.GITHUB_WORKFLOW],
-    ];
-    const out = {};
-    for (const [k, v] of pick) {
-        if (v !== undefined && v !== '')
-            out[k] = withoutControlChars(v).slice(0, 200);
-    }
-    return out;
-}
-/** A short, stable identity of an owner for keys (pid + start time, or container id). */
-function ownerIdentity(owner) {
-    if (owner === null)
-        return 'none';
-    switch (owner.kind) {
-        case 'container':
-            return `container:${owner.id}`;
-        case 'dir':
-            return `dir:${owner.path}:${owner.host}`;
-        case 'session':
-            return `session:${owner.sid}:${owner.start ?? '?'}:${owner.boot ?? '?'}:${owner.host}`;
-        case 'process':
-        case 'tree':
-            return `pid:${owner.pid}:${owner.start ?? '?'}:${owner.boot ?? '?'}:${owner.host}`;
-    }
-}
-/**
- * The default lease key: `gh/<repo>/<run>-<attempt>/<job>/<step>#<digest>`. The readable part
- * helps `portlease list`; the digest (over every job- and step-identifying variable and the
- * owner) makes it unique per job on the host: two matrix legs share run, job and step, but
- * never their runner worker process or RUNNER_TRACKING_ID.
- */
-function defaultKey(env, owner) {
-    const parts = [
-        env.GITHUB_REPOSITORY,
-        env.GITHUB_RUN_ID,
-        env.GITHUB_RUN_ATTEMPT,
-        env.GITHUB_JOB,
-        env.GITHUB_ACTION,
-        env.RUNNER_NAME,
-        env.RUNNER_TRACKING_ID,
-        ownerIdentity(owner),
-    ].map((p) => p ?? '');
-    const digest = (0,external_node_crypto_.createHash)('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 16);
-    const clean = (s, max) => (s ?? '-').replace(/[^A-Za-z0-9_.\-/]/g, '_').slice(0, max) || '-';
-    return `gh/${clean(env.GITHUB_REPOSITORY, 80)}/${clean(env.GITHUB_RUN_ID, 20)}-${clean(env.GITHUB_RUN_ATTEMPT, 5)}/${clean(env.GITHUB_JOB, 40)}/${clean(env.GITHUB_ACTION, 30)}#${digest}`;
-}
-const realProbe = {
-    exists: (p) => (0,external_node_fs_namespaceObject.existsSync)(p),
-    read: (p) => {
-        try {
-            return (0,external_node_fs_namespaceObject.readFileSync)(p, 'utf8');
-        }
-        catch {
-            return null;
-        }
-    },
-    hostname: () => (0,external_node_os_namespaceObject.hostname)(),
-};
-/**
- * Is this step running inside the job container of a container job? The runner starts
- * node there with `docker exec` (parent pid 0 in the container) from its externals mount
- * (/__e) with the workspace under /__w. A runner that itself runs in a container (with
- * /.dockerenv) but runs steps directly is not a container job.
- */
-function inContainerJob(opts = {}) {
-    const env = opts.env ?? process.env;
-    const probe = opts.probe ?? realProbe;
-    const ppid = opts.ppid ?? process.ppid;
-    const execPath = opts.execPath ?? process.execPath;
-    const inContainer = probe.exists('/.dockerenv') ||
-        probe.exists('/run/.containerenv') ||
-        /docker|containerd|libpod|kubepods/.test(probe.read('/proc/1/cgroup') ?? '');
-    if (!inContainer)
-        return false;
-    const runnerMounts = execPath.startsWith('/__e/') ||
-        (env.GITHUB_WORKSPACE ?? '').startsWith('/__w/') ||
-        (env.RUNNER_TEMP ?? '').startsWith('/__w/');
-    return runnerMounts || ppid === 0;
-}
-function unescapeMount(s) {
-    return s.replace(/\\([0-7]{3})/g, (_, o) => String.fromCharCode(parseInt(o, 8)));
-}
-function parseMountInfo(text) {
-    const out = [];
-    for (const line of text.split('\n')) {
-        const sep = line.indexOf(' - ');
-        if (sep < 0)
-            continue;
-        const a = line.slice(0, sep).split(' ');
-        const b = line.slice(sep + 3).split(' ');
-        if (a.length < 5 || b.length < 2)
-            continue;
-        out.push({
-            root: unescapeMount(a[3] ?? ''),
-            point: unescapeMount(a[4] ?? ''),
-            fstype: b[0] ?? '',
-            source: b[1] ?? '',
-        });
-    }
-    return out;
-}
-/** The mount that holds `dir` (the last, deepest mount point that is dir or above it). */
-function mountOf(dir, mounts) {
-    let best;
-    for (const m of mounts) {
-        const p = m.point;
-        const covers = p === '/' || dir === p || dir.startsWith(p.endsWith('/') ? p : p + '/');
-        if (covers && (best === undefined || p.length >= best.point.length))
-            best = m;
-    }
-    return best;
-}
-/** The job container's id, from the engine's bind mounts, cgroups or the hostname. */
-function containerId(probe = realProbe) {
-    const mountinfo = probe.read('/proc/self/mountinfo') ?? '';
-    const fromMounts = /\/containers\/([0-9a-f]{64})\/(?:hostname|hosts|resolv\.conf)/.exec(mountinfo) ??
-        /\/overlay-containers\/([0-9a-f]{64})\/userdata/.exec(mountinfo);
-    if (fromMounts?.[1])
-        return fromMounts[1];
-    const cgroup = /(?:docker|libpod)[-/]([0-9a-f]{64})/.exec(probe.read('/proc/self/cgroup') ?? '');
-    if (cgroup?.[1])
-        return cgroup[1];
-    const host = probe.hostname();
-    return /^[0-9a-f]{12}$/.test(host) ? host : null;
-}
-/** Throws UsageError unless `dir` is bind-mounted into this container (the host's registry). */
-function checkHostRegistryInContainer(dir, probe = realProbe) {
-    const fix = `add it to the job's container: \`volumes:\` line \`- ${dir}:${dir}\` (under jobs.<job>.container.volumes), so every job on the host shares one registry`;
-    const mountinfo = probe.read('/proc/self/mountinfo');
-    if (mountinfo === null) {
-        throw new errors_UsageError(`registry: cannot read /proc/self/mountinfo to check that ${dir} is the host's registry; ${fix}`);
-    }
-    const m = mountOf(dir, parseMountInfo(mountinfo));
-    // The container's own root (overlay) or no mount at all: a private directory, not the host's.
-    if (m === undefined ||
-        m.point === '/' ||
-        ['overlay', 'aufs', 'fuse-overlayfs'].includes(m.fstype)) {
-        throw new errors_UsageError(`registry: ${dir} is inside the job container, not the host's registry; ${fix}`);
-    }
-}
-/**
- * Who owns this job's leases (see the module comment). Throws UsageError when a container
- * job's registry is not the host's, RuntimeError when the runner worker cannot be found.
- */
-function runnerOwner(registryDir, opts = {}) {
-    const probe = opts.probe ?? realProbe;
-    const ppid = opts.ppid ?? process.ppid;
-    if (inContainerJob(opts)) {
-        checkHostRegistryInContainer(registryDir, probe);
-        const id = containerId(probe);
-        if (id === null) {
-            return {
-                where: 'container',
-                owner: null,
-                describe: 'container job: the job container id is not visible from inside; TTL only',
-            };
-        }
-        const owner = { kind: 'container', id, host: (0,external_node_os_namespaceObject.hostname)(), boot: bootId() };
-        return {
-            where: 'container',
-            owner,
-            describe: `container job: owner is the job container ${id.slice(0, 12)} (alive while the engine runs it; TTL otherwise)`,
-        };
-    }
-    // The nearest Runner.Worker among the ancestors (the direct parent of a `uses:` step;
-    // further up when the step runs under a shell or wrapper), else the parent as before.
-    const worker = findAncestor(RUNNER_WORKER, ppid);
-    const pid = worker ?? ppid;
-    if (pid <= 1) {
-        return {
-            where: 'host',
-            owner: null,
-            describe: `parent process is pid ${ppid}, not a runner worker; TTL only`,
-        };
-    }
-    const owner = describeProcess(pid);
-    if (owner === null) {
-        throw new RuntimeError(`the runner worker (pid ${pid}, ${worker === null ? "this step's parent" : `this step's ${RUNNER_WORKER} ancestor`}) is gone; nothing was leased`);
-    }
-    return {
-        where: 'host',
-        owner,
-        describe: `owner is the runner worker, pid ${pid} (start ${owner.start ?? 'unknown'})`,
-    };
-}
-/** A Registry that logs through the runner (the host wiring: src/runner/registry.ts). */
-function githubRegistry(dir, extra = {}) {
-    return createHostRegistry(dir, {
-        warn: (m) => {
-            warning(m);
-        },
-        debug: (m) => {
-            core_debug(m);
-        },
-        ...extra,
-    });
-}
-/** Does a state value (untrusted: it comes back through the environment) name a lease? */
-function lease_isLeaseRef(v) {
-    if (typeof v !== 'object' || v === null)
-        return false;
-    const r = v;
-    return (typeof r.lease === 'string' &&
-        LEASE_ID.test(r.lease) &&
-        typeof r.key === 'string' &&
-        typeof r.registry === 'string' &&
-        isAbsolute(r.registry));
-}
-/** Save a JSON value for the post step (GITHUB_STATE; read back from STATE_<name>). */
-function saveJsonState(name, value) {
-    saveState(name, JSON.stringify(value));
-}
-/** A saved JSON value, or undefined when absent, unparsable or not what `guard` accepts. */
-function lease_getJsonState(name, guard) {
-    const text = core.getState(name);
-    if (text === '')
-        return undefined;
-    try {
-        const v = JSON.parse(text);
-        return guard(v) ? v : undefined;
-    }
-    catch {
-        return undefined;
-    }
-}
-/** One line for the log, never a stack trace. */
-function errorLine(err) {
-    return errors_describeError(err);
-}
-
-
 // EXTERNAL MODULE: external "node:http"
 var external_node_http_ = __nccwpck_require__(7067);
 ;// CONCATENATED MODULE: ./src/engines/service.ts
@@ -36092,6 +35589,432 @@ async function stopService(engine, registry, req, log) {
     return removed;
 }
 
+;// CONCATENATED MODULE: ./src/runner/mountinfo.ts
+/**
+ * /proc/self/mountinfo, read as text: which mounts a process sees, and which of them holds a
+ * path. Pure functions (no I/O); the caller reads the file (src/runner/job.ts).
+ */
+/** Undo the kernel's octal escapes (`\040` for a space, ...) in a mountinfo field. */
+function unescapeMount(s) {
+    return s.replace(/\\([0-7]{3})/g, (_, o) => String.fromCharCode(parseInt(o, 8)));
+}
+/** Every well-formed line of a mountinfo text; malformed lines are skipped. */
+function parseMountInfo(text) {
+    const out = [];
+    for (const line of text.split('\n')) {
+        const sep = line.indexOf(' - ');
+        if (sep < 0)
+            continue;
+        const a = line.slice(0, sep).split(' ');
+        const b = line.slice(sep + 3).split(' ');
+        if (a.length < 5 || b.length < 2)
+            continue;
+        out.push({
+            root: unescapeMount(a[3] ?? ''),
+            point: unescapeMount(a[4] ?? ''),
+            fstype: b[0] ?? '',
+            source: b[1] ?? '',
+        });
+    }
+    return out;
+}
+/** The mount that holds `dir` (the last, deepest mount point that is dir or above it). */
+function mountOf(dir, mounts) {
+    let best;
+    for (const m of mounts) {
+        const p = m.point;
+        const covers = p === '/' || dir === p || dir.startsWith(p.endsWith('/') ? p : p + '/');
+        if (covers && (best === undefined || p.length >= best.point.length))
+            best = m;
+    }
+    return best;
+}
+
+;// CONCATENATED MODULE: ./src/runner/job.ts
+/**
+ * The job a GitHub step runs in: on the runner's host, or inside the job container of a
+ * container job (`container:` in the workflow), and who owns the leases taken there.
+ *
+ * - `runnerOwner(registryDir, opts?)`: who owns the job's leases (`JobContext`). On the
+ *   host: the runner's worker (the nearest `Runner.Worker` ancestor, found by walking the
+ *   parent chain in /proc; else the step's parent process) with its start time. In a
+ *   container job: the job container (`ContainerOwner`) or, when its id cannot be found,
+ *   nobody (TTL only); and the registry must be the host's, bind-mounted in through
+ *   `container.volumes`, else a `UsageError` shows the `volumes:` line to add. Reads /proc
+ *   only; touches nothing on disk.
+ * - `inContainerJob`, `containerId`, `checkHostRegistryInContainer`: the steps of that
+ *   decision, each against a `HostProbe` (the real filesystem, or a recorded view in tests).
+ *
+ * No @actions/* here.
+ */
+
+
+
+
+
+const realProbe = {
+    exists: (p) => (0,external_node_fs_namespaceObject.existsSync)(p),
+    read: (p) => {
+        try {
+            return (0,external_node_fs_namespaceObject.readFileSync)(p, 'utf8');
+        }
+        catch {
+            return null;
+        }
+    },
+    hostname: () => (0,external_node_os_namespaceObject.hostname)(),
+};
+/**
+ * Is this step running inside the job container of a container job? The runner starts
+ * node there with `docker exec` (parent pid 0 in the container) from its externals mount
+ * (/__e) with the workspace under /__w. A runner that itself runs in a container (with
+ * /.dockerenv) but runs steps directly is not a container job.
+ */
+function inContainerJob(opts = {}) {
+    const env = opts.env ?? process.env;
+    const probe = opts.probe ?? realProbe;
+    const ppid = opts.ppid ?? process.ppid;
+    const execPath = opts.execPath ?? process.execPath;
+    const inContainer = probe.exists('/.dockerenv') ||
+        probe.exists('/run/.containerenv') ||
+        /docker|containerd|libpod|kubepods/.test(probe.read('/proc/1/cgroup') ?? '');
+    if (!inContainer)
+        return false;
+    const runnerMounts = execPath.startsWith('/__e/') ||
+        (env.GITHUB_WORKSPACE ?? '').startsWith('/__w/') ||
+        (env.RUNNER_TEMP ?? '').startsWith('/__w/');
+    return runnerMounts || ppid === 0;
+}
+/** The job container's id, from the engine's bind mounts, cgroups or the hostname. */
+function containerId(probe = realProbe) {
+    const mountinfo = probe.read('/proc/self/mountinfo') ?? '';
+    const fromMounts = /\/containers\/([0-9a-f]{64})\/(?:hostname|hosts|resolv\.conf)/.exec(mountinfo) ??
+        /\/overlay-containers\/([0-9a-f]{64})\/userdata/.exec(mountinfo);
+    if (fromMounts?.[1])
+        return fromMounts[1];
+    const cgroup = /(?:docker|libpod)[-/]([0-9a-f]{64})/.exec(probe.read('/proc/self/cgroup') ?? '');
+    if (cgroup?.[1])
+        return cgroup[1];
+    const host = probe.hostname();
+    return /^[0-9a-f]{12}$/.test(host) ? host : null;
+}
+/** Throws UsageError unless `dir` is bind-mounted into this container (the host's registry). */
+function checkHostRegistryInContainer(dir, probe = realProbe) {
+    const fix = `add it to the job's container: \`volumes:\` line \`- ${dir}:${dir}\` (under jobs.<job>.container.volumes), so every job on the host shares one registry`;
+    const mountinfo = probe.read('/proc/self/mountinfo');
+    if (mountinfo === null) {
+        throw new errors_UsageError(`registry: cannot read /proc/self/mountinfo to check that ${dir} is the host's registry; ${fix}`);
+    }
+    const m = mountOf(dir, parseMountInfo(mountinfo));
+    // The container's own root (overlay) or no mount at all: a private directory, not the host's.
+    if (m === undefined ||
+        m.point === '/' ||
+        ['overlay', 'aufs', 'fuse-overlayfs'].includes(m.fstype)) {
+        throw new errors_UsageError(`registry: ${dir} is inside the job container, not the host's registry; ${fix}`);
+    }
+}
+/**
+ * Who owns this job's leases (see the module comment). Throws UsageError when a container
+ * job's registry is not the host's, RuntimeError when the runner worker cannot be found.
+ */
+function runnerOwner(registryDir, opts = {}) {
+    const probe = opts.probe ?? realProbe;
+    const ppid = opts.ppid ?? process.ppid;
+    if (inContainerJob(opts)) {
+        checkHostRegistryInContainer(registryDir, probe);
+        const id = containerId(probe);
+        if (id === null) {
+            return {
+                where: 'container',
+                owner: null,
+                describe: 'container job: the job container id is not visible from inside; TTL only',
+            };
+        }
+        const owner = { kind: 'container', id, host: (0,external_node_os_namespaceObject.hostname)(), boot: bootId() };
+        return {
+            where: 'container',
+            owner,
+            describe: `container job: owner is the job container ${id.slice(0, 12)} (alive while the engine runs it; TTL otherwise)`,
+        };
+    }
+    // The nearest Runner.Worker among the ancestors (the direct parent of a `uses:` step;
+    // further up when the step runs under a shell or wrapper), else the parent as before.
+    const worker = findAncestor(RUNNER_WORKER, ppid);
+    const pid = worker ?? ppid;
+    if (pid <= 1) {
+        return {
+            where: 'host',
+            owner: null,
+            describe: `parent process is pid ${ppid}, not a runner worker; TTL only`,
+        };
+    }
+    const owner = describeProcess(pid);
+    if (owner === null) {
+        throw new RuntimeError(`the runner worker (pid ${pid}, ${worker === null ? "this step's parent" : `this step's ${RUNNER_WORKER} ancestor`}) is gone; nothing was leased`);
+    }
+    return {
+        where: 'host',
+        owner,
+        describe: `owner is the runner worker, pid ${pid} (start ${owner.start ?? 'unknown'})`,
+    };
+}
+
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: ./src/runner/key.ts
+/**
+ * What a GitHub job's lease is called and labelled, from the job's environment:
+ *
+ * - `defaultKey(env, owner)`: the lease key when the `key` input is empty: unique per job on
+ *   the host (run id, attempt, job, runner name, RUNNER_TRACKING_ID and the owner's
+ *   identity), stable within the job so a re-run step gets its lease back, and per step
+ *   (GITHUB_ACTION), so two portlease steps in one job never share a key.
+ * - `runLabels(env)`: labels for a lease (repository, run id, attempt, job, runner name,
+ *   workflow), shown by `portlease list`.
+ *
+ * Pure functions of their arguments; no @actions/* (the shells pass the environment).
+ */
+
+
+/** Labels recorded with a lease (shown by `portlease list`). */
+function runLabels(env = process.env) {
+    const pick = [
+        ['repository', env.GITHUB_REPOSITORY],
+        ['run_id', env.GITHUB_RUN_ID],
+        ['run_attempt', env.GITHUB_RUN_ATTEMPT],
+        ['job', env.GITHUB_JOB],
+        ['runner', env.RUNNER_NAME],
+        ['workflow', env.GITHUB_WORKFLOW],
+    ];
+    const out = {};
+    for (const [k, v] of pick) {
+        if (v !== undefined && v !== '')
+            out[k] = withoutControlChars(v).slice(0, 200);
+    }
+    return out;
+}
+/** A short, stable identity of an owner for keys (pid + start time, or container id). */
+function ownerIdentity(owner) {
+    if (owner === null)
+        return 'none';
+    switch (owner.kind) {
+        case 'container':
+            return `container:${owner.id}`;
+        case 'dir':
+            return `dir:${owner.path}:${owner.host}`;
+        case 'session':
+            return `session:${owner.sid}:${owner.start ?? '?'}:${owner.boot ?? '?'}:${owner.host}`;
+        case 'process':
+        case 'tree':
+            return `pid:${owner.pid}:${owner.start ?? '?'}:${owner.boot ?? '?'}:${owner.host}`;
+    }
+}
+/**
+ * The default lease key: `gh/<repo>/<run>-<attempt>/<job>/<step>#<digest>`. The readable part
+ * helps `portlease list`; the digest (over every job- and step-identifying variable and the
+ * owner) makes it unique per job on the host: two matrix legs share run, job and step, but
+ * never their runner worker process or RUNNER_TRACKING_ID.
+ */
+function defaultKey(env, owner) {
+    const parts = [
+        env.GITHUB_REPOSITORY,
+        env.GITHUB_RUN_ID,
+        env.GITHUB_RUN_ATTEMPT,
+        env.GITHUB_JOB,
+        env.GITHUB_ACTION,
+        env.RUNNER_NAME,
+        env.RUNNER_TRACKING_ID,
+        ownerIdentity(owner),
+    ].map((p) => p ?? '');
+    const digest = (0,external_node_crypto_.createHash)('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 16);
+    const clean = (s, max) => (s ?? '-').replace(/[^A-Za-z0-9_.\-/]/g, '_').slice(0, max) || '-';
+    return `gh/${clean(env.GITHUB_REPOSITORY, 80)}/${clean(env.GITHUB_RUN_ID, 20)}-${clean(env.GITHUB_RUN_ATTEMPT, 5)}/${clean(env.GITHUB_JOB, 40)}/${clean(env.GITHUB_ACTION, 30)}#${digest}`;
+}
+
+;// CONCATENATED MODULE: ./src/engines/host.ts
+/**
+ * What the host's container engines know that a socket probe may not, as the core and gc
+ * need it: host ports they publish (busy for every allocation), whether a job container
+ * still runs (container owners), and service containers whose lease is gone (gc).
+ *
+ * Every query is bounded by a short timeout and answers "nothing known" quietly when no
+ * engine is installed or answering: an engine is never required.
+ */
+
+
+
+
+
+/**
+ * Host TCP ports published by running containers (any container, portlease's or not), from
+ * every engine asked. [] when no engine is installed or answering; never throws.
+ */
+async function publishedPorts(opts = {}) {
+    const results = await Promise.all(engine_ContainerEngine.present(opts).map(async (e) => {
+        try {
+            return (await e.list()).flatMap((c) => c.hostPorts);
+        }
+        catch (err) {
+            opts.debug?.(`${e.name}: no published ports known: ${errors_describeError(err)}`);
+            return [];
+        }
+    }));
+    return [...new Set(results.flat())].sort((a, b) => a - b);
+}
+/**
+ * Remove every container labelled `portlease.lease=<id>` whose lease is not in
+ * `liveLeaseIds` and whose `portlease.registry` label names `registry`. With `dryRun`,
+ * only say which. Never throws; failures become warnings.
+ *
+ * `liveLeaseIds` is called after the containers are listed, which closes a race: a service
+ * that leased and started its container meanwhile (lease first, then `run`) is seen live
+ * and never removed.
+ */
+async function removeOrphanContainers(
+/** Resolves to null when the live set is not known for sure (a damaged registry read): remove nothing. */
+liveLeaseIds, opts) {
+    const registry = resolve(opts.registry);
+    const found = [];
+    for (const e of ContainerEngine.present(opts)) {
+        try {
+            found.push([e, await e.list({ all: true, label: LEASE_LABEL })]);
+        }
+        catch (err) {
+            opts.warn?.(`${e.name}: cannot list containers: ${describeError(err)}`);
+        }
+    }
+    if (found.every(([, list]) => list.length === 0))
+        return [];
+    const ids = await liveLeaseIds();
+    if (ids === null)
+        return [];
+    const live = new Set(ids);
+    const out = [];
+    for (const [e, list] of found) {
+        for (const c of list) {
+            const lease = c.labels[LEASE_LABEL];
+            const theirs = c.labels[REGISTRY_LABEL];
+            if (lease === undefined || c.id === '' || live.has(lease))
+                continue;
+            if (theirs === undefined || resolve(theirs) !== registry)
+                continue;
+            const entry = {
+                engine: e.name,
+                id: c.id,
+                name: c.name,
+                lease,
+                removed: false,
+            };
+            if (!opts.dryRun) {
+                try {
+                    await e.remove(c.id);
+                    entry.removed = true;
+                }
+                catch (err) {
+                    opts.warn?.(`${e.name}: cannot remove container ${c.id.slice(0, 12)}: ${describeError(err)}`);
+                }
+            }
+            out.push(entry);
+        }
+    }
+    return out;
+}
+/**
+ * Remove every container of one lease in `registry` (any engine present): those labelled
+ * `portlease.lease=<id>` and `portlease.registry=<registry>`. The ids removed; never throws.
+ */
+async function removeLeaseContainers(leaseId, opts) {
+    const registry = resolve(opts.registry);
+    const removed = [];
+    for (const e of ContainerEngine.present(opts)) {
+        try {
+            for (const c of await e.list({ all: true, label: `${LEASE_LABEL}=${leaseId}` })) {
+                const theirs = c.labels[REGISTRY_LABEL];
+                if (c.id === '' || theirs === undefined || resolve(theirs) !== registry)
+                    continue;
+                await e.remove(c.id);
+                removed.push(c.id);
+            }
+        }
+        catch (err) {
+            opts.warn?.(`${e.name}: containers of lease ${leaseId}: ${describeError(err)}`);
+        }
+    }
+    return removed;
+}
+/**
+ * Liveness of a container owner (the core's `containerLiveness` hook): 'alive' while an
+ * engine says it runs; 'dead' only when provable from here: the same kernel boot (a job
+ * container shares the host's boot id, not its hostname) and every engine on the host
+ * answered that it is not running; or the same host with another boot id (rebooted).
+ * Otherwise 'unknown' (another machine, or no engine answering): the TTL decides.
+ */
+function containerLivenessChecker(opts = {}) {
+    return async (owner) => {
+        const boot = bootId();
+        if (owner.boot !== null && boot !== null) {
+            if (owner.boot !== boot)
+                return owner.host === (0,external_node_os_namespaceObject.hostname)() ? 'dead' : 'unknown';
+        }
+        else if (owner.host !== (0,external_node_os_namespaceObject.hostname)()) {
+            return 'unknown';
+        }
+        const found = engine_ContainerEngine.present({ ...opts, engines: opts.engines ?? ENGINES });
+        if (found.length === 0)
+            return 'unknown';
+        let unsure = false;
+        for (const e of found) {
+            try {
+                if (await e.running(owner.id))
+                    return 'alive';
+            }
+            catch {
+                unsure = true;
+            }
+        }
+        return unsure ? 'unknown' : 'dead';
+    };
+}
+
+;// CONCATENATED MODULE: ./src/runner/registry.ts
+/**
+ * The one Registry wiring every shell on a host uses (CLI, library, action, container step):
+ * where the registry lives, how it logs, and what the container engines add to it (host ports
+ * they publish are busy; a container owner lives while its engine says it runs). No
+ * @actions/* here: the library bundles this module, and the GitHub shells pass their log
+ * (core.warning, core.debug) as `warn` and `debug`.
+ */
+
+
+/** A lease's TTL when none is given: bounds a lease whose owner outlives its use. */
+const DEFAULT_TTL_MS = (/* unused pure expression or super */ null && (24 * 3_600_000));
+/**
+ * The registry directory a user named (`label` is how the input is called: `--registry`,
+ * `registry`, ...), else $PORTLEASE_REGISTRY, else the host-wide default.
+ */
+function registryDir(dir, label, env = process.env) {
+    if (dir !== undefined && dir.trim() === '') {
+        throw new UsageError(`${label}: empty path; name a directory`);
+    }
+    return dir ?? defaultRegistryDir(env);
+}
+/** Is PORTLEASE_DEBUG set (to anything but 0)? */
+function debugEnabled(env = process.env) {
+    const v = env.PORTLEASE_DEBUG;
+    return v !== undefined && v !== '' && v !== '0';
+}
+/** A Registry at `dir` that treats engine-published host ports as busy and knows container liveness. */
+function createHostRegistry(dir, opts = {}) {
+    const { env = process.env, ...rest } = opts;
+    const debug = rest.debug;
+    return new Registry(dir, {
+        // Host ports published by containers (docker/podman) are busy even where no socket shows.
+        busyPorts: () => publishedPorts({ env, debug }),
+        containerLiveness: containerLivenessChecker({ env }),
+        ...rest,
+    });
+}
+
 ;// CONCATENATED MODULE: ./src/engines/spec.ts
 /**
  * A service container's specification (image, port inside, command, env, options,
@@ -36302,6 +36225,58 @@ function parseServiceSpec(raw, label = (i) => i) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/runner/lease-inputs.ts
+/**
+ * The lease inputs both GitHub steps take (`range`, `key`, `strategy`, `ttl`, `wait`,
+ * `registry`), read through a function the shell passes (the action passes core.getInput)
+ * and checked with the core's parsers into one typed `LeaseInputs`.
+ *
+ * - `readLeaseInputs(read, opts?)`: throws `UsageError` whose one line names the input.
+ *   Touches nothing on disk. Empty inputs take the defaults (`opts.ttlDefault` overrides the
+ *   TTL default, a GitHub job's default timeout plus margin).
+ * - `parseRegistryDir(text, env?)`: the `registry` input as an absolute directory.
+ *
+ * No @actions/* here: the shells own the runner protocol.
+ */
+
+
+/** A GitHub job's default timeout (timeout-minutes: 360) plus margin for queued post steps. */
+const DEFAULT_TTL = '6h30m';
+const DEFAULT_WAIT = '0';
+/** The longest TTL accepted from a workflow: a self-hosted job's longest timeout (5 days) plus margin. */
+const MAX_TTL_MS = 6 * 24 * 3_600_000;
+const MAX_WAIT_MS = 6 * 3_600_000;
+/** Read and validate the lease inputs. Throws UsageError naming the input; touches nothing. */
+function readLeaseInputs(read, opts = {}) {
+    const env = opts.env ?? process.env;
+    const input = (name) => read(name).trim();
+    const rangeText = input('range');
+    const keyText = input('key');
+    const strategyText = input('strategy');
+    const ttlText = input('ttl') || (opts.ttlDefault ?? DEFAULT_TTL);
+    const waitText = input('wait') || DEFAULT_WAIT;
+    const registryText = input('registry');
+    return {
+        range: rangeText === '' ? { ...DEFAULT_RANGE } : parseRange(rangeText, 'range'),
+        key: keyText === '' ? undefined : checkKey(keyText, 'key'),
+        strategy: strategyText === '' ? 'hash' : parseStrategy(strategyText, 'strategy'),
+        ttlMs: parseDuration(ttlText, 'ttl', { max: MAX_TTL_MS }),
+        waitMs: parseDuration(waitText, 'wait', { allowZero: true, max: MAX_WAIT_MS }),
+        registry: parseRegistryDir(registryText, env),
+    };
+}
+/** The `registry` input: an absolute path without control characters; '' means the default. */
+function parseRegistryDir(text, env = process.env) {
+    const dir = text === '' ? dirs_defaultRegistryDir(env) : text;
+    if (parse_CONTROL_CHARS.test(dir)) {
+        throw new errors_UsageError(`registry: ${JSON.stringify(dir.slice(0, 60))} contains control characters; name a directory like /tmp/portlease`);
+    }
+    if (!(0,external_node_path_namespaceObject.isAbsolute)(dir)) {
+        throw new errors_UsageError(`registry: ${JSON.stringify(dir.slice(0, 60))} is not an absolute path; the registry is host-wide, name it like /tmp/portlease`);
+    }
+    return (0,external_node_path_namespaceObject.resolve)(dir);
+}
+
 ;// CONCATENATED MODULE: ./src/container/inputs.ts
 /**
  * The container step's inputs: read once, every one checked with an error that names it
@@ -36328,7 +36303,7 @@ function getInputs() {
         pull: get('pull'),
     };
     const parsed = parseServiceSpec(raw);
-    return { ...parsed, lease: getLeaseInputs() };
+    return { ...parsed, lease: readLeaseInputs(getInput) };
 }
 
 ;// CONCATENATED MODULE: ./src/container/log.ts
@@ -36361,10 +36336,53 @@ const stepLog = {
     untrusted: printUntrusted,
 };
 
+;// CONCATENATED MODULE: ./src/runner/state.ts
+/**
+ * Step state: what a main step hands to its post step, as JSON under one name. The shell
+ * passes the runner's store (core.saveState / core.getState: GITHUB_STATE in main,
+ * STATE_<name> in post); a value coming back is untrusted and checked by a guard.
+ *
+ * - `saveJsonState(save, name, value)` / `getJsonState(get, name, guard)`.
+ * - `LeaseRef`, `isLeaseRef`: the part every step's state holds (lease id, key, registry).
+ *
+ * No @actions/* here.
+ */
+
+
+/** Does a state value (untrusted: it comes back through the environment) name a lease? */
+function state_isLeaseRef(v) {
+    if (typeof v !== 'object' || v === null)
+        return false;
+    const r = v;
+    return (typeof r.lease === 'string' &&
+        LEASE_ID.test(r.lease) &&
+        typeof r.key === 'string' &&
+        typeof r.registry === 'string' &&
+        isAbsolute(r.registry));
+}
+/** Save a JSON value for the post step under `name`. */
+function saveJsonState(save, name, value) {
+    save(name, JSON.stringify(value));
+}
+/** A saved JSON value, or undefined when absent, unparsable or not what `guard` accepts. */
+function state_getJsonState(get, name, guard) {
+    const text = get(name);
+    if (text === '')
+        return undefined;
+    try {
+        const v = JSON.parse(text);
+        return guard(v) ? v : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/container/state.ts
 /**
  * What the container step's main hands to its post step, as JSON state.
  */
+
 
 
 
@@ -36381,10 +36399,10 @@ function isState(v) {
         typeof r.cleaned === 'boolean');
 }
 function state_saveState(state) {
-    saveJsonState(state_NAME, state);
+    saveJsonState(saveState, state_NAME, state);
 }
 function loadState() {
-    return getJsonState(state_NAME, isState);
+    return getJsonState(core.getState, state_NAME, isState);
 }
 /** Is there any state at all (to tell "main saved nothing" from "state unreadable")? */
 function hasState() {
@@ -36405,6 +36423,8 @@ function hasState() {
 
 
 
+
+
 async function run() {
     try {
         const inputs = getInputs();
@@ -36412,7 +36432,10 @@ async function run() {
         const engine = await engine_ContainerEngine.choose(inputs.engine, { env });
         const ctx = runnerOwner(inputs.lease.registry);
         const key = inputs.lease.key ?? defaultKey(env, ctx.owner);
-        const registry = githubRegistry(inputs.lease.registry);
+        const registry = createHostRegistry(inputs.lease.registry, {
+            warn: warning,
+            debug: core_debug,
+        });
         core_debug(ctx.describe);
         const { lease, reused } = await group('Lease a host port', async () => {
             const a = await registry.allocate({
@@ -36458,7 +36481,7 @@ async function run() {
             });
         }
         catch (err) {
-            info(`Failed: ${errorLine(err)}; cleaning up`);
+            info(`Failed: ${errors_describeError(err)}; cleaning up`);
             await stopService(engine, registry, { lease: lease.id, container: state.container, release: state.ownLease }, stepLog);
             state_saveState({ ...state, cleaned: true });
             throw err;
@@ -36470,7 +36493,7 @@ async function run() {
         info(`${inputs.name}=${port}: ${inputs.image} answers on 127.0.0.1:${port} (container ${(state.container ?? '').slice(0, 12)}, lease ${lease.id})`);
     }
     catch (err) {
-        setFailed(errorLine(err));
+        setFailed(errors_describeError(err));
     }
 }
 
@@ -36481,7 +36504,7 @@ async function run() {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _container_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3389);
+/* harmony import */ var _container_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3430);
 
 await (0,_container_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 

@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5469:
+/***/ 7635:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -31324,14 +31324,6 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
-;// CONCATENATED MODULE: external "node:fs"
-const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
-;// CONCATENATED MODULE: external "node:os"
-const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
-;// CONCATENATED MODULE: external "node:path"
-const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 ;// CONCATENATED MODULE: ./src/registry/errors.ts
 /**
  * Errors the engine raises on purpose. Every message is one line meant for a person:
@@ -31375,7 +31367,7 @@ function errors_describeError(err) {
 
 const STRATEGIES = (/* unused pure expression or super */ null && (['hash', 'random', 'sequential']));
 /** Default range: below every common kernel's ephemeral range (Linux 32768+, BSD/Windows 49152+). */
-const parse_DEFAULT_RANGE = { lo: 20000, hi: 29999 };
+const DEFAULT_RANGE = { lo: 20000, hi: 29999 };
 /** At most this many ports in one lease. */
 const MAX_PORTS_PER_LEASE = 256;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -31387,7 +31379,7 @@ const LABEL_KEY = /^[A-Za-z0-9_.-]{1,64}$/;
 // eslint-disable-next-line no-control-regex
 const parse_CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
 /** `text` with each control character (newline, tab, ...) replaced by a space. */
-function parse_withoutControlChars(text) {
+function withoutControlChars(text) {
     return text.replace(new RegExp(parse_CONTROL_CHARS.source, 'g'), ' ');
 }
 function show(value) {
@@ -31466,7 +31458,7 @@ function countNames(n) {
     return Array.from({ length: n }, (_, i) => `PORT_${i + 1}`);
 }
 /** `LO-HI` (inclusive), both in 1-65535, LO <= HI. A single port `P` means P-P. */
-function parse_parseRange(text, label) {
+function parseRange(text, label) {
     const m = /^\s*(\d{1,5})\s*(?:-\s*(\d{1,5})\s*)?$/.exec(text);
     const accepted = 'use LO-HI with 1 <= LO <= HI <= 65535, like 20000-29999';
     if (!m)
@@ -31492,7 +31484,7 @@ const UNIT_ORDER = (/* unused pure expression or super */ null && (['d', 'h', 'm
  * first), or bare seconds `300`. `allowZero` lets `0` through (for `--wait 0`). Returns
  * milliseconds.
  */
-function parse_parseDuration(text, label, opts = {}) {
+function parseDuration(text, label, opts = {}) {
     const accepted = `use a duration like 90s, 15m, 6h, 2d or 1h30m${opts.allowZero ? ', or 0' : ''}`;
     const t = text.trim();
     let ms;
@@ -31542,7 +31534,7 @@ function parse_formatDuration(ms) {
         return `${ms / SECOND}s`;
     return `${ms}ms`;
 }
-function parse_parseStrategy(text, label) {
+function parseStrategy(text, label) {
     const t = text.trim();
     if (STRATEGIES.includes(t))
         return t;
@@ -31557,7 +31549,7 @@ function parse_parsePid(text, label) {
     return Number(t);
 }
 /** A lease key: free text, 1-200 printable characters. */
-function parse_checkKey(key, label) {
+function checkKey(key, label) {
     if (key.length === 0 || key.length > 200 || parse_CONTROL_CHARS.test(key)) {
         throw new errors_UsageError(`${label}: ${show(key)} is not a valid key; use 1-200 printable characters, no newlines`);
     }
@@ -31580,6 +31572,8 @@ function parseBoolean(text, label) {
     throw new UsageError(`${label}: ${show(text)} is not a boolean; use true or false`);
 }
 
+;// CONCATENATED MODULE: external "node:fs"
+const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 ;// CONCATENATED MODULE: external "node:timers/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
 ;// CONCATENATED MODULE: ./src/registry/memo.ts
@@ -31813,6 +31807,8 @@ function freezeLease(lease) {
     return Object.freeze(lease);
 }
 
+;// CONCATENATED MODULE: external "node:path"
+const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 ;// CONCATENATED MODULE: ./src/registry/platform.ts
 
 /** What the platform says of a pid that runs no more (owner.ts maps it to its GONE). */
@@ -33009,6 +33005,8 @@ async function resolveConflicts(leases, deadReason, log) {
 
 // EXTERNAL MODULE: external "node:net"
 var external_node_net_ = __nccwpck_require__(7030);
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 ;// CONCATENATED MODULE: ./src/registry/proc.ts
 /**
  * Reading the process table from /proc (Linux): every visible process with its parent,
@@ -33216,7 +33214,7 @@ function scanCookies(scan, skip = new Set()) {
 
 let cachedBoot;
 let cachedPidns;
-function owner_bootId() {
+function bootId() {
     if (offLinux())
         return platformBootId();
     if (cachedBoot === undefined) {
@@ -33305,17 +33303,17 @@ function procMounted() {
     return cachedProc;
 }
 /** Describe a running process as an owner, or null if `pid` is not running. */
-function owner_describeProcess(pid) {
+function describeProcess(pid) {
     const start = processStartTime(pid);
     if (start === GONE)
         return null;
     if (start === null && !pidExists(pid))
         return null;
-    return { kind: 'process', pid, start, boot: owner_bootId(), host: (0,external_node_os_namespaceObject.hostname)(), pidns: pidNamespace() };
+    return { kind: 'process', pid, start, boot: bootId(), host: (0,external_node_os_namespaceObject.hostname)(), pidns: pidNamespace() };
 }
 /** The calling process itself. */
 function owner_self() {
-    const me = owner_describeProcess(process.pid);
+    const me = describeProcess(process.pid);
     if (me === null)
         throw new Error('cannot describe the current process');
     return me;
@@ -33325,7 +33323,7 @@ function owner_self() {
  * `cache` memoizes per pid within one registry operation.
  */
 function processLiveness(owner, cache) {
-    const myBoot = owner_bootId();
+    const myBoot = bootId();
     const myHost = (0,external_node_os_namespaceObject.hostname)();
     if (owner.boot !== null && myBoot !== null && owner.boot !== myBoot) {
         // Another kernel boot: the same host rebooted (dead), or another machine (unknown).
@@ -33412,7 +33410,7 @@ class OwnerCache extends Map {
 }
 /** Same boot, host and pid namespace as here? 'dead' (rebooted), 'unknown' or 'same'. */
 function sameMachine(o) {
-    const myBoot = owner_bootId();
+    const myBoot = bootId();
     if (o.host !== (0,external_node_os_namespaceObject.hostname)())
         return 'unknown';
     if (o.boot !== null && myBoot !== null && o.boot !== myBoot)
@@ -33543,13 +33541,13 @@ function describeSession(sid, uid = myUid()) {
         sid,
         start: leader?.start ?? null,
         uid,
-        boot: owner_bootId(),
+        boot: bootId(),
         host: hostname(),
         pidns: pidNamespace(),
     };
 }
 /** The nearest ancestor of `from` (itself included) whose comm is `name`, or null. */
-function owner_findAncestor(name, from = process.ppid) {
+function findAncestor(name, from = process.ppid) {
     let pid = from;
     for (let depth = 0; depth < 64 && pid > 0; depth++) {
         const p = readProc(pid);
@@ -33564,7 +33562,7 @@ function owner_findAncestor(name, from = process.ppid) {
     return null;
 }
 /** The process name of GitHub's runner worker: the job's process, alive for the whole job. */
-const owner_RUNNER_WORKER = 'Runner.Worker';
+const RUNNER_WORKER = 'Runner.Worker';
 /**
  * The owner of a lease when the caller names none (docs/lifetimes.md): in a GitHub Actions
  * step, the job's Runner.Worker (found by walking the parent chain; TTL only when it cannot
@@ -33574,8 +33572,8 @@ const owner_RUNNER_WORKER = 'Runner.Worker';
  */
 function defaultOwner(env = process.env) {
     if (env.GITHUB_ACTIONS === 'true') {
-        const worker = owner_findAncestor(owner_RUNNER_WORKER);
-        const owner = worker === null ? null : owner_describeProcess(worker);
+        const worker = findAncestor(RUNNER_WORKER);
+        const owner = worker === null ? null : describeProcess(worker);
         if (owner !== null) {
             return { owner, describe: `GitHub Actions step: owner is the runner worker, pid ${worker}` };
         }
@@ -33659,7 +33657,7 @@ function resolveOwner(spec, label) {
         case 'none':
             return { owner: null, describe: 'no owner: TTL only' };
         case 'pid': {
-            const owner = owner_describeProcess(spec.pid);
+            const owner = describeProcess(spec.pid);
             if (owner === null)
                 throw new UsageError(`${label}: no process ${spec.pid} is running`);
             return { owner, describe: `owner is pid ${spec.pid}` };
@@ -33679,10 +33677,10 @@ function resolveOwner(spec, label) {
             return { owner, describe: `owner is session ${sid}` };
         }
         case 'job': {
-            const worker = owner_findAncestor(owner_RUNNER_WORKER);
-            const owner = worker === null ? null : owner_describeProcess(worker);
+            const worker = findAncestor(RUNNER_WORKER);
+            const owner = worker === null ? null : describeProcess(worker);
             if (owner === null) {
-                throw new UsageError(`${label}: job: no ${owner_RUNNER_WORKER} process among this process's ancestors (not in a GitHub Actions step on this host)`);
+                throw new UsageError(`${label}: job: no ${RUNNER_WORKER} process among this process's ancestors (not in a GitHub Actions step on this host)`);
             }
             return { owner, describe: `owner is the runner worker, pid ${worker}` };
         }
@@ -34334,9 +34332,9 @@ function formatRange(r) {
  */
 function checkRequest(req, dir, kernel) {
     const names = checkNames(req.names, 'names');
-    const range = req.range ?? parse_DEFAULT_RANGE;
+    const range = req.range ?? DEFAULT_RANGE;
     if (req.key !== undefined)
-        parse_checkKey(req.key, 'key');
+        checkKey(req.key, 'key');
     if ((req.ttlMs === null || req.ttlMs === undefined) && req.owner === null) {
         throw new errors_UsageError('ttl: a lease without an owner needs a TTL; give --ttl or an owner');
     }
@@ -34359,7 +34357,7 @@ function checkRequest(req, dir, kernel) {
         ]);
     if (usable === 0) {
         const eph = host.ephemeral ? formatRange(host.ephemeral) : 'none';
-        throw new errors_UsageError(`range: ${formatRange(range)} lies wholly inside the kernel's ephemeral (${eph}) or reserved ports; choose a range outside them, like ${formatRange(parse_DEFAULT_RANGE)}`);
+        throw new errors_UsageError(`range: ${formatRange(range)} lies wholly inside the kernel's ephemeral (${eph}) or reserved ports; choose a range outside them, like ${formatRange(DEFAULT_RANGE)}`);
     }
     if (usable < names.length || span < names.length) {
         throw new errors_UsageError(`range: ${formatRange(range)} has ${usable} usable port${usable === 1 ? '' : 's'} (outside the kernel's ephemeral and reserved ports), fewer than the ${names.length} asked for`);
@@ -34392,7 +34390,7 @@ function cleanLabels(labels) {
     for (const [k, v] of Object.entries(labels)) {
         if (!LABEL_KEY.test(k) || out.length >= 32)
             continue;
-        out.push([k, parse_withoutControlChars(v).slice(0, 512)]);
+        out.push([k, withoutControlChars(v).slice(0, 512)]);
     }
     return Object.fromEntries(out);
 }
@@ -34791,7 +34789,7 @@ class Registry {
     /** Release a lease by key or id. Returns it, or null when there was none (not an error). */
     async release(sel) {
         if ('key' in sel)
-            parse_checkKey(sel.key, 'key');
+            checkKey(sel.key, 'key');
         checkRegistryPath(this.dir);
         const dirId = openRegistryDir(this.dir);
         const matches = (l) => ('key' in sel ? l.key === sel.key : l.id === sel.lease);
@@ -35327,507 +35325,6 @@ class engine_ContainerEngine {
     }
 }
 
-;// CONCATENATED MODULE: ./src/engines/host.ts
-/**
- * What the host's container engines know that a socket probe may not, as the core and gc
- * need it: host ports they publish (busy for every allocation), whether a job container
- * still runs (container owners), and service containers whose lease is gone (gc).
- *
- * Every query is bounded by a short timeout and answers "nothing known" quietly when no
- * engine is installed or answering: an engine is never required.
- */
-
-
-
-
-
-/**
- * Host TCP ports published by running containers (any container, portlease's or not), from
- * every engine asked. [] when no engine is installed or answering; never throws.
- */
-async function publishedPorts(opts = {}) {
-    const results = await Promise.all(engine_ContainerEngine.present(opts).map(async (e) => {
-        try {
-            return (await e.list()).flatMap((c) => c.hostPorts);
-        }
-        catch (err) {
-            opts.debug?.(`${e.name}: no published ports known: ${errors_describeError(err)}`);
-            return [];
-        }
-    }));
-    return [...new Set(results.flat())].sort((a, b) => a - b);
-}
-/**
- * Remove every container labelled `portlease.lease=<id>` whose lease is not in
- * `liveLeaseIds` and whose `portlease.registry` label names `registry`. With `dryRun`,
- * only say which. Never throws; failures become warnings.
- *
- * `liveLeaseIds` is called after the containers are listed, which closes a race: a service
- * that leased and started its container meanwhile (lease first, then `run`) is seen live
- * and never removed.
- */
-async function removeOrphanContainers(
-/** Resolves to null when the live set is not known for sure (a damaged registry read): remove nothing. */
-liveLeaseIds, opts) {
-    const registry = resolve(opts.registry);
-    const found = [];
-    for (const e of ContainerEngine.present(opts)) {
-        try {
-            found.push([e, await e.list({ all: true, label: LEASE_LABEL })]);
-        }
-        catch (err) {
-            opts.warn?.(`${e.name}: cannot list containers: ${describeError(err)}`);
-        }
-    }
-    if (found.every(([, list]) => list.length === 0))
-        return [];
-    const ids = await liveLeaseIds();
-    if (ids === null)
-        return [];
-    const live = new Set(ids);
-    const out = [];
-    for (const [e, list] of found) {
-        for (const c of list) {
-            const lease = c.labels[LEASE_LABEL];
-            const theirs = c.labels[REGISTRY_LABEL];
-            if (lease === undefined || c.id === '' || live.has(lease))
-                continue;
-            if (theirs === undefined || resolve(theirs) !== registry)
-                continue;
-            const entry = {
-                engine: e.name,
-                id: c.id,
-                name: c.name,
-                lease,
-                removed: false,
-            };
-            if (!opts.dryRun) {
-                try {
-                    await e.remove(c.id);
-                    entry.removed = true;
-                }
-                catch (err) {
-                    opts.warn?.(`${e.name}: cannot remove container ${c.id.slice(0, 12)}: ${describeError(err)}`);
-                }
-            }
-            out.push(entry);
-        }
-    }
-    return out;
-}
-/**
- * Remove every container of one lease in `registry` (any engine present): those labelled
- * `portlease.lease=<id>` and `portlease.registry=<registry>`. The ids removed; never throws.
- */
-async function removeLeaseContainers(leaseId, opts) {
-    const registry = resolve(opts.registry);
-    const removed = [];
-    for (const e of ContainerEngine.present(opts)) {
-        try {
-            for (const c of await e.list({ all: true, label: `${LEASE_LABEL}=${leaseId}` })) {
-                const theirs = c.labels[REGISTRY_LABEL];
-                if (c.id === '' || theirs === undefined || resolve(theirs) !== registry)
-                    continue;
-                await e.remove(c.id);
-                removed.push(c.id);
-            }
-        }
-        catch (err) {
-            opts.warn?.(`${e.name}: containers of lease ${leaseId}: ${describeError(err)}`);
-        }
-    }
-    return removed;
-}
-/**
- * Liveness of a container owner (the core's `containerLiveness` hook): 'alive' while an
- * engine says it runs; 'dead' only when provable from here: the same kernel boot (a job
- * container shares the host's boot id, not its hostname) and every engine on the host
- * answered that it is not running; or the same host with another boot id (rebooted).
- * Otherwise 'unknown' (another machine, or no engine answering): the TTL decides.
- */
-function containerLivenessChecker(opts = {}) {
-    return async (owner) => {
-        const boot = owner_bootId();
-        if (owner.boot !== null && boot !== null) {
-            if (owner.boot !== boot)
-                return owner.host === (0,external_node_os_namespaceObject.hostname)() ? 'dead' : 'unknown';
-        }
-        else if (owner.host !== (0,external_node_os_namespaceObject.hostname)()) {
-            return 'unknown';
-        }
-        const found = engine_ContainerEngine.present({ ...opts, engines: opts.engines ?? ENGINES });
-        if (found.length === 0)
-            return 'unknown';
-        let unsure = false;
-        for (const e of found) {
-            try {
-                if (await e.running(owner.id))
-                    return 'alive';
-            }
-            catch {
-                unsure = true;
-            }
-        }
-        return unsure ? 'unknown' : 'dead';
-    };
-}
-
-;// CONCATENATED MODULE: ./src/runner/registry.ts
-/**
- * The one Registry wiring every shell on a host uses (CLI, library, action, container step):
- * where the registry lives, how it logs, and what the container engines add to it (host ports
- * they publish are busy; a container owner lives while its engine says it runs). No
- * @actions/* here: the library bundles this module.
- */
-
-
-/** A lease's TTL when none is given: bounds a lease whose owner outlives its use. */
-const DEFAULT_TTL_MS = (/* unused pure expression or super */ null && (24 * 3_600_000));
-/**
- * The registry directory a user named (`label` is how the input is called: `--registry`,
- * `registry`, ...), else $PORTLEASE_REGISTRY, else the host-wide default.
- */
-function registryDir(dir, label, env = process.env) {
-    if (dir !== undefined && dir.trim() === '') {
-        throw new UsageError(`${label}: empty path; name a directory`);
-    }
-    return dir ?? defaultRegistryDir(env);
-}
-/** Is PORTLEASE_DEBUG set (to anything but 0)? */
-function debugEnabled(env = process.env) {
-    const v = env.PORTLEASE_DEBUG;
-    return v !== undefined && v !== '' && v !== '0';
-}
-/** A Registry at `dir` that treats engine-published host ports as busy and knows container liveness. */
-function createHostRegistry(dir, opts = {}) {
-    const { env = process.env, ...rest } = opts;
-    const debug = rest.debug;
-    return new Registry(dir, {
-        // Host ports published by containers (docker/podman) are busy even where no socket shows.
-        busyPorts: () => publishedPorts({ env, debug }),
-        containerLiveness: containerLivenessChecker({ env }),
-        ...rest,
-    });
-}
-
-;// CONCATENATED MODULE: ./src/github/lease.ts
-/**
- * The GitHub layer shared by the lease-ports action (src/action) and the container step
- * (src/container). Everything here is about the runner; the engine (src/registry) knows
- * nothing of GitHub.
- *
- * API (kept stable; other shells depend on it):
- *
- * - `getLeaseInputs(opts?)`: reads the lease inputs `range`, `key`, `strategy`, `ttl`,
- *   `wait`, `registry` with `core.getInput`, validates each with the engine's parsers and
- *   returns a typed `LeaseInputs`. Throws `UsageError` whose one line names the input.
- *   Touches nothing on disk. Empty inputs take the defaults (`opts.ttlDefault` overrides the
- *   TTL default, a GitHub job's default timeout plus margin).
- * - `defaultKey(env, owner)`: the lease key when `key` is empty: unique per job on the host
- *   (run id, attempt, job, runner name, RUNNER_TRACKING_ID and the owner's identity), stable
- *   within the job so a re-run step gets its lease back, and per step (GITHUB_ACTION), so two
- *   portlease steps in one job never share a key.
- * - `runnerOwner(registryDir, opts?)`: who owns the job's leases. On the host: the runner's
- *   worker (the nearest `Runner.Worker` ancestor, found by walking the parent chain in /proc;
- *   else the action's parent process) with its start time. In a container
- *   job (`container:` in the workflow): the job container (`ContainerOwner`) or, when its id
- *   cannot be found, nobody (TTL only); and the registry must be the host's, bind-mounted in
- *   through `container.volumes`, else a `UsageError` shows the `volumes:` line to add.
- *   Touches nothing on disk (reads /proc only).
- * - `runLabels(env)`: labels for a lease (repository, run id, attempt, job, runner name).
- * - `githubRegistry(dir, extra?)`: a `Registry` logging through core.warning / core.debug,
- *   with ports published by container engines treated as busy and job-container liveness
- *   asked of the engines (src/engines/host.ts).
- * - `saveJsonState(name, value)` / `getJsonState(name, guard)`: typed JSON through
- *   core.saveState / core.getState (STATE_* in the post step).
- * - `errorLine(err)`: one line for core.setFailed / core.warning, never a stack trace.
- */
-
-
-
-
-
-
-
-
-/** A GitHub job's default timeout (timeout-minutes: 360) plus margin for queued post steps. */
-const DEFAULT_TTL = '6h30m';
-const DEFAULT_WAIT = '0';
-/** The longest TTL accepted from a workflow: a self-hosted job's longest timeout (5 days) plus margin. */
-const MAX_TTL_MS = (/* unused pure expression or super */ null && (6 * 24 * 3_600_000));
-const MAX_WAIT_MS = (/* unused pure expression or super */ null && (6 * 3_600_000));
-/** core.getInput, trimmed; '' when not given. */
-function input(name) {
-    return core.getInput(name, { trimWhitespace: true });
-}
-/** Read and validate the lease inputs. Throws UsageError naming the input; touches nothing. */
-function getLeaseInputs(opts = {}) {
-    const env = opts.env ?? process.env;
-    const rangeText = input('range');
-    const keyText = input('key');
-    const strategyText = input('strategy');
-    const ttlText = input('ttl') || (opts.ttlDefault ?? DEFAULT_TTL);
-    const waitText = input('wait') || DEFAULT_WAIT;
-    const registryText = input('registry');
-    return {
-        range: rangeText === '' ? { ...DEFAULT_RANGE } : parseRange(rangeText, 'range'),
-        key: keyText === '' ? undefined : checkKey(keyText, 'key'),
-        strategy: strategyText === '' ? 'hash' : parseStrategy(strategyText, 'strategy'),
-        ttlMs: parseDuration(ttlText, 'ttl', { max: MAX_TTL_MS }),
-        waitMs: parseDuration(waitText, 'wait', { allowZero: true, max: MAX_WAIT_MS }),
-        registry: parseRegistryDir(registryText, env),
-    };
-}
-/** The `registry` input: an absolute path without control characters; '' means the default. */
-function parseRegistryDir(text, env = process.env) {
-    const dir = text === '' ? defaultRegistryDir(env) : text;
-    if (CONTROL_CHARS.test(dir)) {
-        throw new UsageError(`registry: ${JSON.stringify(dir.slice(0, 60))} contains control characters; name a directory like /tmp/portlease`);
-    }
-    if (!isAbsolute(dir)) {
-        throw new UsageError(`registry: ${JSON.stringify(dir.slice(0, 60))} is not an absolute path; the registry is host-wide, name it like /tmp/portlease`);
-    }
-    return resolve(dir);
-}
-/** Labels recorded with a lease (shown by `portlease list`). */
-function runLabels(env = process.env) {
-    const pick = [
-        ['repository', env.GITHUB_REPOSITORY],
-        ['run_id', env.GITHUB_RUN_ID],
-        ['run_attempt', env.GITHUB_RUN_ATTEMPT],
-        ['job', env.GITHUB_JOB],
-        ['runner', env.RUNNER_NAME],
-        ['workflow', env.GITHUB_WORKFLOW],
-    ];
-    const out = {};
-    for (const [k, v] of pick) {
-        if (v !== undefined && v !== '')
-            out[k] = withoutControlChars(v).slice(0, 200);
-    }
-    return out;
-}
-/** A short, stable identity of an owner for keys (pid + start time, or container id). */
-function ownerIdentity(owner) {
-    if (owner === null)
-        return 'none';
-    switch (owner.kind) {
-        case 'container':
-            return `container:${owner.id}`;
-        case 'dir':
-            return `dir:${owner.path}:${owner.host}`;
-        case 'session':
-            return `session:${owner.sid}:${owner.start ?? '?'}:${owner.boot ?? '?'}:${owner.host}`;
-        case 'process':
-        case 'tree':
-            return `pid:${owner.pid}:${owner.start ?? '?'}:${owner.boot ?? '?'}:${owner.host}`;
-    }
-}
-/**
- * The default lease key: `gh/<repo>/<run>-<attempt>/<job>/<step>#<digest>`. The readable part
- * helps `portlease list`; the digest (over every job- and step-identifying variable and the
- * owner) makes it unique per job on the host: two matrix legs share run, job and step, but
- * never their runner worker process or RUNNER_TRACKING_ID.
- */
-function defaultKey(env, owner) {
-    const parts = [
-        env.GITHUB_REPOSITORY,
-        env.GITHUB_RUN_ID,
-        env.GITHUB_RUN_ATTEMPT,
-        env.GITHUB_JOB,
-        env.GITHUB_ACTION,
-        env.RUNNER_NAME,
-        env.RUNNER_TRACKING_ID,
-        ownerIdentity(owner),
-    ].map((p) => p ?? '');
-    const digest = createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 16);
-    const clean = (s, max) => (s ?? '-').replace(/[^A-Za-z0-9_.\-/]/g, '_').slice(0, max) || '-';
-    return `gh/${clean(env.GITHUB_REPOSITORY, 80)}/${clean(env.GITHUB_RUN_ID, 20)}-${clean(env.GITHUB_RUN_ATTEMPT, 5)}/${clean(env.GITHUB_JOB, 40)}/${clean(env.GITHUB_ACTION, 30)}#${digest}`;
-}
-const realProbe = {
-    exists: (p) => (0,external_node_fs_namespaceObject.existsSync)(p),
-    read: (p) => {
-        try {
-            return (0,external_node_fs_namespaceObject.readFileSync)(p, 'utf8');
-        }
-        catch {
-            return null;
-        }
-    },
-    hostname: () => (0,external_node_os_namespaceObject.hostname)(),
-};
-/**
- * Is this step running inside the job container of a container job? The runner starts
- * node there with `docker exec` (parent pid 0 in the container) from its externals mount
- * (/__e) with the workspace under /__w. A runner that itself runs in a container (with
- * /.dockerenv) but runs steps directly is not a container job.
- */
-function inContainerJob(opts = {}) {
-    const env = opts.env ?? process.env;
-    const probe = opts.probe ?? realProbe;
-    const ppid = opts.ppid ?? process.ppid;
-    const execPath = opts.execPath ?? process.execPath;
-    const inContainer = probe.exists('/.dockerenv') ||
-        probe.exists('/run/.containerenv') ||
-        /docker|containerd|libpod|kubepods/.test(probe.read('/proc/1/cgroup') ?? '');
-    if (!inContainer)
-        return false;
-    const runnerMounts = execPath.startsWith('/__e/') ||
-        (env.GITHUB_WORKSPACE ?? '').startsWith('/__w/') ||
-        (env.RUNNER_TEMP ?? '').startsWith('/__w/');
-    return runnerMounts || ppid === 0;
-}
-function unescapeMount(s) {
-    return s.replace(/\\([0-7]{3})/g, (_, o) => String.fromCharCode(parseInt(o, 8)));
-}
-function parseMountInfo(text) {
-    const out = [];
-    for (const line of text.split('\n')) {
-        const sep = line.indexOf(' - ');
-        if (sep < 0)
-            continue;
-        const a = line.slice(0, sep).split(' ');
-        const b = line.slice(sep + 3).split(' ');
-        if (a.length < 5 || b.length < 2)
-            continue;
-        out.push({
-            root: unescapeMount(a[3] ?? ''),
-            point: unescapeMount(a[4] ?? ''),
-            fstype: b[0] ?? '',
-            source: b[1] ?? '',
-        });
-    }
-    return out;
-}
-/** The mount that holds `dir` (the last, deepest mount point that is dir or above it). */
-function mountOf(dir, mounts) {
-    let best;
-    for (const m of mounts) {
-        const p = m.point;
-        const covers = p === '/' || dir === p || dir.startsWith(p.endsWith('/') ? p : p + '/');
-        if (covers && (best === undefined || p.length >= best.point.length))
-            best = m;
-    }
-    return best;
-}
-/** The job container's id, from the engine's bind mounts, cgroups or the hostname. */
-function containerId(probe = realProbe) {
-    const mountinfo = probe.read('/proc/self/mountinfo') ?? '';
-    const fromMounts = /\/containers\/([0-9a-f]{64})\/(?:hostname|hosts|resolv\.conf)/.exec(mountinfo) ??
-        /\/overlay-containers\/([0-9a-f]{64})\/userdata/.exec(mountinfo);
-    if (fromMounts?.[1])
-        return fromMounts[1];
-    const cgroup = /(?:docker|libpod)[-/]([0-9a-f]{64})/.exec(probe.read('/proc/self/cgroup') ?? '');
-    if (cgroup?.[1])
-        return cgroup[1];
-    const host = probe.hostname();
-    return /^[0-9a-f]{12}$/.test(host) ? host : null;
-}
-/** Throws UsageError unless `dir` is bind-mounted into this container (the host's registry). */
-function checkHostRegistryInContainer(dir, probe = realProbe) {
-    const fix = `add it to the job's container: \`volumes:\` line \`- ${dir}:${dir}\` (under jobs.<job>.container.volumes), so every job on the host shares one registry`;
-    const mountinfo = probe.read('/proc/self/mountinfo');
-    if (mountinfo === null) {
-        throw new UsageError(`registry: cannot read /proc/self/mountinfo to check that ${dir} is the host's registry; ${fix}`);
-    }
-    const m = mountOf(dir, parseMountInfo(mountinfo));
-    // The container's own root (overlay) or no mount at all: a private directory, not the host's.
-    if (m === undefined ||
-        m.point === '/' ||
-        ['overlay', 'aufs', 'fuse-overlayfs'].includes(m.fstype)) {
-        throw new UsageError(`registry: ${dir} is inside the job container, not the host's registry; ${fix}`);
-    }
-}
-/**
- * Who owns this job's leases (see the module comment). Throws UsageError when a container
- * job's registry is not the host's, RuntimeError when the runner worker cannot be found.
- */
-function runnerOwner(registryDir, opts = {}) {
-    const probe = opts.probe ?? realProbe;
-    const ppid = opts.ppid ?? process.ppid;
-    if (inContainerJob(opts)) {
-        checkHostRegistryInContainer(registryDir, probe);
-        const id = containerId(probe);
-        if (id === null) {
-            return {
-                where: 'container',
-                owner: null,
-                describe: 'container job: the job container id is not visible from inside; TTL only',
-            };
-        }
-        const owner = { kind: 'container', id, host: hostname(), boot: bootId() };
-        return {
-            where: 'container',
-            owner,
-            describe: `container job: owner is the job container ${id.slice(0, 12)} (alive while the engine runs it; TTL otherwise)`,
-        };
-    }
-    // The nearest Runner.Worker among the ancestors (the direct parent of a `uses:` step;
-    // further up when the step runs under a shell or wrapper), else the parent as before.
-    const worker = findAncestor(RUNNER_WORKER, ppid);
-    const pid = worker ?? ppid;
-    if (pid <= 1) {
-        return {
-            where: 'host',
-            owner: null,
-            describe: `parent process is pid ${ppid}, not a runner worker; TTL only`,
-        };
-    }
-    const owner = describeProcess(pid);
-    if (owner === null) {
-        throw new RuntimeError(`the runner worker (pid ${pid}, ${worker === null ? "this step's parent" : `this step's ${RUNNER_WORKER} ancestor`}) is gone; nothing was leased`);
-    }
-    return {
-        where: 'host',
-        owner,
-        describe: `owner is the runner worker, pid ${pid} (start ${owner.start ?? 'unknown'})`,
-    };
-}
-/** A Registry that logs through the runner (the host wiring: src/runner/registry.ts). */
-function githubRegistry(dir, extra = {}) {
-    return createHostRegistry(dir, {
-        warn: (m) => {
-            warning(m);
-        },
-        debug: (m) => {
-            core_debug(m);
-        },
-        ...extra,
-    });
-}
-/** Does a state value (untrusted: it comes back through the environment) name a lease? */
-function isLeaseRef(v) {
-    if (typeof v !== 'object' || v === null)
-        return false;
-    const r = v;
-    return (typeof r.lease === 'string' &&
-        LEASE_ID.test(r.lease) &&
-        typeof r.key === 'string' &&
-        typeof r.registry === 'string' &&
-        (0,external_node_path_namespaceObject.isAbsolute)(r.registry));
-}
-/** Save a JSON value for the post step (GITHUB_STATE; read back from STATE_<name>). */
-function lease_saveJsonState(name, value) {
-    core.saveState(name, JSON.stringify(value));
-}
-/** A saved JSON value, or undefined when absent, unparsable or not what `guard` accepts. */
-function getJsonState(name, guard) {
-    const text = getState(name);
-    if (text === '')
-        return undefined;
-    try {
-        const v = JSON.parse(text);
-        return guard(v) ? v : undefined;
-    }
-    catch {
-        return undefined;
-    }
-}
-/** One line for the log, never a stack trace. */
-function errorLine(err) {
-    return errors_describeError(err);
-}
-
-
 // EXTERNAL MODULE: external "node:http"
 var external_node_http_ = __nccwpck_require__(7067);
 ;// CONCATENATED MODULE: ./src/engines/service.ts
@@ -36092,6 +35589,192 @@ async function stopService(engine, registry, req, log) {
     return removed;
 }
 
+;// CONCATENATED MODULE: ./src/engines/host.ts
+/**
+ * What the host's container engines know that a socket probe may not, as the core and gc
+ * need it: host ports they publish (busy for every allocation), whether a job container
+ * still runs (container owners), and service containers whose lease is gone (gc).
+ *
+ * Every query is bounded by a short timeout and answers "nothing known" quietly when no
+ * engine is installed or answering: an engine is never required.
+ */
+
+
+
+
+
+/**
+ * Host TCP ports published by running containers (any container, portlease's or not), from
+ * every engine asked. [] when no engine is installed or answering; never throws.
+ */
+async function publishedPorts(opts = {}) {
+    const results = await Promise.all(engine_ContainerEngine.present(opts).map(async (e) => {
+        try {
+            return (await e.list()).flatMap((c) => c.hostPorts);
+        }
+        catch (err) {
+            opts.debug?.(`${e.name}: no published ports known: ${errors_describeError(err)}`);
+            return [];
+        }
+    }));
+    return [...new Set(results.flat())].sort((a, b) => a - b);
+}
+/**
+ * Remove every container labelled `portlease.lease=<id>` whose lease is not in
+ * `liveLeaseIds` and whose `portlease.registry` label names `registry`. With `dryRun`,
+ * only say which. Never throws; failures become warnings.
+ *
+ * `liveLeaseIds` is called after the containers are listed, which closes a race: a service
+ * that leased and started its container meanwhile (lease first, then `run`) is seen live
+ * and never removed.
+ */
+async function removeOrphanContainers(
+/** Resolves to null when the live set is not known for sure (a damaged registry read): remove nothing. */
+liveLeaseIds, opts) {
+    const registry = resolve(opts.registry);
+    const found = [];
+    for (const e of ContainerEngine.present(opts)) {
+        try {
+            found.push([e, await e.list({ all: true, label: LEASE_LABEL })]);
+        }
+        catch (err) {
+            opts.warn?.(`${e.name}: cannot list containers: ${describeError(err)}`);
+        }
+    }
+    if (found.every(([, list]) => list.length === 0))
+        return [];
+    const ids = await liveLeaseIds();
+    if (ids === null)
+        return [];
+    const live = new Set(ids);
+    const out = [];
+    for (const [e, list] of found) {
+        for (const c of list) {
+            const lease = c.labels[LEASE_LABEL];
+            const theirs = c.labels[REGISTRY_LABEL];
+            if (lease === undefined || c.id === '' || live.has(lease))
+                continue;
+            if (theirs === undefined || resolve(theirs) !== registry)
+                continue;
+            const entry = {
+                engine: e.name,
+                id: c.id,
+                name: c.name,
+                lease,
+                removed: false,
+            };
+            if (!opts.dryRun) {
+                try {
+                    await e.remove(c.id);
+                    entry.removed = true;
+                }
+                catch (err) {
+                    opts.warn?.(`${e.name}: cannot remove container ${c.id.slice(0, 12)}: ${describeError(err)}`);
+                }
+            }
+            out.push(entry);
+        }
+    }
+    return out;
+}
+/**
+ * Remove every container of one lease in `registry` (any engine present): those labelled
+ * `portlease.lease=<id>` and `portlease.registry=<registry>`. The ids removed; never throws.
+ */
+async function removeLeaseContainers(leaseId, opts) {
+    const registry = resolve(opts.registry);
+    const removed = [];
+    for (const e of ContainerEngine.present(opts)) {
+        try {
+            for (const c of await e.list({ all: true, label: `${LEASE_LABEL}=${leaseId}` })) {
+                const theirs = c.labels[REGISTRY_LABEL];
+                if (c.id === '' || theirs === undefined || resolve(theirs) !== registry)
+                    continue;
+                await e.remove(c.id);
+                removed.push(c.id);
+            }
+        }
+        catch (err) {
+            opts.warn?.(`${e.name}: containers of lease ${leaseId}: ${describeError(err)}`);
+        }
+    }
+    return removed;
+}
+/**
+ * Liveness of a container owner (the core's `containerLiveness` hook): 'alive' while an
+ * engine says it runs; 'dead' only when provable from here: the same kernel boot (a job
+ * container shares the host's boot id, not its hostname) and every engine on the host
+ * answered that it is not running; or the same host with another boot id (rebooted).
+ * Otherwise 'unknown' (another machine, or no engine answering): the TTL decides.
+ */
+function containerLivenessChecker(opts = {}) {
+    return async (owner) => {
+        const boot = bootId();
+        if (owner.boot !== null && boot !== null) {
+            if (owner.boot !== boot)
+                return owner.host === (0,external_node_os_namespaceObject.hostname)() ? 'dead' : 'unknown';
+        }
+        else if (owner.host !== (0,external_node_os_namespaceObject.hostname)()) {
+            return 'unknown';
+        }
+        const found = engine_ContainerEngine.present({ ...opts, engines: opts.engines ?? ENGINES });
+        if (found.length === 0)
+            return 'unknown';
+        let unsure = false;
+        for (const e of found) {
+            try {
+                if (await e.running(owner.id))
+                    return 'alive';
+            }
+            catch {
+                unsure = true;
+            }
+        }
+        return unsure ? 'unknown' : 'dead';
+    };
+}
+
+;// CONCATENATED MODULE: ./src/runner/registry.ts
+/**
+ * The one Registry wiring every shell on a host uses (CLI, library, action, container step):
+ * where the registry lives, how it logs, and what the container engines add to it (host ports
+ * they publish are busy; a container owner lives while its engine says it runs). No
+ * @actions/* here: the library bundles this module, and the GitHub shells pass their log
+ * (core.warning, core.debug) as `warn` and `debug`.
+ */
+
+
+/** A lease's TTL when none is given: bounds a lease whose owner outlives its use. */
+const DEFAULT_TTL_MS = (/* unused pure expression or super */ null && (24 * 3_600_000));
+/**
+ * The registry directory a user named (`label` is how the input is called: `--registry`,
+ * `registry`, ...), else $PORTLEASE_REGISTRY, else the host-wide default.
+ */
+function registryDir(dir, label, env = process.env) {
+    if (dir !== undefined && dir.trim() === '') {
+        throw new UsageError(`${label}: empty path; name a directory`);
+    }
+    return dir ?? defaultRegistryDir(env);
+}
+/** Is PORTLEASE_DEBUG set (to anything but 0)? */
+function debugEnabled(env = process.env) {
+    const v = env.PORTLEASE_DEBUG;
+    return v !== undefined && v !== '' && v !== '0';
+}
+/** A Registry at `dir` that treats engine-published host ports as busy and knows container liveness. */
+function createHostRegistry(dir, opts = {}) {
+    const { env = process.env, ...rest } = opts;
+    const debug = rest.debug;
+    return new Registry(dir, {
+        // Host ports published by containers (docker/podman) are busy even where no socket shows.
+        busyPorts: () => publishedPorts({ env, debug }),
+        containerLiveness: containerLivenessChecker({ env }),
+        ...rest,
+    });
+}
+
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./src/container/log.ts
 /**
  * How the container step shows a service's life in the job log: phases as core.group,
@@ -36122,10 +35805,53 @@ const stepLog = {
     untrusted: printUntrusted,
 };
 
+;// CONCATENATED MODULE: ./src/runner/state.ts
+/**
+ * Step state: what a main step hands to its post step, as JSON under one name. The shell
+ * passes the runner's store (core.saveState / core.getState: GITHUB_STATE in main,
+ * STATE_<name> in post); a value coming back is untrusted and checked by a guard.
+ *
+ * - `saveJsonState(save, name, value)` / `getJsonState(get, name, guard)`.
+ * - `LeaseRef`, `isLeaseRef`: the part every step's state holds (lease id, key, registry).
+ *
+ * No @actions/* here.
+ */
+
+
+/** Does a state value (untrusted: it comes back through the environment) name a lease? */
+function isLeaseRef(v) {
+    if (typeof v !== 'object' || v === null)
+        return false;
+    const r = v;
+    return (typeof r.lease === 'string' &&
+        LEASE_ID.test(r.lease) &&
+        typeof r.key === 'string' &&
+        typeof r.registry === 'string' &&
+        (0,external_node_path_namespaceObject.isAbsolute)(r.registry));
+}
+/** Save a JSON value for the post step under `name`. */
+function state_saveJsonState(save, name, value) {
+    save(name, JSON.stringify(value));
+}
+/** A saved JSON value, or undefined when absent, unparsable or not what `guard` accepts. */
+function getJsonState(get, name, guard) {
+    const text = get(name);
+    if (text === '')
+        return undefined;
+    try {
+        const v = JSON.parse(text);
+        return guard(v) ? v : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/container/state.ts
 /**
  * What the container step's main hands to its post step, as JSON state.
  */
+
 
 
 
@@ -36142,10 +35868,10 @@ function isState(v) {
         typeof r.cleaned === 'boolean');
 }
 function state_saveState(state) {
-    saveJsonState(state_NAME, state);
+    saveJsonState(core.saveState, state_NAME, state);
 }
 function loadState() {
-    return getJsonState(state_NAME, isState);
+    return getJsonState(getState, state_NAME, isState);
 }
 /** Is there any state at all (to tell "main saved nothing" from "state unreadable")? */
 function hasState() {
@@ -36158,6 +35884,7 @@ function hasState() {
  * container removed with its volumes, the lease released (src/engines/service.ts).
  * Idempotent; never fails the job (warnings only).
  */
+
 
 
 
@@ -36180,7 +35907,7 @@ async function run() {
             info(`Already cleaned up (lease ${state.lease})`);
             return;
         }
-        await stopService(engine_ContainerEngine.at(state.engine, state.enginePath), githubRegistry(state.registry), {
+        await stopService(engine_ContainerEngine.at(state.engine, state.enginePath), createHostRegistry(state.registry, { warn: warning, debug: core_debug }), {
             lease: state.lease,
             container: state.container,
             release: state.ownLease,
@@ -36188,7 +35915,7 @@ async function run() {
         }, stepLog);
     }
     catch (err) {
-        warning(`container step clean-up: ${errorLine(err)}`);
+        warning(`container step clean-up: ${errors_describeError(err)}`);
     }
 }
 
@@ -36199,7 +35926,7 @@ async function run() {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _container_post_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5469);
+/* harmony import */ var _container_post_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7635);
 
 await (0,_container_post_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 

@@ -4276,7 +4276,8 @@ class Registry {
  * The one Registry wiring every shell on a host uses (CLI, library, action, container step):
  * where the registry lives, how it logs, and what the container engines add to it (host ports
  * they publish are busy; a container owner lives while its engine says it runs). No
- * @actions/* here: the library bundles this module.
+ * @actions/* here: the library bundles this module, and the GitHub shells pass their log
+ * (core.warning, core.debug) as `warn` and `debug`.
  */
 
 

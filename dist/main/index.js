@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7241:
+/***/ 8673:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -31324,14 +31324,6 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
-;// CONCATENATED MODULE: external "node:fs"
-const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
-;// CONCATENATED MODULE: external "node:os"
-const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
-;// CONCATENATED MODULE: external "node:path"
-const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 ;// CONCATENATED MODULE: ./src/registry/errors.ts
 /**
  * Errors the engine raises on purpose. Every message is one line meant for a person:
@@ -31580,6 +31572,8 @@ function parseBoolean(text, label) {
     throw new errors_UsageError(`${label}: ${show(text)} is not a boolean; use true or false`);
 }
 
+;// CONCATENATED MODULE: external "node:fs"
+const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 ;// CONCATENATED MODULE: external "node:timers/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
 ;// CONCATENATED MODULE: ./src/registry/memo.ts
@@ -31813,6 +31807,8 @@ function freezeLease(lease) {
     return Object.freeze(lease);
 }
 
+;// CONCATENATED MODULE: external "node:path"
+const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 ;// CONCATENATED MODULE: ./src/registry/platform.ts
 
 /** What the platform says of a pid that runs no more (owner.ts maps it to its GONE). */
@@ -33009,6 +33005,8 @@ async function resolveConflicts(leases, deadReason, log) {
 
 // EXTERNAL MODULE: external "node:net"
 var external_node_net_ = __nccwpck_require__(7030);
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 ;// CONCATENATED MODULE: ./src/registry/proc.ts
 /**
  * Reading the process table from /proc (Linux): every visible process with its parent,
@@ -34880,6 +34878,248 @@ class Registry {
 
 
 
+;// CONCATENATED MODULE: ./src/runner/mountinfo.ts
+/**
+ * /proc/self/mountinfo, read as text: which mounts a process sees, and which of them holds a
+ * path. Pure functions (no I/O); the caller reads the file (src/runner/job.ts).
+ */
+/** Undo the kernel's octal escapes (`\040` for a space, ...) in a mountinfo field. */
+function unescapeMount(s) {
+    return s.replace(/\\([0-7]{3})/g, (_, o) => String.fromCharCode(parseInt(o, 8)));
+}
+/** Every well-formed line of a mountinfo text; malformed lines are skipped. */
+function parseMountInfo(text) {
+    const out = [];
+    for (const line of text.split('\n')) {
+        const sep = line.indexOf(' - ');
+        if (sep < 0)
+            continue;
+        const a = line.slice(0, sep).split(' ');
+        const b = line.slice(sep + 3).split(' ');
+        if (a.length < 5 || b.length < 2)
+            continue;
+        out.push({
+            root: unescapeMount(a[3] ?? ''),
+            point: unescapeMount(a[4] ?? ''),
+            fstype: b[0] ?? '',
+            source: b[1] ?? '',
+        });
+    }
+    return out;
+}
+/** The mount that holds `dir` (the last, deepest mount point that is dir or above it). */
+function mountOf(dir, mounts) {
+    let best;
+    for (const m of mounts) {
+        const p = m.point;
+        const covers = p === '/' || dir === p || dir.startsWith(p.endsWith('/') ? p : p + '/');
+        if (covers && (best === undefined || p.length >= best.point.length))
+            best = m;
+    }
+    return best;
+}
+
+;// CONCATENATED MODULE: ./src/runner/job.ts
+/**
+ * The job a GitHub step runs in: on the runner's host, or inside the job container of a
+ * container job (`container:` in the workflow), and who owns the leases taken there.
+ *
+ * - `runnerOwner(registryDir, opts?)`: who owns the job's leases (`JobContext`). On the
+ *   host: the runner's worker (the nearest `Runner.Worker` ancestor, found by walking the
+ *   parent chain in /proc; else the step's parent process) with its start time. In a
+ *   container job: the job container (`ContainerOwner`) or, when its id cannot be found,
+ *   nobody (TTL only); and the registry must be the host's, bind-mounted in through
+ *   `container.volumes`, else a `UsageError` shows the `volumes:` line to add. Reads /proc
+ *   only; touches nothing on disk.
+ * - `inContainerJob`, `containerId`, `checkHostRegistryInContainer`: the steps of that
+ *   decision, each against a `HostProbe` (the real filesystem, or a recorded view in tests).
+ *
+ * No @actions/* here.
+ */
+
+
+
+
+
+const realProbe = {
+    exists: (p) => (0,external_node_fs_namespaceObject.existsSync)(p),
+    read: (p) => {
+        try {
+            return (0,external_node_fs_namespaceObject.readFileSync)(p, 'utf8');
+        }
+        catch {
+            return null;
+        }
+    },
+    hostname: () => (0,external_node_os_namespaceObject.hostname)(),
+};
+/**
+ * Is this step running inside the job container of a container job? The runner starts
+ * node there with `docker exec` (parent pid 0 in the container) from its externals mount
+ * (/__e) with the workspace under /__w. A runner that itself runs in a container (with
+ * /.dockerenv) but runs steps directly is not a container job.
+ */
+function inContainerJob(opts = {}) {
+    const env = opts.env ?? process.env;
+    const probe = opts.probe ?? realProbe;
+    const ppid = opts.ppid ?? process.ppid;
+    const execPath = opts.execPath ?? process.execPath;
+    const inContainer = probe.exists('/.dockerenv') ||
+        probe.exists('/run/.containerenv') ||
+        /docker|containerd|libpod|kubepods/.test(probe.read('/proc/1/cgroup') ?? '');
+    if (!inContainer)
+        return false;
+    const runnerMounts = execPath.startsWith('/__e/') ||
+        (env.GITHUB_WORKSPACE ?? '').startsWith('/__w/') ||
+        (env.RUNNER_TEMP ?? '').startsWith('/__w/');
+    return runnerMounts || ppid === 0;
+}
+/** The job container's id, from the engine's bind mounts, cgroups or the hostname. */
+function containerId(probe = realProbe) {
+    const mountinfo = probe.read('/proc/self/mountinfo') ?? '';
+    const fromMounts = /\/containers\/([0-9a-f]{64})\/(?:hostname|hosts|resolv\.conf)/.exec(mountinfo) ??
+        /\/overlay-containers\/([0-9a-f]{64})\/userdata/.exec(mountinfo);
+    if (fromMounts?.[1])
+        return fromMounts[1];
+    const cgroup = /(?:docker|libpod)[-/]([0-9a-f]{64})/.exec(probe.read('/proc/self/cgroup') ?? '');
+    if (cgroup?.[1])
+        return cgroup[1];
+    const host = probe.hostname();
+    return /^[0-9a-f]{12}$/.test(host) ? host : null;
+}
+/** Throws UsageError unless `dir` is bind-mounted into this container (the host's registry). */
+function checkHostRegistryInContainer(dir, probe = realProbe) {
+    const fix = `add it to the job's container: \`volumes:\` line \`- ${dir}:${dir}\` (under jobs.<job>.container.volumes), so every job on the host shares one registry`;
+    const mountinfo = probe.read('/proc/self/mountinfo');
+    if (mountinfo === null) {
+        throw new errors_UsageError(`registry: cannot read /proc/self/mountinfo to check that ${dir} is the host's registry; ${fix}`);
+    }
+    const m = mountOf(dir, parseMountInfo(mountinfo));
+    // The container's own root (overlay) or no mount at all: a private directory, not the host's.
+    if (m === undefined ||
+        m.point === '/' ||
+        ['overlay', 'aufs', 'fuse-overlayfs'].includes(m.fstype)) {
+        throw new errors_UsageError(`registry: ${dir} is inside the job container, not the host's registry; ${fix}`);
+    }
+}
+/**
+ * Who owns this job's leases (see the module comment). Throws UsageError when a container
+ * job's registry is not the host's, RuntimeError when the runner worker cannot be found.
+ */
+function runnerOwner(registryDir, opts = {}) {
+    const probe = opts.probe ?? realProbe;
+    const ppid = opts.ppid ?? process.ppid;
+    if (inContainerJob(opts)) {
+        checkHostRegistryInContainer(registryDir, probe);
+        const id = containerId(probe);
+        if (id === null) {
+            return {
+                where: 'container',
+                owner: null,
+                describe: 'container job: the job container id is not visible from inside; TTL only',
+            };
+        }
+        const owner = { kind: 'container', id, host: (0,external_node_os_namespaceObject.hostname)(), boot: bootId() };
+        return {
+            where: 'container',
+            owner,
+            describe: `container job: owner is the job container ${id.slice(0, 12)} (alive while the engine runs it; TTL otherwise)`,
+        };
+    }
+    // The nearest Runner.Worker among the ancestors (the direct parent of a `uses:` step;
+    // further up when the step runs under a shell or wrapper), else the parent as before.
+    const worker = findAncestor(RUNNER_WORKER, ppid);
+    const pid = worker ?? ppid;
+    if (pid <= 1) {
+        return {
+            where: 'host',
+            owner: null,
+            describe: `parent process is pid ${ppid}, not a runner worker; TTL only`,
+        };
+    }
+    const owner = describeProcess(pid);
+    if (owner === null) {
+        throw new RuntimeError(`the runner worker (pid ${pid}, ${worker === null ? "this step's parent" : `this step's ${RUNNER_WORKER} ancestor`}) is gone; nothing was leased`);
+    }
+    return {
+        where: 'host',
+        owner,
+        describe: `owner is the runner worker, pid ${pid} (start ${owner.start ?? 'unknown'})`,
+    };
+}
+
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: ./src/runner/key.ts
+/**
+ * What a GitHub job's lease is called and labelled, from the job's environment:
+ *
+ * - `defaultKey(env, owner)`: the lease key when the `key` input is empty: unique per job on
+ *   the host (run id, attempt, job, runner name, RUNNER_TRACKING_ID and the owner's
+ *   identity), stable within the job so a re-run step gets its lease back, and per step
+ *   (GITHUB_ACTION), so two portlease steps in one job never share a key.
+ * - `runLabels(env)`: labels for a lease (repository, run id, attempt, job, runner name,
+ *   workflow), shown by `portlease list`.
+ *
+ * Pure functions of their arguments; no @actions/* (the shells pass the environment).
+ */
+
+
+/** Labels recorded with a lease (shown by `portlease list`). */
+function runLabels(env = process.env) {
+    const pick = [
+        ['repository', env.GITHUB_REPOSITORY],
+        ['run_id', env.GITHUB_RUN_ID],
+        ['run_attempt', env.GITHUB_RUN_ATTEMPT],
+        ['job', env.GITHUB_JOB],
+        ['runner', env.RUNNER_NAME],
+        ['workflow', env.GITHUB_WORKFLOW],
+    ];
+    const out = {};
+    for (const [k, v] of pick) {
+        if (v !== undefined && v !== '')
+            out[k] = withoutControlChars(v).slice(0, 200);
+    }
+    return out;
+}
+/** A short, stable identity of an owner for keys (pid + start time, or container id). */
+function ownerIdentity(owner) {
+    if (owner === null)
+        return 'none';
+    switch (owner.kind) {
+        case 'container':
+            return `container:${owner.id}`;
+        case 'dir':
+            return `dir:${owner.path}:${owner.host}`;
+        case 'session':
+            return `session:${owner.sid}:${owner.start ?? '?'}:${owner.boot ?? '?'}:${owner.host}`;
+        case 'process':
+        case 'tree':
+            return `pid:${owner.pid}:${owner.start ?? '?'}:${owner.boot ?? '?'}:${owner.host}`;
+    }
+}
+/**
+ * The default lease key: `gh/<repo>/<run>-<attempt>/<job>/<step>#<digest>`. The readable part
+ * helps `portlease list`; the digest (over every job- and step-identifying variable and the
+ * owner) makes it unique per job on the host: two matrix legs share run, job and step, but
+ * never their runner worker process or RUNNER_TRACKING_ID.
+ */
+function defaultKey(env, owner) {
+    const parts = [
+        env.GITHUB_REPOSITORY,
+        env.GITHUB_RUN_ID,
+        env.GITHUB_RUN_ATTEMPT,
+        env.GITHUB_JOB,
+        env.GITHUB_ACTION,
+        env.RUNNER_NAME,
+        env.RUNNER_TRACKING_ID,
+        ownerIdentity(owner),
+    ].map((p) => p ?? '');
+    const digest = (0,external_node_crypto_.createHash)('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 16);
+    const clean = (s, max) => (s ?? '-').replace(/[^A-Za-z0-9_.\-/]/g, '_').slice(0, max) || '-';
+    return `gh/${clean(env.GITHUB_REPOSITORY, 80)}/${clean(env.GITHUB_RUN_ID, 20)}-${clean(env.GITHUB_RUN_ATTEMPT, 5)}/${clean(env.GITHUB_JOB, 40)}/${clean(env.GITHUB_ACTION, 30)}#${digest}`;
+}
+
 ;// CONCATENATED MODULE: ./src/engines/engine.ts
 /**
  * The one adapter for container engines (Docker, Podman). Everything portlease asks of an
@@ -35477,7 +35717,8 @@ function containerLivenessChecker(opts = {}) {
  * The one Registry wiring every shell on a host uses (CLI, library, action, container step):
  * where the registry lives, how it logs, and what the container engines add to it (host ports
  * they publish are busy; a container owner lives while its engine says it runs). No
- * @actions/* here: the library bundles this module.
+ * @actions/* here: the library bundles this module, and the GitHub shells pass their log
+ * (core.warning, core.debug) as `warn` and `debug`.
  */
 
 
@@ -35510,44 +35751,19 @@ function createHostRegistry(dir, opts = {}) {
     });
 }
 
-;// CONCATENATED MODULE: ./src/github/lease.ts
+;// CONCATENATED MODULE: ./src/runner/lease-inputs.ts
 /**
- * The GitHub layer shared by the lease-ports action (src/action) and the container step
- * (src/container). Everything here is about the runner; the engine (src/registry) knows
- * nothing of GitHub.
+ * The lease inputs both GitHub steps take (`range`, `key`, `strategy`, `ttl`, `wait`,
+ * `registry`), read through a function the shell passes (the action passes core.getInput)
+ * and checked with the core's parsers into one typed `LeaseInputs`.
  *
- * API (kept stable; other shells depend on it):
- *
- * - `getLeaseInputs(opts?)`: reads the lease inputs `range`, `key`, `strategy`, `ttl`,
- *   `wait`, `registry` with `core.getInput`, validates each with the engine's parsers and
- *   returns a typed `LeaseInputs`. Throws `UsageError` whose one line names the input.
+ * - `readLeaseInputs(read, opts?)`: throws `UsageError` whose one line names the input.
  *   Touches nothing on disk. Empty inputs take the defaults (`opts.ttlDefault` overrides the
  *   TTL default, a GitHub job's default timeout plus margin).
- * - `defaultKey(env, owner)`: the lease key when `key` is empty: unique per job on the host
- *   (run id, attempt, job, runner name, RUNNER_TRACKING_ID and the owner's identity), stable
- *   within the job so a re-run step gets its lease back, and per step (GITHUB_ACTION), so two
- *   portlease steps in one job never share a key.
- * - `runnerOwner(registryDir, opts?)`: who owns the job's leases. On the host: the runner's
- *   worker (the nearest `Runner.Worker` ancestor, found by walking the parent chain in /proc;
- *   else the action's parent process) with its start time. In a container
- *   job (`container:` in the workflow): the job container (`ContainerOwner`) or, when its id
- *   cannot be found, nobody (TTL only); and the registry must be the host's, bind-mounted in
- *   through `container.volumes`, else a `UsageError` shows the `volumes:` line to add.
- *   Touches nothing on disk (reads /proc only).
- * - `runLabels(env)`: labels for a lease (repository, run id, attempt, job, runner name).
- * - `githubRegistry(dir, extra?)`: a `Registry` logging through core.warning / core.debug,
- *   with ports published by container engines treated as busy and job-container liveness
- *   asked of the engines (src/engines/host.ts).
- * - `saveJsonState(name, value)` / `getJsonState(name, guard)`: typed JSON through
- *   core.saveState / core.getState (STATE_* in the post step).
- * - `errorLine(err)`: one line for core.setFailed / core.warning, never a stack trace.
+ * - `parseRegistryDir(text, env?)`: the `registry` input as an absolute directory.
+ *
+ * No @actions/* here: the shells own the runner protocol.
  */
-
-
-
-
-
-
 
 
 /** A GitHub job's default timeout (timeout-minutes: 360) plus margin for queued post steps. */
@@ -35556,13 +35772,10 @@ const DEFAULT_WAIT = '0';
 /** The longest TTL accepted from a workflow: a self-hosted job's longest timeout (5 days) plus margin. */
 const MAX_TTL_MS = 6 * 24 * 3_600_000;
 const MAX_WAIT_MS = 6 * 3_600_000;
-/** core.getInput, trimmed; '' when not given. */
-function input(name) {
-    return getInput(name, { trimWhitespace: true });
-}
 /** Read and validate the lease inputs. Throws UsageError naming the input; touches nothing. */
-function getLeaseInputs(opts = {}) {
+function readLeaseInputs(read, opts = {}) {
     const env = opts.env ?? process.env;
+    const input = (name) => read(name).trim();
     const rangeText = input('range');
     const keyText = input('key');
     const strategyText = input('strategy');
@@ -35589,244 +35802,6 @@ function parseRegistryDir(text, env = process.env) {
     }
     return (0,external_node_path_namespaceObject.resolve)(dir);
 }
-/** Labels recorded with a lease (shown by `portlease list`). */
-function runLabels(env = process.env) {
-    const pick = [
-        ['repository', env.GITHUB_REPOSITORY],
-        ['run_id', env.GITHUB_RUN_ID],
-        ['run_attempt', env.GITHUB_RUN_ATTEMPT],
-        ['job', env.GITHUB_JOB],
-        ['runner', env.RUNNER_NAME],
-        ['workflow', env.GITHUB_WORKFLOW],
-    ];
-    const out = {};
-    for (const [k, v] of pick) {
-        if (v !== undefined && v !== '')
-            out[k] = withoutControlChars(v).slice(0, 200);
-    }
-    return out;
-}
-/** A short, stable identity of an owner for keys (pid + start time, or container id). */
-function ownerIdentity(owner) {
-    if (owner === null)
-        return 'none';
-    switch (owner.kind) {
-        case 'container':
-            return `container:${owner.id}`;
-        case 'dir':
-            return `dir:${owner.path}:${owner.host}`;
-        case 'session':
-            return `session:${owner.sid}:${owner.start ?? '?'}:${owner.boot ?? '?'}:${owner.host}`;
-        case 'process':
-        case 'tree':
-            return `pid:${owner.pid}:${owner.start ?? '?'}:${owner.boot ?? '?'}:${owner.host}`;
-    }
-}
-/**
- * The default lease key: `gh/<repo>/<run>-<attempt>/<job>/<step>#<digest>`. The readable part
- * helps `portlease list`; the digest (over every job- and step-identifying variable and the
- * owner) makes it unique per job on the host: two matrix legs share run, job and step, but
- * never their runner worker process or RUNNER_TRACKING_ID.
- */
-function defaultKey(env, owner) {
-    const parts = [
-        env.GITHUB_REPOSITORY,
-        env.GITHUB_RUN_ID,
-        env.GITHUB_RUN_ATTEMPT,
-        env.GITHUB_JOB,
-        env.GITHUB_ACTION,
-        env.RUNNER_NAME,
-        env.RUNNER_TRACKING_ID,
-        ownerIdentity(owner),
-    ].map((p) => p ?? '');
-    const digest = (0,external_node_crypto_.createHash)('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 16);
-    const clean = (s, max) => (s ?? '-').replace(/[^A-Za-z0-9_.\-/]/g, '_').slice(0, max) || '-';
-    return `gh/${clean(env.GITHUB_REPOSITORY, 80)}/${clean(env.GITHUB_RUN_ID, 20)}-${clean(env.GITHUB_RUN_ATTEMPT, 5)}/${clean(env.GITHUB_JOB, 40)}/${clean(env.GITHUB_ACTION, 30)}#${digest}`;
-}
-const realProbe = {
-    exists: (p) => (0,external_node_fs_namespaceObject.existsSync)(p),
-    read: (p) => {
-        try {
-            return (0,external_node_fs_namespaceObject.readFileSync)(p, 'utf8');
-        }
-        catch {
-            return null;
-        }
-    },
-    hostname: () => (0,external_node_os_namespaceObject.hostname)(),
-};
-/**
- * Is this step running inside the job container of a container job? The runner starts
- * node there with `docker exec` (parent pid 0 in the container) from its externals mount
- * (/__e) with the workspace under /__w. A runner that itself runs in a container (with
- * /.dockerenv) but runs steps directly is not a container job.
- */
-function inContainerJob(opts = {}) {
-    const env = opts.env ?? process.env;
-    const probe = opts.probe ?? realProbe;
-    const ppid = opts.ppid ?? process.ppid;
-    const execPath = opts.execPath ?? process.execPath;
-    const inContainer = probe.exists('/.dockerenv') ||
-        probe.exists('/run/.containerenv') ||
-        /docker|containerd|libpod|kubepods/.test(probe.read('/proc/1/cgroup') ?? '');
-    if (!inContainer)
-        return false;
-    const runnerMounts = execPath.startsWith('/__e/') ||
-        (env.GITHUB_WORKSPACE ?? '').startsWith('/__w/') ||
-        (env.RUNNER_TEMP ?? '').startsWith('/__w/');
-    return runnerMounts || ppid === 0;
-}
-function unescapeMount(s) {
-    return s.replace(/\\([0-7]{3})/g, (_, o) => String.fromCharCode(parseInt(o, 8)));
-}
-function parseMountInfo(text) {
-    const out = [];
-    for (const line of text.split('\n')) {
-        const sep = line.indexOf(' - ');
-        if (sep < 0)
-            continue;
-        const a = line.slice(0, sep).split(' ');
-        const b = line.slice(sep + 3).split(' ');
-        if (a.length < 5 || b.length < 2)
-            continue;
-        out.push({
-            root: unescapeMount(a[3] ?? ''),
-            point: unescapeMount(a[4] ?? ''),
-            fstype: b[0] ?? '',
-            source: b[1] ?? '',
-        });
-    }
-    return out;
-}
-/** The mount that holds `dir` (the last, deepest mount point that is dir or above it). */
-function mountOf(dir, mounts) {
-    let best;
-    for (const m of mounts) {
-        const p = m.point;
-        const covers = p === '/' || dir === p || dir.startsWith(p.endsWith('/') ? p : p + '/');
-        if (covers && (best === undefined || p.length >= best.point.length))
-            best = m;
-    }
-    return best;
-}
-/** The job container's id, from the engine's bind mounts, cgroups or the hostname. */
-function containerId(probe = realProbe) {
-    const mountinfo = probe.read('/proc/self/mountinfo') ?? '';
-    const fromMounts = /\/containers\/([0-9a-f]{64})\/(?:hostname|hosts|resolv\.conf)/.exec(mountinfo) ??
-        /\/overlay-containers\/([0-9a-f]{64})\/userdata/.exec(mountinfo);
-    if (fromMounts?.[1])
-        return fromMounts[1];
-    const cgroup = /(?:docker|libpod)[-/]([0-9a-f]{64})/.exec(probe.read('/proc/self/cgroup') ?? '');
-    if (cgroup?.[1])
-        return cgroup[1];
-    const host = probe.hostname();
-    return /^[0-9a-f]{12}$/.test(host) ? host : null;
-}
-/** Throws UsageError unless `dir` is bind-mounted into this container (the host's registry). */
-function checkHostRegistryInContainer(dir, probe = realProbe) {
-    const fix = `add it to the job's container: \`volumes:\` line \`- ${dir}:${dir}\` (under jobs.<job>.container.volumes), so every job on the host shares one registry`;
-    const mountinfo = probe.read('/proc/self/mountinfo');
-    if (mountinfo === null) {
-        throw new errors_UsageError(`registry: cannot read /proc/self/mountinfo to check that ${dir} is the host's registry; ${fix}`);
-    }
-    const m = mountOf(dir, parseMountInfo(mountinfo));
-    // The container's own root (overlay) or no mount at all: a private directory, not the host's.
-    if (m === undefined ||
-        m.point === '/' ||
-        ['overlay', 'aufs', 'fuse-overlayfs'].includes(m.fstype)) {
-        throw new errors_UsageError(`registry: ${dir} is inside the job container, not the host's registry; ${fix}`);
-    }
-}
-/**
- * Who owns this job's leases (see the module comment). Throws UsageError when a container
- * job's registry is not the host's, RuntimeError when the runner worker cannot be found.
- */
-function runnerOwner(registryDir, opts = {}) {
-    const probe = opts.probe ?? realProbe;
-    const ppid = opts.ppid ?? process.ppid;
-    if (inContainerJob(opts)) {
-        checkHostRegistryInContainer(registryDir, probe);
-        const id = containerId(probe);
-        if (id === null) {
-            return {
-                where: 'container',
-                owner: null,
-                describe: 'container job: the job container id is not visible from inside; TTL only',
-            };
-        }
-        const owner = { kind: 'container', id, host: (0,external_node_os_namespaceObject.hostname)(), boot: bootId() };
-        return {
-            where: 'container',
-            owner,
-            describe: `container job: owner is the job container ${id.slice(0, 12)} (alive while the engine runs it; TTL otherwise)`,
-        };
-    }
-    // The nearest Runner.Worker among the ancestors (the direct parent of a `uses:` step;
-    // further up when the step runs under a shell or wrapper), else the parent as before.
-    const worker = findAncestor(RUNNER_WORKER, ppid);
-    const pid = worker ?? ppid;
-    if (pid <= 1) {
-        return {
-            where: 'host',
-            owner: null,
-            describe: `parent process is pid ${ppid}, not a runner worker; TTL only`,
-        };
-    }
-    const owner = describeProcess(pid);
-    if (owner === null) {
-        throw new RuntimeError(`the runner worker (pid ${pid}, ${worker === null ? "this step's parent" : `this step's ${RUNNER_WORKER} ancestor`}) is gone; nothing was leased`);
-    }
-    return {
-        where: 'host',
-        owner,
-        describe: `owner is the runner worker, pid ${pid} (start ${owner.start ?? 'unknown'})`,
-    };
-}
-/** A Registry that logs through the runner (the host wiring: src/runner/registry.ts). */
-function githubRegistry(dir, extra = {}) {
-    return createHostRegistry(dir, {
-        warn: (m) => {
-            warning(m);
-        },
-        debug: (m) => {
-            core_debug(m);
-        },
-        ...extra,
-    });
-}
-/** Does a state value (untrusted: it comes back through the environment) name a lease? */
-function lease_isLeaseRef(v) {
-    if (typeof v !== 'object' || v === null)
-        return false;
-    const r = v;
-    return (typeof r.lease === 'string' &&
-        LEASE_ID.test(r.lease) &&
-        typeof r.key === 'string' &&
-        typeof r.registry === 'string' &&
-        isAbsolute(r.registry));
-}
-/** Save a JSON value for the post step (GITHUB_STATE; read back from STATE_<name>). */
-function saveJsonState(name, value) {
-    saveState(name, JSON.stringify(value));
-}
-/** A saved JSON value, or undefined when absent, unparsable or not what `guard` accepts. */
-function lease_getJsonState(name, guard) {
-    const text = core.getState(name);
-    if (text === '')
-        return undefined;
-    try {
-        const v = JSON.parse(text);
-        return guard(v) ? v : undefined;
-    }
-    catch {
-        return undefined;
-    }
-}
-/** One line for the log, never a stack trace. */
-function errorLine(err) {
-    return errors_describeError(err);
-}
-
 
 ;// CONCATENATED MODULE: ./src/action/inputs.ts
 /**
@@ -35855,7 +35830,49 @@ function getInputs() {
         checkNotOwnOutput(name);
     const contiguous = booleanInput('contiguous', false);
     const exportEnv = booleanInput('export-env', true);
-    return { names, contiguous, exportEnv, ...getLeaseInputs() };
+    return { names, contiguous, exportEnv, ...readLeaseInputs(getInput) };
+}
+
+;// CONCATENATED MODULE: ./src/runner/state.ts
+/**
+ * Step state: what a main step hands to its post step, as JSON under one name. The shell
+ * passes the runner's store (core.saveState / core.getState: GITHUB_STATE in main,
+ * STATE_<name> in post); a value coming back is untrusted and checked by a guard.
+ *
+ * - `saveJsonState(save, name, value)` / `getJsonState(get, name, guard)`.
+ * - `LeaseRef`, `isLeaseRef`: the part every step's state holds (lease id, key, registry).
+ *
+ * No @actions/* here.
+ */
+
+
+/** Does a state value (untrusted: it comes back through the environment) name a lease? */
+function state_isLeaseRef(v) {
+    if (typeof v !== 'object' || v === null)
+        return false;
+    const r = v;
+    return (typeof r.lease === 'string' &&
+        LEASE_ID.test(r.lease) &&
+        typeof r.key === 'string' &&
+        typeof r.registry === 'string' &&
+        isAbsolute(r.registry));
+}
+/** Save a JSON value for the post step under `name`. */
+function saveJsonState(save, name, value) {
+    save(name, JSON.stringify(value));
+}
+/** A saved JSON value, or undefined when absent, unparsable or not what `guard` accepts. */
+function state_getJsonState(get, name, guard) {
+    const text = get(name);
+    if (text === '')
+        return undefined;
+    try {
+        const v = JSON.parse(text);
+        return guard(v) ? v : undefined;
+    }
+    catch {
+        return undefined;
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/action/state.ts
@@ -35863,13 +35880,14 @@ function getInputs() {
  * What main hands to post: this step's lease (id, key, registry), as JSON state.
  */
 
+
 const state_NAME = 'portlease';
 function saveLeaseState(state) {
-    saveJsonState(state_NAME, state);
+    saveJsonState(saveState, state_NAME, state);
 }
 /** The saved lease, or undefined when main saved none (or the state is not ours). */
 function getLeaseState() {
-    return getJsonState(state_NAME, isLeaseRef);
+    return getJsonState(core.getState, state_NAME, isLeaseRef);
 }
 
 ;// CONCATENATED MODULE: ./src/action/summary.ts
@@ -35920,6 +35938,8 @@ async function writeSummary(lease, registry, reused) {
 
 
 
+
+
 function describeInputs(i) {
     return [
         `ports=${i.names.join(',')}`,
@@ -35952,7 +35972,7 @@ async function run() {
         core_debug(job.describe);
         const key = inputs.key ?? defaultKey(process.env, job.owner);
         core_debug(`key: ${key}${inputs.key === undefined ? ' (default: unique to this job and step)' : ' (from the key input)'}`);
-        const registry = githubRegistry(inputs.registry);
+        const registry = createHostRegistry(inputs.registry, { warn: warning, debug: core_debug });
         const { lease, reused } = await group(`Leasing ${inputs.names.length} port${inputs.names.length === 1 ? '' : 's'} from ${inputs.registry}`, async () => {
             const allocation = await registry.allocate({
                 names: inputs.names,
@@ -35989,11 +36009,11 @@ async function run() {
             await writeSummary(lease, inputs.registry, reused);
         }
         catch (err) {
-            core_debug(`job summary not written: ${errorLine(err)}`);
+            core_debug(`job summary not written: ${errors_describeError(err)}`);
         }
     }
     catch (err) {
-        setFailed(errorLine(err));
+        setFailed(errors_describeError(err));
     }
 }
 
@@ -36004,7 +36024,7 @@ async function run() {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7241);
+/* harmony import */ var _action_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8673);
 
 await (0,_action_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 

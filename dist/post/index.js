@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5684:
+/***/ 4078:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -31324,14 +31324,6 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
-;// CONCATENATED MODULE: external "node:fs"
-const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
-;// CONCATENATED MODULE: external "node:os"
-const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
-;// CONCATENATED MODULE: external "node:path"
-const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 ;// CONCATENATED MODULE: ./src/registry/errors.ts
 /**
  * Errors the engine raises on purpose. Every message is one line meant for a person:
@@ -31348,7 +31340,7 @@ class PortleaseError extends Error {
 class errors_UsageError extends PortleaseError {
     name = 'UsageError';
 }
-class errors_RuntimeError extends PortleaseError {
+class RuntimeError extends PortleaseError {
     name = 'RuntimeError';
 }
 /** The errno code of a Node system error, or undefined. */
@@ -31375,7 +31367,7 @@ function errors_describeError(err) {
 
 const STRATEGIES = (/* unused pure expression or super */ null && (['hash', 'random', 'sequential']));
 /** Default range: below every common kernel's ephemeral range (Linux 32768+, BSD/Windows 49152+). */
-const parse_DEFAULT_RANGE = { lo: 20000, hi: 29999 };
+const DEFAULT_RANGE = { lo: 20000, hi: 29999 };
 /** At most this many ports in one lease. */
 const MAX_PORTS_PER_LEASE = 256;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -31387,7 +31379,7 @@ const LABEL_KEY = /^[A-Za-z0-9_.-]{1,64}$/;
 // eslint-disable-next-line no-control-regex
 const parse_CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
 /** `text` with each control character (newline, tab, ...) replaced by a space. */
-function parse_withoutControlChars(text) {
+function withoutControlChars(text) {
     return text.replace(new RegExp(parse_CONTROL_CHARS.source, 'g'), ' ');
 }
 function show(value) {
@@ -31466,7 +31458,7 @@ function countNames(n) {
     return Array.from({ length: n }, (_, i) => `PORT_${i + 1}`);
 }
 /** `LO-HI` (inclusive), both in 1-65535, LO <= HI. A single port `P` means P-P. */
-function parse_parseRange(text, label) {
+function parseRange(text, label) {
     const m = /^\s*(\d{1,5})\s*(?:-\s*(\d{1,5})\s*)?$/.exec(text);
     const accepted = 'use LO-HI with 1 <= LO <= HI <= 65535, like 20000-29999';
     if (!m)
@@ -31492,7 +31484,7 @@ const UNIT_ORDER = (/* unused pure expression or super */ null && (['d', 'h', 'm
  * first), or bare seconds `300`. `allowZero` lets `0` through (for `--wait 0`). Returns
  * milliseconds.
  */
-function parse_parseDuration(text, label, opts = {}) {
+function parseDuration(text, label, opts = {}) {
     const accepted = `use a duration like 90s, 15m, 6h, 2d or 1h30m${opts.allowZero ? ', or 0' : ''}`;
     const t = text.trim();
     let ms;
@@ -31542,7 +31534,7 @@ function formatDuration(ms) {
         return `${ms / SECOND}s`;
     return `${ms}ms`;
 }
-function parse_parseStrategy(text, label) {
+function parseStrategy(text, label) {
     const t = text.trim();
     if (STRATEGIES.includes(t))
         return t;
@@ -31557,7 +31549,7 @@ function parse_parsePid(text, label) {
     return Number(t);
 }
 /** A lease key: free text, 1-200 printable characters. */
-function parse_checkKey(key, label) {
+function checkKey(key, label) {
     if (key.length === 0 || key.length > 200 || parse_CONTROL_CHARS.test(key)) {
         throw new errors_UsageError(`${label}: ${show(key)} is not a valid key; use 1-200 printable characters, no newlines`);
     }
@@ -31580,6 +31572,8 @@ function parseBoolean(text, label) {
     throw new UsageError(`${label}: ${show(text)} is not a boolean; use true or false`);
 }
 
+;// CONCATENATED MODULE: external "node:fs"
+const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 ;// CONCATENATED MODULE: external "node:timers/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
 ;// CONCATENATED MODULE: ./src/registry/memo.ts
@@ -31813,6 +31807,8 @@ function freezeLease(lease) {
     return Object.freeze(lease);
 }
 
+;// CONCATENATED MODULE: external "node:path"
+const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 ;// CONCATENATED MODULE: ./src/registry/platform.ts
 
 /** What the platform says of a pid that runs no more (owner.ts maps it to its GONE). */
@@ -32133,15 +32129,15 @@ function registryError(dir, err) {
     switch (code) {
         case 'EACCES':
         case 'EPERM':
-            return new errors_RuntimeError(`registry ${dir} is not writable by this user${uid}: ${code}. ${permissionFix(dir)}`);
+            return new RuntimeError(`registry ${dir} is not writable by this user${uid}: ${code}. ${permissionFix(dir)}`);
         case 'ENOSPC':
-            return new errors_RuntimeError(`registry ${dir}: no space left on device (ENOSPC); nothing was changed`);
+            return new RuntimeError(`registry ${dir}: no space left on device (ENOSPC); nothing was changed`);
         case 'EROFS':
-            return new errors_RuntimeError(`registry ${dir} is on a read-only file system (EROFS)`);
+            return new RuntimeError(`registry ${dir} is on a read-only file system (EROFS)`);
         case 'EDQUOT':
-            return new errors_RuntimeError(`registry ${dir}: disk quota exceeded (EDQUOT); nothing was changed`);
+            return new RuntimeError(`registry ${dir}: disk quota exceeded (EDQUOT); nothing was changed`);
         default:
-            return new errors_RuntimeError(`registry ${dir}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+            return new RuntimeError(`registry ${dir}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
     }
 }
 /** Make (or check) the registry directory, and say which directory it is. */
@@ -32161,15 +32157,15 @@ function checkSameDir(dir, id) {
     }
     catch (err) {
         if (errors_errnoCode(err) === 'ENOENT') {
-            throw new errors_RuntimeError(`registry: ${dir} was removed while portlease used it`);
+            throw new RuntimeError(`registry: ${dir} was removed while portlease used it`);
         }
         throw registryError(dir, err);
     }
     if (st.isSymbolicLink()) {
-        throw new errors_RuntimeError(`registry: ${dir} was replaced by a symlink while portlease used it; portlease never follows one there. Nothing was written`);
+        throw new RuntimeError(`registry: ${dir} was replaced by a symlink while portlease used it; portlease never follows one there. Nothing was written`);
     }
     if (!st.isDirectory() || st.dev !== id.dev || st.ino !== id.ino) {
-        throw new errors_RuntimeError(`registry: ${dir} was replaced by another ${st.isDirectory() ? 'directory' : 'file'} while portlease used it; nothing was written`);
+        throw new RuntimeError(`registry: ${dir} was replaced by another ${st.isDirectory() ? 'directory' : 'file'} while portlease used it; nothing was written`);
     }
 }
 
@@ -32550,7 +32546,7 @@ function moveAside(dir, what, opts) {
         (0,external_node_fs_namespaceObject.renameSync)(path, (0,external_node_path_namespaceObject.join)(dir, aside)); // rename never follows a symlink: the link itself moves
     }
     catch (err) {
-        throw new errors_RuntimeError(`registry: ${path} is ${what}, not a registry file, and cannot be moved aside (${errors_errnoCode(err) ?? errors_describeError(err)}); remove it`);
+        throw new RuntimeError(`registry: ${path} is ${what}, not a registry file, and cannot be moved aside (${errors_errnoCode(err) ?? errors_describeError(err)}); remove it`);
     }
     opts.warn?.(`registry: ${path} was ${what}, not a registry file; moved it aside as ${aside} and went on with an empty registry`);
 }
@@ -32781,7 +32777,7 @@ class StateCache {
         }
         const state = readState(this.dir, { quarantine: true, warn: this.log.warn, memo: this.memo });
         if (state.newer !== undefined) {
-            throw new errors_RuntimeError(`registry ${this.dir} was written by a newer portlease (format version ${state.newer}; this one writes version ${STATE_VERSION}); refusing to change it. Upgrade portlease, or use another --registry`);
+            throw new RuntimeError(`registry ${this.dir} was written by a newer portlease (format version ${state.newer}; this one writes version ${STATE_VERSION}); refusing to change it. Upgrade portlease, or use another --registry`);
         }
         if (state.rejected === 0)
             this.remember(lock, file, state.leases);
@@ -33009,6 +33005,8 @@ async function resolveConflicts(leases, deadReason, log) {
 
 // EXTERNAL MODULE: external "node:net"
 var external_node_net_ = __nccwpck_require__(7030);
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 ;// CONCATENATED MODULE: ./src/registry/proc.ts
 /**
  * Reading the process table from /proc (Linux): every visible process with its parent,
@@ -33216,7 +33214,7 @@ function scanCookies(scan, skip = new Set()) {
 
 let cachedBoot;
 let cachedPidns;
-function owner_bootId() {
+function bootId() {
     if (offLinux())
         return platformBootId();
     if (cachedBoot === undefined) {
@@ -33305,17 +33303,17 @@ function procMounted() {
     return cachedProc;
 }
 /** Describe a running process as an owner, or null if `pid` is not running. */
-function owner_describeProcess(pid) {
+function describeProcess(pid) {
     const start = processStartTime(pid);
     if (start === GONE)
         return null;
     if (start === null && !pidExists(pid))
         return null;
-    return { kind: 'process', pid, start, boot: owner_bootId(), host: (0,external_node_os_namespaceObject.hostname)(), pidns: pidNamespace() };
+    return { kind: 'process', pid, start, boot: bootId(), host: (0,external_node_os_namespaceObject.hostname)(), pidns: pidNamespace() };
 }
 /** The calling process itself. */
 function owner_self() {
-    const me = owner_describeProcess(process.pid);
+    const me = describeProcess(process.pid);
     if (me === null)
         throw new Error('cannot describe the current process');
     return me;
@@ -33325,7 +33323,7 @@ function owner_self() {
  * `cache` memoizes per pid within one registry operation.
  */
 function processLiveness(owner, cache) {
-    const myBoot = owner_bootId();
+    const myBoot = bootId();
     const myHost = (0,external_node_os_namespaceObject.hostname)();
     if (owner.boot !== null && myBoot !== null && owner.boot !== myBoot) {
         // Another kernel boot: the same host rebooted (dead), or another machine (unknown).
@@ -33412,7 +33410,7 @@ class OwnerCache extends Map {
 }
 /** Same boot, host and pid namespace as here? 'dead' (rebooted), 'unknown' or 'same'. */
 function sameMachine(o) {
-    const myBoot = owner_bootId();
+    const myBoot = bootId();
     if (o.host !== (0,external_node_os_namespaceObject.hostname)())
         return 'unknown';
     if (o.boot !== null && myBoot !== null && o.boot !== myBoot)
@@ -33543,13 +33541,13 @@ function describeSession(sid, uid = myUid()) {
         sid,
         start: leader?.start ?? null,
         uid,
-        boot: owner_bootId(),
+        boot: bootId(),
         host: hostname(),
         pidns: pidNamespace(),
     };
 }
 /** The nearest ancestor of `from` (itself included) whose comm is `name`, or null. */
-function owner_findAncestor(name, from = process.ppid) {
+function findAncestor(name, from = process.ppid) {
     let pid = from;
     for (let depth = 0; depth < 64 && pid > 0; depth++) {
         const p = readProc(pid);
@@ -33564,7 +33562,7 @@ function owner_findAncestor(name, from = process.ppid) {
     return null;
 }
 /** The process name of GitHub's runner worker: the job's process, alive for the whole job. */
-const owner_RUNNER_WORKER = 'Runner.Worker';
+const RUNNER_WORKER = 'Runner.Worker';
 /**
  * The owner of a lease when the caller names none (docs/lifetimes.md): in a GitHub Actions
  * step, the job's Runner.Worker (found by walking the parent chain; TTL only when it cannot
@@ -33574,8 +33572,8 @@ const owner_RUNNER_WORKER = 'Runner.Worker';
  */
 function defaultOwner(env = process.env) {
     if (env.GITHUB_ACTIONS === 'true') {
-        const worker = owner_findAncestor(owner_RUNNER_WORKER);
-        const owner = worker === null ? null : owner_describeProcess(worker);
+        const worker = findAncestor(RUNNER_WORKER);
+        const owner = worker === null ? null : describeProcess(worker);
         if (owner !== null) {
             return { owner, describe: `GitHub Actions step: owner is the runner worker, pid ${worker}` };
         }
@@ -33659,7 +33657,7 @@ function resolveOwner(spec, label) {
         case 'none':
             return { owner: null, describe: 'no owner: TTL only' };
         case 'pid': {
-            const owner = owner_describeProcess(spec.pid);
+            const owner = describeProcess(spec.pid);
             if (owner === null)
                 throw new UsageError(`${label}: no process ${spec.pid} is running`);
             return { owner, describe: `owner is pid ${spec.pid}` };
@@ -33679,10 +33677,10 @@ function resolveOwner(spec, label) {
             return { owner, describe: `owner is session ${sid}` };
         }
         case 'job': {
-            const worker = owner_findAncestor(owner_RUNNER_WORKER);
-            const owner = worker === null ? null : owner_describeProcess(worker);
+            const worker = findAncestor(RUNNER_WORKER);
+            const owner = worker === null ? null : describeProcess(worker);
             if (owner === null) {
-                throw new UsageError(`${label}: job: no ${owner_RUNNER_WORKER} process among this process's ancestors (not in a GitHub Actions step on this host)`);
+                throw new UsageError(`${label}: job: no ${RUNNER_WORKER} process among this process's ancestors (not in a GitHub Actions step on this host)`);
             }
             return { owner, describe: `owner is the runner worker, pid ${worker}` };
         }
@@ -33956,7 +33954,7 @@ function ensureLockDir(registryDir) {
     }
     const st = (0,external_node_fs_namespaceObject.lstatSync)(dir);
     if (!st.isDirectory()) {
-        throw new errors_RuntimeError(`registry lock ${dir} is not a directory (a symlink or a file); remove it`);
+        throw new RuntimeError(`registry lock ${dir} is not a directory (a symlink or a file); remove it`);
     }
     return dir;
 }
@@ -34067,7 +34065,7 @@ async function acquireFileLock(registryDir, opts) {
             }
             if (takeover) {
                 if (before.max >= MAX_GENERATION) {
-                    throw new errors_RuntimeError(`registry lock in ${registryDir} reached its last generation number (${genName(before.max)}); stop every portlease process on this host, then remove ${dir} to start again from 1`);
+                    throw new RuntimeError(`registry lock in ${registryDir} reached its last generation number (${genName(before.max)}); stop every portlease process on this host, then remove ${dir} to start again from 1`);
                 }
                 beacon ??= await openBeacon(dir, opts.debug);
                 const gen = before.max + 1;
@@ -34116,7 +34114,7 @@ async function acquireFileLock(registryDir, opts) {
                 continue; // lost the race: look again at once
             }
             if (Date.now() >= deadline) {
-                throw new errors_RuntimeError(timeoutMessage(registryDir, dir, last, timeoutMs));
+                throw new RuntimeError(timeoutMessage(registryDir, dir, last, timeoutMs));
             }
             await (0,promises_namespaceObject.setTimeout)(delay + Math.random() * delay);
             delay = Math.min(delay * 2, 20);
@@ -34182,7 +34180,7 @@ function makeLock(dir, gen, me, beacon) {
         held,
         assertHeld() {
             if (!held()) {
-                throw new errors_RuntimeError(`registry lock was taken over by another process while ${describeOwner(me)} held it; nothing was written`);
+                throw new RuntimeError(`registry lock was taken over by another process while ${describeOwner(me)} held it; nothing was written`);
             }
         },
         release() {
@@ -34334,9 +34332,9 @@ function formatRange(r) {
  */
 function checkRequest(req, dir, kernel) {
     const names = checkNames(req.names, 'names');
-    const range = req.range ?? parse_DEFAULT_RANGE;
+    const range = req.range ?? DEFAULT_RANGE;
     if (req.key !== undefined)
-        parse_checkKey(req.key, 'key');
+        checkKey(req.key, 'key');
     if ((req.ttlMs === null || req.ttlMs === undefined) && req.owner === null) {
         throw new errors_UsageError('ttl: a lease without an owner needs a TTL; give --ttl or an owner');
     }
@@ -34359,7 +34357,7 @@ function checkRequest(req, dir, kernel) {
         ]);
     if (usable === 0) {
         const eph = host.ephemeral ? formatRange(host.ephemeral) : 'none';
-        throw new errors_UsageError(`range: ${formatRange(range)} lies wholly inside the kernel's ephemeral (${eph}) or reserved ports; choose a range outside them, like ${formatRange(parse_DEFAULT_RANGE)}`);
+        throw new errors_UsageError(`range: ${formatRange(range)} lies wholly inside the kernel's ephemeral (${eph}) or reserved ports; choose a range outside them, like ${formatRange(DEFAULT_RANGE)}`);
     }
     if (usable < names.length || span < names.length) {
         throw new errors_UsageError(`range: ${formatRange(range)} has ${usable} usable port${usable === 1 ? '' : 's'} (outside the kernel's ephemeral and reserved ports), fewer than the ${names.length} asked for`);
@@ -34392,7 +34390,7 @@ function cleanLabels(labels) {
     for (const [k, v] of Object.entries(labels)) {
         if (!LABEL_KEY.test(k) || out.length >= 32)
             continue;
-        out.push([k, parse_withoutControlChars(v).slice(0, 512)]);
+        out.push([k, withoutControlChars(v).slice(0, 512)]);
     }
     return Object.fromEntries(out);
 }
@@ -34425,11 +34423,11 @@ async function reuseLease(same, req, v, usable, now) {
     if (req.range !== undefined) {
         const outside = held.filter(([, p]) => !inRange(p, v.range));
         if (outside.length > 0) {
-            throw new errors_RuntimeError(`${holds}, whose ${showPorts(outside)} ${outside.length === 1 ? 'lies' : 'lie'} outside the requested range ${formatRange(v.range)}; ${release}`);
+            throw new RuntimeError(`${holds}, whose ${showPorts(outside)} ${outside.length === 1 ? 'lies' : 'lie'} outside the requested range ${formatRange(v.range)}; ${release}`);
         }
     }
     if (req.contiguous === true && !isBlock(held.map(([, p]) => p))) {
-        throw new errors_RuntimeError(`${holds}, whose ports (${showPorts(held)}) are not one block of consecutive ports as --contiguous asks; ${release}`);
+        throw new RuntimeError(`${holds}, whose ports (${showPorts(held)}) are not one block of consecutive ports as --contiguous asks; ${release}`);
     }
     const added = v.names.filter((n) => !Object.hasOwn(same.ports, n));
     let ports = same.ports;
@@ -34447,7 +34445,7 @@ async function reuseLease(same, req, v, usable, now) {
                 usable,
             });
         if (chosen === null) {
-            throw new errors_RuntimeError(`${holds}; it cannot grow by ${added.join(', ')}: range ${formatRange(from)} has no ${added.length} free port${added.length === 1 ? '' : 's'}${req.contiguous === true ? ' next to its block' : ''}; ${release}`);
+            throw new RuntimeError(`${holds}; it cannot grow by ${added.join(', ')}: range ${formatRange(from)} has no ${added.length} free port${added.length === 1 ? '' : 's'}${req.contiguous === true ? ' next to its block' : ''}; ${release}`);
         }
         ports = Object.fromEntries([
             ...held,
@@ -34566,7 +34564,7 @@ class Registry {
                 }
                 const left = deadline - Date.now();
                 if (left <= 0) {
-                    throw new errors_RuntimeError(`range ${formatRange(v.range)} has no ${v.names.length} free port${v.names.length === 1 ? '' : 's'}${req.contiguous ? ' in a row' : ''}${waitMs > 0 ? ` after waiting ${formatDuration(waitMs)}` : ''}; ${outcome.holders}`);
+                    throw new RuntimeError(`range ${formatRange(v.range)} has no ${v.names.length} free port${v.names.length === 1 ? '' : 's'}${req.contiguous ? ' in a row' : ''}${waitMs > 0 ? ` after waiting ${formatDuration(waitMs)}` : ''}; ${outcome.holders}`);
                 }
                 if (watcher === undefined) {
                     try {
@@ -34791,7 +34789,7 @@ class Registry {
     /** Release a lease by key or id. Returns it, or null when there was none (not an error). */
     async release(sel) {
         if ('key' in sel)
-            parse_checkKey(sel.key, 'key');
+            checkKey(sel.key, 'key');
         checkRegistryPath(this.dir);
         const dirId = openRegistryDir(this.dir);
         const matches = (l) => ('key' in sel ? l.key === sel.key : l.id === sel.lease);
@@ -35184,7 +35182,7 @@ class engine_ContainerEngine {
         return engine_runCommand(this.cli, args, opts.timeoutMs, opts.env ?? this.env);
     }
     fail(what, r) {
-        return new errors_RuntimeError(`${this.name} ${what}: ${firstLine(r.stderr) || firstLine(r.stdout) || `exit ${r.code}`}`);
+        return new RuntimeError(`${this.name} ${what}: ${firstLine(r.stderr) || firstLine(r.stdout) || `exit ${r.code}`}`);
     }
     /** Does the engine's daemon (or podman itself) answer? */
     async answers() {
@@ -35238,7 +35236,7 @@ class engine_ContainerEngine {
         if (this.socket !== null) {
             const a = await dockerApi(this.socket, 'DELETE', `/containers/${encodeURIComponent(id)}?force=1&v=1`, timeoutMs);
             if (!a.ok && a.status !== 404) {
-                throw new errors_RuntimeError(`docker API answered ${a.status}: ${a.body.trim().slice(0, 200)}`);
+                throw new RuntimeError(`docker API answered ${a.status}: ${a.body.trim().slice(0, 200)}`);
             }
             return;
         }
@@ -35262,7 +35260,7 @@ class engine_ContainerEngine {
             throw this.fail(`run failed (exit ${r.code})`, r);
         const id = r.stdout.trim().split('\n').pop()?.trim() ?? '';
         if (!CONTAINER_ID.test(id)) {
-            throw new errors_RuntimeError(`${this.name} run printed no container id: ${firstLine(r.stdout)}`);
+            throw new RuntimeError(`${this.name} run printed no container id: ${firstLine(r.stdout)}`);
         }
         return id;
     }
@@ -35278,7 +35276,7 @@ class engine_ContainerEngine {
         }
         const s = JSON.parse(r.stdout.trim().split('\n')[0] ?? 'null');
         if (!isRecord(s))
-            throw new errors_RuntimeError(`${this.name} inspect: unexpected answer`);
+            throw new RuntimeError(`${this.name} inspect: unexpected answer`);
         const h = isRecord(s.Health) ? s.Health : isRecord(s.Healthcheck) ? s.Healthcheck : null;
         const health = h !== null && typeof h.Status === 'string' && h.Status !== '' ? h.Status : null;
         return {
@@ -35447,7 +35445,7 @@ async function removeLeaseContainers(leaseId, opts) {
  */
 function containerLivenessChecker(opts = {}) {
     return async (owner) => {
-        const boot = owner_bootId();
+        const boot = bootId();
         if (owner.boot !== null && boot !== null) {
             if (owner.boot !== boot)
                 return owner.host === (0,external_node_os_namespaceObject.hostname)() ? 'dead' : 'unknown';
@@ -35477,7 +35475,8 @@ function containerLivenessChecker(opts = {}) {
  * The one Registry wiring every shell on a host uses (CLI, library, action, container step):
  * where the registry lives, how it logs, and what the container engines add to it (host ports
  * they publish are busy; a container owner lives while its engine says it runs). No
- * @actions/* here: the library bundles this module.
+ * @actions/* here: the library bundles this module, and the GitHub shells pass their log
+ * (core.warning, core.debug) as `warn` and `debug`.
  */
 
 
@@ -35510,290 +35509,19 @@ function createHostRegistry(dir, opts = {}) {
     });
 }
 
-;// CONCATENATED MODULE: ./src/github/lease.ts
+;// CONCATENATED MODULE: ./src/runner/state.ts
 /**
- * The GitHub layer shared by the lease-ports action (src/action) and the container step
- * (src/container). Everything here is about the runner; the engine (src/registry) knows
- * nothing of GitHub.
+ * Step state: what a main step hands to its post step, as JSON under one name. The shell
+ * passes the runner's store (core.saveState / core.getState: GITHUB_STATE in main,
+ * STATE_<name> in post); a value coming back is untrusted and checked by a guard.
  *
- * API (kept stable; other shells depend on it):
+ * - `saveJsonState(save, name, value)` / `getJsonState(get, name, guard)`.
+ * - `LeaseRef`, `isLeaseRef`: the part every step's state holds (lease id, key, registry).
  *
- * - `getLeaseInputs(opts?)`: reads the lease inputs `range`, `key`, `strategy`, `ttl`,
- *   `wait`, `registry` with `core.getInput`, validates each with the engine's parsers and
- *   returns a typed `LeaseInputs`. Throws `UsageError` whose one line names the input.
- *   Touches nothing on disk. Empty inputs take the defaults (`opts.ttlDefault` overrides the
- *   TTL default, a GitHub job's default timeout plus margin).
- * - `defaultKey(env, owner)`: the lease key when `key` is empty: unique per job on the host
- *   (run id, attempt, job, runner name, RUNNER_TRACKING_ID and the owner's identity), stable
- *   within the job so a re-run step gets its lease back, and per step (GITHUB_ACTION), so two
- *   portlease steps in one job never share a key.
- * - `runnerOwner(registryDir, opts?)`: who owns the job's leases. On the host: the runner's
- *   worker (the nearest `Runner.Worker` ancestor, found by walking the parent chain in /proc;
- *   else the action's parent process) with its start time. In a container
- *   job (`container:` in the workflow): the job container (`ContainerOwner`) or, when its id
- *   cannot be found, nobody (TTL only); and the registry must be the host's, bind-mounted in
- *   through `container.volumes`, else a `UsageError` shows the `volumes:` line to add.
- *   Touches nothing on disk (reads /proc only).
- * - `runLabels(env)`: labels for a lease (repository, run id, attempt, job, runner name).
- * - `githubRegistry(dir, extra?)`: a `Registry` logging through core.warning / core.debug,
- *   with ports published by container engines treated as busy and job-container liveness
- *   asked of the engines (src/engines/host.ts).
- * - `saveJsonState(name, value)` / `getJsonState(name, guard)`: typed JSON through
- *   core.saveState / core.getState (STATE_* in the post step).
- * - `errorLine(err)`: one line for core.setFailed / core.warning, never a stack trace.
+ * No @actions/* here.
  */
 
 
-
-
-
-
-
-
-/** A GitHub job's default timeout (timeout-minutes: 360) plus margin for queued post steps. */
-const DEFAULT_TTL = '6h30m';
-const DEFAULT_WAIT = '0';
-/** The longest TTL accepted from a workflow: a self-hosted job's longest timeout (5 days) plus margin. */
-const MAX_TTL_MS = (/* unused pure expression or super */ null && (6 * 24 * 3_600_000));
-const MAX_WAIT_MS = (/* unused pure expression or super */ null && (6 * 3_600_000));
-/** core.getInput, trimmed; '' when not given. */
-function input(name) {
-    return core.getInput(name, { trimWhitespace: true });
-}
-/** Read and validate the lease inputs. Throws UsageError naming the input; touches nothing. */
-function getLeaseInputs(opts = {}) {
-    const env = opts.env ?? process.env;
-    const rangeText = input('range');
-    const keyText = input('key');
-    const strategyText = input('strategy');
-    const ttlText = input('ttl') || (opts.ttlDefault ?? DEFAULT_TTL);
-    const waitText = input('wait') || DEFAULT_WAIT;
-    const registryText = input('registry');
-    return {
-        range: rangeText === '' ? { ...DEFAULT_RANGE } : parseRange(rangeText, 'range'),
-        key: keyText === '' ? undefined : checkKey(keyText, 'key'),
-        strategy: strategyText === '' ? 'hash' : parseStrategy(strategyText, 'strategy'),
-        ttlMs: parseDuration(ttlText, 'ttl', { max: MAX_TTL_MS }),
-        waitMs: parseDuration(waitText, 'wait', { allowZero: true, max: MAX_WAIT_MS }),
-        registry: parseRegistryDir(registryText, env),
-    };
-}
-/** The `registry` input: an absolute path without control characters; '' means the default. */
-function parseRegistryDir(text, env = process.env) {
-    const dir = text === '' ? defaultRegistryDir(env) : text;
-    if (CONTROL_CHARS.test(dir)) {
-        throw new UsageError(`registry: ${JSON.stringify(dir.slice(0, 60))} contains control characters; name a directory like /tmp/portlease`);
-    }
-    if (!isAbsolute(dir)) {
-        throw new UsageError(`registry: ${JSON.stringify(dir.slice(0, 60))} is not an absolute path; the registry is host-wide, name it like /tmp/portlease`);
-    }
-    return resolve(dir);
-}
-/** Labels recorded with a lease (shown by `portlease list`). */
-function runLabels(env = process.env) {
-    const pick = [
-        ['repository', env.GITHUB_REPOSITORY],
-        ['run_id', env.GITHUB_RUN_ID],
-        ['run_attempt', env.GITHUB_RUN_ATTEMPT],
-        ['job', env.GITHUB_JOB],
-        ['runner', env.RUNNER_NAME],
-        ['workflow', env.GITHUB_WORKFLOW],
-    ];
-    const out = {};
-    for (const [k, v] of pick) {
-        if (v !== undefined && v !== '')
-            out[k] = withoutControlChars(v).slice(0, 200);
-    }
-    return out;
-}
-/** A short, stable identity of an owner for keys (pid + start time, or container id). */
-function ownerIdentity(owner) {
-    if (owner === null)
-        return 'none';
-    switch (owner.kind) {
-        case 'container':
-            return `container:${owner.id}`;
-        case 'dir':
-            return `dir:${owner.path}:${owner.host}`;
-        case 'session':
-            return `session:${owner.sid}:${owner.start ?? '?'}:${owner.boot ?? '?'}:${owner.host}`;
-        case 'process':
-        case 'tree':
-            return `pid:${owner.pid}:${owner.start ?? '?'}:${owner.boot ?? '?'}:${owner.host}`;
-    }
-}
-/**
- * The default lease key: `gh/<repo>/<run>-<attempt>/<job>/<step>#<digest>`. The readable part
- * helps `portlease list`; the digest (over every job- and step-identifying variable and the
- * owner) makes it unique per job on the host: two matrix legs share run, job and step, but
- * never their runner worker process or RUNNER_TRACKING_ID.
- */
-function defaultKey(env, owner) {
-    const parts = [
-        env.GITHUB_REPOSITORY,
-        env.GITHUB_RUN_ID,
-        env.GITHUB_RUN_ATTEMPT,
-        env.GITHUB_JOB,
-        env.GITHUB_ACTION,
-        env.RUNNER_NAME,
-        env.RUNNER_TRACKING_ID,
-        ownerIdentity(owner),
-    ].map((p) => p ?? '');
-    const digest = createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 16);
-    const clean = (s, max) => (s ?? '-').replace(/[^A-Za-z0-9_.\-/]/g, '_').slice(0, max) || '-';
-    return `gh/${clean(env.GITHUB_REPOSITORY, 80)}/${clean(env.GITHUB_RUN_ID, 20)}-${clean(env.GITHUB_RUN_ATTEMPT, 5)}/${clean(env.GITHUB_JOB, 40)}/${clean(env.GITHUB_ACTION, 30)}#${digest}`;
-}
-const realProbe = {
-    exists: (p) => (0,external_node_fs_namespaceObject.existsSync)(p),
-    read: (p) => {
-        try {
-            return (0,external_node_fs_namespaceObject.readFileSync)(p, 'utf8');
-        }
-        catch {
-            return null;
-        }
-    },
-    hostname: () => (0,external_node_os_namespaceObject.hostname)(),
-};
-/**
- * Is this step running inside the job container of a container job? The runner starts
- * node there with `docker exec` (parent pid 0 in the container) from its externals mount
- * (/__e) with the workspace under /__w. A runner that itself runs in a container (with
- * /.dockerenv) but runs steps directly is not a container job.
- */
-function inContainerJob(opts = {}) {
-    const env = opts.env ?? process.env;
-    const probe = opts.probe ?? realProbe;
-    const ppid = opts.ppid ?? process.ppid;
-    const execPath = opts.execPath ?? process.execPath;
-    const inContainer = probe.exists('/.dockerenv') ||
-        probe.exists('/run/.containerenv') ||
-        /docker|containerd|libpod|kubepods/.test(probe.read('/proc/1/cgroup') ?? '');
-    if (!inContainer)
-        return false;
-    const runnerMounts = execPath.startsWith('/__e/') ||
-        (env.GITHUB_WORKSPACE ?? '').startsWith('/__w/') ||
-        (env.RUNNER_TEMP ?? '').startsWith('/__w/');
-    return runnerMounts || ppid === 0;
-}
-function unescapeMount(s) {
-    return s.replace(/\\([0-7]{3})/g, (_, o) => String.fromCharCode(parseInt(o, 8)));
-}
-function parseMountInfo(text) {
-    const out = [];
-    for (const line of text.split('\n')) {
-        const sep = line.indexOf(' - ');
-        if (sep < 0)
-            continue;
-        const a = line.slice(0, sep).split(' ');
-        const b = line.slice(sep + 3).split(' ');
-        if (a.length < 5 || b.length < 2)
-            continue;
-        out.push({
-            root: unescapeMount(a[3] ?? ''),
-            point: unescapeMount(a[4] ?? ''),
-            fstype: b[0] ?? '',
-            source: b[1] ?? '',
-        });
-    }
-    return out;
-}
-/** The mount that holds `dir` (the last, deepest mount point that is dir or above it). */
-function mountOf(dir, mounts) {
-    let best;
-    for (const m of mounts) {
-        const p = m.point;
-        const covers = p === '/' || dir === p || dir.startsWith(p.endsWith('/') ? p : p + '/');
-        if (covers && (best === undefined || p.length >= best.point.length))
-            best = m;
-    }
-    return best;
-}
-/** The job container's id, from the engine's bind mounts, cgroups or the hostname. */
-function containerId(probe = realProbe) {
-    const mountinfo = probe.read('/proc/self/mountinfo') ?? '';
-    const fromMounts = /\/containers\/([0-9a-f]{64})\/(?:hostname|hosts|resolv\.conf)/.exec(mountinfo) ??
-        /\/overlay-containers\/([0-9a-f]{64})\/userdata/.exec(mountinfo);
-    if (fromMounts?.[1])
-        return fromMounts[1];
-    const cgroup = /(?:docker|libpod)[-/]([0-9a-f]{64})/.exec(probe.read('/proc/self/cgroup') ?? '');
-    if (cgroup?.[1])
-        return cgroup[1];
-    const host = probe.hostname();
-    return /^[0-9a-f]{12}$/.test(host) ? host : null;
-}
-/** Throws UsageError unless `dir` is bind-mounted into this container (the host's registry). */
-function checkHostRegistryInContainer(dir, probe = realProbe) {
-    const fix = `add it to the job's container: \`volumes:\` line \`- ${dir}:${dir}\` (under jobs.<job>.container.volumes), so every job on the host shares one registry`;
-    const mountinfo = probe.read('/proc/self/mountinfo');
-    if (mountinfo === null) {
-        throw new UsageError(`registry: cannot read /proc/self/mountinfo to check that ${dir} is the host's registry; ${fix}`);
-    }
-    const m = mountOf(dir, parseMountInfo(mountinfo));
-    // The container's own root (overlay) or no mount at all: a private directory, not the host's.
-    if (m === undefined ||
-        m.point === '/' ||
-        ['overlay', 'aufs', 'fuse-overlayfs'].includes(m.fstype)) {
-        throw new UsageError(`registry: ${dir} is inside the job container, not the host's registry; ${fix}`);
-    }
-}
-/**
- * Who owns this job's leases (see the module comment). Throws UsageError when a container
- * job's registry is not the host's, RuntimeError when the runner worker cannot be found.
- */
-function runnerOwner(registryDir, opts = {}) {
-    const probe = opts.probe ?? realProbe;
-    const ppid = opts.ppid ?? process.ppid;
-    if (inContainerJob(opts)) {
-        checkHostRegistryInContainer(registryDir, probe);
-        const id = containerId(probe);
-        if (id === null) {
-            return {
-                where: 'container',
-                owner: null,
-                describe: 'container job: the job container id is not visible from inside; TTL only',
-            };
-        }
-        const owner = { kind: 'container', id, host: hostname(), boot: bootId() };
-        return {
-            where: 'container',
-            owner,
-            describe: `container job: owner is the job container ${id.slice(0, 12)} (alive while the engine runs it; TTL otherwise)`,
-        };
-    }
-    // The nearest Runner.Worker among the ancestors (the direct parent of a `uses:` step;
-    // further up when the step runs under a shell or wrapper), else the parent as before.
-    const worker = findAncestor(RUNNER_WORKER, ppid);
-    const pid = worker ?? ppid;
-    if (pid <= 1) {
-        return {
-            where: 'host',
-            owner: null,
-            describe: `parent process is pid ${ppid}, not a runner worker; TTL only`,
-        };
-    }
-    const owner = describeProcess(pid);
-    if (owner === null) {
-        throw new RuntimeError(`the runner worker (pid ${pid}, ${worker === null ? "this step's parent" : `this step's ${RUNNER_WORKER} ancestor`}) is gone; nothing was leased`);
-    }
-    return {
-        where: 'host',
-        owner,
-        describe: `owner is the runner worker, pid ${pid} (start ${owner.start ?? 'unknown'})`,
-    };
-}
-/** A Registry that logs through the runner (the host wiring: src/runner/registry.ts). */
-function githubRegistry(dir, extra = {}) {
-    return createHostRegistry(dir, {
-        warn: (m) => {
-            warning(m);
-        },
-        debug: (m) => {
-            core_debug(m);
-        },
-        ...extra,
-    });
-}
 /** Does a state value (untrusted: it comes back through the environment) name a lease? */
 function isLeaseRef(v) {
     if (typeof v !== 'object' || v === null)
@@ -35805,13 +35533,13 @@ function isLeaseRef(v) {
         typeof r.registry === 'string' &&
         (0,external_node_path_namespaceObject.isAbsolute)(r.registry));
 }
-/** Save a JSON value for the post step (GITHUB_STATE; read back from STATE_<name>). */
-function lease_saveJsonState(name, value) {
-    core.saveState(name, JSON.stringify(value));
+/** Save a JSON value for the post step under `name`. */
+function state_saveJsonState(save, name, value) {
+    save(name, JSON.stringify(value));
 }
 /** A saved JSON value, or undefined when absent, unparsable or not what `guard` accepts. */
-function getJsonState(name, guard) {
-    const text = getState(name);
+function getJsonState(get, name, guard) {
+    const text = get(name);
     if (text === '')
         return undefined;
     try {
@@ -35822,24 +35550,20 @@ function getJsonState(name, guard) {
         return undefined;
     }
 }
-/** One line for the log, never a stack trace. */
-function errorLine(err) {
-    return errors_describeError(err);
-}
-
 
 ;// CONCATENATED MODULE: ./src/action/state.ts
 /**
  * What main hands to post: this step's lease (id, key, registry), as JSON state.
  */
 
+
 const state_NAME = 'portlease';
 function saveLeaseState(state) {
-    saveJsonState(state_NAME, state);
+    saveJsonState(core.saveState, state_NAME, state);
 }
 /** The saved lease, or undefined when main saved none (or the state is not ours). */
 function getLeaseState() {
-    return getJsonState(state_NAME, isLeaseRef);
+    return getJsonState(getState, state_NAME, isLeaseRef);
 }
 
 ;// CONCATENATED MODULE: ./src/action/post.ts
@@ -35848,6 +35572,7 @@ function getLeaseState() {
  * Idempotent and never fails the job: anything that goes wrong is a warning, and a lease
  * left behind is reclaimed anyway when the runner worker that owns it exits.
  */
+
 
 
 
@@ -35863,7 +35588,11 @@ async function run() {
         }
         what = `lease ${state.lease} in ${state.registry}`;
         core_debug(`releasing ${what} (key ${state.key})`);
-        const registry = githubRegistry(state.registry, { lockTimeoutMs: LOCK_TIMEOUT_MS });
+        const registry = createHostRegistry(state.registry, {
+            warn: warning,
+            debug: core_debug,
+            lockTimeoutMs: LOCK_TIMEOUT_MS,
+        });
         const released = await registry.release({ lease: state.lease });
         if (released === null) {
             info(`portlease: ${what} was already gone (released or reclaimed); nothing to do`);
@@ -35875,7 +35604,7 @@ async function run() {
         }
     }
     catch (err) {
-        warning(`portlease: could not release ${what}: ${errorLine(err)}. It is reclaimed when the runner worker exits or its TTL passes; 'portlease gc' removes it then`);
+        warning(`portlease: could not release ${what}: ${errors_describeError(err)}. It is reclaimed when the runner worker exits or its TTL passes; 'portlease gc' removes it then`);
     }
 }
 
@@ -35886,7 +35615,7 @@ async function run() {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_post_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5684);
+/* harmony import */ var _action_post_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4078);
 
 await (0,_action_post_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 

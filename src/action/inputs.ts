@@ -4,7 +4,7 @@
  */
 import * as core from '@actions/core';
 import { parseBoolean, parseNameList, UsageError } from '../registry/index.js';
-import { getLeaseInputs, type LeaseInputs } from '../github/lease.js';
+import { readLeaseInputs, type LeaseInputs } from '../runner/lease-inputs.js';
 
 export interface ActionInputs extends LeaseInputs {
   /** Port names, in the order given (`ports`). */
@@ -36,5 +36,5 @@ export function getInputs(): ActionInputs {
   for (const name of names) checkNotOwnOutput(name);
   const contiguous = booleanInput('contiguous', false);
   const exportEnv = booleanInput('export-env', true);
-  return { names, contiguous, exportEnv, ...getLeaseInputs() };
+  return { names, contiguous, exportEnv, ...readLeaseInputs(core.getInput) };
 }

@@ -3,15 +3,10 @@
  * (outputs, environment) and save the lease for the post step, which releases it.
  */
 import * as core from '@actions/core';
-import {
-  defaultKey,
-  errorLine,
-  githubRegistry,
-  runLabels,
-  runnerOwner,
-  formatDuration,
-} from '../github/lease.js';
-import { formatRange, type Lease } from '../registry/index.js';
+import { describeError, formatDuration, formatRange, type Lease } from '../registry/index.js';
+import { runnerOwner } from '../runner/job.js';
+import { defaultKey, runLabels } from '../runner/key.js';
+import { createHostRegistry } from '../runner/registry.js';
 import { getInputs, type ActionInputs } from './inputs.js';
 import { saveLeaseState } from './state.js';
 import { writeSummary } from './summary.js';
@@ -52,7 +47,7 @@ export async function run(): Promise<void> {
       `key: ${key}${inputs.key === undefined ? ' (default: unique to this job and step)' : ' (from the key input)'}`,
     );
 
-    const registry = githubRegistry(inputs.registry);
+    const registry = createHostRegistry(inputs.registry, { warn: core.warning, debug: core.debug });
     const { lease, reused } = await core.group(
       `Leasing ${inputs.names.length} port${inputs.names.length === 1 ? '' : 's'} from ${inputs.registry}`,
       async () => {
@@ -97,9 +92,9 @@ export async function run(): Promise<void> {
     try {
       await writeSummary(lease, inputs.registry, reused);
     } catch (err) {
-      core.debug(`job summary not written: ${errorLine(err)}`);
+      core.debug(`job summary not written: ${describeError(err)}`);
     }
   } catch (err) {
-    core.setFailed(errorLine(err));
+    core.setFailed(describeError(err));
   }
 }

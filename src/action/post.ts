@@ -4,7 +4,8 @@
  * left behind is reclaimed anyway when the runner worker that owns it exits.
  */
 import * as core from '@actions/core';
-import { errorLine, githubRegistry } from '../github/lease.js';
+import { describeError } from '../registry/index.js';
+import { createHostRegistry } from '../runner/registry.js';
 import { getLeaseState } from './state.js';
 
 /** Post steps get little time on cancel: do not queue behind a stuck lock for long. */
@@ -20,7 +21,11 @@ export async function run(): Promise<void> {
     }
     what = `lease ${state.lease} in ${state.registry}`;
     core.debug(`releasing ${what} (key ${state.key})`);
-    const registry = githubRegistry(state.registry, { lockTimeoutMs: LOCK_TIMEOUT_MS });
+    const registry = createHostRegistry(state.registry, {
+      warn: core.warning,
+      debug: core.debug,
+      lockTimeoutMs: LOCK_TIMEOUT_MS,
+    });
     const released = await registry.release({ lease: state.lease });
     if (released === null) {
       core.info(`portlease: ${what} was already gone (released or reclaimed); nothing to do`);
@@ -33,7 +38,7 @@ export async function run(): Promise<void> {
     }
   } catch (err) {
     core.warning(
-      `portlease: could not release ${what}: ${errorLine(err)}. It is reclaimed when the runner worker exits or its TTL passes; 'portlease gc' removes it then`,
+      `portlease: could not release ${what}: ${describeError(err)}. It is reclaimed when the runner worker exits or its TTL passes; 'portlease gc' removes it then`,
     );
   }
 }

@@ -4,8 +4,8 @@
  * Nothing is touched while reading them.
  */
 import * as core from '@actions/core';
-import { getLeaseInputs, type LeaseInputs } from '../github/lease.js';
 import { parseServiceSpec, type RawInputs, type ServiceSpec } from '../engines/spec.js';
+import { readLeaseInputs, type LeaseInputs } from '../runner/lease-inputs.js';
 
 export interface ContainerInputs extends ServiceSpec {
   lease: LeaseInputs;
@@ -28,5 +28,5 @@ export function getInputs(): ContainerInputs {
     pull: get('pull'),
   };
   const parsed = parseServiceSpec(raw);
-  return { ...parsed, lease: getLeaseInputs() };
+  return { ...parsed, lease: readLeaseInputs(core.getInput) };
 }

@@ -4,10 +4,12 @@
  * container's logs, the container removed, the lease released, the step failed.
  */
 import * as core from '@actions/core';
-import { defaultKey, errorLine, githubRegistry, runLabels, runnerOwner } from '../github/lease.js';
-import { RuntimeError } from '../registry/index.js';
+import { describeError, RuntimeError } from '../registry/index.js';
 import { ContainerEngine, LEASE_LABEL } from '../engines/engine.js';
 import { startService, stopService } from '../engines/service.js';
+import { runnerOwner } from '../runner/job.js';
+import { defaultKey, runLabels } from '../runner/key.js';
+import { createHostRegistry } from '../runner/registry.js';
 import { getInputs } from './inputs.js';
 import { stepLog } from './log.js';
 import { saveState, type ContainerStepState } from './state.js';
@@ -19,7 +21,10 @@ export async function run(): Promise<void> {
     const engine = await ContainerEngine.choose(inputs.engine, { env });
     const ctx = runnerOwner(inputs.lease.registry);
     const key = inputs.lease.key ?? defaultKey(env, ctx.owner);
-    const registry = githubRegistry(inputs.lease.registry);
+    const registry = createHostRegistry(inputs.lease.registry, {
+      warn: core.warning,
+      debug: core.debug,
+    });
     core.debug(ctx.describe);
 
     const { lease, reused } = await core.group('Lease a host port', async () => {
@@ -76,7 +81,7 @@ export async function run(): Promise<void> {
         },
       );
     } catch (err) {
-      core.info(`Failed: ${errorLine(err)}; cleaning up`);
+      core.info(`Failed: ${describeError(err)}; cleaning up`);
       await stopService(
         engine,
         registry,
@@ -95,6 +100,6 @@ export async function run(): Promise<void> {
       `${inputs.name}=${port}: ${inputs.image} answers on 127.0.0.1:${port} (container ${(state.container ?? '').slice(0, 12)}, lease ${lease.id})`,
     );
   } catch (err) {
-    core.setFailed(errorLine(err));
+    core.setFailed(describeError(err));
   }
 }

@@ -4,9 +4,10 @@
  * Idempotent; never fails the job (warnings only).
  */
 import * as core from '@actions/core';
-import { errorLine, githubRegistry } from '../github/lease.js';
+import { describeError } from '../registry/index.js';
 import { ContainerEngine } from '../engines/engine.js';
 import { stopService } from '../engines/service.js';
+import { createHostRegistry } from '../runner/registry.js';
 import { stepLog } from './log.js';
 import { hasState, loadState } from './state.js';
 
@@ -28,7 +29,7 @@ export async function run(): Promise<void> {
     }
     await stopService(
       ContainerEngine.at(state.engine, state.enginePath),
-      githubRegistry(state.registry),
+      createHostRegistry(state.registry, { warn: core.warning, debug: core.debug }),
       {
         lease: state.lease,
         container: state.container,
@@ -38,6 +39,6 @@ export async function run(): Promise<void> {
       stepLog,
     );
   } catch (err) {
-    core.warning(`container step clean-up: ${errorLine(err)}`);
+    core.warning(`container step clean-up: ${describeError(err)}`);
   }
 }

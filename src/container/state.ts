@@ -2,8 +2,9 @@
  * What the container step's main hands to its post step, as JSON state.
  */
 import { isAbsolute } from 'node:path';
-import { getJsonState, isLeaseRef, saveJsonState, type LeaseRef } from '../github/lease.js';
+import * as core from '@actions/core';
 import { CONTAINER_ID, type EngineName } from '../engines/engine.js';
+import { getJsonState, isLeaseRef, saveJsonState, type LeaseRef } from '../runner/state.js';
 
 const NAME = 'portlease-container';
 
@@ -32,11 +33,11 @@ function isState(v: unknown): v is ContainerStepState {
 }
 
 export function saveState(state: ContainerStepState): void {
-  saveJsonState(NAME, state);
+  saveJsonState(core.saveState, NAME, state);
 }
 
 export function loadState(): ContainerStepState | undefined {
-  return getJsonState(NAME, isState);
+  return getJsonState(core.getState, NAME, isState);
 }
 
 /** Is there any state at all (to tell "main saved nothing" from "state unreadable")? */

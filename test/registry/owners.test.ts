@@ -9,7 +9,7 @@ import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runnerOwner } from '../../src/github/lease.js';
+import { runnerOwner } from '../../src/runner/job.js';
 import { Registry, describeProcess, type Lease } from '../../src/registry/index.js';
 import { bootId, pidNamespace } from '../../src/registry/owner.js';
 import { validateLease } from '../../src/registry/schema.js';

@@ -1,22 +1,18 @@
 /**
- * The shared GitHub layer (src/github/lease.ts), in process: inputs through the real
- * @actions/core (INPUT_* in this test process's env), keys, labels, and the container-job
- * checks against recorded /proc views of a job container.
+ * The job context (src/runner/job.ts): container-job detection and the registry check against
+ * recorded /proc views of a job container, and the runner owner on the host (real processes).
+ * No @actions/core: the module takes a HostProbe and options.
  */
 import { spawn } from 'node:child_process';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   checkHostRegistryInContainer,
   containerId,
-  defaultKey,
-  getLeaseInputs,
   inContainerJob,
-  runLabels,
   runnerOwner,
   type HostProbe,
-} from '../../src/github/lease.js';
-import { checkKey, describeProcess, UsageError, RuntimeError } from '../../src/registry/index.js';
-import { jobEnv } from '../../harness/runner.js';
+} from '../../src/runner/job.js';
+import { describeProcess, UsageError, RuntimeError } from '../../src/registry/index.js';
 
 const ID = 'a'.repeat(12) + '0123456789abcdef'.repeat(3) + 'b'.repeat(4);
 
@@ -48,122 +44,6 @@ const containerJob = {
   ppid: 0,
 };
 
-describe('defaultKey', () => {
-  const owner = describeProcess(process.pid);
-
-  it('is stable within a job and step, and a valid key', () => {
-    const env = jobEnv('a');
-    const key = defaultKey(env, owner);
-    expect(defaultKey({ ...env }, owner)).toBe(key);
-    expect(checkKey(key, 'key')).toBe(key);
-    expect(key).toContain('octo/portlease-demo/9876543210-1/test/');
-  });
-
-  it('differs between matrix legs, runs, attempts and steps', () => {
-    const base = defaultKey(jobEnv('a'), owner);
-    const other = new Set([
-      defaultKey(jobEnv('b'), owner),
-      defaultKey({ ...jobEnv('a'), RUNNER_TRACKING_ID: 'github_other' }, owner),
-      defaultKey({ ...jobEnv('a'), GITHUB_RUN_ATTEMPT: '2' }, owner),
-      defaultKey({ ...jobEnv('a'), GITHUB_ACTION: '__octo_portlease_2' }, owner),
-      defaultKey({ ...jobEnv('a'), GITHUB_RUN_ID: '1' }, owner),
-    ]);
-    expect(other.size).toBe(5);
-    expect(other.has(base)).toBe(false);
-  });
-
-  it('differs between two runner workers even when every variable is the same', () => {
-    const env = jobEnv('same');
-    const a = defaultKey(env, owner);
-    const b = defaultKey(env, describeProcess(process.ppid));
-    const c = defaultKey(env, { kind: 'container', id: ID, host: 'h', boot: null });
-    expect(new Set([a, b, c]).size).toBe(3);
-  });
-
-  it('stays a valid key with long or odd variables, and without any', () => {
-    const env = {
-      ...jobEnv('x'),
-      GITHUB_REPOSITORY: 'o/' + 'r'.repeat(300),
-      GITHUB_JOB: 'job with spaces\nand a newline',
-    };
-    const key = defaultKey(env, owner);
-    expect(key.length).toBeLessThanOrEqual(200);
-    expect(checkKey(key, 'key')).toBe(key);
-    expect(checkKey(defaultKey({}, null), 'key')).toBeTruthy();
-  });
-});
-
-describe('runLabels', () => {
-  it('records repository, run, attempt, job and runner, without control characters', () => {
-    const labels = runLabels({ ...jobEnv('l'), GITHUB_JOB: 'te\nst' });
-    expect(labels).toMatchObject({
-      repository: 'octo/portlease-demo',
-      run_id: '9876543210',
-      run_attempt: '1',
-      job: 'te st',
-      runner: 'runner-l',
-    });
-  });
-});
-
-describe('getLeaseInputs', () => {
-  const saved = { ...process.env };
-  afterEach(() => {
-    for (const k of Object.keys(process.env))
-      if (!(k in saved)) Reflect.deleteProperty(process.env, k);
-    Object.assign(process.env, saved);
-  });
-  const set = (inputs: Record<string, string>): void => {
-    for (const [k, v] of Object.entries(inputs)) process.env[`INPUT_${k.toUpperCase()}`] = v;
-  };
-
-  it('takes the defaults for empty inputs', () => {
-    set({ range: '', key: '', strategy: '', ttl: '', wait: '', registry: '' });
-    process.env.PORTLEASE_REGISTRY = '/srv/ports';
-    expect(getLeaseInputs()).toEqual({
-      range: { lo: 20000, hi: 29999 },
-      key: undefined,
-      strategy: 'hash',
-      ttlMs: 6.5 * 3_600_000,
-      waitMs: 0,
-      registry: '/srv/ports',
-    });
-    expect(getLeaseInputs({ ttlDefault: '2h' }).ttlMs).toBe(2 * 3_600_000);
-  });
-
-  it('parses given inputs', () => {
-    set({
-      range: ' 21000-21999 ',
-      key: 'my-key',
-      strategy: 'random',
-      ttl: '90m',
-      wait: '2m',
-      registry: '/var/tmp/reg/',
-    });
-    expect(getLeaseInputs()).toEqual({
-      range: { lo: 21000, hi: 21999 },
-      key: 'my-key',
-      strategy: 'random',
-      ttlMs: 90 * 60_000,
-      waitMs: 120_000,
-      registry: '/var/tmp/reg',
-    });
-  });
-
-  it.each([
-    ['range', '9-1'],
-    ['strategy', 'best'],
-    ['ttl', '7d'],
-    ['ttl', 'soon'],
-    ['wait', '1 minute'],
-    ['registry', 'reg'],
-  ])('a bad %s (%j) is a UsageError naming it', (name, value) => {
-    set({ [name]: value });
-    expect(() => getLeaseInputs()).toThrow(UsageError);
-    expect(() => getLeaseInputs()).toThrow(new RegExp(`^${name}: `));
-  });
-});
-
 describe('container jobs', () => {
   it('tells a container job from a runner that itself runs in a container', () => {
     const files = { '/.dockerenv': '' };
@@ -194,6 +74,18 @@ describe('container jobs', () => {
     }).toThrow(UsageError);
     expect(() => runnerOwner('/tmp/portlease', { ...containerJob, probe: p })).toThrow(
       /^registry: \/tmp\/portlease is inside the job container.*- \/tmp\/portlease:\/tmp\/portlease/,
+    );
+  });
+
+  it('refuses a registry on an overlay mounted inside the job container', () => {
+    const p = probe({
+      '/.dockerenv': '',
+      '/proc/self/mountinfo': mountinfo(
+        '830 812 0:70 / /tmp/portlease rw,relatime - overlay overlay rw,lowerdir=/l,upperdir=/u,workdir=/w',
+      ),
+    });
+    expect(() => runnerOwner('/tmp/portlease', { ...containerJob, probe: p })).toThrow(
+      /^registry: \/tmp\/portlease is inside the job container/,
     );
   });
 
