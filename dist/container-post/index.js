@@ -32084,6 +32084,38 @@ function dirs_defaultRegistryDir(env = process.env) {
     }
     return '/tmp/portlease';
 }
+/**
+ * `mkdir -p`, one component at a time from the deepest existing ancestor. Not Node's
+ * `recursive: true`, which retries forever where mkdir says ENOENT under a parent that
+ * exists (any path under /proc): here that mkdir's error is the answer.
+ */
+function makeDirs(dir) {
+    const missing = [];
+    for (let d = (0,external_node_path_namespaceObject.resolve)(dir);;) {
+        try {
+            (0,external_node_fs_namespaceObject.lstatSync)(d);
+            break;
+        }
+        catch (err) {
+            if (errors_errnoCode(err) !== 'ENOENT')
+                throw err;
+        }
+        missing.push(d);
+        const parent = (0,external_node_path_namespaceObject.dirname)(d);
+        if (parent === d)
+            break;
+        d = parent;
+    }
+    for (const d of missing.reverse()) {
+        try {
+            (0,external_node_fs_namespaceObject.mkdirSync)(d, { mode: 0o777 });
+        }
+        catch (err) {
+            if (errors_errnoCode(err) !== 'EEXIST')
+                throw err;
+        }
+    }
+}
 /** Make (or check) the registry directory: never through a symlink, open to every user. */
 function ensureRegistryDir(dir) {
     try {
@@ -32093,7 +32125,7 @@ function ensureRegistryDir(dir) {
         if (errors_errnoCode(err) !== 'ENOENT')
             throw registryError(dir, err);
         try {
-            (0,external_node_fs_namespaceObject.mkdirSync)(dir, { recursive: true, mode: 0o777 });
+            makeDirs(dir);
             // Not sticky, so any user may rename over what another wrote; umask does not apply.
             (0,external_node_fs_namespaceObject.chmodSync)(dir, 0o777);
             shareDirectory(dir); // Windows: the same for every account, through an inherited ACL

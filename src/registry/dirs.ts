@@ -4,7 +4,7 @@
  * one-line errors that name it.
  */
 import { chmodSync, lstatSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { errnoCode, RuntimeError, UsageError } from './errors.js';
 import { permissionFix, shareDirectory } from './platform.js';
 
@@ -24,6 +24,34 @@ export interface DirId {
   ino: number;
 }
 
+/**
+ * `mkdir -p`, one component at a time from the deepest existing ancestor. Not Node's
+ * `recursive: true`, which retries forever where mkdir says ENOENT under a parent that
+ * exists (any path under /proc): here that mkdir's error is the answer.
+ */
+function makeDirs(dir: string): void {
+  const missing: string[] = [];
+  for (let d = resolve(dir); ;) {
+    try {
+      lstatSync(d);
+      break;
+    } catch (err) {
+      if (errnoCode(err) !== 'ENOENT') throw err;
+    }
+    missing.push(d);
+    const parent = dirname(d);
+    if (parent === d) break;
+    d = parent;
+  }
+  for (const d of missing.reverse()) {
+    try {
+      mkdirSync(d, { mode: 0o777 });
+    } catch (err) {
+      if (errnoCode(err) !== 'EEXIST') throw err;
+    }
+  }
+}
+
 /** Make (or check) the registry directory: never through a symlink, open to every user. */
 export function ensureRegistryDir(dir: string): void {
   try {
@@ -31,7 +59,7 @@ export function ensureRegistryDir(dir: string): void {
   } catch (err) {
     if (errnoCode(err) !== 'ENOENT') throw registryError(dir, err);
     try {
-      mkdirSync(dir, { recursive: true, mode: 0o777 });
+      makeDirs(dir);
       // Not sticky, so any user may rename over what another wrote; umask does not apply.
       chmodSync(dir, 0o777);
       shareDirectory(dir); // Windows: the same for every account, through an inherited ACL

@@ -118,6 +118,20 @@ describe('bad input', () => {
     expect(snapshot(base)).toEqual(before);
   });
 
+  it.each(['/proc/portlease-nope', '/proc/portlease-nope/deeper'])(
+    'a registry where no directory can be made (%s) fails at once with one line',
+    async (dir) => {
+      // Node's mkdirSync(recursive) retries forever there; each command must answer.
+      for (const cmd of [['allocate', 'A', '--range', range], ['gc'], ['release', '--key', 'k']]) {
+        const r = await cli([...cmd, '--registry', dir]);
+        expect(r.code, r.stderr).toBe(1);
+        expect(r.stderr.trim().split('\n')).toHaveLength(1);
+        expect(r.stderr).toContain(`registry ${dir}: ENOENT`);
+      }
+    },
+    60_000,
+  );
+
   it('prints help and version', async () => {
     const v = await cli(['--version']);
     expect(v.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
