@@ -32,6 +32,12 @@ interface Exec {
   line(prefix: string): Promise<string>;
 }
 
+/** `exec NAME --range RANGE [--grace G] -- sh -c SCRIPT` in `dir`. */
+function startSh(dir: string, name: string, range: string, script: string, grace?: string): Exec {
+  const graceArgs = grace === undefined ? [] : ['--grace', grace];
+  return startExec([name, '--range', range, ...graceArgs, '--', 'sh', '-c', script], dir);
+}
+
 /** Start `portlease exec ARGS` as a user's shell would (not detached: exec is in our group). */
 function startExec(args: string[], dir: string): Exec {
   const child = spawn(NODE, [CLI, 'exec', '--registry', dir, ...args], {
@@ -117,17 +123,11 @@ describe('exec killed with SIGKILL', () => {
     const dir = join(tempDir(), 'reg');
     // The command leaves at once; its server has moved to a session of its own (like
     // `pg_ctl start`), so only the environment cookie ties it to the lease.
-    const ex = startExec(
-      [
-        'P',
-        '--range',
-        range,
-        '--',
-        'sh',
-        '-c',
-        `setsid "$NODE" -e '${SERVER}; setTimeout(() => {}, 1e9)' & sleep 60`,
-      ],
+    const ex = startSh(
       dir,
+      'P',
+      range,
+      `setsid "$NODE" -e '${SERVER}; setTimeout(() => {}, 1e9)' & sleep 60`,
     );
     const server = Number((await ex.line('listening ')).split(' ')[1]);
     await until(async () => (await listJson(dir))[0]?.owner?.sid != null);
@@ -151,19 +151,13 @@ describe('exec ends the whole tree', () => {
   it('SIGTERM: the command, its background job and a setsid stray are all gone, then the lease', async () => {
     const range = await oneRange();
     const dir = join(tempDir(), 'reg');
-    const ex = startExec(
-      [
-        'A',
-        '--range',
-        range,
-        '--',
-        'sh',
-        '-c',
-        // bg: in the command's process group; grp: in its session but a group of its own,
-        // without the cookie; stray: a session of its own, found by the cookie alone.
-        `sleep 300 & echo "bg $!"; env -u PORTLEASE_LEASE /usr/bin/python3 -c 'import os; os.setpgid(0, 0); os.execvp("sleep", ["sleep", "304"])' & echo "grp $!"; setsid sleep 301 & echo "stray $!"; wait`,
-      ],
+    const ex = startSh(
       dir,
+      'A',
+      range,
+      // bg: in the command's process group; grp: in its session but a group of its own,
+      // without the cookie; stray: a session of its own, found by the cookie alone.
+      `sleep 300 & echo "bg $!"; env -u PORTLEASE_LEASE /usr/bin/python3 -c 'import os; os.setpgid(0, 0); os.execvp("sleep", ["sleep", "304"])' & echo "grp $!"; setsid sleep 301 & echo "stray $!"; wait`,
     );
     const bg = Number((await ex.line('bg ')).split(' ')[1]);
     const grp = Number((await ex.line('grp ')).split(' ')[1]);
@@ -186,10 +180,7 @@ describe('exec ends the whole tree', () => {
   it('what the command leaves behind when it exits by itself gets SIGTERM; exec keeps its status', async () => {
     const range = await oneRange();
     const dir = join(tempDir(), 'reg');
-    const ex = startExec(
-      ['A', '--range', range, '--', 'sh', '-c', 'setsid sleep 302 & echo "stray $!"; exit 4'],
-      dir,
-    );
+    const ex = startSh(dir, 'A', range, 'setsid sleep 302 & echo "stray $!"; exit 4');
     const stray = Number((await ex.line('stray ')).split(' ')[1]);
     const r = await ex.done;
     expect(r.code).toBe(4);
@@ -200,19 +191,12 @@ describe('exec ends the whole tree', () => {
   it('a tree that ignores SIGTERM is SIGKILLed after --grace', async () => {
     const range = await oneRange();
     const dir = join(tempDir(), 'reg');
-    const ex = startExec(
-      [
-        'A',
-        '--range',
-        range,
-        '--grace',
-        '1s',
-        '--',
-        'sh',
-        '-c',
-        `trap '' TERM; setsid sleep 303 & echo "stray $!"; sleep 300`,
-      ],
+    const ex = startSh(
       dir,
+      'A',
+      range,
+      `trap '' TERM; setsid sleep 303 & echo "stray $!"; sleep 300`,
+      '1s',
     );
     const stray = Number((await ex.line('stray ')).split(' ')[1]);
     ex.child.kill('SIGTERM');
@@ -225,20 +209,13 @@ describe('exec ends the whole tree', () => {
   it('SIGINT (a Ctrl-C) is passed on once, to the whole tree', async () => {
     const range = await oneRange();
     const dir = join(tempDir(), 'reg');
-    const ex = startExec(
-      // The background sleep ignores SIGINT (as async commands of sh do): SIGKILL after 1s.
-      [
-        'A',
-        '--range',
-        range,
-        '--grace',
-        '1s',
-        '--',
-        'sh',
-        '-c',
-        `trap 'echo got-int; exit 9' INT; echo ready; sleep 300 & wait`,
-      ],
+    const ex = startSh(
       dir,
+      'A',
+      range,
+      // The background sleep ignores SIGINT (as async commands of sh do): SIGKILL after 1s.
+      `trap 'echo got-int; exit 9' INT; echo ready; sleep 300 & wait`,
+      '1s',
     );
     await ex.line('ready');
     ex.child.kill('SIGINT');

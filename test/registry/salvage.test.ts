@@ -63,19 +63,16 @@ async function threeLeases(): Promise<{ dir: string; lo: number; ids: string[] }
   return { dir, lo: r.lo, ids };
 }
 
-async function allocateQ(dir: string, lo: number): Promise<Run> {
-  return cli([
-    'allocate',
-    'Q',
-    '--range',
-    `${lo}-${lo + 3}`,
-    '--strategy',
-    'sequential',
-    '--ttl',
-    '1m',
-    '--registry',
-    dir,
-  ]);
+/** `allocate Q`, the first free port of `lo`..`hi` (default: the four-port range). */
+async function allocateQ(dir: string, lo: number, hi = lo + 3): Promise<Run> {
+  return cli(
+    ['allocate', 'Q', '--range', `${lo}-${hi}`, '--strategy', 'sequential'].concat([
+      '--ttl',
+      '1m',
+      '--registry',
+      dir,
+    ]),
+  );
 }
 
 function quarantined(dir: string): string[] {
@@ -229,18 +226,7 @@ describe('conflicts between records are resolved in favour of the live one', () 
 
   it('a dead claimant is dropped; the live record keeps all its ports', async () => {
     const { dir, lo, live, other } = await withConflict('dead');
-    const q = await cli([
-      'allocate',
-      'Q',
-      '--range',
-      `${lo}-${lo + 2}`,
-      '--strategy',
-      'sequential',
-      '--ttl',
-      '1m',
-      '--registry',
-      dir,
-    ]);
+    const q = await allocateQ(dir, lo, lo + 2);
     expect(q.code).toBe(0);
     expect(parsePorts(q.stdout).Q).toBe(lo + 2);
     expect(q.stderr).toMatch(
@@ -256,18 +242,7 @@ describe('conflicts between records are resolved in favour of the live one', () 
 
   it('two live claimants both stay, and the port goes to neither again', async () => {
     const { dir, lo, live, other } = await withConflict('live');
-    const q = await cli([
-      'allocate',
-      'Q',
-      '--range',
-      `${lo}-${lo + 2}`,
-      '--strategy',
-      'sequential',
-      '--ttl',
-      '1m',
-      '--registry',
-      dir,
-    ]);
+    const q = await allocateQ(dir, lo, lo + 2);
     expect(q.code).toBe(0);
     expect(parsePorts(q.stdout).Q).toBe(lo + 2);
     const ids = (await listed(dir)).map((l) => l.lease);

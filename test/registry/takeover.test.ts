@@ -62,6 +62,21 @@ async function deadPid(): Promise<number> {
   return pid;
 }
 
+/** `allocate P` in `dir` from `range`, owned by `pid`, with a TTL (and a strategy). */
+function allocateArgs(
+  range: string,
+  pid: number,
+  dir: string,
+  ttl: string,
+  strategy?: 'random',
+): string[] {
+  return [
+    ...['allocate', 'P', '--range', range, '--ttl', ttl, '--owner-pid', String(pid)],
+    ...(strategy === undefined ? [] : ['--strategy', strategy]),
+    ...['--registry', dir],
+  ];
+}
+
 describe.runIf(isRoot)('a lock takeover needs proof of death', () => {
   it('two users with umask 077 allocating at once never take the lock from each other', async () => {
     users();
@@ -73,20 +88,11 @@ describe.runIf(isRoot)('a lock takeover needs proof of death', () => {
     try {
       const runs = await Promise.all(
         Array.from({ length: 40 }, (_, i) =>
-          cliAs(i % 2 === 0 ? UA : UB, '077', [
-            'allocate',
-            'P',
-            '--range',
-            range,
-            '--ttl',
-            '5m',
-            '--strategy',
-            'random',
-            '--owner-pid',
-            String(i % 2 === 0 ? pa : pb),
-            '--registry',
-            dir,
-          ]),
+          cliAs(
+            i % 2 === 0 ? UA : UB,
+            '077',
+            allocateArgs(range, i % 2 === 0 ? pa : pb, dir, '5m', 'random'),
+          ),
         ),
       );
       const failed = runs.filter((x) => x.code !== 0).map((x) => x.stderr.trim());
@@ -113,18 +119,7 @@ describe.runIf(isRoot)('a lock takeover needs proof of death', () => {
     const pa = sleeperAs(UA);
     const pb = sleeperAs(UB);
     try {
-      const args = (pid: number): string[] => [
-        'allocate',
-        'P',
-        '--range',
-        String(r.lo),
-        '--ttl',
-        '1m',
-        '--owner-pid',
-        String(pid),
-        '--registry',
-        dir,
-      ];
+      const args = (pid: number): string[] => allocateArgs(String(r.lo), pid, dir, '1m');
       const holder = slowedCli(args(pa), { delayMs: 3000, user: UA, umask: '077' });
       const held = collect(holder);
       await waitFor(() => writing(dir));
@@ -149,36 +144,12 @@ describe.runIf(isRoot)('a lock takeover needs proof of death', () => {
     const pa = sleeperAs(UA);
     const pb = sleeperAs(UB);
     try {
-      const a = await cliAs(UA, '022', [
-        'allocate',
-        'P',
-        '--range',
-        String(r.lo),
-        '--ttl',
-        '10m',
-        '--owner-pid',
-        String(pa),
-        '--registry',
-        dir,
-      ]);
+      const a = await cliAs(UA, '022', allocateArgs(String(r.lo), pa, dir, '10m'));
       expect(a.code).toBe(0);
       const gc = await run(hidepidArgv(UB, [NODE, CLI, 'gc', '--registry', dir]));
       expect(gc.stdout).toMatch(/^0 leases removed, 1 live$/m);
       const b = await run(
-        hidepidArgv(UB, [
-          NODE,
-          CLI,
-          'allocate',
-          'P',
-          '--range',
-          String(r.lo),
-          '--ttl',
-          '10m',
-          '--owner-pid',
-          String(pb),
-          '--registry',
-          dir,
-        ]),
+        hidepidArgv(UB, [NODE, CLI, ...allocateArgs(String(r.lo), pb, dir, '10m')]),
       );
       expect(b.code).toBe(1);
       expect(b.stderr).toMatch(/has no 1 free port/);
@@ -197,18 +168,7 @@ describe.runIf(isRoot)('a lock takeover needs proof of death', () => {
     const pa = sleeperAs(UA);
     const pb = sleeperAs(UB);
     try {
-      const args = (pid: number): string[] => [
-        'allocate',
-        'P',
-        '--range',
-        String(r.lo),
-        '--ttl',
-        '1m',
-        '--owner-pid',
-        String(pid),
-        '--registry',
-        dir,
-      ];
+      const args = (pid: number): string[] => allocateArgs(String(r.lo), pid, dir, '1m');
       const held = collect(slowedCli(args(pa), { delayMs: 3000, user: UA, umask: '022' }));
       await waitFor(() => writing(dir));
       const other = await run(hidepidArgv(UB, [NODE, CLI, ...args(pb)]));
@@ -478,18 +438,7 @@ describe('owners judged right', () => {
       }
     };
     await waitFor(() => state(z) === 'Z');
-    const a = await cli([
-      'allocate',
-      'P',
-      '--range',
-      String(r.lo),
-      '--ttl',
-      '10m',
-      '--owner-pid',
-      String(z),
-      '--registry',
-      dir,
-    ]);
+    const a = await cli(allocateArgs(String(r.lo), z, dir, '10m'));
     expect(a.stderr).toBe('');
     expect(a.code).toBe(0);
     const gc = await cli(['gc', '--registry', dir]);
