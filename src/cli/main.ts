@@ -29,7 +29,8 @@ import {
   type Lease,
   type OwnerChoice,
 } from '../registry/index.js';
-import { fnv1a } from '../registry/allocate.js';
+import { checkListenHost, DEFAULT_LISTEN_HOST, parseListenHost } from '../registry/listen.js';
+import { dirKey } from '../registry/owner.js';
 import { VERSION } from '../version.js';
 import { removeLeaseContainers, removeOrphanContainers } from '../engines/host.js';
 import {
@@ -39,7 +40,7 @@ import {
   registryDir,
 } from '../runner/registry.js';
 import { HELP } from './help.js';
-import { bindListeners, parseListenHost } from './listen.js';
+import { bindListeners } from './listen.js';
 import { cmdService, SERVICE_OPTIONS } from './service.js';
 import { supervise } from './supervise.js';
 import { checkWriteTarget, writePorts, type WriteTarget } from './write.js';
@@ -220,13 +221,6 @@ function ownerFrom(values: Values, io: Io): OwnerChoice & { explicit: boolean } 
     return { ...resolveOwner(parseOwnerSpec(spec, '--owner'), '--owner'), explicit: true };
   }
   return { ...defaultOwner(io.env), explicit: false };
-}
-
-/** The key of a directory's bundle: `dir:<canonical path>` (hashed when too long for a key). */
-function dirKey(path: string): string {
-  const key = `dir:${path}`;
-  if (key.length <= 200) return key;
-  return `dir:…${path.slice(-170)}#${fnv1a(path).toString(16).padStart(8, '0')}`;
 }
 
 /** Build the allocate request from parsed flags; every value checked, nothing touched yet. */
@@ -517,7 +511,7 @@ async function cmdExec(args: string[], io: Io): Promise<number> {
   if (hostText !== undefined && values.listen !== true) {
     throw new UsageError('--listen-host: only with --listen');
   }
-  const listenHost = parseListenHost(hostText ?? '127.0.0.1', '--listen-host');
+  const listenHost = parseListenHost(hostText ?? DEFAULT_LISTEN_HOST, '--listen-host');
   const graceText = str(values, 'grace');
   const graceMs =
     graceText === undefined
@@ -536,6 +530,8 @@ async function cmdExec(args: string[], io: Io): Promise<number> {
   };
   const target = writeTarget(values);
   const registry = registryFrom(values, io);
+  // A host that cannot be listened on is bad input: refused before any lease is taken.
+  if (values.listen === true) await checkListenHost(listenHost, '--listen-host');
   const { lease, reused } = await registry.allocate(req);
   const ports = askedPorts(lease, req.names);
   // With the default TTL, the lease is renewed while exec runs: a dev server may run for
