@@ -31336,7 +31336,7 @@ const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(impo
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
 ;// CONCATENATED MODULE: ./src/registry/allocate.ts
 /** 32-bit FNV-1a: stable across processes, platforms and Node versions. */
-function fnv1a(text) {
+function allocate_fnv1a(text) {
     let h = 0x811c9dc5;
     for (const byte of Buffer.from(text, 'utf8')) {
         h ^= byte;
@@ -31353,7 +31353,7 @@ function startPort(range, strategy, key) {
         case 'random':
             return range.lo + Math.floor(Math.random() * span);
         case 'hash':
-            return range.lo + (fnv1a(key) % span);
+            return range.lo + (allocate_fnv1a(key) % span);
     }
 }
 /**
@@ -31473,6 +31473,22 @@ class errors_UsageError extends PortleaseError {
 }
 class RuntimeError extends PortleaseError {
     name = 'RuntimeError';
+}
+/**
+ * A leased port could not be listened on: `code` is the errno (EADDRINUSE: a process outside
+ * the registry holds it; EADDRNOTAVAIL: not an address of this host; EACCES).
+ */
+class ListenError extends RuntimeError {
+    name = 'ListenError';
+    code;
+    host;
+    port;
+    constructor(message, where) {
+        super(message);
+        this.code = where.code;
+        this.host = where.host;
+        this.port = where.port;
+    }
 }
 /** The errno code of a Node system error, or undefined. */
 function errors_errnoCode(err) {
@@ -32952,6 +32968,7 @@ function scanCookies(scan, skip = new Set()) {
 
 
 
+
 let cachedBoot;
 let cachedPidns;
 function bootId() {
@@ -33390,6 +33407,13 @@ function canonicalDir(path, label) {
         throw new UsageError(`${label}: ${JSON.stringify(real.slice(0, 60))} is not a usable path`);
     }
     return real;
+}
+/** The key of a directory's bundle: `dir:<canonical path>` (hashed when too long for a key). */
+function dirKey(path) {
+    const key = `dir:${path}`;
+    if (key.length <= 200)
+        return key;
+    return `dir:…${path.slice(-170)}#${fnv1a(path).toString(16).padStart(8, '0')}`;
 }
 /** Resolve an owner spec into an owner record (reads /proc and the file system). */
 function resolveOwner(spec, label) {
