@@ -2,7 +2,7 @@
 import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /******/ var __webpack_modules__ = ({
 
-/***/ 208:
+/***/ 272:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -65,6 +65,22 @@ class errors_UsageError extends PortleaseError {
 }
 class RuntimeError extends PortleaseError {
     name = 'RuntimeError';
+}
+/**
+ * A leased port could not be listened on: `code` is the errno (EADDRINUSE: a process outside
+ * the registry holds it; EADDRNOTAVAIL: not an address of this host; EACCES).
+ */
+class ListenError extends RuntimeError {
+    name = 'ListenError';
+    code;
+    host;
+    port;
+    constructor(message, where) {
+        super(message);
+        this.code = where.code;
+        this.host = where.host;
+        this.port = where.port;
+    }
 }
 /** The errno code of a Node system error, or undefined. */
 function errnoCode(err) {
@@ -1965,6 +1981,7 @@ function scanCookies(scan, skip = new Set()) {
 
 
 
+
 let cachedBoot;
 let cachedPidns;
 function bootId() {
@@ -2403,6 +2420,23 @@ function canonicalDir(path, label) {
         throw new errors_UsageError(`${label}: ${JSON.stringify(real.slice(0, 60))} is not a usable path`);
     }
     return real;
+}
+/** The key of a directory's bundle: `dir:<canonical path>` (hashed when too long for a key). */
+function dirKey(path) {
+    const key = `dir:${path}`;
+    if (key.length <= 200)
+        return key;
+    return `dir:…${path.slice(-170)}#${fnv1a(path).toString(16).padStart(8, '0')}`;
+}
+/**
+ * The key and TTL a lease gets when the caller names none, by its owner: a directory's
+ * bundle has the directory's key (every caller there gets the same lease) and no TTL (it
+ * lives as long as the directory); any other owner, no key (a fresh one) and `ttlMs`.
+ */
+function ownerDefaults(owner, ttlMs) {
+    return owner?.kind === 'dir'
+        ? { key: dirKey(owner.path), ttlMs: null }
+        : { key: undefined, ttlMs };
 }
 /** Resolve an owner spec into an owner record (reads /proc and the file system). */
 function resolveOwner(spec, label) {
@@ -3631,6 +3665,92 @@ class Registry {
 
 
 
+;// CONCATENATED MODULE: ./src/registry/listen.ts
+/**
+ * Listening on a leased port while the lease is held: the part `portlease exec --listen`
+ * (src/cli) and the library's `listen()` (src/lib) share. Which address (a literal IP of
+ * this host, checked before any lease is taken) and how a server is bound (exclusively,
+ * with one error that names the address and the errno).
+ */
+
+
+
+/** The listen host when none is given. */
+const DEFAULT_LISTEN_HOST = '127.0.0.1';
+const ACCEPTED_HOSTS = 'use 127.0.0.1 (the default), 0.0.0.0, ::, ::1 or another IP address of this host';
+/** `host:port`, with brackets around an IPv6 address. */
+function showAddress(host, port) {
+    return `${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+/**
+ * A listen host: a literal IPv4 or IPv6 address (no names: a name may resolve to several
+ * addresses, or to another one tomorrow). Whether it is an address of this host is
+ * checkListenHost's question.
+ */
+function parseListenHost(text, label) {
+    const t = text.trim();
+    if ((0,external_node_net_namespaceObject.isIP)(t) !== 0)
+        return t;
+    throw new errors_UsageError(`${label}: ${JSON.stringify(t.slice(0, 60))} is not an IP address; ${ACCEPTED_HOSTS}`);
+}
+/**
+ * Can this host listen on `host` at all? Binds a throwaway socket on port 0 there, so that a
+ * host that is not local (EADDRNOTAVAIL) or an address family the host lacks is a
+ * UsageError before any lease is taken.
+ */
+async function checkListenHost(host, label) {
+    const code = await tryListen(0, host);
+    if (code !== null) {
+        throw new errors_UsageError(`${label}: cannot listen on ${host} (${code}${code === 'EADDRNOTAVAIL' ? ': not an address of this host' : ''}); ${ACCEPTED_HOSTS}`);
+    }
+}
+/**
+ * `server.listen()` on `port` at `host`, exclusively (never shared with cluster workers).
+ * Rejects with a ListenError naming the address and the errno. The listeners it adds are
+ * removed either way, so a server given by a caller keeps only its own.
+ */
+function bindServer(server, port, host, opts) {
+    return new Promise((resolve, reject) => {
+        const onError = (err) => {
+            server.off('listening', onListening);
+            const code = err.code ?? 'EUNKNOWN';
+            const why = code === 'EADDRINUSE'
+                ? ': a process outside the registry holds it'
+                : code === 'EADDRNOTAVAIL'
+                    ? ': not an address of this host'
+                    : code === 'EACCES'
+                        ? ': permission denied'
+                        : '';
+            reject(new ListenError(`${opts.label}: cannot listen on ${showAddress(host, port)} (${code}${why})`, { code, host, port }));
+        };
+        const onListening = () => {
+            server.off('error', onError);
+            resolve();
+        };
+        server.once('error', onError);
+        server.once('listening', onListening);
+        server.listen({
+            port,
+            host,
+            exclusive: true,
+            ...(opts.backlog === undefined ? {} : { backlog: opts.backlog }),
+            ...(opts.ipv6Only === true ? { ipv6Only: true } : {}),
+        });
+    });
+}
+/** Close a server and wait for its 'close' (its connections ended). A closed one is done. */
+function closeServer(server) {
+    return new Promise((resolve) => {
+        if (!server.listening) {
+            resolve();
+            return;
+        }
+        server.close(() => {
+            resolve();
+        });
+    });
+}
+
 ;// CONCATENATED MODULE: ./package.json
 const package_namespaceObject = {"rE":"1.0.0"};
 ;// CONCATENATED MODULE: ./src/version.ts
@@ -4343,7 +4463,8 @@ ${ALLOCATE_OPTIONS.replace(/\n {2}--owner OWNER[^]*?(?=\n {2}--wait)/, '')
   --grace D             time between SIGTERM and SIGKILL (default 5s; 0 = SIGKILL at once)
   --listen              bind every leased port here and pass the listening sockets to COMMAND
                         as fds 3, 4, ... (LISTEN_FDS, LISTEN_PID, LISTEN_FDNAMES; NAME_FD=N)
-  --listen-host H       the address for --listen: 127.0.0.1 (default), 0.0.0.0, :: or ::1`,
+  --listen-host H       the address for --listen: 127.0.0.1 (default), 0.0.0.0, ::, ::1 or
+                        another IP address of this host`,
     service: `Usage: portlease service NAME --image IMAGE --container-port PORT [options] [-- COMMAND [ARGS...]]
 
 Lease a host port for NAME, run IMAGE detached with PORT published on 127.0.0.1:<leased
@@ -4384,15 +4505,9 @@ ${ALLOCATE_OPTIONS.replace(/\n {2}--count[^\n]*/, '').replace(/\n {2}--json[^\n]
  */
 
 
+
 /** The first inherited descriptor (0-2 are stdin, stdout, stderr). */
 const SD_LISTEN_FDS_START = 3;
-const LISTEN_HOSTS = ['127.0.0.1', '0.0.0.0', '::', '::1'];
-function parseListenHost(text, label) {
-    const t = text.trim();
-    if (LISTEN_HOSTS.includes(t))
-        return t;
-    throw new errors_UsageError(`${label}: ${JSON.stringify(t.slice(0, 60))} is not accepted; use ${LISTEN_HOSTS.join(', ')}`);
-}
 /** The OS descriptor of a listening server (Node keeps it on the handle on POSIX). */
 function descriptor(server) {
     const handle = server._handle;
@@ -4402,24 +4517,18 @@ function descriptor(server) {
     }
     return fd;
 }
-function listenOn(port, host) {
-    return new Promise((resolve, reject) => {
-        // No connection is ever accepted here: between this bind and closing this process's
-        // copy right after starting the command, the event loop does not poll (the 'listening'
-        // and 'spawn' events come by nextTick), so a client that connects meanwhile waits in the
-        // backlog for the command (test/cli/listen-handoff.test.ts). Should a poll ever slip in,
-        // a connection accepted here is closed rather than left hanging with nobody to serve it.
-        const server = (0,external_node_net_namespaceObject.createServer)();
-        server.on('connection', (socket) => {
-            socket.destroy();
-        });
-        server.once('error', (err) => {
-            reject(new RuntimeError(`exec --listen: cannot listen on ${host.includes(':') ? `[${host}]` : host}:${port}: ${err.code ?? err.message}`));
-        });
-        server.listen({ port, host, exclusive: true, ipv6Only: host === '::' }, () => {
-            resolve(server);
-        });
+async function listenOn(port, host) {
+    // No connection is ever accepted here: between this bind and closing this process's copy
+    // right after starting the command, the event loop does not poll (the 'listening' and
+    // 'spawn' events come by nextTick), so a client that connects meanwhile waits in the
+    // backlog for the command (test/cli/listen-handoff.test.ts). Should a poll ever slip in, a
+    // connection accepted here is closed rather than left hanging with nobody to serve it.
+    const server = (0,external_node_net_namespaceObject.createServer)();
+    server.on('connection', (socket) => {
+        socket.destroy();
     });
+    await bindServer(server, port, host, { label: 'exec --listen', ipv6Only: host === '::' });
+    return server;
 }
 /**
  * Listen on `ports` (name -> port, in the order given) at `host`. On any failure, the
@@ -5309,6 +5418,7 @@ function writePorts(target, ports) {
 
 
 
+
 /**
  * Write to stdout synchronously, so a failed write (a closed pipe, /dev/full) is an error
  * here, at the call, not an 'error' event later with a stack trace.
@@ -5459,13 +5569,6 @@ function ownerFrom(values, io) {
     }
     return { ...defaultOwner(io.env), explicit: false };
 }
-/** The key of a directory's bundle: `dir:<canonical path>` (hashed when too long for a key). */
-function dirKey(path) {
-    const key = `dir:${path}`;
-    if (key.length <= 200)
-        return key;
-    return `dir:…${path.slice(-170)}#${fnv1a(path).toString(16).padStart(8, '0')}`;
-}
 /** Build the allocate request from parsed flags; every value checked, nothing touched yet. */
 function allocateRequest(values, positionals, choice) {
     const owner = choice.owner;
@@ -5488,19 +5591,14 @@ function allocateRequest(values, positionals, choice) {
     const strategy = main_str(values, 'strategy');
     const ttl = main_str(values, 'ttl');
     const wait = main_str(values, 'wait');
-    // A directory's bundle lives as long as the directory: no TTL unless one is asked for.
-    const defaultTtl = owner?.kind === 'dir' ? null : DEFAULT_TTL_MS;
+    const byOwner = ownerDefaults(owner, DEFAULT_TTL_MS);
     return {
         names,
         range: rangeText === undefined ? undefined : parseRange(rangeText, '--range'),
         contiguous: values.contiguous === true ? true : undefined,
-        key: key !== undefined
-            ? checkKey(key, '--key')
-            : owner?.kind === 'dir'
-                ? dirKey(owner.path)
-                : undefined,
+        key: key !== undefined ? checkKey(key, '--key') : byOwner.key,
         strategy: strategy === undefined ? 'hash' : parseStrategy(strategy, '--strategy'),
-        ttlMs: ttl === undefined ? defaultTtl : parseDuration(ttl, '--ttl'),
+        ttlMs: ttl === undefined ? byOwner.ttlMs : parseDuration(ttl, '--ttl'),
         waitMs: wait === undefined ? 0 : parseDuration(wait, '--wait', { allowZero: true }),
         owner,
         renew: { ttl: ttl !== undefined, owner: choice.explicit },
@@ -5722,7 +5820,7 @@ async function cmdExec(args, io) {
     if (hostText !== undefined && values.listen !== true) {
         throw new errors_UsageError('--listen-host: only with --listen');
     }
-    const listenHost = parseListenHost(hostText ?? '127.0.0.1', '--listen-host');
+    const listenHost = parseListenHost(hostText ?? DEFAULT_LISTEN_HOST, '--listen-host');
     const graceText = main_str(values, 'grace');
     const graceMs = graceText === undefined
         ? DEFAULT_GRACE_MS
@@ -5740,6 +5838,9 @@ async function cmdExec(args, io) {
     };
     const target = writeTarget(values);
     const registry = registryFrom(values, io);
+    // A host that cannot be listened on is bad input: refused before any lease is taken.
+    if (values.listen === true)
+        await checkListenHost(listenHost, '--listen-host');
     const { lease, reused } = await registry.allocate(req);
     const ports = askedPorts(lease, req.names);
     // With the default TTL, the lease is renewed while exec runs: a dev server may run for
@@ -5920,7 +6021,7 @@ async function runCli(argv, io = defaultIo) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(208);
+/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(272);
 
 process.exitCode = await (0,_cli_main_js__WEBPACK_IMPORTED_MODULE_0__/* .runCli */ .a)(process.argv.slice(2));
 

@@ -114,6 +114,7 @@ var __webpack_exports__ = {};
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
+  U7: () => (/* reexport */ ListenError),
   sE: () => (/* reexport */ PortleaseError),
   bu: () => (/* reexport */ RuntimeError),
   eb: () => (/* reexport */ errors_UsageError),
@@ -121,6 +122,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   Ay: () => (/* reexport */ lib),
   c9: () => (/* reexport */ lib_getPort),
   dm: () => (/* reexport */ lib_lease),
+  KT: () => (/* reexport */ lib_listen),
   Iv: () => (/* reexport */ lib_portNumbers),
   Rq: () => (/* reexport */ lib_releasePort)
 });
@@ -148,8 +150,24 @@ class errors_UsageError extends PortleaseError {
 class RuntimeError extends PortleaseError {
     name = 'RuntimeError';
 }
+/**
+ * A leased port could not be listened on: `code` is the errno (EADDRINUSE: a process outside
+ * the registry holds it; EADDRNOTAVAIL: not an address of this host; EACCES).
+ */
+class ListenError extends RuntimeError {
+    name = 'ListenError';
+    code;
+    host;
+    port;
+    constructor(message, where) {
+        super(message);
+        this.code = where.code;
+        this.host = where.host;
+        this.port = where.port;
+    }
+}
 /** The errno code of a Node system error, or undefined. */
-function errors_errnoCode(err) {
+function errnoCode(err) {
     if (typeof err === 'object' && err !== null && 'code' in err) {
         const code = err.code;
         return typeof code === 'string' ? code : undefined;
@@ -165,6 +183,127 @@ function errors_describeError(err) {
 
 ;// CONCATENATED MODULE: external "node:fs"
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+;// CONCATENATED MODULE: ./src/registry/choose.ts
+/** 32-bit FNV-1a: stable across processes, platforms and Node versions. */
+function fnv1a(text) {
+    let h = 0x811c9dc5;
+    for (const byte of Buffer.from(text, 'utf8')) {
+        h ^= byte;
+        h = Math.imul(h, 0x01000193) >>> 0;
+    }
+    return h >>> 0;
+}
+/** The first port to look at. `hash`: a stable function of the key; `random`; `sequential`: LO. */
+function startPort(range, strategy, key) {
+    const span = range.hi - range.lo + 1;
+    switch (strategy) {
+        case 'sequential':
+            return range.lo;
+        case 'random':
+            return range.lo + Math.floor(Math.random() * span);
+        case 'hash':
+            return range.lo + (fnv1a(key) % span);
+    }
+}
+/**
+ * Pick `count` ports, scanning from `start` to the top of the range and wrapping to the
+ * bottom. Contiguous blocks do not wrap (they must fit below HI). Returns null when the
+ * range cannot supply them.
+ */
+async function choosePorts(input) {
+    const { count, range, start } = input;
+    const span = range.hi - range.lo + 1;
+    const known = new Map();
+    const usable = async (p) => {
+        let ok = known.get(p);
+        if (ok === undefined) {
+            ok = await input.usable(p);
+            known.set(p, ok);
+        }
+        return ok;
+    };
+    if (!input.contiguous) {
+        const got = [];
+        for (let i = 0; i < span && got.length < count; i++) {
+            const p = range.lo + ((start - range.lo + i) % span);
+            if (await usable(p))
+                got.push(p);
+        }
+        return got.length === count ? got : null;
+    }
+    if (count > span)
+        return null;
+    // Block starts, in scan order; a block [b, b+count-1] must lie inside the range.
+    const lastStart = range.hi - count + 1;
+    const starts = lastStart - range.lo + 1;
+    const first = Math.min(start, lastStart);
+    for (let i = 0; i < starts;) {
+        const b = range.lo + ((first - range.lo + i) % starts);
+        let bad = -1;
+        for (let j = 0; j < count; j++) {
+            if (!(await usable(b + j))) {
+                bad = j;
+                break;
+            }
+        }
+        if (bad < 0)
+            return Array.from({ length: count }, (_, j) => b + j);
+        // No block starting at b..b+bad can work; skip them (unless that wraps past the end).
+        const next = b + bad + 1;
+        i += next <= lastStart ? bad + 1 : 1;
+    }
+    return null;
+}
+/** Are these ports one block of consecutive numbers (in any order)? */
+function isBlock(ports) {
+    if (ports.length === 0)
+        return true;
+    const lo = Math.min(...ports);
+    const hi = Math.max(...ports);
+    return hi - lo + 1 === ports.length && new Set(ports).size === ports.length;
+}
+/**
+ * `count` more ports that make one consecutive block together with `held` (itself a block),
+ * inside `range`: the block is extended downwards, upwards or both. Returns the new ports
+ * (lowest first), or null when no such block is free.
+ */
+async function extendBlock(held, count, range, usable) {
+    if (!isBlock(held) || held.length === 0)
+        return null;
+    const lo = Math.min(...held);
+    const hi = Math.max(...held);
+    const size = hi - lo + 1 + count;
+    const known = new Map();
+    const ok = async (p) => {
+        let v = known.get(p);
+        if (v === undefined) {
+            v = await usable(p);
+            known.set(p, v);
+        }
+        return v;
+    };
+    // Block starts b with b <= lo and b + size - 1 >= hi, nearest to the held block's start first.
+    for (let b = lo; b >= Math.max(range.lo, hi - size + 1); b--) {
+        const end = b + size - 1;
+        if (end > range.hi)
+            continue;
+        const fresh = [];
+        for (let p = b; p <= end; p++)
+            if (p < lo || p > hi)
+                fresh.push(p);
+        let all = true;
+        for (const p of fresh) {
+            if (!(await ok(p))) {
+                all = false;
+                break;
+            }
+        }
+        if (all)
+            return fresh;
+    }
+    return null;
+}
+
 ;// CONCATENATED MODULE: ./src/registry/platform.ts
 
 /** What the platform says of a pid that runs no more (owner.ts maps it to its GONE). */
@@ -195,7 +334,7 @@ function pidExists(pid) {
         return true;
     }
     catch (err) {
-        return errors_errnoCode(err) === 'EPERM';
+        return errnoCode(err) === 'EPERM';
     }
 }
 const realHost = {
@@ -439,10 +578,10 @@ const LEASE_ID = /^pl_[a-z0-9]{6,40}$/;
 /** A label key in a lease record. */
 const LABEL_KEY = /^[A-Za-z0-9_.-]{1,64}$/;
 // eslint-disable-next-line no-control-regex
-const parse_CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
+const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
 /** `text` with each control character (newline, tab, ...) replaced by a space. */
 function withoutControlChars(text) {
-    return text.replace(new RegExp(parse_CONTROL_CHARS.source, 'g'), ' ');
+    return text.replace(new RegExp(CONTROL_CHARS.source, 'g'), ' ');
 }
 function show(value) {
     return JSON.stringify(value.length > 60 ? value.slice(0, 60) + '…' : value);
@@ -603,7 +742,7 @@ function parseStrategy(text, label) {
     throw new errors_UsageError(`${label}: ${show(text)} is not a strategy; use ${STRATEGIES.join(', ')}`);
 }
 /** A process id: a whole number from 1 up. Whether it runs is checked by the caller. */
-function parse_parsePid(text, label) {
+function parsePid(text, label) {
     const t = text.trim();
     if (!/^\d+$/.test(t) || Number(t) < 1 || Number(t) > 0x3fffffff) {
         throw new errors_UsageError(`${label}: ${show(text)} is not a process id; give a whole number >= 1`);
@@ -612,7 +751,7 @@ function parse_parsePid(text, label) {
 }
 /** A lease key: free text, 1-200 printable characters. */
 function checkKey(key, label) {
-    if (key.length === 0 || key.length > 200 || parse_CONTROL_CHARS.test(key)) {
+    if (key.length === 0 || key.length > 200 || CONTROL_CHARS.test(key)) {
         throw new errors_UsageError(`${label}: ${show(key)} is not a valid key; use 1-200 printable characters, no newlines`);
     }
     return key;
@@ -691,13 +830,13 @@ function anyLiveThread(pid) {
     return false;
 }
 /** One process as /proc shows it now: null when gone, 'unreadable' when it cannot be read. */
-function proc_readProc(pid) {
+function readProc(pid) {
     let text;
     try {
         text = (0,external_node_fs_namespaceObject.readFileSync)(`/proc/${pid}/stat`, 'utf8');
     }
     catch (err) {
-        const code = errors_errnoCode(err);
+        const code = errnoCode(err);
         return code === 'ENOENT' || code === 'ESRCH' ? null : 'unreadable';
     }
     const st = parseStat(pid, text);
@@ -731,7 +870,7 @@ function procHidesProcesses() {
     return !found || hides;
 }
 /** Every process visible in /proc, or null when there is no usable /proc (not Linux). */
-function proc_scanProcesses() {
+function scanProcesses() {
     let names;
     try {
         names = (0,external_node_fs_namespaceObject.readdirSync)('/proc');
@@ -745,7 +884,7 @@ function proc_scanProcesses() {
     for (const name of names) {
         if (!/^\d+$/.test(name))
             continue;
-        const p = proc_readProc(Number(name));
+        const p = readProc(Number(name));
         if (p === 'unreadable')
             complete = false;
         else if (p !== null)
@@ -792,7 +931,7 @@ function scanCookies(scan, skip = new Set()) {
             environ = (0,external_node_fs_namespaceObject.readFileSync)(`/proc/${p.pid}/environ`);
         }
         catch (err) {
-            const code = errors_errnoCode(err);
+            const code = errnoCode(err);
             if (code === 'ENOENT' || code === 'ESRCH')
                 continue;
             out.unreadable.push({ pid: p.pid, uids: processUids(p.pid), start: p.start });
@@ -832,6 +971,7 @@ function scanCookies(scan, skip = new Set()) {
  * boot identity from their own tools: platform.ts. Elsewhere only pid existence is known
  * (`process.kill(pid, 0)`), start time and boot id are null, and TTL does the rest.
  */
+
 
 
 
@@ -889,7 +1029,7 @@ function processStartTime(pid, cache) {
         stat = (0,external_node_fs_namespaceObject.readFileSync)(`/proc/${pid}/stat`, 'utf8');
     }
     catch (err) {
-        const code = errors_errnoCode(err);
+        const code = errnoCode(err);
         if (code === 'ENOENT' || code === 'ESRCH') {
             if (!procMounted())
                 return null;
@@ -913,7 +1053,7 @@ function threads(pid) {
     }
     catch (err) {
         // Reaped between the two reads: gone.
-        return errors_errnoCode(err) === 'ENOENT' && !pidExists(pid) ? 0 : 2;
+        return errnoCode(err) === 'ENOENT' && !pidExists(pid) ? 0 : 2;
     }
 }
 let cachedProc;
@@ -980,7 +1120,7 @@ function processLiveness(owner, cache) {
 }
 /** The comm (process name) of `pid` if it still is the process started at `start`. */
 function nameOf(pid, start) {
-    const p = proc_readProc(pid);
+    const p = readProc(pid);
     if (p === null || p === 'unreadable' || !p.live)
         return null;
     if (start !== null && p.start !== start)
@@ -1024,7 +1164,7 @@ class OwnerCache extends Map {
     cookieScan;
     scan() {
         if (this.scanned === undefined)
-            this.scanned = proc_scanProcesses();
+            this.scanned = scanProcesses();
         return this.scanned;
     }
     cookies() {
@@ -1087,7 +1227,7 @@ function dirLiveness(o) {
         return (0,external_node_fs_namespaceObject.statSync)(o.path).isDirectory() ? 'alive' : 'dead';
     }
     catch (err) {
-        const code = errors_errnoCode(err);
+        const code = errnoCode(err);
         return code === 'ENOENT' || code === 'ENOTDIR' ? 'dead' : 'unknown';
     }
 }
@@ -1169,7 +1309,7 @@ function describeSession(sid, uid = myUid()) {
         start: leader?.start ?? null,
         uid,
         boot: bootId(),
-        host: hostname(),
+        host: (0,external_node_os_namespaceObject.hostname)(),
         pidns: pidNamespace(),
     };
 }
@@ -1249,34 +1389,51 @@ function parseOwnerSpec(text, label) {
         return { kind: 'session', sid: parsePid(arg, `${label} session`) };
     if (kind === 'dir') {
         if (arg === '')
-            throw new UsageError(`${label}: dir: needs a path, like dir:$PWD`);
+            throw new errors_UsageError(`${label}: dir: needs a path, like dir:$PWD`);
         if (CONTROL_CHARS.test(arg)) {
-            throw new UsageError(`${label}: ${show} contains control characters; name a directory`);
+            throw new errors_UsageError(`${label}: ${show} contains control characters; name a directory`);
         }
         return { kind: 'dir', path: text.slice(text.indexOf(':') + 1) };
     }
-    throw new UsageError(`${label}: ${show} is not an owner; use ${OWNER_FORMS}`);
+    throw new errors_UsageError(`${label}: ${show} is not an owner; use ${OWNER_FORMS}`);
 }
 /** The canonical path of an existing directory, for a dir owner. Throws UsageError. */
 function canonicalDir(path, label) {
-    const abs = isAbsolute(path) ? path : resolve(path);
+    const abs = (0,external_node_path_namespaceObject.isAbsolute)(path) ? path : (0,external_node_path_namespaceObject.resolve)(path);
     let real;
     try {
-        real = realpathSync(abs);
-        if (!statSync(real).isDirectory()) {
-            throw new UsageError(`${label}: ${abs} is not a directory; dir: needs a directory`);
+        real = (0,external_node_fs_namespaceObject.realpathSync)(abs);
+        if (!(0,external_node_fs_namespaceObject.statSync)(real).isDirectory()) {
+            throw new errors_UsageError(`${label}: ${abs} is not a directory; dir: needs a directory`);
         }
     }
     catch (err) {
-        if (err instanceof UsageError)
+        if (err instanceof errors_UsageError)
             throw err;
         const code = errnoCode(err);
-        throw new UsageError(`${label}: dir:${abs} ${code === 'ENOENT' ? 'does not exist' : `cannot be read (${code ?? 'error'})`}; name an existing directory`);
+        throw new errors_UsageError(`${label}: dir:${abs} ${code === 'ENOENT' ? 'does not exist' : `cannot be read (${code ?? 'error'})`}; name an existing directory`);
     }
     if (real.length > 4096 || CONTROL_CHARS.test(real)) {
-        throw new UsageError(`${label}: ${JSON.stringify(real.slice(0, 60))} is not a usable path`);
+        throw new errors_UsageError(`${label}: ${JSON.stringify(real.slice(0, 60))} is not a usable path`);
     }
     return real;
+}
+/** The key of a directory's bundle: `dir:<canonical path>` (hashed when too long for a key). */
+function dirKey(path) {
+    const key = `dir:${path}`;
+    if (key.length <= 200)
+        return key;
+    return `dir:…${path.slice(-170)}#${fnv1a(path).toString(16).padStart(8, '0')}`;
+}
+/**
+ * The key and TTL a lease gets when the caller names none, by its owner: a directory's
+ * bundle has the directory's key (every caller there gets the same lease) and no TTL (it
+ * lives as long as the directory); any other owner, no key (a fresh one) and `ttlMs`.
+ */
+function ownerDefaults(owner, ttlMs) {
+    return owner?.kind === 'dir'
+        ? { key: dirKey(owner.path), ttlMs: null }
+        : { key: undefined, ttlMs };
 }
 /** Resolve an owner spec into an owner record (reads /proc and the file system). */
 function resolveOwner(spec, label) {
@@ -1286,28 +1443,28 @@ function resolveOwner(spec, label) {
         case 'pid': {
             const owner = describeProcess(spec.pid);
             if (owner === null)
-                throw new UsageError(`${label}: no process ${spec.pid} is running`);
+                throw new errors_UsageError(`${label}: no process ${spec.pid} is running`);
             return { owner, describe: `owner is pid ${spec.pid}` };
         }
         case 'dir': {
             const path = canonicalDir(spec.path, label);
-            return { owner: { kind: 'dir', path, host: hostname() }, describe: `owner is dir ${path}` };
+            return { owner: { kind: 'dir', path, host: (0,external_node_os_namespaceObject.hostname)() }, describe: `owner is dir ${path}` };
         }
         case 'session': {
             const sid = spec.sid ?? sessionOf(process.pid);
             if (sid === null)
-                throw new UsageError(`${label}: no /proc here to find sessions`);
+                throw new errors_UsageError(`${label}: no /proc here to find sessions`);
             const uid = spec.sid === null ? myUid() : sessionUid(sid);
             const owner = describeSession(sid, uid);
             if (owner === null)
-                throw new UsageError(`${label}: no process is in session ${sid}`);
+                throw new errors_UsageError(`${label}: no process is in session ${sid}`);
             return { owner, describe: `owner is session ${sid}` };
         }
         case 'job': {
             const worker = findAncestor(RUNNER_WORKER);
             const owner = worker === null ? null : describeProcess(worker);
             if (owner === null) {
-                throw new UsageError(`${label}: job: no ${RUNNER_WORKER} process among this process's ancestors (not in a GitHub Actions step on this host)`);
+                throw new errors_UsageError(`${label}: job: no ${RUNNER_WORKER} process among this process's ancestors (not in a GitHub Actions step on this host)`);
             }
             return { owner, describe: `owner is the runner worker, pid ${worker}` };
         }
@@ -1320,7 +1477,7 @@ function sessionUid(sid) {
     members.sort((a, b) => (a.pid === sid ? -1 : b.pid === sid ? 1 : 0));
     for (const m of members) {
         try {
-            const st = readFileSync(`/proc/${m.pid}/status`, 'utf8');
+            const st = (0,external_node_fs_namespaceObject.readFileSync)(`/proc/${m.pid}/status`, 'utf8');
             const uid = /^Uid:\s+(\d+)/m.exec(st);
             if (uid)
                 return Number(uid[1]);
@@ -2019,7 +2176,7 @@ function isTime(v) {
     return typeof v === 'string' && v.length <= 40 && !Number.isNaN(Date.parse(v));
 }
 function str(v, max) {
-    return typeof v === 'string' && v.length <= max && !parse_CONTROL_CHARS.test(v);
+    return typeof v === 'string' && v.length <= max && !CONTROL_CHARS.test(v);
 }
 /** Validate an owner record into a fresh object: null for none, undefined when invalid. */
 function validOwner(v) {
@@ -2190,7 +2347,7 @@ function makeDirs(dir) {
             break;
         }
         catch (err) {
-            if (errors_errnoCode(err) !== 'ENOENT')
+            if (errnoCode(err) !== 'ENOENT')
                 throw err;
         }
         missing.push(d);
@@ -2204,7 +2361,7 @@ function makeDirs(dir) {
             (0,external_node_fs_namespaceObject.mkdirSync)(d, { mode: 0o777 });
         }
         catch (err) {
-            if (errors_errnoCode(err) !== 'EEXIST')
+            if (errnoCode(err) !== 'EEXIST')
                 throw err;
         }
     }
@@ -2215,7 +2372,7 @@ function ensureRegistryDir(dir) {
         (0,external_node_fs_namespaceObject.lstatSync)(dir);
     }
     catch (err) {
-        if (errors_errnoCode(err) !== 'ENOENT')
+        if (errnoCode(err) !== 'ENOENT')
             throw registryError(dir, err);
         try {
             makeDirs(dir);
@@ -2224,7 +2381,7 @@ function ensureRegistryDir(dir) {
             shareDirectory(dir); // Windows: the same for every account, through an inherited ACL
         }
         catch (e) {
-            if (errors_errnoCode(e) !== 'EEXIST')
+            if (errnoCode(e) !== 'EEXIST')
                 throw registryError(dir, e);
         }
     }
@@ -2237,7 +2394,7 @@ function checkRegistryPath(dir) {
         st = (0,external_node_fs_namespaceObject.lstatSync)(dir);
     }
     catch (err) {
-        if (errors_errnoCode(err) === 'ENOENT')
+        if (errnoCode(err) === 'ENOENT')
             return;
         throw registryError(dir, err);
     }
@@ -2249,7 +2406,7 @@ function checkRegistryPath(dir) {
     }
 }
 function registryError(dir, err) {
-    const code = errors_errnoCode(err);
+    const code = errnoCode(err);
     const uid = typeof process.getuid === 'function' ? ` (uid ${process.getuid()})` : '';
     switch (code) {
         case 'EACCES':
@@ -2281,7 +2438,7 @@ function checkSameDir(dir, id) {
         st = (0,external_node_fs_namespaceObject.lstatSync)(dir);
     }
     catch (err) {
-        if (errors_errnoCode(err) === 'ENOENT') {
+        if (errnoCode(err) === 'ENOENT') {
             throw new RuntimeError(`registry: ${dir} was removed while portlease used it`);
         }
         throw registryError(dir, err);
@@ -2330,7 +2487,7 @@ function withRetry(op, opts = {}) {
             return op();
         }
         catch (err) {
-            const code = errors_errnoCode(err);
+            const code = errnoCode(err);
             if (code === undefined || !RETRY_CODES.has(code))
                 throw err;
             if (now() - start + backoff > budget)
@@ -2637,7 +2794,7 @@ function quarantine(dir, what, content) {
             (0,external_node_fs_namespaceObject.chmodSync)(qdir, 0o777);
         }
         catch (err) {
-            if (errors_errnoCode(err) !== 'EEXIST')
+            if (errnoCode(err) !== 'EEXIST')
                 throw err;
         }
         if (!(0,external_node_fs_namespaceObject.lstatSync)(qdir).isDirectory())
@@ -2671,7 +2828,7 @@ function moveAside(dir, what, opts) {
         (0,external_node_fs_namespaceObject.renameSync)(path, (0,external_node_path_namespaceObject.join)(dir, aside)); // rename never follows a symlink: the link itself moves
     }
     catch (err) {
-        throw new RuntimeError(`registry: ${path} is ${what}, not a registry file, and cannot be moved aside (${errors_errnoCode(err) ?? errors_describeError(err)}); remove it`);
+        throw new RuntimeError(`registry: ${path} is ${what}, not a registry file, and cannot be moved aside (${errnoCode(err) ?? errors_describeError(err)}); remove it`);
     }
     opts.warn?.(`registry: ${path} was ${what}, not a registry file; moved it aside as ${aside} and went on with an empty registry`);
 }
@@ -2772,7 +2929,7 @@ function readState(dir, opts) {
         }
     }
     catch (err) {
-        const code = errors_errnoCode(err);
+        const code = errnoCode(err);
         if (code === 'ENOENT')
             return { leases: [], rejected: 0 };
         if (code === 'ELOOP')
@@ -2934,127 +3091,6 @@ class StateCache {
     remember(lock, file, leases) {
         this.seen = file === null ? undefined : { generation: lock.generation, file, leases };
     }
-}
-
-;// CONCATENATED MODULE: ./src/registry/choose.ts
-/** 32-bit FNV-1a: stable across processes, platforms and Node versions. */
-function fnv1a(text) {
-    let h = 0x811c9dc5;
-    for (const byte of Buffer.from(text, 'utf8')) {
-        h ^= byte;
-        h = Math.imul(h, 0x01000193) >>> 0;
-    }
-    return h >>> 0;
-}
-/** The first port to look at. `hash`: a stable function of the key; `random`; `sequential`: LO. */
-function startPort(range, strategy, key) {
-    const span = range.hi - range.lo + 1;
-    switch (strategy) {
-        case 'sequential':
-            return range.lo;
-        case 'random':
-            return range.lo + Math.floor(Math.random() * span);
-        case 'hash':
-            return range.lo + (fnv1a(key) % span);
-    }
-}
-/**
- * Pick `count` ports, scanning from `start` to the top of the range and wrapping to the
- * bottom. Contiguous blocks do not wrap (they must fit below HI). Returns null when the
- * range cannot supply them.
- */
-async function choosePorts(input) {
-    const { count, range, start } = input;
-    const span = range.hi - range.lo + 1;
-    const known = new Map();
-    const usable = async (p) => {
-        let ok = known.get(p);
-        if (ok === undefined) {
-            ok = await input.usable(p);
-            known.set(p, ok);
-        }
-        return ok;
-    };
-    if (!input.contiguous) {
-        const got = [];
-        for (let i = 0; i < span && got.length < count; i++) {
-            const p = range.lo + ((start - range.lo + i) % span);
-            if (await usable(p))
-                got.push(p);
-        }
-        return got.length === count ? got : null;
-    }
-    if (count > span)
-        return null;
-    // Block starts, in scan order; a block [b, b+count-1] must lie inside the range.
-    const lastStart = range.hi - count + 1;
-    const starts = lastStart - range.lo + 1;
-    const first = Math.min(start, lastStart);
-    for (let i = 0; i < starts;) {
-        const b = range.lo + ((first - range.lo + i) % starts);
-        let bad = -1;
-        for (let j = 0; j < count; j++) {
-            if (!(await usable(b + j))) {
-                bad = j;
-                break;
-            }
-        }
-        if (bad < 0)
-            return Array.from({ length: count }, (_, j) => b + j);
-        // No block starting at b..b+bad can work; skip them (unless that wraps past the end).
-        const next = b + bad + 1;
-        i += next <= lastStart ? bad + 1 : 1;
-    }
-    return null;
-}
-/** Are these ports one block of consecutive numbers (in any order)? */
-function isBlock(ports) {
-    if (ports.length === 0)
-        return true;
-    const lo = Math.min(...ports);
-    const hi = Math.max(...ports);
-    return hi - lo + 1 === ports.length && new Set(ports).size === ports.length;
-}
-/**
- * `count` more ports that make one consecutive block together with `held` (itself a block),
- * inside `range`: the block is extended downwards, upwards or both. Returns the new ports
- * (lowest first), or null when no such block is free.
- */
-async function extendBlock(held, count, range, usable) {
-    if (!isBlock(held) || held.length === 0)
-        return null;
-    const lo = Math.min(...held);
-    const hi = Math.max(...held);
-    const size = hi - lo + 1 + count;
-    const known = new Map();
-    const ok = async (p) => {
-        let v = known.get(p);
-        if (v === undefined) {
-            v = await usable(p);
-            known.set(p, v);
-        }
-        return v;
-    };
-    // Block starts b with b <= lo and b + size - 1 >= hi, nearest to the held block's start first.
-    for (let b = lo; b >= Math.max(range.lo, hi - size + 1); b--) {
-        const end = b + size - 1;
-        if (end > range.hi)
-            continue;
-        const fresh = [];
-        for (let p = b; p <= end; p++)
-            if (p < lo || p > hi)
-                fresh.push(p);
-        let all = true;
-        for (const p of fresh) {
-            if (!(await ok(p))) {
-                all = false;
-                break;
-            }
-        }
-        if (all)
-            return fresh;
-    }
-    return null;
 }
 
 ;// CONCATENATED MODULE: ./src/registry/conflicts.ts
@@ -3239,7 +3275,7 @@ function readHolder(path) {
         }
     }
     catch (err) {
-        const code = errors_errnoCode(err) ?? 'error';
+        const code = errnoCode(err) ?? 'error';
         if (code === 'ENOENT')
             return { kind: 'gone' };
         if (code === 'ELOOP')
@@ -3273,7 +3309,7 @@ function probeSocket(path) {
             return Promise.resolve('missing');
     }
     catch (err) {
-        return Promise.resolve(errors_errnoCode(err) === 'ENOENT' ? 'missing' : 'alive');
+        return Promise.resolve(errnoCode(err) === 'ENOENT' ? 'missing' : 'alive');
     }
     return new Promise((resolve) => {
         const s = (0,external_node_net_namespaceObject.connect)({ path });
@@ -3289,7 +3325,7 @@ function probeSocket(path) {
             done('alive');
         });
         s.once('error', (err) => {
-            const code = errors_errnoCode(err);
+            const code = errnoCode(err);
             done(code === 'ECONNREFUSED' ? 'dead' : code === 'ENOENT' ? 'missing' : 'alive');
         });
     });
@@ -3374,7 +3410,7 @@ function ensureLockDir(registryDir) {
         (0,external_node_fs_namespaceObject.chmodSync)(dir, 0o777);
     }
     catch (err) {
-        if (errors_errnoCode(err) !== 'EEXIST')
+        if (errnoCode(err) !== 'EEXIST')
             throw err;
     }
     const st = (0,external_node_fs_namespaceObject.lstatSync)(dir);
@@ -3405,9 +3441,9 @@ async function openBeacon(dir, debug) {
         }
         catch (err) {
             server.close();
-            if (errors_errnoCode(err) === 'EADDRINUSE')
+            if (errnoCode(err) === 'EADDRINUSE')
                 continue;
-            debug?.(`lock: cannot listen on ${path} (${errors_errnoCode(err) ?? String(err)}); the pid rules alone prove death`);
+            debug?.(`lock: cannot listen on ${path} (${errnoCode(err) ?? String(err)}); the pid rules alone prove death`);
             return null;
         }
         server.on('error', () => undefined); // an accept error must not end the process
@@ -3517,7 +3553,7 @@ async function acquireFileLock(registryDir, opts) {
                     won = true;
                 }
                 catch (err) {
-                    if (errors_errnoCode(err) !== 'EEXIST') {
+                    if (errnoCode(err) !== 'EEXIST') {
                         tryUnlink(temp);
                         throw err;
                     }
@@ -4344,31 +4380,29 @@ function createHostRegistry(dir, opts = {}) {
 
 ;// CONCATENATED MODULE: ./src/lib/owner.ts
 /**
- * The library's `owner` option. Every form funnels into `parseOwnerSpec`, the one place an
- * owner string is read, so that it can be routed to the CLI's shared owner parser (`--owner
- * pid:N|dir:PATH|none|...`) once that exists, without the library's callers noticing.
+ * The library's `owner` option. Strings go through the core's owner parser and resolver, the
+ * CLI's `--owner` (pid:N, dir:PATH, none, session, session:SID, job), with the CLI's
+ * messages; the library adds `'self'` (the calling process, the default) and `{ pid: N }`
+ * (the CLI's `--owner-pid N`).
  */
 
-const ACCEPTED = "use 'self' (the calling process), 'none' (TTL only), 'pid:N' or { pid: N }";
+const ACCEPTED = "use 'self' (the calling process), 'none' (TTL only), 'pid:N' or { pid: N }, 'dir:PATH', 'session', 'session:SID' or 'job'";
+/** The owner spellings the core reads: a bare kind, or kind:ARGUMENT. */
+const CORE_FORMS = /^(?:none|job|session|(?:pid|dir|session):[^]*)$/;
 /**
  * An owner spec string -> the owner to record (null: none, TTL only). Throws a UsageError
- * naming `label` for anything it does not know, and for a pid that does not run.
+ * naming `label` for anything it does not know, for a pid that does not run, a directory
+ * that does not exist, and so on.
  */
 function owner_parseOwnerSpec(spec, label) {
     const text = spec.trim();
     if (text === 'self')
         return owner_self();
-    if (text === 'none')
-        return null;
-    const pid = /^pid:(.*)$/s.exec(text);
-    if (pid) {
-        const n = parse_parsePid(pid[1] ?? '', label);
-        const owner = describeProcess(n);
-        if (owner === null)
-            throw new errors_UsageError(`${label}: no process ${n} is running`);
-        return owner;
+    if (!CORE_FORMS.test(text)) {
+        const shown = JSON.stringify(spec.length > 60 ? spec.slice(0, 60) + '…' : spec);
+        throw new errors_UsageError(`${label}: ${shown} is not an owner; ${ACCEPTED}`);
     }
-    throw new errors_UsageError(`${label}: ${JSON.stringify(spec)} is not an owner; ${ACCEPTED}`);
+    return resolveOwner(parseOwnerSpec(spec, label), label).owner;
 }
 /** The `owner` option in any of its forms (undefined: the calling process). */
 function ownerOption(value, label = 'owner') {
@@ -4378,8 +4412,10 @@ function ownerOption(value, label = 'owner') {
         return owner_parseOwnerSpec(value, label);
     if (typeof value === 'object' && value !== null && 'pid' in value) {
         const pid = value.pid;
-        if (typeof pid === 'number' && Number.isFinite(pid))
-            return owner_parseOwnerSpec(`pid:${pid}`, label);
+        if (typeof pid === 'number' && Number.isFinite(pid)) {
+            // `{ pid: N }` is the CLI's `--owner-pid N`: the same messages, labelled `owner`.
+            return resolveOwner({ kind: 'pid', pid: parsePid(String(pid), label) }, label).owner;
+        }
         throw new errors_UsageError(`${label}: pid ${JSON.stringify(pid)} is not a process id; give a whole number >= 1`);
     }
     throw new errors_UsageError(`${label}: ${typeof value} is not an owner; ${ACCEPTED}`);
@@ -4391,6 +4427,7 @@ function ownerOption(value, label = 'owner') {
  * core's parsers, so a bad one is a `UsageError` with the CLI's one-line message (the label
  * is the option's name: `range`, not `--range`), thrown before the registry is touched.
  */
+
 
 
 
@@ -4458,14 +4495,17 @@ function durationOption(v, label, allowZero = false) {
     }
     throw new errors_UsageError(`${label}: ${lease_show(v)} is not a duration; use a string like 90s, 15m, 6h or milliseconds`);
 }
-/** Build the core's request from library options; every value checked, nothing touched yet. */
-function leaseRequest(options) {
+/**
+ * Build the core's request from library options; every value checked, nothing touched yet.
+ * `fn` names the function in messages; `extra` are the options it takes besides lease()'s.
+ */
+function leaseRequest(options, fn = 'lease', extra = []) {
     if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-        throw new errors_UsageError(`lease: options must be an object, like { names: ['WEB_PORT'] }`);
+        throw new errors_UsageError(`${fn}: options must be an object, like { names: ['WEB_PORT'] }`);
     }
     for (const k of Object.keys(options)) {
-        if (!KNOWN.has(k)) {
-            throw new errors_UsageError(`lease: unknown option ${JSON.stringify(k)}; use ${[...KNOWN].join(', ')}`);
+        if (!KNOWN.has(k) && !extra.includes(k)) {
+            throw new errors_UsageError(`${fn}: unknown option ${JSON.stringify(k)}; use ${[...KNOWN, ...extra].join(', ')}`);
         }
     }
     const o = options;
@@ -4479,7 +4519,7 @@ function leaseRequest(options) {
     }
     else {
         if (o.names === undefined) {
-            throw new errors_UsageError("lease: no port names given; give names (like ['WEB_PORT']) or count");
+            throw new errors_UsageError(`${fn}: no port names given; give names (like ['WEB_PORT']) or count`);
         }
         if (!Array.isArray(o.names) || !o.names.every((n) => typeof n === 'string')) {
             throw new errors_UsageError(`names: ${lease_show(o.names)} is not an array of strings, like ['WEB_PORT']`);
@@ -4489,16 +4529,19 @@ function leaseRequest(options) {
     const key = stringOption(o.key, 'key');
     const strategy = stringOption(o.strategy, 'strategy');
     const registry = stringOption(o.registry, 'registry');
-    const ttl = o.ttl === null ? null : (durationOption(o.ttl, 'ttl') ?? DEFAULT_TTL_MS);
+    const owner = ownerOption(o.owner);
+    // As in the CLI: a directory's bundle has the directory's key and no TTL unless one is given.
+    const byOwner = ownerDefaults(owner, DEFAULT_TTL_MS);
+    const ttl = o.ttl === null ? null : (durationOption(o.ttl, 'ttl') ?? byOwner.ttlMs);
     return {
         names,
         range: rangeOption(o.range),
         contiguous: boolOption(o.contiguous, 'contiguous'),
-        key: key === undefined ? undefined : checkKey(key, 'key'),
+        key: key !== undefined ? checkKey(key, 'key') : byOwner.key,
         strategy: strategy === undefined ? 'hash' : parseStrategy(strategy, 'strategy'),
         ttlMs: ttl,
         waitMs: durationOption(o.wait, 'wait', true) ?? 0,
-        owner: ownerOption(o.owner),
+        owner,
         allowEphemeral: boolOption(o.allowEphemeral, 'allowEphemeral'),
         registry: registry === undefined ? undefined : registryDir(registry, 'registry'),
     };
@@ -4756,17 +4799,320 @@ function portNumbers(from, to) {
     return generator(from, to);
 }
 
+;// CONCATENATED MODULE: ./src/registry/listen.ts
+/**
+ * Listening on a leased port while the lease is held: the part `portlease exec --listen`
+ * (src/cli) and the library's `listen()` (src/lib) share. Which address (a literal IP of
+ * this host, checked before any lease is taken) and how a server is bound (exclusively,
+ * with one error that names the address and the errno).
+ */
+
+
+
+/** The listen host when none is given. */
+const DEFAULT_LISTEN_HOST = '127.0.0.1';
+const ACCEPTED_HOSTS = 'use 127.0.0.1 (the default), 0.0.0.0, ::, ::1 or another IP address of this host';
+/** `host:port`, with brackets around an IPv6 address. */
+function showAddress(host, port) {
+    return `${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+/**
+ * A listen host: a literal IPv4 or IPv6 address (no names: a name may resolve to several
+ * addresses, or to another one tomorrow). Whether it is an address of this host is
+ * checkListenHost's question.
+ */
+function parseListenHost(text, label) {
+    const t = text.trim();
+    if ((0,external_node_net_namespaceObject.isIP)(t) !== 0)
+        return t;
+    throw new errors_UsageError(`${label}: ${JSON.stringify(t.slice(0, 60))} is not an IP address; ${ACCEPTED_HOSTS}`);
+}
+/**
+ * Can this host listen on `host` at all? Binds a throwaway socket on port 0 there, so that a
+ * host that is not local (EADDRNOTAVAIL) or an address family the host lacks is a
+ * UsageError before any lease is taken.
+ */
+async function checkListenHost(host, label) {
+    const code = await tryListen(0, host);
+    if (code !== null) {
+        throw new errors_UsageError(`${label}: cannot listen on ${host} (${code}${code === 'EADDRNOTAVAIL' ? ': not an address of this host' : ''}); ${ACCEPTED_HOSTS}`);
+    }
+}
+/**
+ * `server.listen()` on `port` at `host`, exclusively (never shared with cluster workers).
+ * Rejects with a ListenError naming the address and the errno. The listeners it adds are
+ * removed either way, so a server given by a caller keeps only its own.
+ */
+function bindServer(server, port, host, opts) {
+    return new Promise((resolve, reject) => {
+        const onError = (err) => {
+            server.off('listening', onListening);
+            const code = err.code ?? 'EUNKNOWN';
+            const why = code === 'EADDRINUSE'
+                ? ': a process outside the registry holds it'
+                : code === 'EADDRNOTAVAIL'
+                    ? ': not an address of this host'
+                    : code === 'EACCES'
+                        ? ': permission denied'
+                        : '';
+            reject(new ListenError(`${opts.label}: cannot listen on ${showAddress(host, port)} (${code}${why})`, { code, host, port }));
+        };
+        const onListening = () => {
+            server.off('error', onError);
+            resolve();
+        };
+        server.once('error', onError);
+        server.once('listening', onListening);
+        server.listen({
+            port,
+            host,
+            exclusive: true,
+            ...(opts.backlog === undefined ? {} : { backlog: opts.backlog }),
+            ...(opts.ipv6Only === true ? { ipv6Only: true } : {}),
+        });
+    });
+}
+/** Close a server and wait for its 'close' (its connections ended). A closed one is done. */
+function closeServer(server) {
+    return new Promise((resolve) => {
+        if (!server.listening) {
+            resolve();
+            return;
+        }
+        server.close(() => {
+            resolve();
+        });
+    });
+}
+
+;// CONCATENATED MODULE: ./src/lib/listen.ts
+/**
+ * `listen(options)`: lease ports and listen on them while the lease is held, so that from
+ * the moment listen() returns no process can take them, inside the registry or outside it
+ * (the library's side of `portlease exec --listen`).
+ *
+ * Order: every option checked, and the host tried (port 0), before the registry is touched;
+ * then lease, then bind each port. A leased port that a process outside the registry bound
+ * in the instant between the lease and the bind (EADDRINUSE) is given back and the lease
+ * taken again (the allocator's probe then skips the port that process holds), up to
+ * ATTEMPTS times; any other failure closes what was bound, releases, and throws. The lease
+ * is released when the last server closes; the owner is the calling process (as lease()),
+ * so it is reclaimed once the process is gone.
+ */
+
+
+
+
+/** listen()'s options besides lease()'s. */
+const EXTRA = ['host', 'backlog', 'ipv6Only', 'servers'];
+/** Leases taken in a row whose port an outside process took before the bind. */
+const ATTEMPTS = 3;
+/**
+ * The server listen() creates for a name without one: a net.Server that keeps connections
+ * arriving before the caller attaches a 'connection' handler, and hands them to the first
+ * one attached (a plain net.Server would leave them to nobody). Closing it drops the kept ones.
+ */
+class HeldServer extends external_node_net_namespaceObject.Server {
+    /** Kept sockets, each with the error handler that ends it quietly until someone takes it. */
+    held = new Map();
+    hold = (socket) => {
+        if (this.listenerCount('connection') > 1)
+            return;
+        const onError = () => {
+            socket.destroy();
+        };
+        this.held.set(socket, onError);
+        socket.on('error', onError);
+        socket.once('close', () => this.held.delete(socket));
+    };
+    constructor() {
+        super();
+        this.on('connection', this.hold);
+        const onNew = (event, listener) => {
+            if (event !== 'connection' || listener === this.hold)
+                return;
+            this.off('newListener', onNew);
+            // 'newListener' comes before the listener is added: hand over once it is there.
+            queueMicrotask(() => {
+                this.off('connection', this.hold);
+                for (const [socket, onError] of [...this.held]) {
+                    this.held.delete(socket);
+                    socket.off('error', onError);
+                    if (!socket.destroyed)
+                        this.emit('connection', socket);
+                }
+            });
+        };
+        this.on('newListener', onNew);
+    }
+    close(callback) {
+        for (const socket of this.held.keys())
+            socket.destroy();
+        this.held.clear();
+        return super.close(callback);
+    }
+}
+function hostOption(v) {
+    if (v === undefined)
+        return DEFAULT_LISTEN_HOST;
+    if (typeof v !== 'string') {
+        throw new errors_UsageError(`host: ${lease_show(v)} is not a string; give an IP address, like 127.0.0.1`);
+    }
+    return parseListenHost(v, 'host');
+}
+function backlogOption(v) {
+    if (v === undefined)
+        return undefined;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 65535) {
+        throw new errors_UsageError(`backlog: ${typeof v === 'number' ? String(v) : lease_show(v)} is not a backlog; give a whole number 1-65535`);
+    }
+    return v;
+}
+function serversOption(v, names) {
+    const out = new Map();
+    if (v === undefined)
+        return out;
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+        throw new errors_UsageError(`servers: ${lease_show(v)} is not an object; give { NAME: server }, like { WEB_PORT: http.createServer(handler) }`);
+    }
+    for (const [name, server] of Object.entries(v)) {
+        if (!names.includes(name)) {
+            throw new errors_UsageError(`servers: ${JSON.stringify(name.slice(0, 60))} is not one of the names (${names.join(', ')})`);
+        }
+        if (!(server instanceof external_node_net_namespaceObject.Server)) {
+            throw new errors_UsageError(`servers.${name}: ${lease_show(server)} is not a net.Server; give one like http.createServer(handler) or net.createServer()`);
+        }
+        if (server.listening) {
+            throw new errors_UsageError(`servers.${name}: the server is listening already; give one that is not listening yet`);
+        }
+        const same = [...out].find(([, s]) => s === server);
+        if (same !== undefined) {
+            throw new errors_UsageError(`servers.${name}: the same server as servers.${same[0]}; give one server per name`);
+        }
+        out.set(name, server);
+    }
+    return out;
+}
+function warn(message) {
+    process.emitWarning(message, { type: 'PortleaseWarning' });
+}
+/** The result: the lease, its servers, and the release once the last server has closed. */
+function listening(record, reused, registry, host, servers) {
+    const ports = Object.fromEntries([...servers.keys()].map((n) => [n, record.ports[n]]));
+    const open = new Set(servers.values());
+    let closing = false;
+    let released;
+    // A live lease of the same key that was someone else's is left as it is (as exec does).
+    const release = () => (released ??= reused
+        ? Promise.resolve()
+        : registry.release({ lease: record.id }).then(() => undefined, (err) => {
+            released = undefined; // not given back: a later close() may try again
+            throw err;
+        }));
+    const allClosed = new Promise((resolve) => {
+        for (const server of open) {
+            // (A failed attempt's 'close' came before this: it is emitted on the next tick when
+            // nothing was connected, and a server listening again never emits a stale one.)
+            const onClose = () => {
+                server.off('close', onClose);
+                open.delete(server);
+                if (open.size === 0)
+                    resolve();
+            };
+            server.on('close', onClose);
+        }
+    });
+    void allClosed.then(release).catch((err) => {
+        if (!closing) {
+            warn(`listen: could not release ${record.id}: ${errors_describeError(err)}; it ends when this process exits or at its TTL`);
+        }
+    });
+    const close = async () => {
+        closing = true;
+        for (const server of open)
+            if (server.listening)
+                server.close();
+        await allClosed;
+        await release();
+    };
+    return Object.freeze({
+        id: record.id,
+        key: record.key,
+        ports: Object.freeze(ports),
+        expires: record.expires === null ? null : new Date(record.expires),
+        registry: registry.dir,
+        host,
+        // net.Servers, listening: what ListeningServer (and any ServerLike given) describes.
+        servers: Object.freeze(Object.fromEntries(servers)),
+        close,
+        [Symbol.asyncDispose]: close,
+    });
+}
+/**
+ * Lease ports and listen on them while the lease is held. See the module comment; the
+ * public declaration (index.ts) says what it takes and gives.
+ */
+async function listen(options) {
+    const { registry: dir, ...req } = leaseRequest(options, 'listen', EXTRA);
+    const o = options;
+    const host = hostOption(o.host);
+    const backlog = backlogOption(o.backlog);
+    const ipv6Only = boolOption(o.ipv6Only, 'ipv6Only');
+    if (ipv6Only && host !== '::') {
+        throw new errors_UsageError(`ipv6Only: only with host '::' (host is ${JSON.stringify(host)})`);
+    }
+    const given = serversOption(o.servers, req.names);
+    await checkListenHost(host, 'host');
+    const registry = libraryRegistry(dir);
+    const servers = new Map(req.names.map((n) => [n, given.get(n) ?? new HeldServer()]));
+    const taken = [];
+    for (let attempt = 1;; attempt++) {
+        const { lease: record, reused } = await registry.allocate(req);
+        const bound = [];
+        try {
+            for (const [name, server] of servers) {
+                await bindServer(server, record.ports[name], host, {
+                    backlog,
+                    ipv6Only,
+                    label: 'listen',
+                });
+                bound.push(server);
+            }
+            return listening(record, reused, registry, host, servers);
+        }
+        catch (err) {
+            // Unbound at once (the listening socket closes now; 'close' waits for connections).
+            for (const server of bound)
+                server.close();
+            if (!reused) {
+                await registry.release({ lease: record.id }).catch((e) => {
+                    warn(`listen: could not release ${record.id}: ${errors_describeError(e)}; it ends when this process exits or at its TTL`);
+                });
+            }
+            if (!(err instanceof ListenError) || err.code !== 'EADDRINUSE' || reused)
+                throw err;
+            taken.push(err.port);
+            if (attempt >= ATTEMPTS) {
+                throw new ListenError(`${err.message}; ${ATTEMPTS} leases in a row lost a port that way (${taken.join(', ')}), giving up`, err);
+            }
+        }
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/lib/index.ts
 /**
- * The portlease library: `import { lease, getPort, portNumbers } from 'portlease'`.
+ * The portlease library: `import { lease, listen, getPort, portNumbers } from 'portlease'`.
  *
  * Errors: `UsageError` (bad input; nothing was changed) and `RuntimeError` (the work could
- * not be done: range full, registry not writable), both `PortleaseError`s whose message is
- * the CLI's one line (naming the option: `range: "x" is not a port range; ...`).
+ * not be done: range full, registry not writable; `ListenError`, a RuntimeError with the
+ * errno `code`, `host` and `port`: a leased port could not be listened on), all
+ * `PortleaseError`s whose message is the CLI's one line (naming the option:
+ * `range: "x" is not a port range; ...`).
  *
  * The functions are declared here, over the implementation modules, so that the published
  * declarations hold the public types only.
  */
+
 
 
 
@@ -4781,6 +5127,27 @@ function portNumbers(from, to) {
  */
 function lib_lease(options) {
     return lease(options);
+}
+/**
+ * Lease ports (lease()'s options) and listen on them while the lease is held: from the moment
+ * it returns, no process can take them, inside the registry or outside it. `servers` binds
+ * your own servers (`http.createServer(handler)`, any net.Server not listening yet); names
+ * without one get a new net.Server. The lease is released when the last server closes
+ * (`close()`, or each server's `close()`) and reclaimed when the process exits.
+ *
+ * ```ts
+ * const web = await listen({ names: ['WEB_PORT'], servers: { WEB_PORT: http.createServer(app) } });
+ * console.log(`http://127.0.0.1:${web.ports.WEB_PORT}/`);
+ * ```
+ *
+ * `host` (default `'127.0.0.1'`): a literal IP of this host (`'0.0.0.0'`, `'::'`, ...);
+ * `backlog`, `ipv6Only`: Node's listen options. A port that a process outside the registry
+ * takes in the instant between the lease and the bind is given back and another leased
+ * (3 leases at most); other failures close what was bound, release, and throw a
+ * `ListenError` naming the address.
+ */
+function lib_listen(options) {
+    return listen(options);
 }
 /**
  * get-port 7's `getPort`: the preferred ports (`port`) in order, each taken when free,
@@ -4812,6 +5179,7 @@ function lib_portNumbers(from, to) {
 
 
 
+var __webpack_exports__ListenError = __webpack_exports__.U7;
 var __webpack_exports__PortleaseError = __webpack_exports__.sE;
 var __webpack_exports__RuntimeError = __webpack_exports__.bu;
 var __webpack_exports__UsageError = __webpack_exports__.eb;
@@ -4819,8 +5187,9 @@ var __webpack_exports__clearLockedPorts = __webpack_exports__.kR;
 var __webpack_exports__default = __webpack_exports__.Ay;
 var __webpack_exports__getPort = __webpack_exports__.c9;
 var __webpack_exports__lease = __webpack_exports__.dm;
+var __webpack_exports__listen = __webpack_exports__.KT;
 var __webpack_exports__portNumbers = __webpack_exports__.Iv;
 var __webpack_exports__releasePort = __webpack_exports__.Rq;
-export { __webpack_exports__PortleaseError as PortleaseError, __webpack_exports__RuntimeError as RuntimeError, __webpack_exports__UsageError as UsageError, __webpack_exports__clearLockedPorts as clearLockedPorts, __webpack_exports__default as default, __webpack_exports__getPort as getPort, __webpack_exports__lease as lease, __webpack_exports__portNumbers as portNumbers, __webpack_exports__releasePort as releasePort };
+export { __webpack_exports__ListenError as ListenError, __webpack_exports__PortleaseError as PortleaseError, __webpack_exports__RuntimeError as RuntimeError, __webpack_exports__UsageError as UsageError, __webpack_exports__clearLockedPorts as clearLockedPorts, __webpack_exports__default as default, __webpack_exports__getPort as getPort, __webpack_exports__lease as lease, __webpack_exports__listen as listen, __webpack_exports__portNumbers as portNumbers, __webpack_exports__releasePort as releasePort };
 
 //# sourceMappingURL=index.js.map

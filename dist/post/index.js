@@ -31343,6 +31343,22 @@ class errors_UsageError extends PortleaseError {
 class RuntimeError extends PortleaseError {
     name = 'RuntimeError';
 }
+/**
+ * A leased port could not be listened on: `code` is the errno (EADDRINUSE: a process outside
+ * the registry holds it; EADDRNOTAVAIL: not an address of this host; EACCES).
+ */
+class ListenError extends RuntimeError {
+    name = 'ListenError';
+    code;
+    host;
+    port;
+    constructor(message, where) {
+        super(message);
+        this.code = where.code;
+        this.host = where.host;
+        this.port = where.port;
+    }
+}
 /** The errno code of a Node system error, or undefined. */
 function errors_errnoCode(err) {
     if (typeof err === 'object' && err !== null && 'code' in err) {
@@ -32845,7 +32861,7 @@ class StateCache {
 
 ;// CONCATENATED MODULE: ./src/registry/choose.ts
 /** 32-bit FNV-1a: stable across processes, platforms and Node versions. */
-function fnv1a(text) {
+function choose_fnv1a(text) {
     let h = 0x811c9dc5;
     for (const byte of Buffer.from(text, 'utf8')) {
         h ^= byte;
@@ -32862,7 +32878,7 @@ function startPort(range, strategy, key) {
         case 'random':
             return range.lo + Math.floor(Math.random() * span);
         case 'hash':
-            return range.lo + (fnv1a(key) % span);
+            return range.lo + (choose_fnv1a(key) % span);
     }
 }
 /**
@@ -33237,6 +33253,7 @@ function scanCookies(scan, skip = new Set()) {
  * boot identity from their own tools: platform.ts. Elsewhere only pid existence is known
  * (`process.kill(pid, 0)`), start time and boot id are null, and TTL does the rest.
  */
+
 
 
 
@@ -33682,6 +33699,23 @@ function canonicalDir(path, label) {
         throw new UsageError(`${label}: ${JSON.stringify(real.slice(0, 60))} is not a usable path`);
     }
     return real;
+}
+/** The key of a directory's bundle: `dir:<canonical path>` (hashed when too long for a key). */
+function dirKey(path) {
+    const key = `dir:${path}`;
+    if (key.length <= 200)
+        return key;
+    return `dir:…${path.slice(-170)}#${fnv1a(path).toString(16).padStart(8, '0')}`;
+}
+/**
+ * The key and TTL a lease gets when the caller names none, by its owner: a directory's
+ * bundle has the directory's key (every caller there gets the same lease) and no TTL (it
+ * lives as long as the directory); any other owner, no key (a fresh one) and `ttlMs`.
+ */
+function ownerDefaults(owner, ttlMs) {
+    return owner?.kind === 'dir'
+        ? { key: dirKey(owner.path), ttlMs: null }
+        : { key: undefined, ttlMs };
 }
 /** Resolve an owner spec into an owner record (reads /proc and the file system). */
 function resolveOwner(spec, label) {

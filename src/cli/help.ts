@@ -83,7 +83,8 @@ ${ALLOCATE_OPTIONS.replace(/\n {2}--owner OWNER[^]*?(?=\n {2}--wait)/, '')
   --grace D             time between SIGTERM and SIGKILL (default 5s; 0 = SIGKILL at once)
   --listen              bind every leased port here and pass the listening sockets to COMMAND
                         as fds 3, 4, ... (LISTEN_FDS, LISTEN_PID, LISTEN_FDNAMES; NAME_FD=N)
-  --listen-host H       the address for --listen: 127.0.0.1 (default), 0.0.0.0, :: or ::1`,
+  --listen-host H       the address for --listen: 127.0.0.1 (default), 0.0.0.0, ::, ::1 or
+                        another IP address of this host`,
 
   service: `Usage: portlease service NAME --image IMAGE --container-port PORT [options] [-- COMMAND [ARGS...]]
 

@@ -10,21 +10,11 @@
  * where `$$` is the shell's pid and `exec` keeps it for the command.
  */
 import { createServer, type Server } from 'node:net';
-import { RuntimeError, UsageError } from '../registry/index.js';
+import { bindServer } from '../registry/listen.js';
+import { RuntimeError } from '../registry/index.js';
 
 /** The first inherited descriptor (0-2 are stdin, stdout, stderr). */
 export const SD_LISTEN_FDS_START = 3;
-
-export const LISTEN_HOSTS = ['127.0.0.1', '0.0.0.0', '::', '::1'] as const;
-export type ListenHost = (typeof LISTEN_HOSTS)[number];
-
-export function parseListenHost(text: string, label: string): ListenHost {
-  const t = text.trim();
-  if ((LISTEN_HOSTS as readonly string[]).includes(t)) return t as ListenHost;
-  throw new UsageError(
-    `${label}: ${JSON.stringify(t.slice(0, 60))} is not accepted; use ${LISTEN_HOSTS.join(', ')}`,
-  );
-}
 
 export interface Listeners {
   /** Extra stdio entries for spawn: the sockets' descriptors, in name order (fd 3, 4, ...). */
@@ -47,28 +37,18 @@ function descriptor(server: Server): number {
   return fd;
 }
 
-function listenOn(port: number, host: ListenHost): Promise<Server> {
-  return new Promise((resolve, reject) => {
-    // No connection is ever accepted here: between this bind and closing this process's
-    // copy right after starting the command, the event loop does not poll (the 'listening'
-    // and 'spawn' events come by nextTick), so a client that connects meanwhile waits in the
-    // backlog for the command (test/cli/listen-handoff.test.ts). Should a poll ever slip in,
-    // a connection accepted here is closed rather than left hanging with nobody to serve it.
-    const server = createServer();
-    server.on('connection', (socket) => {
-      socket.destroy();
-    });
-    server.once('error', (err: NodeJS.ErrnoException) => {
-      reject(
-        new RuntimeError(
-          `exec --listen: cannot listen on ${host.includes(':') ? `[${host}]` : host}:${port}: ${err.code ?? err.message}`,
-        ),
-      );
-    });
-    server.listen({ port, host, exclusive: true, ipv6Only: host === '::' }, () => {
-      resolve(server);
-    });
+async function listenOn(port: number, host: string): Promise<Server> {
+  // No connection is ever accepted here: between this bind and closing this process's copy
+  // right after starting the command, the event loop does not poll (the 'listening' and
+  // 'spawn' events come by nextTick), so a client that connects meanwhile waits in the
+  // backlog for the command (test/cli/listen-handoff.test.ts). Should a poll ever slip in, a
+  // connection accepted here is closed rather than left hanging with nobody to serve it.
+  const server = createServer();
+  server.on('connection', (socket) => {
+    socket.destroy();
   });
+  await bindServer(server, port, host, { label: 'exec --listen', ipv6Only: host === '::' });
+  return server;
 }
 
 /**
@@ -77,7 +57,7 @@ function listenOn(port: number, host: ListenHost): Promise<Server> {
  */
 export async function bindListeners(
   ports: readonly (readonly [string, number])[],
-  host: ListenHost,
+  host: string,
 ): Promise<Listeners> {
   const servers: Server[] = [];
   const closeAll = async (): Promise<void> => {

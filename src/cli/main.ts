@@ -29,7 +29,8 @@ import {
   type Lease,
   type OwnerChoice,
 } from '../registry/index.js';
-import { fnv1a } from '../registry/choose.js';
+import { checkListenHost, DEFAULT_LISTEN_HOST, parseListenHost } from '../registry/listen.js';
+import { ownerDefaults } from '../registry/owner.js';
 import { VERSION } from '../version.js';
 import { removeLeaseContainers, removeOrphanContainers } from '../engines/host.js';
 import {
@@ -39,7 +40,7 @@ import {
   registryDir,
 } from '../runner/registry.js';
 import { HELP } from './help.js';
-import { bindListeners, parseListenHost } from './listen.js';
+import { bindListeners } from './listen.js';
 import { cmdService, SERVICE_OPTIONS } from './service.js';
 import { supervise } from './supervise.js';
 import { checkWriteTarget, writePorts, type WriteTarget } from './write.js';
@@ -222,13 +223,6 @@ function ownerFrom(values: Values, io: Io): OwnerChoice & { explicit: boolean } 
   return { ...defaultOwner(io.env), explicit: false };
 }
 
-/** The key of a directory's bundle: `dir:<canonical path>` (hashed when too long for a key). */
-function dirKey(path: string): string {
-  const key = `dir:${path}`;
-  if (key.length <= 200) return key;
-  return `dir:…${path.slice(-170)}#${fnv1a(path).toString(16).padStart(8, '0')}`;
-}
-
 /** Build the allocate request from parsed flags; every value checked, nothing touched yet. */
 function allocateRequest(
   values: Values,
@@ -256,20 +250,14 @@ function allocateRequest(
   const strategy = str(values, 'strategy');
   const ttl = str(values, 'ttl');
   const wait = str(values, 'wait');
-  // A directory's bundle lives as long as the directory: no TTL unless one is asked for.
-  const defaultTtl = owner?.kind === 'dir' ? null : DEFAULT_TTL_MS;
+  const byOwner = ownerDefaults(owner, DEFAULT_TTL_MS);
   return {
     names,
     range: rangeText === undefined ? undefined : parseRange(rangeText, '--range'),
     contiguous: values.contiguous === true ? true : undefined,
-    key:
-      key !== undefined
-        ? checkKey(key, '--key')
-        : owner?.kind === 'dir'
-          ? dirKey(owner.path)
-          : undefined,
+    key: key !== undefined ? checkKey(key, '--key') : byOwner.key,
     strategy: strategy === undefined ? 'hash' : parseStrategy(strategy, '--strategy'),
-    ttlMs: ttl === undefined ? defaultTtl : parseDuration(ttl, '--ttl'),
+    ttlMs: ttl === undefined ? byOwner.ttlMs : parseDuration(ttl, '--ttl'),
     waitMs: wait === undefined ? 0 : parseDuration(wait, '--wait', { allowZero: true }),
     owner,
     renew: { ttl: ttl !== undefined, owner: choice.explicit },
@@ -517,7 +505,7 @@ async function cmdExec(args: string[], io: Io): Promise<number> {
   if (hostText !== undefined && values.listen !== true) {
     throw new UsageError('--listen-host: only with --listen');
   }
-  const listenHost = parseListenHost(hostText ?? '127.0.0.1', '--listen-host');
+  const listenHost = parseListenHost(hostText ?? DEFAULT_LISTEN_HOST, '--listen-host');
   const graceText = str(values, 'grace');
   const graceMs =
     graceText === undefined
@@ -536,6 +524,8 @@ async function cmdExec(args: string[], io: Io): Promise<number> {
   };
   const target = writeTarget(values);
   const registry = registryFrom(values, io);
+  // A host that cannot be listened on is bad input: refused before any lease is taken.
+  if (values.listen === true) await checkListenHost(listenHost, '--listen-host');
   const { lease, reused } = await registry.allocate(req);
   const ports = askedPorts(lease, req.names);
   // With the default TTL, the lease is renewed while exec runs: a dev server may run for

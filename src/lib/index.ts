@@ -1,27 +1,42 @@
 /**
- * The portlease library: `import { lease, getPort, portNumbers } from 'portlease'`.
+ * The portlease library: `import { lease, listen, getPort, portNumbers } from 'portlease'`.
  *
  * Errors: `UsageError` (bad input; nothing was changed) and `RuntimeError` (the work could
- * not be done: range full, registry not writable), both `PortleaseError`s whose message is
- * the CLI's one line (naming the option: `range: "x" is not a port range; ...`).
+ * not be done: range full, registry not writable; `ListenError`, a RuntimeError with the
+ * errno `code`, `host` and `port`: a leased port could not be listened on), all
+ * `PortleaseError`s whose message is the CLI's one line (naming the option:
+ * `range: "x" is not a port range; ...`).
  *
  * The functions are declared here, over the implementation modules, so that the published
  * declarations hold the public types only.
  */
 import * as ports from './get-port.js';
 import { lease as leaseImpl } from './lease.js';
-import type { GetPortOptions, Lease, LeaseOptions } from './types.js';
+import { listen as listenImpl } from './listen.js';
+import type {
+  GetPortOptions,
+  Lease,
+  LeaseOptions,
+  ListenOptions,
+  Listening,
+  ServerMap,
+} from './types.js';
 
 export type {
   DurationOption,
   GetPortOptions,
   Lease,
   LeaseOptions,
+  ListenOptions,
+  Listening,
+  ListeningServer,
   OwnerOption,
   RangeOption,
+  ServerLike,
+  ServerMap,
   Strategy,
 } from './types.js';
-export { PortleaseError, RuntimeError, UsageError } from '../registry/errors.js';
+export { ListenError, PortleaseError, RuntimeError, UsageError } from '../registry/errors.js';
 
 /**
  * Lease ports host-wide, as `portlease allocate` does. The owner defaults to the calling
@@ -34,6 +49,30 @@ export { PortleaseError, RuntimeError, UsageError } from '../registry/errors.js'
  */
 export function lease(options: LeaseOptions): Promise<Lease> {
   return leaseImpl(options);
+}
+
+/**
+ * Lease ports (lease()'s options) and listen on them while the lease is held: from the moment
+ * it returns, no process can take them, inside the registry or outside it. `servers` binds
+ * your own servers (`http.createServer(handler)`, any net.Server not listening yet); names
+ * without one get a new net.Server. The lease is released when the last server closes
+ * (`close()`, or each server's `close()`) and reclaimed when the process exits.
+ *
+ * ```ts
+ * const web = await listen({ names: ['WEB_PORT'], servers: { WEB_PORT: http.createServer(app) } });
+ * console.log(`http://127.0.0.1:${web.ports.WEB_PORT}/`);
+ * ```
+ *
+ * `host` (default `'127.0.0.1'`): a literal IP of this host (`'0.0.0.0'`, `'::'`, ...);
+ * `backlog`, `ipv6Only`: Node's listen options. A port that a process outside the registry
+ * takes in the instant between the lease and the bind is given back and another leased
+ * (3 leases at most); other failures close what was bound, release, and throw a
+ * `ListenError` naming the address.
+ */
+export function listen<S extends ServerMap = ServerMap>(
+  options: ListenOptions<S>,
+): Promise<Listening<S>> {
+  return listenImpl(options) as Promise<Listening<S>>;
 }
 
 /**

@@ -23,6 +23,7 @@ import {
   type PortRange,
   type Registry,
 } from '../registry/index.js';
+import { ownerDefaults } from '../registry/owner.js';
 import { ownerOption } from './owner.js';
 import type { Lease } from './types.js';
 
@@ -40,7 +41,7 @@ const KNOWN = new Set([
   'allowEphemeral',
 ]);
 
-function show(v: unknown): string {
+export function show(v: unknown): string {
   if (typeof v === 'string') return JSON.stringify(v);
   if (Array.isArray(v)) return 'an array';
   return v === null ? 'null' : typeof v;
@@ -52,7 +53,7 @@ function stringOption(v: unknown, label: string): string | undefined {
   return v;
 }
 
-function boolOption(v: unknown, label: string): boolean {
+export function boolOption(v: unknown, label: string): boolean {
   if (v === undefined) return false;
   if (typeof v !== 'boolean')
     throw new UsageError(`${label}: ${show(v)} is not a boolean; use true or false`);
@@ -90,15 +91,22 @@ export function durationOption(v: unknown, label: string, allowZero = false): nu
   );
 }
 
-/** Build the core's request from library options; every value checked, nothing touched yet. */
-export function leaseRequest(options: unknown): AllocateRequest & { registry: string | undefined } {
+/**
+ * Build the core's request from library options; every value checked, nothing touched yet.
+ * `fn` names the function in messages; `extra` are the options it takes besides lease()'s.
+ */
+export function leaseRequest(
+  options: unknown,
+  fn = 'lease',
+  extra: readonly string[] = [],
+): AllocateRequest & { registry: string | undefined } {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new UsageError(`lease: options must be an object, like { names: ['WEB_PORT'] }`);
+    throw new UsageError(`${fn}: options must be an object, like { names: ['WEB_PORT'] }`);
   }
   for (const k of Object.keys(options)) {
-    if (!KNOWN.has(k)) {
+    if (!KNOWN.has(k) && !extra.includes(k)) {
       throw new UsageError(
-        `lease: unknown option ${JSON.stringify(k)}; use ${[...KNOWN].join(', ')}`,
+        `${fn}: unknown option ${JSON.stringify(k)}; use ${[...KNOWN, ...extra].join(', ')}`,
       );
     }
   }
@@ -111,7 +119,7 @@ export function leaseRequest(options: unknown): AllocateRequest & { registry: st
     names = countNames(parseCount(String(o.count), 'count'));
   } else {
     if (o.names === undefined) {
-      throw new UsageError("lease: no port names given; give names (like ['WEB_PORT']) or count");
+      throw new UsageError(`${fn}: no port names given; give names (like ['WEB_PORT']) or count`);
     }
     if (!Array.isArray(o.names) || !o.names.every((n) => typeof n === 'string')) {
       throw new UsageError(`names: ${show(o.names)} is not an array of strings, like ['WEB_PORT']`);
@@ -121,16 +129,19 @@ export function leaseRequest(options: unknown): AllocateRequest & { registry: st
   const key = stringOption(o.key, 'key');
   const strategy = stringOption(o.strategy, 'strategy');
   const registry = stringOption(o.registry, 'registry');
-  const ttl = o.ttl === null ? null : (durationOption(o.ttl, 'ttl') ?? DEFAULT_TTL_MS);
+  const owner = ownerOption(o.owner);
+  // As in the CLI: a directory's bundle has the directory's key and no TTL unless one is given.
+  const byOwner = ownerDefaults(owner, DEFAULT_TTL_MS);
+  const ttl = o.ttl === null ? null : (durationOption(o.ttl, 'ttl') ?? byOwner.ttlMs);
   return {
     names,
     range: rangeOption(o.range),
     contiguous: boolOption(o.contiguous, 'contiguous'),
-    key: key === undefined ? undefined : checkKey(key, 'key'),
+    key: key !== undefined ? checkKey(key, 'key') : byOwner.key,
     strategy: strategy === undefined ? 'hash' : parseStrategy(strategy, 'strategy'),
     ttlMs: ttl,
     waitMs: durationOption(o.wait, 'wait', true) ?? 0,
-    owner: ownerOption(o.owner),
+    owner,
     allowEphemeral: boolOption(o.allowEphemeral, 'allowEphemeral'),
     registry: registry === undefined ? undefined : registryDir(registry, 'registry'),
   };

@@ -1,28 +1,37 @@
 /**
- * The library's `owner` option. Every form funnels into `parseOwnerSpec`, the one place an
- * owner string is read, so that it can be routed to the CLI's shared owner parser (`--owner
- * pid:N|dir:PATH|none|...`) once that exists, without the library's callers noticing.
+ * The library's `owner` option. Strings go through the core's owner parser and resolver, the
+ * CLI's `--owner` (pid:N, dir:PATH, none, session, session:SID, job), with the CLI's
+ * messages; the library adds `'self'` (the calling process, the default) and `{ pid: N }`
+ * (the CLI's `--owner-pid N`).
  */
-import { describeProcess, parsePid, selfOwner, UsageError, type Owner } from '../registry/index.js';
+import {
+  parseOwnerSpec as parseCoreSpec,
+  parsePid,
+  resolveOwner,
+  selfOwner,
+  UsageError,
+  type Owner,
+} from '../registry/index.js';
 
-const ACCEPTED = "use 'self' (the calling process), 'none' (TTL only), 'pid:N' or { pid: N }";
+const ACCEPTED =
+  "use 'self' (the calling process), 'none' (TTL only), 'pid:N' or { pid: N }, 'dir:PATH', 'session', 'session:SID' or 'job'";
+
+/** The owner spellings the core reads: a bare kind, or kind:ARGUMENT. */
+const CORE_FORMS = /^(?:none|job|session|(?:pid|dir|session):[^]*)$/;
 
 /**
  * An owner spec string -> the owner to record (null: none, TTL only). Throws a UsageError
- * naming `label` for anything it does not know, and for a pid that does not run.
+ * naming `label` for anything it does not know, for a pid that does not run, a directory
+ * that does not exist, and so on.
  */
 export function parseOwnerSpec(spec: string, label: string): Owner | null {
   const text = spec.trim();
   if (text === 'self') return selfOwner();
-  if (text === 'none') return null;
-  const pid = /^pid:(.*)$/s.exec(text);
-  if (pid) {
-    const n = parsePid(pid[1] ?? '', label);
-    const owner = describeProcess(n);
-    if (owner === null) throw new UsageError(`${label}: no process ${n} is running`);
-    return owner;
+  if (!CORE_FORMS.test(text)) {
+    const shown = JSON.stringify(spec.length > 60 ? spec.slice(0, 60) + '…' : spec);
+    throw new UsageError(`${label}: ${shown} is not an owner; ${ACCEPTED}`);
   }
-  throw new UsageError(`${label}: ${JSON.stringify(spec)} is not an owner; ${ACCEPTED}`);
+  return resolveOwner(parseCoreSpec(spec, label), label).owner;
 }
 
 /** The `owner` option in any of its forms (undefined: the calling process). */
@@ -31,7 +40,10 @@ export function ownerOption(value: unknown, label = 'owner'): Owner | null {
   if (typeof value === 'string') return parseOwnerSpec(value, label);
   if (typeof value === 'object' && value !== null && 'pid' in value) {
     const pid: unknown = value.pid;
-    if (typeof pid === 'number' && Number.isFinite(pid)) return parseOwnerSpec(`pid:${pid}`, label);
+    if (typeof pid === 'number' && Number.isFinite(pid)) {
+      // `{ pid: N }` is the CLI's `--owner-pid N`: the same messages, labelled `owner`.
+      return resolveOwner({ kind: 'pid', pid: parsePid(String(pid), label) }, label).owner;
+    }
     throw new UsageError(
       `${label}: pid ${JSON.stringify(pid)} is not a process id; give a whole number >= 1`,
     );

@@ -16,7 +16,24 @@ export class UsageError extends PortleaseError {
 }
 
 export class RuntimeError extends PortleaseError {
-  override readonly name = 'RuntimeError';
+  override readonly name: string = 'RuntimeError';
+}
+
+/**
+ * A leased port could not be listened on: `code` is the errno (EADDRINUSE: a process outside
+ * the registry holds it; EADDRNOTAVAIL: not an address of this host; EACCES).
+ */
+export class ListenError extends RuntimeError {
+  override readonly name = 'ListenError';
+  readonly code: string;
+  readonly host: string;
+  readonly port: number;
+  constructor(message: string, where: { code: string; host: string; port: number }) {
+    super(message);
+    this.code = where.code;
+    this.host = where.host;
+    this.port = where.port;
+  }
 }
 
 /** The errno code of a Node system error, or undefined. */

@@ -22,6 +22,7 @@
 import { readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
+import { fnv1a } from './choose.js';
 import { errnoCode, UsageError } from './errors.js';
 import { NO_PROCESS, offLinux, pidExists, platformBootId, platformStartTime } from './platform.js';
 import { CONTROL_CHARS, parsePid } from './parse.js';
@@ -532,6 +533,27 @@ export function canonicalDir(path: string, label: string): string {
     throw new UsageError(`${label}: ${JSON.stringify(real.slice(0, 60))} is not a usable path`);
   }
   return real;
+}
+
+/** The key of a directory's bundle: `dir:<canonical path>` (hashed when too long for a key). */
+export function dirKey(path: string): string {
+  const key = `dir:${path}`;
+  if (key.length <= 200) return key;
+  return `dir:…${path.slice(-170)}#${fnv1a(path).toString(16).padStart(8, '0')}`;
+}
+
+/**
+ * The key and TTL a lease gets when the caller names none, by its owner: a directory's
+ * bundle has the directory's key (every caller there gets the same lease) and no TTL (it
+ * lives as long as the directory); any other owner, no key (a fresh one) and `ttlMs`.
+ */
+export function ownerDefaults(
+  owner: Owner | null | undefined,
+  ttlMs: number,
+): { key: string | undefined; ttlMs: number | null } {
+  return owner?.kind === 'dir'
+    ? { key: dirKey(owner.path), ttlMs: null }
+    : { key: undefined, ttlMs };
 }
 
 /** Resolve an owner spec into an owner record (reads /proc and the file system). */

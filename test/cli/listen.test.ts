@@ -6,10 +6,11 @@
  */
 import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { tryListen } from '../../src/registry/probe.js';
-import { CLI, cli, collect, listLeases, NODE, tempDir, testRange } from '../helpers.js';
+import { CLI, cli, collect, listLeases, NODE, snapshot, tempDir, testRange } from '../helpers.js';
 
 /** A Node server on the inherited WEB socket: answers with what it inherited, then exits. */
 const NODE_SERVER = `
@@ -140,23 +141,65 @@ it('a hostile binder never gets the port with --listen; without it, it wins the 
   expect(plainWins).toBeGreaterThan(0);
 });
 
-it('--listen-host takes 127.0.0.1, 0.0.0.0, :: or ::1, and only with --listen', async () => {
+/** An IPv4 address of TEST-NET-3 (RFC 5737) that no interface of this host has. */
+function foreignAddress(): string {
+  const local = new Set(
+    Object.values(networkInterfaces())
+      .flat()
+      .map((i) => i?.address),
+  );
+  for (let i = 1; i < 255; i++) if (!local.has(`203.0.113.${i}`)) return `203.0.113.${i}`;
+  throw new Error('every TEST-NET-3 address is local here');
+}
+
+it('--listen-host takes an IP address of this host (checked before any lease), and only with --listen', async () => {
+  const r = await testRange(2);
   const dir = join(tempDir(), 'reg');
-  const bad = await cli([
+  const keep = await cli(['allocate', 'KEEP', '--range', `${r.lo}-${r.hi}`, '--registry', dir]);
+  expect(keep.code, keep.stderr).toBe(0);
+  const before = snapshot(dir);
+  const hosts = 'use 127.0.0.1 (the default), 0.0.0.0, ::, ::1 or another IP address of this host';
+  const foreign = foreignAddress();
+  for (const [host, message] of [
+    ['example.com', `--listen-host: "example.com" is not an IP address; ${hosts}`],
+    [
+      foreign,
+      `--listen-host: cannot listen on ${foreign} (EADDRNOTAVAIL: not an address of this host); ${hosts}`,
+    ],
+  ]) {
+    const bad = await cli([
+      'exec',
+      'WEB',
+      '--listen',
+      '--listen-host',
+      host ?? '',
+      '--registry',
+      dir,
+      '--',
+      'true',
+    ]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim()).toBe(`portlease: ${message ?? ''}`);
+  }
+  expect(snapshot(dir)).toEqual(before);
+  // Another address of this host (all of 127/8 is loopback on Linux).
+  const other = await cli([
     'exec',
     'WEB',
     '--listen',
     '--listen-host',
-    'example.com',
+    '127.0.0.2',
+    '--range',
+    `${r.lo}-${r.hi}`,
     '--registry',
     dir,
     '--',
-    'true',
+    NODE,
+    '-e',
+    `require('net').createServer().listen({ fd: 3 }, function () { console.log(this.address().address); this.close(); })`,
   ]);
-  expect(bad.code).toBe(2);
-  expect(bad.stderr.trim()).toBe(
-    'portlease: --listen-host: "example.com" is not accepted; use 127.0.0.1, 0.0.0.0, ::, ::1',
-  );
+  expect(other.code, other.stderr).toBe(0);
+  expect(other.stdout.trim()).toBe('127.0.0.2');
   const alone = await cli(['exec', 'WEB', '--listen-host', '::', '--registry', dir, '--', 'true']);
   expect(alone.code).toBe(2);
   expect(alone.stderr.trim()).toBe('portlease: --listen-host: only with --listen');

@@ -3,7 +3,8 @@
  * messages), the owner (the calling process by default), `await using`.
  */
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { lease, RuntimeError, UsageError, type LeaseOptions } from '../../src/lib/index.js';
@@ -176,11 +177,42 @@ describe('lease()', () => {
     }
   });
 
+  it("owner: 'dir:PATH' (while the directory exists; key from it, no TTL: the CLI's bundle) and 'session'", async () => {
+    const range = await testRange(4);
+    const r = `${range.lo}-${range.hi}`;
+    const registry = join(tempDir(), 'reg');
+    const work = join(tempDir(), 'worktree');
+    mkdirSync(work);
+    const real = realpathSync(work);
+    const a = await lease({ names: ['WEB'], range: r, owner: `dir:${work}`, registry });
+    expect(a.key).toBe(`dir:${real}`);
+    expect(a.expires).toBeNull();
+    // The same directory (any spelling) gives the same bundle, to the library and the CLI.
+    const b = await lease({ names: ['WEB'], range: r, owner: `dir:${work}/.`, registry });
+    expect(b.id).toBe(a.id);
+    const c = await cli(['allocate', 'WEB', '--owner', `dir:${work}`, '--registry', registry]);
+    expect(c.code, c.stderr).toBe(0);
+    expect(c.stdout).toBe(`WEB=${a.ports.WEB}\n`);
+    const s = await lease({ names: ['S'], range: r, owner: 'session', registry });
+    const owners = Object.fromEntries((await listed(registry)).map((l) => [l.id, l.owner]));
+    expect(owners[a.id]).toEqual({ kind: 'dir', path: real, host: hostname() });
+    expect(owners[s.id]).toMatchObject({ kind: 'session' });
+    // The lease lives while the directory does.
+    rmSync(work, { recursive: true });
+    await waitFor(
+      async () => (await listed(registry)).every((l) => l.id !== a.id),
+      'the dir-owned lease to end with its directory',
+    );
+    expect((await listed(registry)).map((l) => l.id)).toEqual([s.id]);
+    await s.release();
+  });
+
   it("bad options: a UsageError with the CLI's one-line message (the option's name as label), registry untouched", async () => {
     const registry = join(tempDir(), 'reg');
     const range = await testRange(2);
     const keep = await lease({ names: ['KEEP'], range: `${range.lo}-${range.hi}`, registry });
     const file = join(tempDir(), 'not-a-dir');
+    const missing = join(tempDir(), 'gone');
     writeFileSync(file, '');
     const dead = spawn('true');
     await new Promise((r) => dead.once('exit', r));
@@ -203,8 +235,14 @@ describe('lease()', () => {
       [{ names: ['A', 'A'] }, ['A', 'A']],
       [{ count: 0 }, ['--count', '0']],
       [{ count: 300 }, ['--count', '300']],
-      [{ names: ['A'], owner: 'pid:abc' }, ['A', '--owner-pid', 'abc']],
+      [{ names: ['A'], owner: 'pid:abc' }, ['A', '--owner', 'pid:abc']],
+      [{ names: ['A'], owner: `pid:${deadPid}` }, ['A', '--owner', `pid:${deadPid}`]],
       [{ names: ['A'], owner: { pid: Number(deadPid) } }, ['A', '--owner-pid', deadPid]],
+      [{ names: ['A'], owner: 'dir:' }, ['A', '--owner', 'dir:']],
+      [{ names: ['A'], owner: `dir:${missing}` }, ['A', '--owner', `dir:${missing}`]],
+      [{ names: ['A'], owner: `dir:${file}` }, ['A', '--owner', `dir:${file}`]],
+      [{ names: ['A'], owner: 'session:abc' }, ['A', '--owner', 'session:abc']],
+      [{ names: ['A'], owner: 'session:none' }, ['A', '--owner', 'session:none']],
       [{ names: ['A'], registry: '' }, ['A', '--registry', '']],
       [{ names: ['A'], registry: file }, ['A', '--registry', file]],
     ];
@@ -221,6 +259,7 @@ describe('lease()', () => {
       const expected = line
         .replace(/^portlease: /, '')
         .replace(/^--owner-pid:/, 'owner:')
+        .replace(/^--owner([: ])/, 'owner$1')
         .replace(/^NAME:/, 'names:')
         .replace(/^--([a-z-]+):/, '$1:');
       const err = await lease({ registry, ...options }).catch((e: unknown) => e);
@@ -253,8 +292,12 @@ describe('lease()', () => {
         'ttl: a lease without an owner needs a TTL; give --ttl or an owner',
       ],
       [
-        { names: ['A'], owner: 'dir:/tmp' },
-        "owner: \"dir:/tmp\" is not an owner; use 'self' (the calling process), 'none' (TTL only), 'pid:N' or { pid: N }",
+        { names: ['A'], owner: 'bogus' },
+        "owner: \"bogus\" is not an owner; use 'self' (the calling process), 'none' (TTL only), 'pid:N' or { pid: N }, 'dir:PATH', 'session', 'session:SID' or 'job'",
+      ],
+      [
+        { names: ['A'], owner: 'none:x' },
+        "owner: \"none:x\" is not an owner; use 'self' (the calling process), 'none' (TTL only), 'pid:N' or { pid: N }, 'dir:PATH', 'session', 'session:SID' or 'job'",
       ],
       [
         { names: ['A'], contiguous: 'yes' },

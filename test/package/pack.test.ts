@@ -1,8 +1,9 @@
 /**
  * The npm package as users get it: `npm pack`, then a global install into a temp prefix,
  * `npx` on the tarball, a temp ESM project that installs it (offline: the bundles are
- * self-contained, there is nothing to fetch), and `tsc` over code using `lease()` with
- * `await using`.
+ * self-contained, there is nothing to fetch), and `tsc` over code using `lease()` and
+ * `listen()` with `await using`: without @types/node (the published types need none), and
+ * with it (servers passed in come back as their own types).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -134,7 +135,7 @@ describe('the npm package', () => {
     expect(r.stdout).toContain(`+ ${pkg.name}@${pkg.version}`);
   });
 
-  it('a temp ESM project installs the tarball, imports portlease, and tsc checks `await using lease()`', async () => {
+  it('a temp ESM project installs the tarball, imports portlease, and tsc checks `await using lease()` and `listen()`', async () => {
     const proj = tempDir();
     writeFileSync(
       join(proj, 'package.json'),
@@ -198,7 +199,7 @@ console.log(meta.version, id.startsWith('pl_'));
     );
     writeFileSync(
       join(proj, 'check.ts'),
-      `import getPort, { lease, portNumbers, UsageError, type Lease, type LeaseOptions } from 'portlease';
+      `import getPort, { lease, listen, portNumbers, ListenError, UsageError, type Lease, type LeaseOptions, type Listening, type ListeningServer } from 'portlease';
 const options: LeaseOptions = { names: ['WEB_PORT', 'DB_PORT'], range: [${range.lo}, ${range.hi}], ttl: '1h', owner: 'self' };
 export async function main(): Promise<string> {
   let out = '';
@@ -212,6 +213,14 @@ export async function main(): Promise<string> {
   const e: UsageError | undefined = undefined;
   return \`\${out} \${p} \${String(e)}\`;
 }
+export async function serve(): Promise<string> {
+  await using l: Listening = await listen({ names: ['RAW'], range: [${range.lo}, ${range.hi}], host: '127.0.0.1', backlog: 16 });
+  const raw: ListeningServer | undefined = l.servers.RAW;
+  raw?.on('connection', (socket) => { socket.end(); });
+  const a = raw?.address();
+  const failed: ListenError | undefined = undefined;
+  return \`\${typeof a === 'object' && a !== null && a.port === l.ports.RAW} \${String(failed)}\`;
+}
 `,
     );
     const tsc = await node([TSC, '-p', 'tsconfig.json'], proj);
@@ -219,23 +228,72 @@ export async function main(): Promise<string> {
     // The compiled (down-levelled) disposal releases, too.
     writeFileSync(
       join(proj, 'run.mjs'),
-      `import { main } from './out/check.js';
-console.log(await main());`,
+      `import { main, serve } from './out/check.js';
+console.log(await main());
+console.log(await serve());`,
     );
     const ran = await node(['run.mjs'], proj, env);
     expect(ran.stderr).toBe('');
-    expect(ran.stdout).toMatch(/^pl_\w+ \d+ true \d+ undefined\n$/);
+    expect(ran.stdout).toMatch(/^pl_\w+ \d+ true \d+ undefined\ntrue undefined\n$/);
 
     // ...and the types have teeth: wrong options do not compile.
     writeFileSync(
       join(proj, 'check.ts'),
-      `import { lease } from 'portlease';
+      `import { lease, listen } from 'portlease';
 await lease({ names: 'WEB_PORT', range: 5, strategy: 'best' });
+await listen({ names: ['WEB'], host: 5, servers: { WEB: {} } });
 `,
     );
     const bad = await node([TSC, '-p', 'tsconfig.json', '--noEmit'], proj);
     expect(bad.code).not.toBe(0);
     expect(bad.stdout).toMatch(/check\.ts.*error TS2322/);
-    expect(bad.stdout.match(/error TS/g)?.length).toBe(3);
+    expect(bad.stdout.match(/error TS/g)?.length).toBe(5);
+
+    // With @types/node (a project serving HTTP has it): your own servers come back as your
+    // types, and a new one is a net.Server away.
+    writeFileSync(
+      join(proj, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          target: 'ES2022',
+          lib: ['ES2023', 'esnext.disposable'],
+          module: 'nodenext',
+          moduleResolution: 'nodenext',
+          strict: true,
+          skipLibCheck: false,
+          typeRoots: [join(ROOT, 'node_modules/@types')],
+          types: ['node'],
+          noEmit: true,
+        },
+        include: ['check.ts'],
+      }),
+    );
+    writeFileSync(
+      join(proj, 'check.ts'),
+      `import { createServer, type Server } from 'node:http';
+import type { Server as NetServer, Socket } from 'node:net';
+import { listen } from 'portlease';
+export async function web(): Promise<string> {
+  await using l = await listen({ names: ['WEB', 'RAW'], servers: { WEB: createServer((_q, res) => res.end('ok')) } });
+  const s: Server = l.servers.WEB;
+  const raw = l.servers.RAW as NetServer | undefined;
+  raw?.on('connection', (socket: Socket) => socket.end());
+  return \`\${s.listening} \${raw?.listening}\`;
+}
+`,
+    );
+    const typed = await node([TSC, '-p', 'tsconfig.json'], proj);
+    expect(typed.code, typed.stdout + typed.stderr).toBe(0);
+    writeFileSync(
+      join(proj, 'check.ts'),
+      `import { createServer } from 'node:http';
+import { listen } from 'portlease';
+const l = await listen({ names: ['WEB'], servers: { WEB: createServer(), API: 'server' } });
+const n: number = l.servers.WEB;
+`,
+    );
+    const wrong = await node([TSC, '-p', 'tsconfig.json'], proj);
+    expect(wrong.code).not.toBe(0);
+    expect(wrong.stdout.match(/error TS/g)?.length, wrong.stdout).toBe(2);
   });
 });

@@ -1,6 +1,6 @@
-import type { GetPortOptions, Lease, LeaseOptions } from './types.js';
-export type { DurationOption, GetPortOptions, Lease, LeaseOptions, OwnerOption, RangeOption, Strategy, } from './types.js';
-export { PortleaseError, RuntimeError, UsageError } from '../registry/errors.js';
+import type { GetPortOptions, Lease, LeaseOptions, ListenOptions, Listening, ServerMap } from './types.js';
+export type { DurationOption, GetPortOptions, Lease, LeaseOptions, ListenOptions, Listening, ListeningServer, OwnerOption, RangeOption, ServerLike, ServerMap, Strategy, } from './types.js';
+export { ListenError, PortleaseError, RuntimeError, UsageError } from '../registry/errors.js';
 /**
  * Lease ports host-wide, as `portlease allocate` does. The owner defaults to the calling
  * process: the lease ends when it is released, when that process exits, or after its TTL.
@@ -11,6 +11,25 @@ export { PortleaseError, RuntimeError, UsageError } from '../registry/errors.js'
  * ```
  */
 export declare function lease(options: LeaseOptions): Promise<Lease>;
+/**
+ * Lease ports (lease()'s options) and listen on them while the lease is held: from the moment
+ * it returns, no process can take them, inside the registry or outside it. `servers` binds
+ * your own servers (`http.createServer(handler)`, any net.Server not listening yet); names
+ * without one get a new net.Server. The lease is released when the last server closes
+ * (`close()`, or each server's `close()`) and reclaimed when the process exits.
+ *
+ * ```ts
+ * const web = await listen({ names: ['WEB_PORT'], servers: { WEB_PORT: http.createServer(app) } });
+ * console.log(`http://127.0.0.1:${web.ports.WEB_PORT}/`);
+ * ```
+ *
+ * `host` (default `'127.0.0.1'`): a literal IP of this host (`'0.0.0.0'`, `'::'`, ...);
+ * `backlog`, `ipv6Only`: Node's listen options. A port that a process outside the registry
+ * takes in the instant between the lease and the bind is given back and another leased
+ * (3 leases at most); other failures close what was bound, release, and throw a
+ * `ListenError` naming the address.
+ */
+export declare function listen<S extends ServerMap = ServerMap>(options: ListenOptions<S>): Promise<Listening<S>>;
 /**
  * get-port 7's `getPort`: the preferred ports (`port`) in order, each taken when free,
  * else any port in 20000-29999; never one in `exclude`. The port is leased host-wide to the

@@ -14,7 +14,22 @@ export declare class UsageError extends PortleaseError {
     readonly name = "UsageError";
 }
 export declare class RuntimeError extends PortleaseError {
-    readonly name = "RuntimeError";
+    readonly name: string;
+}
+/**
+ * A leased port could not be listened on: `code` is the errno (EADDRINUSE: a process outside
+ * the registry holds it; EADDRNOTAVAIL: not an address of this host; EACCES).
+ */
+export declare class ListenError extends RuntimeError {
+    readonly name = "ListenError";
+    readonly code: string;
+    readonly host: string;
+    readonly port: number;
+    constructor(message: string, where: {
+        code: string;
+        host: string;
+        port: number;
+    });
 }
 /** The errno code of a Node system error, or undefined. */
 export declare function errnoCode(err: unknown): string | undefined;
