@@ -4362,6 +4362,14 @@ function containerLivenessChecker(opts = {}) {
 /** A lease's TTL when none is given: bounds a lease whose owner outlives its use. */
 const DEFAULT_TTL_MS = 24 * 3_600_000;
 /**
+ * How often a holder that lives on (exec, the library's listen()) renews a lease that has the
+ * default TTL, so a server may run for days: hourly. PORTLEASE_HEARTBEAT_MS overrides it
+ * (at least 1 s), for tests.
+ */
+function heartbeatMs(env = process.env) {
+    return Math.max(1000, Number(env.PORTLEASE_HEARTBEAT_MS) || 3_600_000);
+}
+/**
  * The registry directory a user named (`label` is how the input is called: `--registry`,
  * `registry`, ...), else $PORTLEASE_REGISTRY, else the host-wide default.
  */
@@ -5445,8 +5453,6 @@ const defaultIo = {
     env: process.env,
 };
 const DEFAULT_GRACE_MS = 5_000;
-/** How often exec renews a lease that has the default TTL (PORTLEASE_EXEC_HEARTBEAT_MS overrides, >= 1s). */
-const HEARTBEAT_MS = 3_600_000;
 const COMMON = {
     registry: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
@@ -5846,14 +5852,13 @@ async function cmdExec(args, io) {
     // With the default TTL, the lease is renewed while exec runs: a dev server may run for
     // days. An explicit --ttl is a hard bound. (After a SIGKILL of exec the last renewal's
     // TTL still bounds a tree that cannot be judged from here.)
-    const heartbeatMs = Math.max(1000, Number(io.env.PORTLEASE_EXEC_HEARTBEAT_MS) || HEARTBEAT_MS);
     const heartbeat = reused || main_str(values, 'ttl') !== undefined
         ? undefined
         : setInterval(() => {
             registry.update(lease.id, { ttlMs: DEFAULT_TTL_MS }).catch((err) => {
                 io.err(`portlease: warning: exec: could not renew ${lease.id}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
             });
-        }, heartbeatMs);
+        }, heartbeatMs(io.env));
     heartbeat?.unref();
     let status;
     let leftovers;

@@ -35813,6 +35813,14 @@ function containerLivenessChecker(opts = {}) {
 /** A lease's TTL when none is given: bounds a lease whose owner outlives its use. */
 const DEFAULT_TTL_MS = (/* unused pure expression or super */ null && (24 * 3_600_000));
 /**
+ * How often a holder that lives on (exec, the library's listen()) renews a lease that has the
+ * default TTL, so a server may run for days: hourly. PORTLEASE_HEARTBEAT_MS overrides it
+ * (at least 1 s), for tests.
+ */
+function heartbeatMs(env = process.env) {
+    return Math.max(1000, Number(env.PORTLEASE_HEARTBEAT_MS) || 3_600_000);
+}
+/**
  * The registry directory a user named (`label` is how the input is called: `--registry`,
  * `registry`, ...), else $PORTLEASE_REGISTRY, else the host-wide default.
  */

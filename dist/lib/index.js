@@ -4352,6 +4352,14 @@ class Registry {
 /** A lease's TTL when none is given: bounds a lease whose owner outlives its use. */
 const DEFAULT_TTL_MS = 24 * 3_600_000;
 /**
+ * How often a holder that lives on (exec, the library's listen()) renews a lease that has the
+ * default TTL, so a server may run for days: hourly. PORTLEASE_HEARTBEAT_MS overrides it
+ * (at least 1 s), for tests.
+ */
+function heartbeatMs(env = process.env) {
+    return Math.max(1000, Number(env.PORTLEASE_HEARTBEAT_MS) || 3_600_000);
+}
+/**
  * The registry directory a user named (`label` is how the input is called: `--registry`,
  * `registry`, ...), else $PORTLEASE_REGISTRY, else the host-wide default.
  */
@@ -4903,6 +4911,7 @@ function closeServer(server) {
 
 
 
+
 /** listen()'s options besides lease()'s. */
 const EXTRA = ['host', 'backlog', 'ipv6Only', 'servers'];
 /** Leases taken in a row whose port an outside process took before the bind. */
@@ -4997,7 +5006,7 @@ function warn(message) {
     process.emitWarning(message, { type: 'PortleaseWarning' });
 }
 /** The result: the lease, its servers, and the release once the last server has closed. */
-function listening(record, reused, registry, host, servers) {
+function listening(record, reused, registry, host, servers, renewTtlMs) {
     const ports = Object.fromEntries([...servers.keys()].map((n) => [n, record.ports[n]]));
     const open = new Set(servers.values());
     let closing = false;
@@ -5009,6 +5018,16 @@ function listening(record, reused, registry, host, servers) {
             released = undefined; // not given back: a later close() may try again
             throw err;
         }));
+    // A lease with the default TTL is renewed while its servers listen (as exec does): a
+    // server may run for days. An explicit ttl is a hard bound.
+    const heartbeat = renewTtlMs === null || reused
+        ? undefined
+        : setInterval(() => {
+            registry.update(record.id, { ttlMs: renewTtlMs }).catch((err) => {
+                warn(`listen: could not renew ${record.id}: ${errors_describeError(err)}`);
+            });
+        }, heartbeatMs());
+    heartbeat?.unref();
     const allClosed = new Promise((resolve) => {
         for (const server of open) {
             // (A failed attempt's 'close' came before this: it is emitted on the next tick when
@@ -5022,7 +5041,12 @@ function listening(record, reused, registry, host, servers) {
             server.on('close', onClose);
         }
     });
-    void allClosed.then(release).catch((err) => {
+    void allClosed
+        .then(() => {
+        clearInterval(heartbeat);
+        return release();
+    })
+        .catch((err) => {
         if (!closing) {
             warn(`listen: could not release ${record.id}: ${errors_describeError(err)}; it ends when this process exits or at its TTL`);
         }
@@ -5078,7 +5102,7 @@ async function listen(options) {
                 });
                 bound.push(server);
             }
-            return listening(record, reused, registry, host, servers);
+            return listening(record, reused, registry, host, servers, o.ttl === undefined ? (req.ttlMs ?? null) : null);
         }
         catch (err) {
             // Unbound at once (the listening socket closes now; 'close' waits for connections).

@@ -37,6 +37,7 @@ import {
   createHostRegistry,
   debugEnabled,
   DEFAULT_TTL_MS,
+  heartbeatMs,
   registryDir,
 } from '../runner/registry.js';
 import { HELP } from './help.js';
@@ -77,8 +78,6 @@ const defaultIo: Io = {
 };
 
 const DEFAULT_GRACE_MS = 5_000;
-/** How often exec renews a lease that has the default TTL (PORTLEASE_EXEC_HEARTBEAT_MS overrides, >= 1s). */
-const HEARTBEAT_MS = 3_600_000;
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -531,7 +530,6 @@ async function cmdExec(args: string[], io: Io): Promise<number> {
   // With the default TTL, the lease is renewed while exec runs: a dev server may run for
   // days. An explicit --ttl is a hard bound. (After a SIGKILL of exec the last renewal's
   // TTL still bounds a tree that cannot be judged from here.)
-  const heartbeatMs = Math.max(1000, Number(io.env.PORTLEASE_EXEC_HEARTBEAT_MS) || HEARTBEAT_MS);
   const heartbeat =
     reused || str(values, 'ttl') !== undefined
       ? undefined
@@ -541,7 +539,7 @@ async function cmdExec(args: string[], io: Io): Promise<number> {
               `portlease: warning: exec: could not renew ${lease.id}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`,
             );
           });
-        }, heartbeatMs);
+        }, heartbeatMs(io.env));
   heartbeat?.unref();
   let status: number;
   let leftovers: number[];

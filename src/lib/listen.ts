@@ -25,6 +25,7 @@ import {
   DEFAULT_LISTEN_HOST,
   parseListenHost,
 } from '../registry/listen.js';
+import { heartbeatMs } from '../runner/registry.js';
 import { boolOption, leaseRequest, libraryRegistry, show } from './lease.js';
 import type { Listening } from './types.js';
 
@@ -142,6 +143,7 @@ function listening(
   registry: Registry,
   host: string,
   servers: ReadonlyMap<string, Server>,
+  renewTtlMs: number | null,
 ): Listening {
   const ports = Object.fromEntries([...servers.keys()].map((n) => [n, record.ports[n] as number]));
   const open = new Set(servers.values());
@@ -158,6 +160,17 @@ function listening(
             throw err;
           },
         ));
+  // A lease with the default TTL is renewed while its servers listen (as exec does): a
+  // server may run for days. An explicit ttl is a hard bound.
+  const heartbeat =
+    renewTtlMs === null || reused
+      ? undefined
+      : setInterval(() => {
+          registry.update(record.id, { ttlMs: renewTtlMs }).catch((err: unknown) => {
+            warn(`listen: could not renew ${record.id}: ${describeError(err)}`);
+          });
+        }, heartbeatMs());
+  heartbeat?.unref();
   const allClosed = new Promise<void>((resolve) => {
     for (const server of open) {
       // (A failed attempt's 'close' came before this: it is emitted on the next tick when
@@ -170,13 +183,18 @@ function listening(
       server.on('close', onClose);
     }
   });
-  void allClosed.then(release).catch((err: unknown) => {
-    if (!closing) {
-      warn(
-        `listen: could not release ${record.id}: ${describeError(err)}; it ends when this process exits or at its TTL`,
-      );
-    }
-  });
+  void allClosed
+    .then(() => {
+      clearInterval(heartbeat);
+      return release();
+    })
+    .catch((err: unknown) => {
+      if (!closing) {
+        warn(
+          `listen: could not release ${record.id}: ${describeError(err)}; it ends when this process exits or at its TTL`,
+        );
+      }
+    });
   const close = async (): Promise<void> => {
     closing = true;
     for (const server of open) if (server.listening) server.close();
@@ -228,7 +246,14 @@ export async function listen(options: unknown): Promise<Listening> {
         });
         bound.push(server);
       }
-      return listening(record, reused, registry, host, servers);
+      return listening(
+        record,
+        reused,
+        registry,
+        host,
+        servers,
+        o.ttl === undefined ? (req.ttlMs ?? null) : null,
+      );
     } catch (err) {
       // Unbound at once (the listening socket closes now; 'close' waits for connections).
       for (const server of bound) server.close();

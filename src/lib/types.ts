@@ -147,7 +147,10 @@ export interface Listening<S extends ServerMap = ServerMap> {
   readonly key: string;
   /** Port name -> port, for the names asked for. */
   readonly ports: Readonly<Record<string, number>>;
-  /** When the TTL ends the lease, or null (no TTL). */
+  /**
+   * When the TTL ends the lease as taken, or null (no TTL). With the default TTL it is
+   * renewed every hour while the servers listen; an explicit `ttl` is a hard bound.
+   */
   readonly expires: Date | null;
   /** The registry directory it lives in. */
   readonly registry: string;

@@ -16,6 +16,15 @@ import {
 /** A lease's TTL when none is given: bounds a lease whose owner outlives its use. */
 export const DEFAULT_TTL_MS = 24 * 3_600_000;
 
+/**
+ * How often a holder that lives on (exec, the library's listen()) renews a lease that has the
+ * default TTL, so a server may run for days: hourly. PORTLEASE_HEARTBEAT_MS overrides it
+ * (at least 1 s), for tests.
+ */
+export function heartbeatMs(env: NodeJS.ProcessEnv = process.env): number {
+  return Math.max(1000, Number(env.PORTLEASE_HEARTBEAT_MS) || 3_600_000);
+}
+
 export interface HostRegistryOptions extends Partial<RegistryOptions> {
   /** Environment for the default directory and the engine queries. Default: process.env. */
   env?: NodeJS.ProcessEnv;

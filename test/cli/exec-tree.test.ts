@@ -267,7 +267,7 @@ describe('exec keeps its lease while it runs', () => {
   it('renews the default TTL while the command runs; an explicit --ttl is a hard bound', async () => {
     const range = await testRange(2);
     const dir = join(tempDir(), 'reg');
-    const env = userEnv(dir, { PORTLEASE_EXEC_HEARTBEAT_MS: '1000' });
+    const env = userEnv(dir, { PORTLEASE_HEARTBEAT_MS: '1000' });
     const expiries = (args: string[]): Promise<string> =>
       new Promise((resolve) => {
         const c = spawn(

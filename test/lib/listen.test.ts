@@ -209,6 +209,33 @@ describe('listen()', () => {
     await held.release();
   });
 
+  it('a lease with the default TTL is renewed while its servers listen; an explicit ttl is not', async () => {
+    const r = await testRange(4);
+    const registry = join(tempDir(), 'reg');
+    const opts = `range: '${r.lo}-${r.hi}', registry: ${JSON.stringify(registry)}`;
+    const code = `import { listen } from ${JSON.stringify(LIB)};
+      const a = await listen({ names: ['WEB'], ${opts} });
+      const b = await listen({ names: ['API'], ttl: '10m', ${opts} });
+      console.log(JSON.stringify({ renewed: a.id, fixed: b.id }));`;
+    const child = spawn(NODE, ['--input-type=module', '-e', code], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, PORTLEASE_HEARTBEAT_MS: '1000' },
+    });
+    try {
+      const ids = JSON.parse(await line(child)) as { renewed: string; fixed: string };
+      const expires = async (id: string): Promise<number> => {
+        const found = (await new Registry(registry).list()).find((x) => x.lease.id === id);
+        return Date.parse(found?.lease.expires ?? '');
+      };
+      const first = { renewed: await expires(ids.renewed), fixed: await expires(ids.fixed) };
+      await waitFor(async () => (await expires(ids.renewed)) > first.renewed, 'a renewal');
+      await new Promise((res) => setTimeout(res, 1500)); // a heartbeat for the fixed one too
+      expect(await expires(ids.fixed)).toBe(first.fixed);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
   it('a process that called listen() and is SIGKILLed: its lease is reclaimed and the port is free', async () => {
     const r = await testRange(4);
     const registry = join(tempDir(), 'reg');
