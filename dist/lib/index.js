@@ -4554,20 +4554,36 @@ function leaseRequest(options, fn = 'lease', extra = []) {
         registry: registry === undefined ? undefined : registryDir(registry, 'registry'),
     };
 }
+/**
+ * One Registry per directory for the whole process, so what a registry remembers between
+ * operations (the state it last saw under the lock, the record lines it validated) serves
+ * every later call: a jest worker's hundredth getPort() does not validate every record
+ * again. Every operation still runs under the host-wide lock, which serializes concurrent
+ * calls in this process as it does across processes.
+ */
+const registries = new Map();
 /** The Registry the library uses for `dir` (undefined: $PORTLEASE_REGISTRY or the default). */
 function libraryRegistry(dir) {
     const env = process.env;
-    return createHostRegistry(registryDir(dir, 'registry', env), {
-        env,
-        warn: (m) => {
-            process.emitWarning(m, { type: 'PortleaseWarning' });
-        },
-        debug: debugEnabled(env)
-            ? (m) => {
-                process.stderr.write(`portlease: debug: ${m}\n`);
-            }
-            : undefined,
-    });
+    const path = registryDir(dir, 'registry', env);
+    const debug = debugEnabled(env);
+    const id = `${debug ? 'debug' : 'quiet'}:${path}`;
+    let registry = registries.get(id);
+    if (registry === undefined) {
+        registry = createHostRegistry(path, {
+            env,
+            warn: (m) => {
+                process.emitWarning(m, { type: 'PortleaseWarning' });
+            },
+            debug: debug
+                ? (m) => {
+                    process.stderr.write(`portlease: debug: ${m}\n`);
+                }
+                : undefined,
+        });
+        registries.set(id, registry);
+    }
+    return registry;
 }
 /** The library's view of a lease record, bound to the registry it lives in. */
 function toLease(record, registry) {
