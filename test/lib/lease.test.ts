@@ -109,6 +109,40 @@ describe('lease()', () => {
     await Promise.all([a.release(), rest.release(), (await waiting).release()]);
   });
 
+  it('calls in one process share one Registry per directory: concurrent ones never share a port, and each sees what other processes wrote in between', async () => {
+    const r = await testRange(40);
+    const registry = join(tempDir(), 'reg');
+    const range = `${r.lo}-${r.hi}`;
+    const mine = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        lease({ names: [`P${i}`], range, registry, strategy: 'random' }),
+      ),
+    );
+    // Turn about with another process, both taking the lowest free port: a call that trusted
+    // what its Registry saw last, instead of the state file, would take the other's port.
+    const theirs: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      mine.push(await lease({ names: ['Q'], range, registry, strategy: 'sequential' }));
+      const other = await cli(
+        ['allocate', 'Q', '--range', range, '--strategy', 'sequential'].concat([
+          '--owner',
+          'none',
+          '--ttl',
+          '1m',
+          '--registry',
+          registry,
+        ]),
+      );
+      expect(other.code, other.stderr).toBe(0);
+      theirs.push(Number(/Q=(\d+)/.exec(other.stdout)?.[1]));
+    }
+    const ports = [...mine.map((l) => Object.values(l.ports)[0]), ...theirs];
+    expect(new Set(ports).size).toBe(30);
+    expect(await new Registry(registry).list()).toHaveLength(30);
+    await Promise.all(mine.map((l) => l.release()));
+    expect(await new Registry(registry).list()).toHaveLength(5);
+  });
+
   it('the owner is the calling process by default: its lease dies with it (kill -9)', async () => {
     const range = await testRange(4);
     const registry = join(tempDir(), 'reg');
