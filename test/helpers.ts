@@ -13,7 +13,7 @@ import {
   readlinkSync,
   rmSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll } from 'vitest';
 import { CLI, LOADER, NODE, ROOT } from '../harness/paths.js';
@@ -147,4 +147,15 @@ export function parsePorts(text: string): Record<string, number> {
       return [k ?? '', Number(v)];
     }),
   );
+}
+
+/** An IPv4 address of TEST-NET-3 (RFC 5737) that no interface of this host has. */
+export function foreignAddress(): string {
+  const local = new Set(
+    Object.values(networkInterfaces())
+      .flat()
+      .map((i) => i?.address),
+  );
+  for (let i = 1; i < 255; i++) if (!local.has(`203.0.113.${i}`)) return `203.0.113.${i}`;
+  throw new Error('every TEST-NET-3 address is local here');
 }

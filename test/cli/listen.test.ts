@@ -6,11 +6,20 @@
  */
 import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
-import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { tryListen } from '../../src/registry/probe.js';
-import { CLI, cli, collect, listLeases, NODE, snapshot, tempDir, testRange } from '../helpers.js';
+import {
+  CLI,
+  cli,
+  collect,
+  foreignAddress,
+  listLeases,
+  NODE,
+  snapshot,
+  tempDir,
+  testRange,
+} from '../helpers.js';
 
 /** A Node server on the inherited WEB socket: answers with what it inherited, then exits. */
 const NODE_SERVER = `
@@ -140,17 +149,6 @@ it('a hostile binder never gets the port with --listen; without it, it wins the 
   console.log(`hostile binder without --listen: bound the leased port ${plainWins} times in 0.5 s`);
   expect(plainWins).toBeGreaterThan(0);
 });
-
-/** An IPv4 address of TEST-NET-3 (RFC 5737) that no interface of this host has. */
-function foreignAddress(): string {
-  const local = new Set(
-    Object.values(networkInterfaces())
-      .flat()
-      .map((i) => i?.address),
-  );
-  for (let i = 1; i < 255; i++) if (!local.has(`203.0.113.${i}`)) return `203.0.113.${i}`;
-  throw new Error('every TEST-NET-3 address is local here');
-}
 
 it('--listen-host takes an IP address of this host (checked before any lease), and only with --listen', async () => {
   const r = await testRange(2);

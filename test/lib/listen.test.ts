@@ -8,7 +8,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { connect, createServer, Server } from 'node:net';
-import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -21,7 +20,7 @@ import {
 } from '../../src/lib/index.js';
 import { Registry } from '../../src/registry/index.js';
 import { tryListen } from '../../src/registry/probe.js';
-import { collect, NODE, ROOT, snapshot, tempDir, testRange } from '../helpers.js';
+import { collect, foreignAddress, NODE, ROOT, snapshot, tempDir, testRange } from '../helpers.js';
 
 const LIB = join(ROOT, 'dist/lib/index.js');
 
@@ -480,17 +479,6 @@ describe('listen() against a process outside the registry', () => {
     expect(held).toEqual([]);
   }, 120_000);
 });
-
-/** An IPv4 address of TEST-NET-3 (RFC 5737) that no interface of this host has. */
-function foreignAddress(): string {
-  const local = new Set(
-    Object.values(networkInterfaces())
-      .flat()
-      .map((i) => i?.address),
-  );
-  for (let i = 1; i < 255; i++) if (!local.has(`203.0.113.${i}`)) return `203.0.113.${i}`;
-  throw new Error('every TEST-NET-3 address is local here');
-}
 
 describe('listen() bad input', () => {
   it('one clear line (UsageError), the registry byte for byte as it was', async () => {
