@@ -97,18 +97,19 @@ export function slowedCli(
   return spawn(argv[0] ?? '', argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-/** Run `argv` in a private mount namespace where /proc is mounted hidepid=2. */
-export function hidepidArgv(user: string, argv: string[]): string[] {
-  const quoted = argv.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+/** `argv` run in a private mount namespace where /proc is mounted hidepid=2. */
+export function hidepid(argv: readonly string[]): string[] {
   return [
-    'unshare',
-    '-m',
-    '--propagation',
-    'private',
+    ...['unshare', '-m', '--propagation', 'private', 'sh', '-c'],
+    'mount -t proc -o hidepid=2 proc /proc && exec "$@"',
     'sh',
-    '-c',
-    `mount -t proc -o hidepid=2 proc /proc && exec runuser -u ${user} -- ${quoted}`,
+    ...argv,
   ];
+}
+
+/** `argv` run as `user` under hidepid=2 (see hidepid). */
+export function hidepidArgv(user: string, argv: readonly string[]): string[] {
+  return hidepid(['runuser', '-u', user, '--', ...argv]);
 }
 
 export function run(argv: string[]): Promise<Run> {

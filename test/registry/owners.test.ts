@@ -15,6 +15,7 @@ import { bootId, pidNamespace } from '../../src/registry/owner.js';
 import { validateLease } from '../../src/registry/schema.js';
 import { cli, CLI, collect, NODE, tempDir, testRange } from '../helpers.js';
 import { listJson, running, until, userEnv } from '../cli/shell.js';
+import { hidepid, run } from './host-tools.js';
 
 const USER = 'portlease-t9';
 const root = process.getuid?.() === 0;
@@ -32,19 +33,7 @@ function asUser(
   opts: { hidepid?: boolean; env?: NodeJS.ProcessEnv } = {},
 ): ReturnType<typeof collect> {
   const cmd = ['runuser', '-u', USER, '--', NODE, CLI, ...args];
-  const argv = opts.hidepid
-    ? [
-        'unshare',
-        '-m',
-        '--propagation',
-        'private',
-        'sh',
-        '-c',
-        'mount -t proc -o hidepid=2 proc /proc && exec "$@"',
-        'sh',
-        ...cmd,
-      ]
-    : cmd;
+  const argv = opts.hidepid === true ? hidepid(cmd) : cmd;
   return collect(
     spawn(argv[0] ?? '', argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: opts.env }),
   );
@@ -52,26 +41,7 @@ function asUser(
 
 /** gc as root under hidepid=2 (root sees everything anyway). */
 function rootHidepid(args: string[]): ReturnType<typeof collect> {
-  return collect(
-    spawn(
-      'unshare',
-      [
-        '-m',
-        '--propagation',
-        'private',
-        'sh',
-        '-c',
-        'mount -t proc -o hidepid=2 proc /proc && exec "$@"',
-        'sh',
-        NODE,
-        CLI,
-        ...args,
-      ],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    ),
-  );
+  return run(hidepid([NODE, CLI, ...args]));
 }
 
 const children: [ChildProcess, Promise<unknown>][] = [];
