@@ -77,6 +77,26 @@ function allocateArgs(
   ];
 }
 
+/**
+ * The two users' setting: a one-port range, a registry in a directory both may use, and a
+ * live owner process for each user (pa of UA, pb of UB), killed after `body`.
+ */
+async function withOnePortTwoOwners(
+  body: (ctx: { lo: number; dir: string; pa: number; pb: number }) => Promise<void>,
+): Promise<void> {
+  users();
+  const r = await testRange(1);
+  const dir = join(sharedParent(), 'reg');
+  const pa = sleeperAs(UA);
+  const pb = sleeperAs(UB);
+  try {
+    await body({ lo: r.lo, dir, pa, pb });
+  } finally {
+    kill(pa);
+    kill(pb);
+  }
+}
+
 describe.runIf(isRoot)('a lock takeover needs proof of death', () => {
   it('two users with umask 077 allocating at once never take the lock from each other', async () => {
     users();
@@ -112,63 +132,42 @@ describe.runIf(isRoot)('a lock takeover needs proof of death', () => {
   }, 240_000);
 
   it("another user's holder slowed inside its write (umask 077) keeps the lock: one port, one lease", async () => {
-    users();
     requireTool('strace');
-    const r = await testRange(1);
-    const dir = join(sharedParent(), 'reg');
-    const pa = sleeperAs(UA);
-    const pb = sleeperAs(UB);
-    try {
-      const args = (pid: number): string[] => allocateArgs(String(r.lo), pid, dir, '1m');
+    await withOnePortTwoOwners(async ({ lo, dir, pa, pb }) => {
+      const args = (pid: number): string[] => allocateArgs(String(lo), pid, dir, '1m');
       const holder = slowedCli(args(pa), { delayMs: 3000, user: UA, umask: '077' });
       const held = collect(holder);
       await waitFor(() => writing(dir));
       const other = await cliAs(UB, '077', args(pb));
       const first = await held;
       expect(first.code).toBe(0);
-      expect(parsePorts(first.stdout).P).toBe(r.lo);
+      expect(parsePorts(first.stdout).P).toBe(lo);
       expect(other.code).toBe(1);
       expect(other.stderr).toMatch(/has no 1 free port; held by 1 lease/);
       expect(portsTwice(dir)).toEqual([]);
       expect(await listed(dir)).toHaveLength(1);
-    } finally {
-      kill(pa);
-      kill(pb);
-    }
+    });
   }, 60_000);
 
   it("under /proc hidepid=2, another user's hidden owner keeps its lease through gc and allocate", async () => {
-    users();
-    const r = await testRange(1);
-    const dir = join(sharedParent(), 'reg');
-    const pa = sleeperAs(UA);
-    const pb = sleeperAs(UB);
-    try {
-      const a = await cliAs(UA, '022', allocateArgs(String(r.lo), pa, dir, '10m'));
+    await withOnePortTwoOwners(async ({ lo, dir, pa, pb }) => {
+      const a = await cliAs(UA, '022', allocateArgs(String(lo), pa, dir, '10m'));
       expect(a.code).toBe(0);
       const gc = await run(hidepidArgv(UB, [NODE, CLI, 'gc', '--registry', dir]));
       expect(gc.stdout).toMatch(/^0 leases removed, 1 live$/m);
       const b = await run(
-        hidepidArgv(UB, [NODE, CLI, ...allocateArgs(String(r.lo), pb, dir, '10m')]),
+        hidepidArgv(UB, [NODE, CLI, ...allocateArgs(String(lo), pb, dir, '10m')]),
       );
       expect(b.code).toBe(1);
       expect(b.stderr).toMatch(/has no 1 free port/);
       expect(await listed(dir)).toHaveLength(1);
-    } finally {
-      kill(pa);
-      kill(pb);
-    }
+    });
   }, 60_000);
 
   it("under /proc hidepid=2, another user's slowed lock holder is not taken over", async () => {
-    users();
     requireTool('strace');
-    const r = await testRange(1);
-    const dir = join(sharedParent(), 'reg');
-    const pa = sleeperAs(UA);
-    const pb = sleeperAs(UB);
-    try {
-      const args = (pid: number): string[] => allocateArgs(String(r.lo), pid, dir, '1m');
+    await withOnePortTwoOwners(async ({ lo, dir, pa, pb }) => {
+      const args = (pid: number): string[] => allocateArgs(String(lo), pid, dir, '1m');
       const held = collect(slowedCli(args(pa), { delayMs: 3000, user: UA, umask: '022' }));
       await waitFor(() => writing(dir));
       const other = await run(hidepidArgv(UB, [NODE, CLI, ...args(pb)]));
@@ -178,10 +177,7 @@ describe.runIf(isRoot)('a lock takeover needs proof of death', () => {
       expect(other.stderr).toMatch(/has no 1 free port/);
       expect(portsTwice(dir)).toEqual([]);
       expect(await listed(dir)).toHaveLength(1);
-    } finally {
-      kill(pa);
-      kill(pb);
-    }
+    });
   }, 60_000);
 
   it("another user's holder (umask 077) killed while holding the lock is taken over at once", async () => {
