@@ -4545,12 +4545,7 @@ async function listenOn(port, host) {
 async function bindListeners(ports, host) {
     const servers = [];
     const closeAll = async () => {
-        const open = servers.splice(0);
-        await Promise.all(open.map((s) => new Promise((resolve) => {
-            s.close(() => {
-                resolve();
-            });
-        })));
+        await Promise.all(servers.splice(0).map(closeServer));
     };
     try {
         for (const [, port] of ports)

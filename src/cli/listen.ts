@@ -10,7 +10,7 @@
  * where `$$` is the shell's pid and `exec` keeps it for the command.
  */
 import { createServer, type Server } from 'node:net';
-import { bindServer } from '../registry/listen.js';
+import { bindServer, closeServer } from '../registry/listen.js';
 import { RuntimeError } from '../registry/index.js';
 
 /** The first inherited descriptor (0-2 are stdin, stdout, stderr). */
@@ -61,17 +61,7 @@ export async function bindListeners(
 ): Promise<Listeners> {
   const servers: Server[] = [];
   const closeAll = async (): Promise<void> => {
-    const open = servers.splice(0);
-    await Promise.all(
-      open.map(
-        (s) =>
-          new Promise<void>((resolve) => {
-            s.close(() => {
-              resolve();
-            });
-          }),
-      ),
-    );
+    await Promise.all(servers.splice(0).map(closeServer));
   };
   try {
     for (const [, port] of ports) servers.push(await listenOn(port, host));
