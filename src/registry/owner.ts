@@ -573,6 +573,14 @@ export function resolveOwner(spec: OwnerSpec, label: string): OwnerChoice {
     case 'session': {
       const sid = spec.sid ?? sessionOf(process.pid);
       if (sid === null) throw new UsageError(`${label}: no /proc here to find sessions`);
+      // getsid() reads 0 when the session's leader lies outside our pid namespace (a process
+      // started by `unshare -p`, or by a container runtime that gave it no session): the
+      // processes that read 0 are not one session, so none of them can own a lease.
+      if (sid === 0) {
+        throw new UsageError(
+          `${label}: session: this process's session lies outside this pid namespace (its session id reads 0); use pid:N, dir:PATH or none`,
+        );
+      }
       const uid = spec.sid === null ? myUid() : sessionUid(sid);
       const owner = describeSession(sid, uid);
       if (owner === null) throw new UsageError(`${label}: no process is in session ${sid}`);

@@ -3,13 +3,14 @@
  * messages), the owner (the calling process by default), `await using`.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { lease, RuntimeError, UsageError, type LeaseOptions } from '../../src/lib/index.js';
 import { Registry } from '../../src/registry/index.js';
-import { cli, NODE, ROOT, snapshot, tempDir, testRange } from '../helpers.js';
+import { cli, collect, NODE, ROOT, snapshot, tempDir, testRange } from '../helpers.js';
+import { requireTool } from '../registry/host-tools.js';
 
 const LIB = join(ROOT, 'dist/lib/index.js');
 
@@ -211,7 +212,7 @@ describe('lease()', () => {
     }
   });
 
-  it("owner: 'dir:PATH' (while the directory exists; key from it, no TTL: the CLI's bundle) and 'session'", async () => {
+  it("owner: 'dir:PATH' (while the directory exists; key from it, no TTL: the CLI's bundle)", async () => {
     const range = await testRange(4);
     const r = `${range.lo}-${range.hi}`;
     const registry = join(tempDir(), 'reg');
@@ -227,18 +228,75 @@ describe('lease()', () => {
     const c = await cli(['allocate', 'WEB', '--owner', `dir:${work}`, '--registry', registry]);
     expect(c.code, c.stderr).toBe(0);
     expect(c.stdout).toBe(`WEB=${a.ports.WEB}\n`);
-    const s = await lease({ names: ['S'], range: r, owner: 'session', registry });
+    const keep = await lease({ names: ['KEEP'], range: r, owner: 'none', ttl: '1m', registry });
     const owners = Object.fromEntries((await listed(registry)).map((l) => [l.id, l.owner]));
     expect(owners[a.id]).toEqual({ kind: 'dir', path: real, host: hostname() });
-    expect(owners[s.id]).toMatchObject({ kind: 'session' });
     // The lease lives while the directory does.
     rmSync(work, { recursive: true });
     await waitFor(
       async () => (await listed(registry)).every((l) => l.id !== a.id),
       'the dir-owned lease to end with its directory',
     );
-    expect((await listed(registry)).map((l) => l.id)).toEqual([s.id]);
-    await s.release();
+    expect((await listed(registry)).map((l) => l.id)).toEqual([keep.id]);
+    await keep.release();
+  });
+
+  it("owner: 'session' is the caller's session, alive while any process is in it", async () => {
+    const range = await testRange(4);
+    const registry = join(tempDir(), 'reg');
+    // A process of its own session (spawn's detached is setsid), with a member that outlives
+    // it: the lease must outlive the leaser and end with the last process of the session.
+    const code = `import { lease } from ${JSON.stringify(LIB)};
+      import { spawn } from 'node:child_process';
+      const l = await lease({ names: ['S'], range: '${range.lo}-${range.hi}', owner: 'session', registry: ${JSON.stringify(registry)} });
+      const member = spawn('sleep', ['60'], { stdio: 'ignore' });
+      console.log(l.id + ' ' + member.pid); process.exit(0);`;
+    const leaser = spawn(NODE, ['--input-type=module', '-e', code], {
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    leaser.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const status = await new Promise<number | null>((r) => leaser.once('exit', r));
+    const [id, member] = out.trim().split(' ');
+    expect(status, out).toBe(0);
+    try {
+      const [held] = await listed(registry);
+      expect(held?.id).toBe(id);
+      expect(held?.owner).toMatchObject({ kind: 'session', sid: leaser.pid });
+      // The leaser is gone; its session lives on in the member, and so does the lease.
+      expect((await new Registry(registry).gc()).removed).toEqual([]);
+      expect((await listed(registry)).map((l) => l.id)).toEqual([id]);
+      process.kill(Number(member), 'SIGKILL');
+      await waitFor(
+        async () => (await listed(registry)).length === 0,
+        'the lease to end with its session',
+      );
+    } finally {
+      try {
+        process.kill(-(leaser.pid ?? 0), 'SIGKILL');
+      } catch {
+        // the session's processes are gone
+      }
+    }
+  });
+
+  it("owner: 'session' outside this pid namespace (session id 0) is a UsageError, nothing leased", async () => {
+    requireTool('unshare');
+    const range = await testRange(2);
+    const registry = join(tempDir(), 'reg');
+    const code = `import { lease } from ${JSON.stringify(LIB)};
+      try { await lease({ names: ['S'], range: '${range.lo}-${range.hi}', owner: 'session', registry: ${JSON.stringify(registry)} }); console.log('leased'); }
+      catch (e) { console.log(e.name + ': ' + e.message); }`;
+    const r = await collect(
+      spawn('unshare', ['-p', '-f', '--mount-proc', NODE, '--input-type=module', '-e', code], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
+    );
+    expect(r.stdout.trim(), r.stderr).toBe(
+      "UsageError: owner: session: this process's session lies outside this pid namespace (its session id reads 0); use pid:N, dir:PATH or none",
+    );
+    expect(existsSync(registry)).toBe(false);
   });
 
   it("bad options: a UsageError with the CLI's one-line message (the option's name as label), registry untouched", async () => {
