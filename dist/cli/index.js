@@ -4376,6 +4376,27 @@ function heartbeatMs(env = process.env) {
     return Math.max(1000, Number(env.PORTLEASE_HEARTBEAT_MS) || 3_600_000);
 }
 /**
+ * Renew lease `id` to `ttlMs` from now every heartbeatMs() while its holder runs (exec, the
+ * library's lease() and listen()): a lease with the default TTL would otherwise expire under
+ * a holder that runs for days. The timer is unref'd (it never keeps a process alive) and
+ * stops by itself once the lease is gone (released elsewhere, reclaimed); a renewal that
+ * fails is told to `warn` as one line. Returns the stop.
+ */
+function renewWhileHeld(registry, id, ttlMs, warn, env = process.env) {
+    const timer = setInterval(() => {
+        registry.update(id, { ttlMs }).then((lease) => {
+            if (lease === null)
+                clearInterval(timer);
+        }, (err) => {
+            warn(`could not renew ${id}: ${describeError(err)}`);
+        });
+    }, heartbeatMs(env));
+    timer.unref();
+    return () => {
+        clearInterval(timer);
+    };
+}
+/**
  * The registry directory a user named (`label` is how the input is called: `--registry`,
  * `registry`, ...), else $PORTLEASE_REGISTRY, else the host-wide default.
  */
@@ -5853,14 +5874,11 @@ async function cmdExec(args, io) {
     // With the default TTL, the lease is renewed while exec runs: a dev server may run for
     // days. An explicit --ttl is a hard bound. (After a SIGKILL of exec the last renewal's
     // TTL still bounds a tree that cannot be judged from here.)
-    const heartbeat = reused || main_str(values, 'ttl') !== undefined
+    const stopRenewal = reused || main_str(values, 'ttl') !== undefined
         ? undefined
-        : setInterval(() => {
-            registry.update(lease.id, { ttlMs: DEFAULT_TTL_MS }).catch((err) => {
-                io.err(`portlease: warning: exec: could not renew ${lease.id}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
-            });
-        }, heartbeatMs(io.env));
-    heartbeat?.unref();
+        : renewWhileHeld(registry, lease.id, DEFAULT_TTL_MS, (message) => {
+            io.err(`portlease: warning: exec: ${message}`);
+        }, io.env);
     let status;
     let leftovers;
     try {
@@ -5904,12 +5922,12 @@ async function cmdExec(args, io) {
         }));
     }
     catch (err) {
-        clearInterval(heartbeat);
+        stopRenewal?.();
         if (!reused)
             await registry.release({ lease: lease.id });
         throw err;
     }
-    clearInterval(heartbeat);
+    stopRenewal?.();
     if (reused)
         return status;
     if (leftovers.length > 0) {

@@ -4366,6 +4366,27 @@ function heartbeatMs(env = process.env) {
     return Math.max(1000, Number(env.PORTLEASE_HEARTBEAT_MS) || 3_600_000);
 }
 /**
+ * Renew lease `id` to `ttlMs` from now every heartbeatMs() while its holder runs (exec, the
+ * library's lease() and listen()): a lease with the default TTL would otherwise expire under
+ * a holder that runs for days. The timer is unref'd (it never keeps a process alive) and
+ * stops by itself once the lease is gone (released elsewhere, reclaimed); a renewal that
+ * fails is told to `warn` as one line. Returns the stop.
+ */
+function renewWhileHeld(registry, id, ttlMs, warn, env = process.env) {
+    const timer = setInterval(() => {
+        registry.update(id, { ttlMs }).then((lease) => {
+            if (lease === null)
+                clearInterval(timer);
+        }, (err) => {
+            warn(`could not renew ${id}: ${errors_describeError(err)}`);
+        });
+    }, heartbeatMs(env));
+    timer.unref();
+    return () => {
+        clearInterval(timer);
+    };
+}
+/**
  * The registry directory a user named (`label` is how the input is called: `--registry`,
  * `registry`, ...), else $PORTLEASE_REGISTRY, else the host-wide default.
  */
@@ -4578,9 +4599,7 @@ function libraryRegistry(dir) {
     if (registry === undefined) {
         registry = createHostRegistry(path, {
             env,
-            warn: (m) => {
-                process.emitWarning(m, { type: 'PortleaseWarning' });
-            },
+            warn,
             debug: debug
                 ? (m) => {
                     process.stderr.write(`portlease: debug: ${m}\n`);
@@ -4591,10 +4610,18 @@ function libraryRegistry(dir) {
     }
     return registry;
 }
-/** The library's view of a lease record, bound to the registry it lives in. */
-function toLease(record, registry) {
+/** A warning from the library: process.emitWarning, type PortleaseWarning (one line). */
+function warn(message) {
+    process.emitWarning(message, { type: 'PortleaseWarning' });
+}
+/**
+ * The library's view of a lease record, bound to the registry it lives in. `stopRenewal`
+ * (renewWhileHeld's stop, when this process renews it) is called on release.
+ */
+function toLease(record, registry, stopRenewal) {
     let released;
     const release = () => {
+        stopRenewal?.();
         released ??= registry.release({ lease: record.id }).then(() => undefined, (err) => {
             released = undefined; // not given back: a later call may try again
             throw err;
@@ -4622,8 +4649,21 @@ function toLease(record, registry) {
 async function lease(options) {
     const { registry: dir, ...req } = leaseRequest(options);
     const registry = libraryRegistry(dir);
-    const { lease: record } = await registry.allocate(req);
-    return toLease(record, registry);
+    const { lease: record, reused } = await registry.allocate(req);
+    // The default TTL is renewed while this process holds the lease (as exec and listen() do):
+    // a process may run for days. An explicit ttl is a hard bound; a live lease of the same
+    // key that was already there is renewed by whoever took it.
+    const renewTtlMs = defaultTtlMs(options, req.ttlMs);
+    const stop = renewTtlMs === null || reused
+        ? undefined
+        : renewWhileHeld(registry, record.id, renewTtlMs, (message) => {
+            warn(`lease: ${message}`);
+        });
+    return toLease(record, registry, stop);
+}
+/** The TTL to renew a lease to while it is held: the default one, when no ttl was given. */
+function defaultTtlMs(options, ttlMs) {
+    return options.ttl === undefined ? (ttlMs ?? null) : null;
 }
 
 ;// CONCATENATED MODULE: ./src/lib/get-port.ts
@@ -4633,9 +4673,10 @@ async function lease(options) {
  *
  * Same order as get-port: the preferred ports in the order given (each taken when free),
  * then any port. What differs:
- * - every port returned is leased host-wide (owner: this process; TTL 24h), so other
- *   processes using portlease never get it, until this process exits, `releasePort(port)`
- *   or `clearLockedPorts()`; get-port only remembers ports inside one process, for 15-30 s;
+ * - every port returned is leased host-wide (owner: this process; TTL 24h, renewed hourly
+ *   while it is held), so other processes using portlease never get it, until this process
+ *   exits, `releasePort(port)` or `clearLockedPorts()`; get-port only remembers ports
+ *   inside one process, for 15-30 s;
  * - the fallback is a port in 20000-29999 (below the kernel's ephemeral range, where
  *   bind(0) and outbound connections take theirs), not one the kernel picks;
  * - a port is free when 0.0.0.0, 127.0.0.1 and :: can all be bound, and no container engine
@@ -4762,7 +4803,10 @@ async function getPort(options) {
                     throw new errors_UsageError(`host: cannot listen on ${JSON.stringify(host)} (${code}); give an address of this host`);
                 }
             }
-            held.set(port, { registry, id: record.id });
+            const stopRenewal = renewWhileHeld(registry, record.id, DEFAULT_TTL_MS, (message) => {
+                warn(`getPort: ${message}`);
+            });
+            held.set(port, { registry, id: record.id, stopRenewal });
             return port;
         }
     };
@@ -4791,6 +4835,7 @@ async function releasePort(port) {
     if (h === undefined)
         return;
     held.delete(port);
+    h.stopRenewal();
     await h.registry.release({ lease: h.id });
 }
 /**
@@ -5024,9 +5069,6 @@ function serversOption(v, names) {
     }
     return out;
 }
-function warn(message) {
-    process.emitWarning(message, { type: 'PortleaseWarning' });
-}
 /** The result: the lease, its servers, and the release once the last server has closed. */
 function listening(record, reused, registry, host, servers, renewTtlMs) {
     const ports = Object.fromEntries([...servers.keys()].map((n) => [n, record.ports[n]]));
@@ -5042,14 +5084,11 @@ function listening(record, reused, registry, host, servers, renewTtlMs) {
         }));
     // A lease with the default TTL is renewed while its servers listen (as exec does): a
     // server may run for days. An explicit ttl is a hard bound.
-    const heartbeat = renewTtlMs === null || reused
+    const stopRenewal = renewTtlMs === null || reused
         ? undefined
-        : setInterval(() => {
-            registry.update(record.id, { ttlMs: renewTtlMs }).catch((err) => {
-                warn(`listen: could not renew ${record.id}: ${errors_describeError(err)}`);
-            });
-        }, heartbeatMs());
-    heartbeat?.unref();
+        : renewWhileHeld(registry, record.id, renewTtlMs, (message) => {
+            warn(`listen: ${message}`);
+        });
     const allClosed = new Promise((resolve) => {
         for (const server of open) {
             // (A failed attempt's 'close' came before this: it is emitted on the next tick when
@@ -5065,7 +5104,7 @@ function listening(record, reused, registry, host, servers, renewTtlMs) {
     });
     void allClosed
         .then(() => {
-        clearInterval(heartbeat);
+        stopRenewal?.();
         return release();
     })
         .catch((err) => {
@@ -5124,7 +5163,7 @@ async function listen(options) {
                 });
                 bound.push(server);
             }
-            return listening(record, reused, registry, host, servers, o.ttl === undefined ? (req.ttlMs ?? null) : null);
+            return listening(record, reused, registry, host, servers, defaultTtlMs(options, req.ttlMs));
         }
         catch (err) {
             // Unbound at once (the listening socket closes now; 'close' waits for connections).

@@ -35805,6 +35805,27 @@ function heartbeatMs(env = process.env) {
     return Math.max(1000, Number(env.PORTLEASE_HEARTBEAT_MS) || 3_600_000);
 }
 /**
+ * Renew lease `id` to `ttlMs` from now every heartbeatMs() while its holder runs (exec, the
+ * library's lease() and listen()): a lease with the default TTL would otherwise expire under
+ * a holder that runs for days. The timer is unref'd (it never keeps a process alive) and
+ * stops by itself once the lease is gone (released elsewhere, reclaimed); a renewal that
+ * fails is told to `warn` as one line. Returns the stop.
+ */
+function renewWhileHeld(registry, id, ttlMs, warn, env = process.env) {
+    const timer = setInterval(() => {
+        registry.update(id, { ttlMs }).then((lease) => {
+            if (lease === null)
+                clearInterval(timer);
+        }, (err) => {
+            warn(`could not renew ${id}: ${describeError(err)}`);
+        });
+    }, heartbeatMs(env));
+    timer.unref();
+    return () => {
+        clearInterval(timer);
+    };
+}
+/**
  * The registry directory a user named (`label` is how the input is called: `--registry`,
  * `registry`, ...), else $PORTLEASE_REGISTRY, else the host-wide default.
  */

@@ -37,8 +37,8 @@ import {
   createHostRegistry,
   debugEnabled,
   DEFAULT_TTL_MS,
-  heartbeatMs,
   registryDir,
+  renewWhileHeld,
 } from '../runner/registry.js';
 import { HELP } from './help.js';
 import { bindListeners } from './listen.js';
@@ -530,17 +530,18 @@ async function cmdExec(args: string[], io: Io): Promise<number> {
   // With the default TTL, the lease is renewed while exec runs: a dev server may run for
   // days. An explicit --ttl is a hard bound. (After a SIGKILL of exec the last renewal's
   // TTL still bounds a tree that cannot be judged from here.)
-  const heartbeat =
+  const stopRenewal =
     reused || str(values, 'ttl') !== undefined
       ? undefined
-      : setInterval(() => {
-          registry.update(lease.id, { ttlMs: DEFAULT_TTL_MS }).catch((err: unknown) => {
-            io.err(
-              `portlease: warning: exec: could not renew ${lease.id}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`,
-            );
-          });
-        }, heartbeatMs(io.env));
-  heartbeat?.unref();
+      : renewWhileHeld(
+          registry,
+          lease.id,
+          DEFAULT_TTL_MS,
+          (message) => {
+            io.err(`portlease: warning: exec: ${message}`);
+          },
+          io.env,
+        );
   let status: number;
   let leftovers: number[];
   try {
@@ -585,11 +586,11 @@ async function cmdExec(args: string[], io: Io): Promise<number> {
       err: io.err,
     }));
   } catch (err) {
-    clearInterval(heartbeat);
+    stopRenewal?.();
     if (!reused) await registry.release({ lease: lease.id });
     throw err;
   }
-  clearInterval(heartbeat);
+  stopRenewal?.();
   if (reused) return status;
   if (leftovers.length > 0) {
     io.err(

@@ -4,9 +4,10 @@
  *
  * Same order as get-port: the preferred ports in the order given (each taken when free),
  * then any port. What differs:
- * - every port returned is leased host-wide (owner: this process; TTL 24h), so other
- *   processes using portlease never get it, until this process exits, `releasePort(port)`
- *   or `clearLockedPorts()`; get-port only remembers ports inside one process, for 15-30 s;
+ * - every port returned is leased host-wide (owner: this process; TTL 24h, renewed hourly
+ *   while it is held), so other processes using portlease never get it, until this process
+ *   exits, `releasePort(port)` or `clearLockedPorts()`; get-port only remembers ports
+ *   inside one process, for 15-30 s;
  * - the fallback is a port in 20000-29999 (below the kernel's ephemeral range, where
  *   bind(0) and outbound connections take theirs), not one the kernel picks;
  * - a port is free when 0.0.0.0, 127.0.0.1 and :: can all be bound, and no container engine
@@ -14,7 +15,7 @@
  * - `reserve` is accepted and changes nothing (every port is held as if reserved);
  * - bad options throw a `UsageError` naming the option, not a TypeError.
  */
-import { DEFAULT_TTL_MS } from '../runner/registry.js';
+import { DEFAULT_TTL_MS, renewWhileHeld } from '../runner/registry.js';
 import {
   DEFAULT_RANGE,
   formatRange,
@@ -26,12 +27,12 @@ import {
   type Registry,
 } from '../registry/index.js';
 import { kernelPorts, tryListen } from '../registry/probe.js';
-import { libraryRegistry } from './lease.js';
+import { libraryRegistry, warn } from './lease.js';
 
 const NAME = 'PORT';
 
 /** Ports this process leased through getPort: port -> its lease. */
-const held = new Map<number, { registry: Registry; id: string }>();
+const held = new Map<number, { registry: Registry; id: string; stopRenewal: () => void }>();
 /** A clearLockedPorts() in progress: getPort waits for it, as get-port's sync clear would. */
 let clearing: Promise<void> = Promise.resolve();
 
@@ -153,7 +154,10 @@ export async function getPort(options?: unknown): Promise<number> {
           );
         }
       }
-      held.set(port, { registry, id: record.id });
+      const stopRenewal = renewWhileHeld(registry, record.id, DEFAULT_TTL_MS, (message) => {
+        warn(`getPort: ${message}`);
+      });
+      held.set(port, { registry, id: record.id, stopRenewal });
       return port;
     }
   };
@@ -179,6 +183,7 @@ export async function releasePort(port: number): Promise<void> {
   const h = held.get(port);
   if (h === undefined) return;
   held.delete(port);
+  h.stopRenewal();
   await h.registry.release({ lease: h.id });
 }
 

@@ -8,6 +8,7 @@ import {
   debugEnabled,
   DEFAULT_TTL_MS,
   registryDir,
+  renewWhileHeld,
 } from '../runner/registry.js';
 import {
   checkKey,
@@ -166,9 +167,7 @@ export function libraryRegistry(dir: string | undefined): Registry {
   if (registry === undefined) {
     registry = createHostRegistry(path, {
       env,
-      warn: (m) => {
-        process.emitWarning(m, { type: 'PortleaseWarning' });
-      },
+      warn,
       debug: debug
         ? (m) => {
             process.stderr.write(`portlease: debug: ${m}\n`);
@@ -180,10 +179,19 @@ export function libraryRegistry(dir: string | undefined): Registry {
   return registry;
 }
 
-/** The library's view of a lease record, bound to the registry it lives in. */
-export function toLease(record: Record_, registry: Registry): Lease {
+/** A warning from the library: process.emitWarning, type PortleaseWarning (one line). */
+export function warn(message: string): void {
+  process.emitWarning(message, { type: 'PortleaseWarning' });
+}
+
+/**
+ * The library's view of a lease record, bound to the registry it lives in. `stopRenewal`
+ * (renewWhileHeld's stop, when this process renews it) is called on release.
+ */
+export function toLease(record: Record_, registry: Registry, stopRenewal?: () => void): Lease {
   let released: Promise<void> | undefined;
   const release = (): Promise<void> => {
+    stopRenewal?.();
     released ??= registry.release({ lease: record.id }).then(
       () => undefined,
       (err: unknown) => {
@@ -215,6 +223,21 @@ export function toLease(record: Record_, registry: Registry): Lease {
 export async function lease(options: unknown): Promise<Lease> {
   const { registry: dir, ...req } = leaseRequest(options);
   const registry = libraryRegistry(dir);
-  const { lease: record } = await registry.allocate(req);
-  return toLease(record, registry);
+  const { lease: record, reused } = await registry.allocate(req);
+  // The default TTL is renewed while this process holds the lease (as exec and listen() do):
+  // a process may run for days. An explicit ttl is a hard bound; a live lease of the same
+  // key that was already there is renewed by whoever took it.
+  const renewTtlMs = defaultTtlMs(options, req.ttlMs);
+  const stop =
+    renewTtlMs === null || reused
+      ? undefined
+      : renewWhileHeld(registry, record.id, renewTtlMs, (message) => {
+          warn(`lease: ${message}`);
+        });
+  return toLease(record, registry, stop);
+}
+
+/** The TTL to renew a lease to while it is held: the default one, when no ttl was given. */
+export function defaultTtlMs(options: unknown, ttlMs: number | null | undefined): number | null {
+  return (options as Record<string, unknown>).ttl === undefined ? (ttlMs ?? null) : null;
 }

@@ -25,8 +25,8 @@ import {
   DEFAULT_LISTEN_HOST,
   parseListenHost,
 } from '../registry/listen.js';
-import { heartbeatMs } from '../runner/registry.js';
-import { boolOption, leaseRequest, libraryRegistry, show } from './lease.js';
+import { renewWhileHeld } from '../runner/registry.js';
+import { boolOption, defaultTtlMs, leaseRequest, libraryRegistry, show, warn } from './lease.js';
 import type { Listening } from './types.js';
 
 /** listen()'s options besides lease()'s. */
@@ -132,10 +132,6 @@ function serversOption(v: unknown, names: readonly string[]): Map<string, Server
   return out;
 }
 
-function warn(message: string): void {
-  process.emitWarning(message, { type: 'PortleaseWarning' });
-}
-
 /** The result: the lease, its servers, and the release once the last server has closed. */
 function listening(
   record: LeaseRecord,
@@ -162,15 +158,12 @@ function listening(
         ));
   // A lease with the default TTL is renewed while its servers listen (as exec does): a
   // server may run for days. An explicit ttl is a hard bound.
-  const heartbeat =
+  const stopRenewal =
     renewTtlMs === null || reused
       ? undefined
-      : setInterval(() => {
-          registry.update(record.id, { ttlMs: renewTtlMs }).catch((err: unknown) => {
-            warn(`listen: could not renew ${record.id}: ${describeError(err)}`);
-          });
-        }, heartbeatMs());
-  heartbeat?.unref();
+      : renewWhileHeld(registry, record.id, renewTtlMs, (message) => {
+          warn(`listen: ${message}`);
+        });
   const allClosed = new Promise<void>((resolve) => {
     for (const server of open) {
       // (A failed attempt's 'close' came before this: it is emitted on the next tick when
@@ -185,7 +178,7 @@ function listening(
   });
   void allClosed
     .then(() => {
-      clearInterval(heartbeat);
+      stopRenewal?.();
       return release();
     })
     .catch((err: unknown) => {
@@ -246,14 +239,7 @@ export async function listen(options: unknown): Promise<Listening> {
         });
         bound.push(server);
       }
-      return listening(
-        record,
-        reused,
-        registry,
-        host,
-        servers,
-        o.ttl === undefined ? (req.ttlMs ?? null) : null,
-      );
+      return listening(record, reused, registry, host, servers, defaultTtlMs(options, req.ttlMs));
     } catch (err) {
       // Unbound at once (the listening socket closes now; 'close' waits for connections).
       for (const server of bound) server.close();

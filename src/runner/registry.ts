@@ -8,6 +8,7 @@
 import { containerLivenessChecker, publishedPorts } from '../engines/host.js';
 import {
   defaultRegistryDir,
+  describeError,
   Registry,
   UsageError,
   type RegistryOptions,
@@ -23,6 +24,36 @@ export const DEFAULT_TTL_MS = 24 * 3_600_000;
  */
 export function heartbeatMs(env: NodeJS.ProcessEnv = process.env): number {
   return Math.max(1000, Number(env.PORTLEASE_HEARTBEAT_MS) || 3_600_000);
+}
+
+/**
+ * Renew lease `id` to `ttlMs` from now every heartbeatMs() while its holder runs (exec, the
+ * library's lease() and listen()): a lease with the default TTL would otherwise expire under
+ * a holder that runs for days. The timer is unref'd (it never keeps a process alive) and
+ * stops by itself once the lease is gone (released elsewhere, reclaimed); a renewal that
+ * fails is told to `warn` as one line. Returns the stop.
+ */
+export function renewWhileHeld(
+  registry: Registry,
+  id: string,
+  ttlMs: number,
+  warn: (message: string) => void,
+  env: NodeJS.ProcessEnv = process.env,
+): () => void {
+  const timer = setInterval(() => {
+    registry.update(id, { ttlMs }).then(
+      (lease) => {
+        if (lease === null) clearInterval(timer);
+      },
+      (err: unknown) => {
+        warn(`could not renew ${id}: ${describeError(err)}`);
+      },
+    );
+  }, heartbeatMs(env));
+  timer.unref();
+  return () => {
+    clearInterval(timer);
+  };
 }
 
 export interface HostRegistryOptions extends Partial<RegistryOptions> {

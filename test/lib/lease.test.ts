@@ -172,6 +172,52 @@ describe('lease()', () => {
     }
   });
 
+  it('the default TTL is renewed while the process holds the lease (lease(), getPort()); an explicit ttl is not', async () => {
+    const range = await testRange(6);
+    const registry = join(tempDir(), 'reg');
+    const code = `import { lease, getPort, portNumbers } from ${JSON.stringify(LIB)};
+      const opts = { range: '${range.lo}-${range.hi}', registry: ${JSON.stringify(registry)} };
+      const a = await lease({ names: ['A'], ...opts });
+      const b = await lease({ names: ['B'], ttl: '10m', ...opts });
+      const p = await getPort({ port: portNumbers(${range.lo}, ${range.hi}) });
+      console.log(JSON.stringify({ renewed: a.id, fixed: b.id, port: p }));
+      setInterval(() => {}, 1000);`;
+    const child = spawn(NODE, ['--input-type=module', '-e', code], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, PORTLEASE_HEARTBEAT_MS: '1000', PORTLEASE_REGISTRY: registry },
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    try {
+      const out = await new Promise<string>((resolve) =>
+        child.stdout.once('data', (d: Buffer) => {
+          resolve(d.toString().trim());
+        }),
+      );
+      const ids = JSON.parse(out) as { renewed: string; fixed: string; port: number };
+      const expiry = async (): Promise<{ renewed: number; fixed: number; port: number }> => {
+        const all = (await new Registry(registry).list()).map((x) => x.lease);
+        const at = (l: (typeof all)[number] | undefined): number => Date.parse(l?.expires ?? '');
+        return {
+          renewed: at(all.find((l) => l.id === ids.renewed)),
+          fixed: at(all.find((l) => l.id === ids.fixed)),
+          port: at(all.find((l) => l.ports.PORT === ids.port)),
+        };
+      };
+      const first = await expiry();
+      expect(Object.values(first).every(Number.isFinite), JSON.stringify(first)).toBe(true);
+      await waitFor(async () => {
+        const now = await expiry();
+        return now.renewed > first.renewed && now.port > first.port;
+      }, 'a renewal of the default-TTL leases');
+      await new Promise((r) => setTimeout(r, 1500)); // a heartbeat for the fixed one too
+      expect((await expiry()).fixed).toBe(first.fixed);
+      expect(stderr).toBe('');
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
   it("owner: { pid }, 'pid:N' and 'none'", async () => {
     const range = await testRange(4);
     const registry = join(tempDir(), 'reg');

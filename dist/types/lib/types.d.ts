@@ -35,7 +35,11 @@ export interface LeaseOptions {
     key?: string;
     /** Where to start looking: `'hash'` (of the key; default), `'random'`, `'sequential'`. */
     strategy?: Strategy;
-    /** The lease ends after this even if its owner lives. Default `'24h'`; `null`: no TTL (needs an owner). */
+    /**
+     * The lease ends after this even if its owner lives. Default `'24h'`, renewed every hour
+     * while this process holds the lease; an explicit `ttl` is a hard bound; `null`: no TTL
+     * (needs an owner).
+     */
     ttl?: DurationOption | null;
     /** Who keeps the lease alive. Default: the calling process. */
     owner?: OwnerOption;
@@ -53,7 +57,10 @@ export interface Lease {
     readonly key: string;
     /** Port name -> port. */
     readonly ports: Readonly<Record<string, number>>;
-    /** When the TTL ends it, or null (no TTL). */
+    /**
+     * When the TTL ends the lease as taken, or null (no TTL). With the default TTL it is
+     * renewed every hour while this process holds the lease; an explicit `ttl` is a hard bound.
+     */
     readonly expires: Date | null;
     /** The registry directory it lives in. */
     readonly registry: string;
