@@ -262,37 +262,6 @@ describe('a `run:` step of GitHub Actions', () => {
     expect(r.stderr).toContain('no Runner.Worker among the ancestors');
     expect((JSON.parse(r.stdout) as { owner: unknown }).owner).toBeNull();
   });
-
-  it('a session outside this pid namespace (id 0): the default is TTL only, --owner session is refused', async () => {
-    requireTool('unshare');
-    const range = await oneRange();
-    const dir = join(tempDir(), 'reg');
-    // In a new pid namespace the session's leader lies outside: getsid() reads 0 there, as
-    // in a container whose runtime gave the process no session. No session to watch.
-    const inNamespace = (args: string[], env: NodeJS.ProcessEnv) =>
-      collect(
-        spawn('unshare', ['-p', '-f', '--mount-proc', NODE, CLI, ...args], {
-          stdio: ['ignore', 'pipe', 'pipe'],
-          env,
-        }),
-      );
-    const base = ['allocate', 'A', '--range', range, '--registry', dir];
-    const refused = await inNamespace([...base, '--owner', 'session'], userEnv(dir));
-    expect(refused.code).toBe(2);
-    expect(refused.stderr.trim()).toBe(
-      "portlease: --owner: session: this process's session lies outside this pid namespace (its session id reads 0); use pid:N, dir:PATH or none",
-    );
-    expect(existsSync(dir)).toBe(false); // refused before anything was touched
-    const r = await inNamespace(
-      [...base, '--ttl', '1m', '--json'],
-      userEnv(dir, { PORTLEASE_DEBUG: '1' }),
-    );
-    expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toContain(
-      "the caller's session (0) lies outside this pid namespace: TTL only",
-    );
-    expect((JSON.parse(r.stdout) as { owner: unknown }).owner).toBeNull();
-  });
 });
 
 describe('explicit owners', () => {
@@ -378,5 +347,38 @@ describe('explicit owners', () => {
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
     }
     expect(existsSync(dir)).toBe(false); // nothing was touched
+  });
+});
+
+describe('a session outside this pid namespace', () => {
+  it('(session id 0): the default owner is none (TTL only); --owner session is refused with one line', async () => {
+    requireTool('unshare');
+    const range = await oneRange();
+    const dir = join(tempDir(), 'reg');
+    // In a new pid namespace the session's leader lies outside: getsid() reads 0 there, as
+    // in a container whose runtime gave the process no session. No session to watch.
+    const inNamespace = (args: string[], env: NodeJS.ProcessEnv) =>
+      collect(
+        spawn('unshare', ['-p', '-f', '--mount-proc', NODE, CLI, ...args], {
+          stdio: ['ignore', 'pipe', 'pipe'],
+          env,
+        }),
+      );
+    const base = ['allocate', 'A', '--range', range, '--registry', dir];
+    const refused = await inNamespace([...base, '--owner', 'session'], userEnv(dir));
+    expect(refused.code).toBe(2);
+    expect(refused.stderr.trim()).toBe(
+      "portlease: --owner: session: this process's session lies outside this pid namespace (its session id reads 0); use pid:N, dir:PATH or none",
+    );
+    expect(existsSync(dir)).toBe(false); // refused before anything was touched
+    const r = await inNamespace(
+      [...base, '--ttl', '1m', '--json'],
+      userEnv(dir, { PORTLEASE_DEBUG: '1' }),
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(
+      "the caller's session (0) lies outside this pid namespace: TTL only",
+    );
+    expect((JSON.parse(r.stdout) as { owner: unknown }).owner).toBeNull();
   });
 });
