@@ -4368,17 +4368,17 @@ function containerLivenessChecker(opts = {}) {
 /** A lease's TTL when none is given: bounds a lease whose owner outlives its use. */
 const DEFAULT_TTL_MS = 24 * 3_600_000;
 /**
- * How often a holder that lives on (exec, the library's listen()) renews a lease that has the
- * default TTL, so a server may run for days: hourly. PORTLEASE_HEARTBEAT_MS overrides it
+ * How often a holder that lives on (exec; the library's lease(), getPort() and listen())
+ * renews a lease that has the default TTL, so a server may run for days: hourly. PORTLEASE_HEARTBEAT_MS overrides it
  * (at least 1 s), for tests.
  */
 function heartbeatMs(env = process.env) {
     return Math.max(1000, Number(env.PORTLEASE_HEARTBEAT_MS) || 3_600_000);
 }
 /**
- * Renew lease `id` to `ttlMs` from now every heartbeatMs() while its holder runs (exec, the
- * library's lease() and listen()): a lease with the default TTL would otherwise expire under
- * a holder that runs for days. The timer is unref'd (it never keeps a process alive) and
+ * Renew lease `id` to `ttlMs` from now every heartbeatMs() while its holder runs (exec; the
+ * library's lease(), getPort() and listen()): a lease with the default TTL would otherwise
+ * expire under a holder that runs for days. The timer is unref'd (it never keeps a process alive) and
  * stops by itself once the lease is gone (released elsewhere, reclaimed); a renewal that
  * fails is told to `warn` as one line. Returns the stop.
  */

@@ -320,7 +320,7 @@ describe('lease()', () => {
       );
     } finally {
       try {
-        process.kill(-(leaser.pid ?? 0), 'SIGKILL');
+        if (leaser.pid !== undefined) process.kill(-leaser.pid, 'SIGKILL');
       } catch {
         // the session's processes are gone
       }
