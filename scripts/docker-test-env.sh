@@ -78,6 +78,12 @@ BUSYBOX=$(busybox_static) || die "no statically linked busybox after installing 
 docker_ok() { docker version --format '{{.Server.Version}}' >/dev/null 2>&1; }
 if ! docker_ok; then
   if ! pgrep -x dockerd >/dev/null 2>&1; then
+    # A dockerd that was killed (a run SIGKILLed with its pid namespace) leaves its pid file,
+    # and a new dockerd refuses to start while the file is there.
+    if [ -f /var/run/docker.pid ]; then
+      say "no dockerd runs: removing its stale /var/run/docker.pid"
+      as_root rm -f /var/run/docker.pid
+    fi
     say "starting dockerd --storage-driver=vfs (log: $LOG)"
     # containerd is started by dockerd itself when it is not running as a service.
     as_root sh -c "nohup dockerd --storage-driver=vfs >>'$LOG' 2>&1 </dev/null &"
