@@ -78,11 +78,17 @@ BUSYBOX=$(busybox_static) || die "no statically linked busybox after installing 
 docker_ok() { docker version --format '{{.Server.Version}}' >/dev/null 2>&1; }
 if ! docker_ok; then
   if ! pgrep -x dockerd >/dev/null 2>&1; then
-    # A dockerd that was killed (a run SIGKILLed with its pid namespace) leaves its pid file,
-    # and a new dockerd refuses to start while the file is there.
+    # A dockerd killed with its pid namespace (as a CI run under `unshare -p` ends) leaves its
+    # pid files: a new dockerd refuses to start over its own, and takes containerd's pid,
+    # now another process's, for a containerd that still runs, and waits for it in vain.
     if [ -f /var/run/docker.pid ]; then
       say "no dockerd runs: removing its stale /var/run/docker.pid"
       as_root rm -f /var/run/docker.pid
+    fi
+    CONTAINERD_PID=/var/run/docker/containerd/containerd.pid
+    if [ -f "$CONTAINERD_PID" ] && ! pgrep -x containerd >/dev/null 2>&1; then
+      say "no containerd runs: removing its stale $CONTAINERD_PID"
+      as_root rm -f "$CONTAINERD_PID"
     fi
     say "starting dockerd --storage-driver=vfs (log: $LOG)"
     # containerd is started by dockerd itself when it is not running as a service.
