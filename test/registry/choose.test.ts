@@ -7,17 +7,12 @@ describe('choosePorts', () => {
     (bad: number[]) =>
     (p: number): Promise<boolean> =>
       Promise.resolve(!bad.includes(p));
+  /** choosePorts over `range`, every port usable but `bad`. */
+  const choose = (count: number, contiguous: boolean, start: number, bad: number[] = []) =>
+    choosePorts({ count, range, contiguous, start, usable: usableExcept(bad) });
 
   it('scans from the start and wraps', async () => {
-    expect(
-      await choosePorts({
-        count: 3,
-        range,
-        contiguous: false,
-        start: 108,
-        usable: usableExcept([109]),
-      }),
-    ).toEqual([108, 100, 101]);
+    expect(await choose(3, false, 108, [109])).toEqual([108, 100, 101]);
   });
 
   it('finds blocks that fit below the top, skipping past a bad port', async () => {
@@ -30,42 +25,10 @@ describe('choosePorts', () => {
       104, 105, 106, 107,
     ]);
     expect(new Set(asked).size).toBe(asked.length); // each port asked once
-    expect(
-      await choosePorts({
-        count: 4,
-        range,
-        contiguous: true,
-        start: 109,
-        usable: usableExcept([]),
-      }),
-    ).toEqual([106, 107, 108, 109]);
-    expect(
-      await choosePorts({
-        count: 11,
-        range,
-        contiguous: true,
-        start: 100,
-        usable: usableExcept([]),
-      }),
-    ).toBeNull();
-    expect(
-      await choosePorts({
-        count: 5,
-        range,
-        contiguous: true,
-        start: 100,
-        usable: usableExcept([104]),
-      }),
-    ).toEqual([105, 106, 107, 108, 109]);
-    expect(
-      await choosePorts({
-        count: 5,
-        range,
-        contiguous: true,
-        start: 100,
-        usable: usableExcept([104, 105]),
-      }),
-    ).toBeNull();
+    expect(await choose(4, true, 109)).toEqual([106, 107, 108, 109]);
+    expect(await choose(11, true, 100)).toBeNull();
+    expect(await choose(5, true, 100, [104])).toEqual([105, 106, 107, 108, 109]);
+    expect(await choose(5, true, 100, [104, 105])).toBeNull();
   });
 
   it('hashes keys stably (FNV-1a)', () => {
