@@ -2,7 +2,7 @@
 import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /******/ var __webpack_modules__ = ({
 
-/***/ 272:
+/***/ 612:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -1272,8 +1272,11 @@ const MAX_DAMAGE_WARNINGS = 3;
 /** A quarantine file holds at most this much of the damage (each piece cut to 4 KiB). */
 const MAX_QUARANTINE_BYTES = 256 * 1024;
 const MAX_PIECE = 4096;
-/** Keep a copy of what a read rejected in quarantine/ (bounded, mode 0600); never throws. */
-function quarantine(dir, what, content) {
+/**
+ * Keep a copy of what was rejected in `<registry>/quarantine/` (bounded, mode 0600) and
+ * return its path, or null when it could not be kept; never throws.
+ */
+function keepInQuarantine(dir, what, content) {
     const qdir = (0,external_node_path_namespaceObject.join)(dir, 'quarantine');
     try {
         try {
@@ -1338,7 +1341,7 @@ function reportDamage(dir, text, damage, recognised, intact, links, opts) {
                 size += piece.length + d.reason.length + 32;
                 pieces.push({ line: d.line, reason: d.reason, text: piece });
             }
-            const kept = quarantine(dir, 'state', JSON.stringify({
+            const kept = keepInQuarantine(dir, 'state', JSON.stringify({
                 file: path,
                 read: new Date().toISOString(),
                 bytes: text.length,
@@ -1774,6 +1777,8 @@ async function resolveConflicts(leases, deadReason, log) {
 
 ;// CONCATENATED MODULE: external "node:net"
 const external_node_net_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
+;// CONCATENATED MODULE: external "node:worker_threads"
+const external_node_worker_threads_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:worker_threads");
 ;// CONCATENATED MODULE: external "node:os"
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 ;// CONCATENATED MODULE: ./src/registry/proc.ts
@@ -2527,8 +2532,14 @@ function sessionUid(sid) {
  *   long for a socket path) or whose socket file is missing: the pid rules of owner.ts
  *   (same boot and pid namespace, pid gone or start time changed; same host, other boot).
  * - A holder that cannot be judged (another pid namespace without a socket, an unreadable
- *   or foreign record) is waited for; at the timeout the contender fails with one line
- *   naming the holder and how to recover.
+ *   record, or a record with a pid that this release cannot read) is waited for; at the
+ *   timeout the contender fails with one line naming the holder and how to recover.
+ * - A generation no release can have written (empty, not JSON, no pid, too large) is no
+ *   one's: every release links a complete record, and listens on its socket before the
+ *   link. It is taken over at once; its text is kept in quarantine/ and one warning says so.
+ * - A record linked by this very module instance (its nonce, `instance`) is judged by what
+ *   the instance knows it holds. The pid proves nothing: worker threads share it
+ *   (docs/adr/0003-thread-identity.md), so another thread's hold is judged by its socket.
  *
  * To acquire, a process finds the highest generation G; if it is released or provably
  * dead, it links generation G+1. link() fails with EEXIST for all but one contender, so two
@@ -2540,6 +2551,8 @@ function sessionUid(sid) {
  * Every file here is opened with O_NONBLOCK and checked to be a regular file after open,
  * so a FIFO planted in the directory cannot hang a command.
  */
+
+
 
 
 
@@ -2563,6 +2576,15 @@ const MAX_HOLDER_BYTES = 4096;
 const PROBE_TIMEOUT_MS = 1000;
 /** Temp files and sockets of killed processes are removed once they are this old. */
 const LEFTOVER_MS = 60_000;
+/**
+ * This copy of the lock module. A pid is no holder's identity: worker threads share their
+ * process's pid and start time (docs/adr/0003-thread-identity.md). What identifies the
+ * holder of a generation is the module instance that linked it, and only that instance
+ * knows which generations it holds: `heldHere`.
+ */
+const INSTANCE = randomSuffix(16);
+/** The generations this module instance holds now: `<lock dir id>/<generation>`. */
+const heldHere = new Set();
 const genName = (g) => `g${String(g).padStart(12, '0')}`;
 /** The generation a name stands for, only for names in genName's own spelling. */
 function numberOf(name, re, suffix) {
@@ -2596,11 +2618,12 @@ function readHolder(path) {
             const st = (0,external_node_fs_namespaceObject.fstatSync)(fd);
             if (!st.isFile())
                 return { kind: 'not-file', what: fileKind(st) };
-            if (st.size > MAX_HOLDER_BYTES)
-                return { kind: 'foreign' };
             const buf = Buffer.alloc(MAX_HOLDER_BYTES);
             const n = (0,external_node_fs_namespaceObject.readSync)(fd, buf, 0, MAX_HOLDER_BYTES, 0);
             text = buf.toString('utf8', 0, n);
+            if (st.size > MAX_HOLDER_BYTES) {
+                return { kind: 'damaged', what: `${st.size} bytes, far larger than a holder record`, text };
+            }
         }
         finally {
             (0,external_node_fs_namespaceObject.closeSync)(fd);
@@ -2616,16 +2639,33 @@ function readHolder(path) {
             return { kind: 'not-file', what: 'a socket' };
         return { kind: 'unreadable', code };
     }
+    let v;
     try {
-        const v = JSON.parse(text);
-        const owner = validOwner(v);
-        if (owner?.kind === 'process' && typeof v.acquired === 'number') {
-            const sock = typeof v.sock === 'string' && SOCK.test(v.sock) ? v.sock : null;
-            return { kind: 'holder', holder: { ...owner, acquired: v.acquired, sock } };
-        }
+        v = JSON.parse(text);
     }
     catch {
-        // fall through: not a record portlease wrote
+        return { kind: 'damaged', what: text === '' ? 'empty' : 'not JSON', text };
+    }
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+        return { kind: 'damaged', what: 'not a JSON object', text };
+    }
+    const r = v;
+    const instance = v.instance;
+    // Every release has written the holder's pid: a record without one is nobody's.
+    if (!Number.isInteger(r.pid))
+        return { kind: 'damaged', what: 'a record without a pid', text };
+    const owner = validOwner(v);
+    if (owner?.kind === 'process' && typeof r.acquired === 'number') {
+        return {
+            kind: 'holder',
+            holder: {
+                ...owner,
+                acquired: r.acquired,
+                sock: typeof r.sock === 'string' && SOCK.test(r.sock) ? r.sock : null,
+                thread: Number.isInteger(r.thread) && r.thread >= 0 ? r.thread : null,
+                instance: typeof instance === 'string' && /^[0-9a-z]{16}$/.test(instance) ? instance : null,
+            },
+        };
     }
     return { kind: 'foreign' };
 }
@@ -2662,12 +2702,19 @@ function probeSocket(path) {
         });
     });
 }
-async function judge(dir, gen, me) {
+async function judge(dir, dirId, gen) {
     const name = genName(gen);
     const r = readHolder((0,external_node_path_namespaceObject.join)(dir, name));
     switch (r.kind) {
         case 'gone':
             return { state: 'look-again', holder: null, why: '' };
+        case 'damaged':
+            return {
+                state: 'dead',
+                holder: null,
+                why: `lock/${name} is ${r.what}, which no portlease writes`,
+                damaged: { what: r.what, text: r.text },
+            };
         case 'not-file':
             // Generations are made by link() of a regular file: this one was never a holder's.
             return { state: 'dead', holder: null, why: `lock/${name} is ${r.what}, not a holder record` };
@@ -2685,14 +2732,13 @@ async function judge(dir, gen, me) {
             };
     }
     const h = r.holder;
-    if (h.pid === me.pid &&
-        h.start === me.start &&
-        h.boot === me.boot &&
-        h.host === me.host &&
-        h.pidns === me.pidns) {
-        // Acquisitions in one process are queued (see acquireLock), so a generation held by
-        // this very process is one it leaked: it cannot be a live hold.
-        return { state: 'dead', holder: h, why: 'it is this process, which holds no lock' };
+    if (h.instance === INSTANCE) {
+        // Only this module instance writes its nonce, and it knows every generation it holds.
+        // (The same pid proves nothing: another thread, or another copy of this module in this
+        // thread, is judged by its socket like any other process.)
+        return heldHere.has(`${dirId}/${gen}`)
+            ? { state: 'alive', holder: h, why: 'this thread holds it (another acquisition)' }
+            : { state: 'dead', holder: h, why: 'this thread linked it and no longer holds it' };
     }
     if (h.sock !== null) {
         const p = await probeSocket((0,external_node_path_namespaceObject.join)(dir, h.sock));
@@ -2735,6 +2781,7 @@ function tryUnlink(path) {
         // already gone, or not ours to remove: either way nothing to do
     }
 }
+/** The lock directory, made if need be; `id` is its identity (device and inode). */
 function ensureLockDir(registryDir) {
     const dir = (0,external_node_path_namespaceObject.join)(registryDir, 'lock');
     try {
@@ -2745,11 +2792,11 @@ function ensureLockDir(registryDir) {
         if (errnoCode(err) !== 'EEXIST')
             throw err;
     }
-    const st = (0,external_node_fs_namespaceObject.lstatSync)(dir);
+    const st = (0,external_node_fs_namespaceObject.lstatSync)(dir, { bigint: true });
     if (!st.isDirectory()) {
         throw new RuntimeError(`registry lock ${dir} is not a directory (a symlink or a file); remove it`);
     }
-    return dir;
+    return { dir, id: `${st.dev}:${st.ino}` };
 }
 async function openBeacon(dir, debug) {
     for (let attempt = 0; attempt < 3; attempt++) {
@@ -2796,18 +2843,25 @@ async function openBeacon(dir, debug) {
     }
     return null;
 }
-/** Acquisitions within one process queue here first, so the file lock sees one at a time. */
+/**
+ * Acquisitions by this module instance queue here first, one queue per lock directory
+ * (by identity, however its path is spelled), so they do not contend with each other on the
+ * files. This only saves work: the file lock alone keeps holders apart, also between
+ * threads and module copies, which have queues of their own.
+ */
 const inProcess = new Map();
 /** Acquire the registry lock. Throws RuntimeError after `timeoutMs` behind a live holder. */
 async function acquireLock(registryDir, opts = {}) {
-    const prev = inProcess.get(registryDir) ?? Promise.resolve();
+    const lockDir = ensureLockDir(registryDir);
+    const queue = lockDir.id;
+    const prev = inProcess.get(queue) ?? Promise.resolve();
     let unblock;
     const mine = new Promise((resolve) => (unblock = resolve));
     const chain = prev.then(() => mine);
-    inProcess.set(registryDir, chain);
+    inProcess.set(queue, chain);
     await prev;
     try {
-        const lock = await acquireFileLock(registryDir, opts);
+        const lock = await acquireFileLock(registryDir, lockDir, opts);
         const release = lock.release.bind(lock);
         return {
             generation: lock.generation,
@@ -2819,36 +2873,41 @@ async function acquireLock(registryDir, opts = {}) {
                 }
                 finally {
                     unblock();
-                    if (inProcess.get(registryDir) === chain)
-                        inProcess.delete(registryDir);
+                    if (inProcess.get(queue) === chain)
+                        inProcess.delete(queue);
                 }
             },
         };
     }
     catch (err) {
         unblock();
-        if (inProcess.get(registryDir) === chain)
-            inProcess.delete(registryDir);
+        if (inProcess.get(queue) === chain)
+            inProcess.delete(queue);
         throw err;
     }
 }
-async function acquireFileLock(registryDir, opts) {
+async function acquireFileLock(registryDir, lockDir, opts) {
     const timeoutMs = opts.timeoutMs ?? 30_000;
-    const dir = ensureLockDir(registryDir);
+    const { dir, id: dirId } = lockDir;
     const me = owner_self();
     const deadline = Date.now() + timeoutMs;
     let delay = 1;
     let last;
     let beacon; // undefined: not opened yet
+    /** The damaged generation this contender is taking over, if any: healed once it wins. */
+    let damaged;
     try {
         for (;;) {
             const before = list(dir);
             let takeover = before.max === 0 || before.maxDone;
+            damaged = undefined;
             if (!takeover) {
-                const verdict = await judge(dir, before.max, me);
+                const verdict = await judge(dir, dirId, before.max);
                 if (verdict.state === 'look-again')
                     continue;
                 if (verdict.state === 'dead') {
+                    if (verdict.damaged)
+                        damaged = { gen: before.max, ...verdict.damaged };
                     opts.debug?.(`lock: holder ${verdict.holder ? describeOwner(verdict.holder) : genName(before.max)} is dead; taking over (${verdict.why})`);
                     takeover = true;
                 }
@@ -2862,7 +2921,13 @@ async function acquireFileLock(registryDir, opts) {
                 }
                 beacon ??= await openBeacon(dir, opts.debug);
                 const gen = before.max + 1;
-                const holder = { ...me, acquired: Date.now(), sock: beacon?.name ?? null };
+                const holder = {
+                    ...me,
+                    acquired: Date.now(),
+                    sock: beacon?.name ?? null,
+                    thread: external_node_worker_threads_namespaceObject.threadId,
+                    instance: INSTANCE,
+                };
                 const temp = (0,external_node_path_namespaceObject.join)(dir, `t.${me.pid}.${randomSuffix(12)}`);
                 const fd = (0,external_node_fs_namespaceObject.openSync)(temp, external_node_fs_namespaceObject.constants.O_WRONLY |
                     external_node_fs_namespaceObject.constants.O_CREAT |
@@ -2880,11 +2945,16 @@ async function acquireFileLock(registryDir, opts) {
                 }
                 (0,external_node_fs_namespaceObject.closeSync)(fd);
                 let won = false;
+                const heldKey = `${dirId}/${gen}`;
                 try {
+                    // Known as held here from the instant it exists: judge() trusts heldHere for
+                    // records of this instance. The beacon listens already (opened above).
+                    heldHere.add(heldKey);
                     (0,external_node_fs_namespaceObject.linkSync)(temp, (0,external_node_path_namespaceObject.join)(dir, genName(gen)));
                     won = true;
                 }
                 catch (err) {
+                    heldHere.delete(heldKey);
                     if (errnoCode(err) !== 'EEXIST') {
                         tryUnlink(temp);
                         throw err;
@@ -2896,10 +2966,13 @@ async function acquireFileLock(registryDir, opts) {
                     if (after.max > gen) {
                         // We recreated a generation that had been cleaned up: someone is ahead of us.
                         tryUnlink((0,external_node_path_namespaceObject.join)(dir, genName(gen)));
+                        heldHere.delete(heldKey);
                         continue;
                     }
+                    if (damaged !== undefined)
+                        heal(registryDir, damaged, opts.warn);
                     await cleanup(dir, after.names, gen, beacon?.name);
-                    const lock = makeLock(dir, gen, me, beacon ?? null);
+                    const lock = makeLock(dir, gen, heldKey, me, beacon ?? null);
                     beacon = undefined; // the lock owns it now
                     return lock;
                 }
@@ -2916,6 +2989,21 @@ async function acquireFileLock(registryDir, opts) {
     finally {
         beacon?.close();
     }
+}
+/**
+ * A damaged generation this contender took over: its text is kept in the registry's
+ * quarantine/ for a person to inspect (cleanup then removes it like any older generation),
+ * and one warning says so.
+ */
+function heal(registryDir, damaged, warn) {
+    const name = genName(damaged.gen);
+    const kept = keepInQuarantine(registryDir, 'lock', JSON.stringify({
+        file: (0,external_node_path_namespaceObject.join)(registryDir, 'lock', name),
+        read: new Date().toISOString(),
+        what: damaged.what,
+        text: damaged.text,
+    }) + '\n');
+    warn?.(`registry lock: lock/${name} was ${damaged.what}, which no portlease writes, so no one held it; took the lock over${kept === null ? '' : ` and kept the file in ${kept}`}`);
 }
 function timeoutMessage(registryDir, dir, last, timeoutMs) {
     const secs = Math.round(timeoutMs / 1000);
@@ -2958,7 +3046,7 @@ async function cleanup(dir, names, gen, mySock) {
         }
     }
 }
-function makeLock(dir, gen, me, beacon) {
+function makeLock(dir, gen, heldKey, me, beacon) {
     let released = false;
     const held = () => {
         try {
@@ -2988,9 +3076,11 @@ function makeLock(dir, gen, me, beacon) {
                     external_node_fs_namespaceObject.constants.O_NONBLOCK, 0o666));
             }
             catch {
-                // Could not mark it released (EEXIST cannot happen; ENOSPC or EIO can): the lock then
-                // stays with this process until it exits, when the pid rules prove it gone.
+                // Could not mark it released (EEXIST cannot happen; ENOSPC or EIO can): the closed
+                // beacon below then proves it free to everyone (its socket refuses), and this
+                // instance knows it no longer holds it (heldHere).
             }
+            heldHere.delete(heldKey);
             beacon?.close();
         },
     };
@@ -3290,6 +3380,8 @@ async function reuseLease(same, req, v, usable, now) {
 
 
 
+/** Commits in a row that may be lost (the lock moved on while they were written) before an operation fails. */
+const MAX_LOST_COMMITS = 3;
 class Registry {
     dir;
     opts;
@@ -3333,6 +3425,7 @@ class Registry {
         let watcher;
         let changed;
         let pollMs = 50;
+        let lost = 0;
         try {
             for (;;) {
                 // Asked before taking the lock: the engine's answer does not depend on the registry,
@@ -3348,11 +3441,13 @@ class Registry {
                 if (outcome.allocation)
                     return outcome.allocation;
                 if (outcome.unconfirmed) {
-                    // The lock moved on while this committed: report the lease only if it is there.
-                    if (await this.confirm(outcome.unconfirmed, dirId)) {
-                        return { lease: outcome.unconfirmed, reused: false };
-                    }
-                    this.opts.warn?.(`registry: the lock was taken over while lease ${outcome.unconfirmed.id} was written, and it is not in the registry; allocating again`);
+                    // The lock moved on while this committed: hand the lease out only if that very
+                    // record is in the registry now, else allocate again (a bounded number of times).
+                    const { lease } = outcome.unconfirmed;
+                    if (await this.confirm(lease, dirId))
+                        return outcome.unconfirmed;
+                    lost = this.lostCommit(lost, `lease ${lease.id} (key ${lease.key})`);
+                    this.opts.warn?.(`registry: the lock was taken over while lease ${lease.id} was written, and it is not in the registry; allocating again`);
                     continue;
                 }
                 const left = deadline - Date.now();
@@ -3393,6 +3488,7 @@ class Registry {
         try {
             lock = await acquireLock(this.dir, {
                 timeoutMs: this.opts.lockTimeoutMs,
+                warn: this.opts.warn,
                 debug: this.opts.debug,
             });
         }
@@ -3407,12 +3503,45 @@ class Registry {
             lock.release();
         }
     }
-    /** After a commit the lock had moved on from: is the lease in the registry now? */
+    /**
+     * After a commit the lock had moved on from: is exactly this record (same id, ports,
+     * owner, expiry) in the registry now? A grown or renewed lease whose write was lost is
+     * not: the record there is the old one.
+     */
     async confirm(lease, dirId) {
+        const text = JSON.stringify(lease);
         return this.withLock(dirId, (lock) => {
             const state = this.disk.read(lock);
-            return Promise.resolve(state.leases.some((l) => l.id === lease.id));
+            return Promise.resolve(state.leases.some((l) => l.id === lease.id && JSON.stringify(l) === text));
         });
+    }
+    /**
+     * Count one commit that did not land (the lock moved on while it was written). A
+     * takeover needs proof that the holder died, so this happens only when something on the
+     * host breaks the lock protocol: after MAX_LOST_COMMITS in a row the operation fails with
+     * one line instead of trying for ever. Returns the new count.
+     */
+    lostCommit(lost, what) {
+        const n = lost + 1;
+        if (n >= MAX_LOST_COMMITS) {
+            throw new RuntimeError(`registry ${this.dir}: the lock was taken over while each of ${n} writes of ${what} landed, so none is known to be in the registry; giving up (is a process on this host removing lock files, or running a broken portlease?)`);
+        }
+        this.debug(`lock generation moved on while ${what} was written; trying again (${n})`);
+        return n;
+    }
+    /**
+     * One read-modify-write under the lock that must land: `fn` returns its result and
+     * whether its write landed (`StateCache.write`), or landed: true when it wrote nothing.
+     * A lost write is done again from a fresh read, at most MAX_LOST_COMMITS times.
+     */
+    async commit(dirId, what, fn) {
+        let lost = 0;
+        for (;;) {
+            const r = await this.withLock(dirId, fn);
+            if (r.landed)
+                return r.value;
+            lost = this.lostCommit(lost, what);
+        }
     }
     async tryAllocate(req, v, busy, dirId) {
         return this.withLock(dirId, async (lock) => {
@@ -3481,12 +3610,15 @@ class Registry {
                             leases.set(same.id, next); // same place in the file
                             dirty = true;
                         }
-                        if (dirty)
-                            this.disk.write(lock, [...leases.values()]);
+                        const allocation = { lease: next, reused: true };
+                        // A grown or renewed record is handed out only once it is on disk.
+                        if (dirty && !this.disk.write(lock, [...leases.values()])) {
+                            return { unconfirmed: allocation, holders: '' };
+                        }
                         this.debug(next === same
                             ? `key ${v.key} already holds ${same.id}: handing it back`
                             : `key ${v.key} holds ${same.id}: renewed or grown`);
-                        return { allocation: { lease: next, reused: true }, holders: '' };
+                        return { allocation, holders: '' };
                     }
                     drop(same, dead);
                 }
@@ -3500,6 +3632,7 @@ class Registry {
                 usable,
             });
             if (chosen === null) {
+                // Only reclaimed records to write: if that is lost, the next round reclaims them again.
                 if (dirty)
                     this.disk.write(lock, [...leases.values()]);
                 return { holders: this.describeHolders(v.range, leases) };
@@ -3525,8 +3658,9 @@ class Registry {
             if (typeof check === 'string')
                 throw new errors_UsageError(`lease: ${check}`);
             leases.set(lease.id, lease);
-            if (!this.disk.write(lock, [...leases.values()]))
-                return { unconfirmed: lease, holders: '' };
+            if (!this.disk.write(lock, [...leases.values()])) {
+                return { unconfirmed: { lease, reused: false }, holders: '' };
+            }
             this.debug(`leased ${lease.id} (key ${key}): ${Object.entries(lease.ports)
                 .map(([n, p]) => `${n}=${p}`)
                 .join(' ')}`);
@@ -3541,32 +3675,28 @@ class Registry {
     async update(id, changes) {
         checkRegistryPath(this.dir);
         const dirId = openRegistryDir(this.dir);
-        // A commit the lock moved on from did not count: do it again (as release does).
-        for (;;) {
-            const outcome = await this.withLock(dirId, (lock) => {
-                const state = this.disk.read(lock);
-                const found = state.leases.find((l) => l.id === id);
-                if (!found) {
-                    if (state.rejected > 0)
-                        this.disk.write(lock, state.leases);
-                    return Promise.resolve({ lease: null, landed: true });
-                }
-                const lease = freezeLease({
-                    ...found,
-                    owner: changes.owner === undefined ? found.owner : changes.owner,
-                    expires: changes.ttlMs === undefined
-                        ? found.expires
-                        : new Date(Date.now() + changes.ttlMs).toISOString(),
-                });
-                const check = validateLease(JSON.parse(JSON.stringify(lease)));
-                if (typeof check === 'string')
-                    throw new errors_UsageError(`lease: ${check}`);
-                const landed = this.disk.write(lock, state.leases.map((l) => (l === found ? lease : l)));
-                return Promise.resolve({ lease, landed });
+        return this.commit(dirId, `the update of lease ${id}`, (lock) => {
+            const state = this.disk.read(lock);
+            const found = state.leases.find((l) => l.id === id);
+            if (!found) {
+                // Only damage to drop: a lost write of that is dropped again by the next writer.
+                if (state.rejected > 0)
+                    this.disk.write(lock, state.leases);
+                return Promise.resolve({ value: null, landed: true });
+            }
+            const lease = freezeLease({
+                ...found,
+                owner: changes.owner === undefined ? found.owner : changes.owner,
+                expires: changes.ttlMs === undefined
+                    ? found.expires
+                    : new Date(Date.now() + changes.ttlMs).toISOString(),
             });
-            if (outcome.landed)
-                return outcome.lease;
-        }
+            const check = validateLease(JSON.parse(JSON.stringify(lease)));
+            if (typeof check === 'string')
+                throw new errors_UsageError(`lease: ${check}`);
+            const landed = this.disk.write(lock, state.leases.map((l) => (l === found ? lease : l)));
+            return Promise.resolve({ value: lease, landed });
+        });
     }
     describeHolders(range, leases) {
         const inside = [...leases.values()].filter((l) => Object.values(l.ports).some((p) => inRange(p, range)));
@@ -3586,24 +3716,20 @@ class Registry {
         checkRegistryPath(this.dir);
         const dirId = openRegistryDir(this.dir);
         const matches = (l) => ('key' in sel ? l.key === sel.key : l.id === sel.lease);
+        const what = 'key' in sel ? `the release of key ${sel.key}` : `the release of ${sel.lease}`;
+        /** The lease a round found: a later round after a lost write may find it gone. */
         let released = null;
-        // A second round only when the lock moved on while the first one wrote.
-        for (let round = 0; round < 3; round++) {
-            const r = await this.withLock(dirId, (lock) => {
-                const state = this.disk.read(lock);
-                const found = state.leases.find(matches) ?? null;
-                if (!found && state.rejected === 0)
-                    return Promise.resolve({ found, landed: true });
-                const landed = this.disk.write(lock, state.leases.filter((l) => l !== found));
-                if (found)
-                    this.debug(`released ${found.id} (key ${found.key})`);
-                return Promise.resolve({ found, landed });
-            });
-            released ??= r.found;
-            if (r.landed)
-                return released;
-        }
-        return released;
+        return this.commit(dirId, what, (lock) => {
+            const state = this.disk.read(lock);
+            const found = state.leases.find(matches) ?? null;
+            released ??= found;
+            if (!found && state.rejected === 0)
+                return Promise.resolve({ value: released, landed: true });
+            const landed = this.disk.write(lock, state.leases.filter((l) => l !== found));
+            if (found && landed)
+                this.debug(`released ${found.id} (key ${found.key})`);
+            return Promise.resolve({ value: released, landed });
+        });
     }
     /** Live leases, without taking the lock (every write is atomic, so a read sees a whole state). */
     async list() {
@@ -3648,12 +3774,18 @@ class Registry {
             return { removed, live, temps: 0, damaged: state.rejected > 0 };
         }
         const dirId = openRegistryDir(this.dir);
-        return this.withLock(dirId, async (lock) => {
+        return this.commit(dirId, 'gc', async (lock) => {
             const state = this.disk.read(lock);
             const { trimmed, ...result } = await sweep(state.leases);
-            if (result.removed.length > 0 || trimmed || state.rejected > 0)
-                this.disk.write(lock, result.live);
-            return { ...result, temps: sweepTemps(this.dir, STATE_FILE), damaged: state.rejected > 0 };
+            const landed = result.removed.length > 0 || trimmed || state.rejected > 0
+                ? this.disk.write(lock, result.live)
+                : true;
+            const value = {
+                ...result,
+                temps: landed ? sweepTemps(this.dir, STATE_FILE) : 0,
+                damaged: state.rejected > 0,
+            };
+            return { value, landed };
         });
     }
 }
@@ -6045,7 +6177,7 @@ async function runCli(argv, io = defaultIo) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(272);
+/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(612);
 
 process.exitCode = await (0,_cli_main_js__WEBPACK_IMPORTED_MODULE_0__/* .runCli */ .a)(process.argv.slice(2));
 

@@ -3,6 +3,7 @@
  * core's parsers, so a bad one is a `UsageError` with the CLI's one-line message (the label
  * is the option's name: `range`, not `--range`), thrown before the registry is touched.
  */
+import { resolve } from 'node:path';
 import {
   createHostRegistry,
   debugEnabled,
@@ -153,14 +154,16 @@ export function leaseRequest(
  * operations (the state it last saw under the lock, the record lines it validated) serves
  * every later call: a jest worker's hundredth getPort() does not validate every record
  * again. Every operation still runs under the host-wide lock, which serializes concurrent
- * calls in this process as it does across processes.
+ * calls in this process as it does across processes, and across worker threads (each has a
+ * map of its own; the lock tells threads apart: docs/adr/0003-thread-identity.md).
  */
 const registries = new Map<string, Registry>();
 
 /** The Registry the library uses for `dir` (undefined: $PORTLEASE_REGISTRY or the default). */
 export function libraryRegistry(dir: string | undefined): Registry {
   const env = process.env;
-  const path = registryDir(dir, 'registry', env);
+  // One Registry however the directory is spelled (`reg`, `./reg/`, absolute): resolved.
+  const path = resolve(registryDir(dir, 'registry', env));
   const debug = debugEnabled(env);
   const id = `${debug ? 'debug' : 'quiet'}:${path}`;
   let registry = registries.get(id);

@@ -26,8 +26,14 @@
  *   long for a socket path) or whose socket file is missing: the pid rules of owner.ts
  *   (same boot and pid namespace, pid gone or start time changed; same host, other boot).
  * - A holder that cannot be judged (another pid namespace without a socket, an unreadable
- *   or foreign record) is waited for; at the timeout the contender fails with one line
- *   naming the holder and how to recover.
+ *   record, or a record with a pid that this release cannot read) is waited for; at the
+ *   timeout the contender fails with one line naming the holder and how to recover.
+ * - A generation no release can have written (empty, not JSON, no pid, too large) is no
+ *   one's: every release links a complete record, and listens on its socket before the
+ *   link. It is taken over at once; its text is kept in quarantine/ and one warning says so.
+ * - A record linked by this very module instance (its nonce, `instance`) is judged by what
+ *   the instance knows it holds. The pid proves nothing: worker threads share it
+ *   (docs/adr/0003-thread-identity.md), so another thread's hold is judged by its socket.
  *
  * To acquire, a process finds the highest generation G; if it is released or provably
  * dead, it links generation G+1. link() fails with EEXIST for all but one contender, so two
@@ -57,15 +63,19 @@ import {
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { threadId } from 'node:worker_threads';
 import { errnoCode, RuntimeError } from './errors.js';
 import { fileKind } from './fsio.js';
 import { describeOwner, processLiveness, self, type ProcessOwner } from './owner.js';
+import { keepInQuarantine } from './quarantine.js';
 import { validOwner } from './schema.js';
 import { randomSuffix } from './text.js';
 
 export interface LockOptions {
   /** Give up after this long waiting for a holder that is alive or cannot be judged. */
   timeoutMs?: number;
+  /** One line when a damaged generation is healed. */
+  warn?: (msg: string) => void;
   debug?: (msg: string) => void;
 }
 
@@ -73,6 +83,13 @@ export interface LockHolder extends ProcessOwner {
   acquired: number;
   /** The holder's liveness socket in the lock directory (`s.<pid>.<random>`), or null. */
   sock: string | null;
+  /** The holder's thread (node:worker_threads threadId; 0 is the main thread), or null. */
+  thread: number | null;
+  /**
+   * The nonce of the lock module instance that acquired it (one per loaded copy of this
+   * module, so per thread and per bundle), or null in records of older releases.
+   */
+  instance: string | null;
 }
 
 export interface Lock {
@@ -98,6 +115,16 @@ const MAX_HOLDER_BYTES = 4096;
 const PROBE_TIMEOUT_MS = 1000;
 /** Temp files and sockets of killed processes are removed once they are this old. */
 const LEFTOVER_MS = 60_000;
+
+/**
+ * This copy of the lock module. A pid is no holder's identity: worker threads share their
+ * process's pid and start time (docs/adr/0003-thread-identity.md). What identifies the
+ * holder of a generation is the module instance that linked it, and only that instance
+ * knows which generations it holds: `heldHere`.
+ */
+const INSTANCE = randomSuffix(16);
+/** The generations this module instance holds now: `<lock dir id>/<generation>`. */
+const heldHere = new Set<string>();
 
 export const genName = (g: number): string => `g${String(g).padStart(12, '0')}`;
 
@@ -136,8 +163,13 @@ type HolderRead =
   | { kind: 'gone' }
   /** Exists but may not be read by this user: alive, as far as anyone here can tell. */
   | { kind: 'unreadable'; code: string }
-  /** A regular file that is no holder record portlease writes. */
+  /** A holder-like record this release cannot judge (a pid, but no owner it can read). */
   | { kind: 'foreign' }
+  /**
+   * A regular file that no release of portlease can have written: empty, not JSON, or JSON
+   * without a pid. Every release links a complete record, so no one holds it.
+   */
+  | { kind: 'damaged'; what: string; text: string }
   /** Not a regular file at all (FIFO, directory, symlink, socket): never made by link(). */
   | { kind: 'not-file'; what: string };
 
@@ -148,10 +180,12 @@ function readHolder(path: string): HolderRead {
     try {
       const st = fstatSync(fd);
       if (!st.isFile()) return { kind: 'not-file', what: fileKind(st) };
-      if (st.size > MAX_HOLDER_BYTES) return { kind: 'foreign' };
       const buf = Buffer.alloc(MAX_HOLDER_BYTES);
       const n = readSync(fd, buf, 0, MAX_HOLDER_BYTES, 0);
       text = buf.toString('utf8', 0, n);
+      if (st.size > MAX_HOLDER_BYTES) {
+        return { kind: 'damaged', what: `${st.size} bytes, far larger than a holder record`, text };
+      }
     } finally {
       closeSync(fd);
     }
@@ -162,15 +196,32 @@ function readHolder(path: string): HolderRead {
     if (code === 'ENXIO') return { kind: 'not-file', what: 'a socket' };
     return { kind: 'unreadable', code };
   }
+  let v: unknown;
   try {
-    const v = JSON.parse(text) as { acquired?: unknown; sock?: unknown };
-    const owner = validOwner(v);
-    if (owner?.kind === 'process' && typeof v.acquired === 'number') {
-      const sock = typeof v.sock === 'string' && SOCK.test(v.sock) ? v.sock : null;
-      return { kind: 'holder', holder: { ...owner, acquired: v.acquired, sock } };
-    }
+    v = JSON.parse(text);
   } catch {
-    // fall through: not a record portlease wrote
+    return { kind: 'damaged', what: text === '' ? 'empty' : 'not JSON', text };
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+    return { kind: 'damaged', what: 'not a JSON object', text };
+  }
+  const r = v as { pid?: unknown; acquired?: unknown; sock?: unknown; thread?: unknown };
+  const instance = (v as { instance?: unknown }).instance;
+  // Every release has written the holder's pid: a record without one is nobody's.
+  if (!Number.isInteger(r.pid)) return { kind: 'damaged', what: 'a record without a pid', text };
+  const owner = validOwner(v);
+  if (owner?.kind === 'process' && typeof r.acquired === 'number') {
+    return {
+      kind: 'holder',
+      holder: {
+        ...owner,
+        acquired: r.acquired,
+        sock: typeof r.sock === 'string' && SOCK.test(r.sock) ? r.sock : null,
+        thread:
+          Number.isInteger(r.thread) && (r.thread as number) >= 0 ? (r.thread as number) : null,
+        instance: typeof instance === 'string' && /^[0-9a-z]{16}$/.test(instance) ? instance : null,
+      },
+    };
   }
   return { kind: 'foreign' };
 }
@@ -214,14 +265,23 @@ interface Verdict {
   state: 'dead' | 'alive' | 'unverifiable' | 'look-again';
   holder: LockHolder | null;
   why: string;
+  /** A damaged generation (what it is, its text): kept in quarantine when healed. */
+  damaged?: { what: string; text: string };
 }
 
-async function judge(dir: string, gen: number, me: ProcessOwner): Promise<Verdict> {
+async function judge(dir: string, dirId: string, gen: number): Promise<Verdict> {
   const name = genName(gen);
   const r = readHolder(join(dir, name));
   switch (r.kind) {
     case 'gone':
       return { state: 'look-again', holder: null, why: '' };
+    case 'damaged':
+      return {
+        state: 'dead',
+        holder: null,
+        why: `lock/${name} is ${r.what}, which no portlease writes`,
+        damaged: { what: r.what, text: r.text },
+      };
     case 'not-file':
       // Generations are made by link() of a regular file: this one was never a holder's.
       return { state: 'dead', holder: null, why: `lock/${name} is ${r.what}, not a holder record` };
@@ -239,16 +299,13 @@ async function judge(dir: string, gen: number, me: ProcessOwner): Promise<Verdic
       };
   }
   const h = r.holder;
-  if (
-    h.pid === me.pid &&
-    h.start === me.start &&
-    h.boot === me.boot &&
-    h.host === me.host &&
-    h.pidns === me.pidns
-  ) {
-    // Acquisitions in one process are queued (see acquireLock), so a generation held by
-    // this very process is one it leaked: it cannot be a live hold.
-    return { state: 'dead', holder: h, why: 'it is this process, which holds no lock' };
+  if (h.instance === INSTANCE) {
+    // Only this module instance writes its nonce, and it knows every generation it holds.
+    // (The same pid proves nothing: another thread, or another copy of this module in this
+    // thread, is judged by its socket like any other process.)
+    return heldHere.has(`${dirId}/${gen}`)
+      ? { state: 'alive', holder: h, why: 'this thread holds it (another acquisition)' }
+      : { state: 'dead', holder: h, why: 'this thread linked it and no longer holds it' };
   }
   if (h.sock !== null) {
     const p = await probeSocket(join(dir, h.sock));
@@ -288,7 +345,8 @@ function tryUnlink(path: string): void {
   }
 }
 
-export function ensureLockDir(registryDir: string): string {
+/** The lock directory, made if need be; `id` is its identity (device and inode). */
+export function ensureLockDir(registryDir: string): { dir: string; id: string } {
   const dir = join(registryDir, 'lock');
   try {
     mkdirSync(dir, { mode: 0o777 });
@@ -296,13 +354,13 @@ export function ensureLockDir(registryDir: string): string {
   } catch (err) {
     if (errnoCode(err) !== 'EEXIST') throw err;
   }
-  const st = lstatSync(dir);
+  const st = lstatSync(dir, { bigint: true });
   if (!st.isDirectory()) {
     throw new RuntimeError(
       `registry lock ${dir} is not a directory (a symlink or a file); remove it`,
     );
   }
-  return dir;
+  return { dir, id: `${st.dev}:${st.ino}` };
 }
 
 /** The holder's liveness socket: listening from before the link until after `.done`. */
@@ -356,19 +414,26 @@ async function openBeacon(dir: string, debug?: (msg: string) => void): Promise<B
   return null;
 }
 
-/** Acquisitions within one process queue here first, so the file lock sees one at a time. */
+/**
+ * Acquisitions by this module instance queue here first, one queue per lock directory
+ * (by identity, however its path is spelled), so they do not contend with each other on the
+ * files. This only saves work: the file lock alone keeps holders apart, also between
+ * threads and module copies, which have queues of their own.
+ */
 const inProcess = new Map<string, Promise<void>>();
 
 /** Acquire the registry lock. Throws RuntimeError after `timeoutMs` behind a live holder. */
 export async function acquireLock(registryDir: string, opts: LockOptions = {}): Promise<Lock> {
-  const prev = inProcess.get(registryDir) ?? Promise.resolve();
+  const lockDir = ensureLockDir(registryDir);
+  const queue = lockDir.id;
+  const prev = inProcess.get(queue) ?? Promise.resolve();
   let unblock!: () => void;
   const mine = new Promise<void>((resolve) => (unblock = resolve));
   const chain = prev.then(() => mine);
-  inProcess.set(registryDir, chain);
+  inProcess.set(queue, chain);
   await prev;
   try {
-    const lock = await acquireFileLock(registryDir, opts);
+    const lock = await acquireFileLock(registryDir, lockDir, opts);
     const release = lock.release.bind(lock);
     return {
       generation: lock.generation,
@@ -379,34 +444,42 @@ export async function acquireLock(registryDir: string, opts: LockOptions = {}): 
           release();
         } finally {
           unblock();
-          if (inProcess.get(registryDir) === chain) inProcess.delete(registryDir);
+          if (inProcess.get(queue) === chain) inProcess.delete(queue);
         }
       },
     };
   } catch (err) {
     unblock();
-    if (inProcess.get(registryDir) === chain) inProcess.delete(registryDir);
+    if (inProcess.get(queue) === chain) inProcess.delete(queue);
     throw err;
   }
 }
 
-async function acquireFileLock(registryDir: string, opts: LockOptions): Promise<Lock> {
+async function acquireFileLock(
+  registryDir: string,
+  lockDir: { dir: string; id: string },
+  opts: LockOptions,
+): Promise<Lock> {
   const timeoutMs = opts.timeoutMs ?? 30_000;
-  const dir = ensureLockDir(registryDir);
+  const { dir, id: dirId } = lockDir;
   const me = self();
   const deadline = Date.now() + timeoutMs;
   let delay = 1;
   let last: { gen: number; verdict: Verdict } | undefined;
   let beacon: Beacon | null | undefined; // undefined: not opened yet
+  /** The damaged generation this contender is taking over, if any: healed once it wins. */
+  let damaged: { gen: number; what: string; text: string } | undefined;
 
   try {
     for (;;) {
       const before = list(dir);
       let takeover = before.max === 0 || before.maxDone;
+      damaged = undefined;
       if (!takeover) {
-        const verdict = await judge(dir, before.max, me);
+        const verdict = await judge(dir, dirId, before.max);
         if (verdict.state === 'look-again') continue;
         if (verdict.state === 'dead') {
+          if (verdict.damaged) damaged = { gen: before.max, ...verdict.damaged };
           opts.debug?.(
             `lock: holder ${verdict.holder ? describeOwner(verdict.holder) : genName(before.max)} is dead; taking over (${verdict.why})`,
           );
@@ -424,7 +497,13 @@ async function acquireFileLock(registryDir: string, opts: LockOptions): Promise<
         }
         beacon ??= await openBeacon(dir, opts.debug);
         const gen = before.max + 1;
-        const holder: LockHolder = { ...me, acquired: Date.now(), sock: beacon?.name ?? null };
+        const holder: LockHolder = {
+          ...me,
+          acquired: Date.now(),
+          sock: beacon?.name ?? null,
+          thread: threadId,
+          instance: INSTANCE,
+        };
         const temp = join(dir, `t.${me.pid}.${randomSuffix(12)}`);
         const fd = openSync(
           temp,
@@ -445,10 +524,15 @@ async function acquireFileLock(registryDir: string, opts: LockOptions): Promise<
         }
         closeSync(fd);
         let won = false;
+        const heldKey = `${dirId}/${gen}`;
         try {
+          // Known as held here from the instant it exists: judge() trusts heldHere for
+          // records of this instance. The beacon listens already (opened above).
+          heldHere.add(heldKey);
           linkSync(temp, join(dir, genName(gen)));
           won = true;
         } catch (err) {
+          heldHere.delete(heldKey);
           if (errnoCode(err) !== 'EEXIST') {
             tryUnlink(temp);
             throw err;
@@ -460,10 +544,12 @@ async function acquireFileLock(registryDir: string, opts: LockOptions): Promise<
           if (after.max > gen) {
             // We recreated a generation that had been cleaned up: someone is ahead of us.
             tryUnlink(join(dir, genName(gen)));
+            heldHere.delete(heldKey);
             continue;
           }
+          if (damaged !== undefined) heal(registryDir, damaged, opts.warn);
           await cleanup(dir, after.names, gen, beacon?.name);
-          const lock = makeLock(dir, gen, me, beacon ?? null);
+          const lock = makeLock(dir, gen, heldKey, me, beacon ?? null);
           beacon = undefined; // the lock owns it now
           return lock;
         }
@@ -480,6 +566,32 @@ async function acquireFileLock(registryDir: string, opts: LockOptions): Promise<
   } finally {
     beacon?.close();
   }
+}
+
+/**
+ * A damaged generation this contender took over: its text is kept in the registry's
+ * quarantine/ for a person to inspect (cleanup then removes it like any older generation),
+ * and one warning says so.
+ */
+function heal(
+  registryDir: string,
+  damaged: { gen: number; what: string; text: string },
+  warn: ((msg: string) => void) | undefined,
+): void {
+  const name = genName(damaged.gen);
+  const kept = keepInQuarantine(
+    registryDir,
+    'lock',
+    JSON.stringify({
+      file: join(registryDir, 'lock', name),
+      read: new Date().toISOString(),
+      what: damaged.what,
+      text: damaged.text,
+    }) + '\n',
+  );
+  warn?.(
+    `registry lock: lock/${name} was ${damaged.what}, which no portlease writes, so no one held it; took the lock over${kept === null ? '' : ` and kept the file in ${kept}`}`,
+  );
 }
 
 function timeoutMessage(
@@ -532,7 +644,13 @@ async function cleanup(
   }
 }
 
-function makeLock(dir: string, gen: number, me: ProcessOwner, beacon: Beacon | null): Lock {
+function makeLock(
+  dir: string,
+  gen: number,
+  heldKey: string,
+  me: ProcessOwner,
+  beacon: Beacon | null,
+): Lock {
   let released = false;
   const held = (): boolean => {
     try {
@@ -567,9 +685,11 @@ function makeLock(dir: string, gen: number, me: ProcessOwner, beacon: Beacon | n
           ),
         );
       } catch {
-        // Could not mark it released (EEXIST cannot happen; ENOSPC or EIO can): the lock then
-        // stays with this process until it exits, when the pid rules prove it gone.
+        // Could not mark it released (EEXIST cannot happen; ENOSPC or EIO can): the closed
+        // beacon below then proves it free to everyone (its socket refuses), and this
+        // instance knows it no longer holds it (heldHere).
       }
+      heldHere.delete(heldKey);
       beacon?.close();
     },
   };

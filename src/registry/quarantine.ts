@@ -27,8 +27,11 @@ export interface DamagePolicy {
   warn?: (msg: string) => void;
 }
 
-/** Keep a copy of what a read rejected in quarantine/ (bounded, mode 0600); never throws. */
-function quarantine(dir: string, what: string, content: string): string | null {
+/**
+ * Keep a copy of what was rejected in `<registry>/quarantine/` (bounded, mode 0600) and
+ * return its path, or null when it could not be kept; never throws.
+ */
+export function keepInQuarantine(dir: string, what: string, content: string): string | null {
   const qdir = join(dir, 'quarantine');
   try {
     try {
@@ -101,7 +104,7 @@ export function reportDamage(
         size += piece.length + d.reason.length + 32;
         pieces.push({ line: d.line, reason: d.reason, text: piece });
       }
-      const kept = quarantine(
+      const kept = keepInQuarantine(
         dir,
         'state',
         JSON.stringify({

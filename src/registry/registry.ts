@@ -67,6 +67,9 @@ export interface GcReport {
   damaged: boolean;
 }
 
+/** Commits in a row that may be lost (the lock moved on while they were written) before an operation fails. */
+export const MAX_LOST_COMMITS = 3;
+
 export class Registry {
   readonly dir: string;
   private readonly opts: RegistryOptions;
@@ -118,6 +121,7 @@ export class Registry {
     let watcher: FSWatcher | undefined;
     let changed: (() => void) | undefined;
     let pollMs = 50;
+    let lost = 0;
     try {
       for (;;) {
         // Asked before taking the lock: the engine's answer does not depend on the registry,
@@ -132,12 +136,13 @@ export class Registry {
         const outcome = await this.tryAllocate(req, v, busy, dirId);
         if (outcome.allocation) return outcome.allocation;
         if (outcome.unconfirmed) {
-          // The lock moved on while this committed: report the lease only if it is there.
-          if (await this.confirm(outcome.unconfirmed, dirId)) {
-            return { lease: outcome.unconfirmed, reused: false };
-          }
+          // The lock moved on while this committed: hand the lease out only if that very
+          // record is in the registry now, else allocate again (a bounded number of times).
+          const { lease } = outcome.unconfirmed;
+          if (await this.confirm(lease, dirId)) return outcome.unconfirmed;
+          lost = this.lostCommit(lost, `lease ${lease.id} (key ${lease.key})`);
           this.opts.warn?.(
-            `registry: the lock was taken over while lease ${outcome.unconfirmed.id} was written, and it is not in the registry; allocating again`,
+            `registry: the lock was taken over while lease ${lease.id} was written, and it is not in the registry; allocating again`,
           );
           continue;
         }
@@ -180,6 +185,7 @@ export class Registry {
     try {
       lock = await acquireLock(this.dir, {
         timeoutMs: this.opts.lockTimeoutMs,
+        warn: this.opts.warn,
         debug: this.opts.debug,
       });
     } catch (err) {
@@ -193,12 +199,54 @@ export class Registry {
     }
   }
 
-  /** After a commit the lock had moved on from: is the lease in the registry now? */
+  /**
+   * After a commit the lock had moved on from: is exactly this record (same id, ports,
+   * owner, expiry) in the registry now? A grown or renewed lease whose write was lost is
+   * not: the record there is the old one.
+   */
   private async confirm(lease: Lease, dirId: DirId): Promise<boolean> {
+    const text = JSON.stringify(lease);
     return this.withLock(dirId, (lock) => {
       const state = this.disk.read(lock);
-      return Promise.resolve(state.leases.some((l) => l.id === lease.id));
+      return Promise.resolve(
+        state.leases.some((l) => l.id === lease.id && JSON.stringify(l) === text),
+      );
     });
+  }
+
+  /**
+   * Count one commit that did not land (the lock moved on while it was written). A
+   * takeover needs proof that the holder died, so this happens only when something on the
+   * host breaks the lock protocol: after MAX_LOST_COMMITS in a row the operation fails with
+   * one line instead of trying for ever. Returns the new count.
+   */
+  private lostCommit(lost: number, what: string): number {
+    const n = lost + 1;
+    if (n >= MAX_LOST_COMMITS) {
+      throw new RuntimeError(
+        `registry ${this.dir}: the lock was taken over while each of ${n} writes of ${what} landed, so none is known to be in the registry; giving up (is a process on this host removing lock files, or running a broken portlease?)`,
+      );
+    }
+    this.debug(`lock generation moved on while ${what} was written; trying again (${n})`);
+    return n;
+  }
+
+  /**
+   * One read-modify-write under the lock that must land: `fn` returns its result and
+   * whether its write landed (`StateCache.write`), or landed: true when it wrote nothing.
+   * A lost write is done again from a fresh read, at most MAX_LOST_COMMITS times.
+   */
+  private async commit<T>(
+    dirId: DirId,
+    what: string,
+    fn: (lock: Lock) => Promise<{ value: T; landed: boolean }>,
+  ): Promise<T> {
+    let lost = 0;
+    for (;;) {
+      const r = await this.withLock(dirId, fn);
+      if (r.landed) return r.value;
+      lost = this.lostCommit(lost, what);
+    }
   }
 
   private async tryAllocate(
@@ -206,7 +254,7 @@ export class Registry {
     v: CheckedRequest,
     busy: ReadonlySet<number>,
     dirId: DirId,
-  ): Promise<{ allocation?: Allocation; unconfirmed?: Lease; holders: string }> {
+  ): Promise<{ allocation?: Allocation; unconfirmed?: Allocation; holders: string }> {
     return this.withLock(dirId, async (lock) => {
       const now = Date.now();
       const state = this.disk.read(lock);
@@ -268,13 +316,17 @@ export class Registry {
               leases.set(same.id, next); // same place in the file
               dirty = true;
             }
-            if (dirty) this.disk.write(lock, [...leases.values()]);
+            const allocation = { lease: next, reused: true };
+            // A grown or renewed record is handed out only once it is on disk.
+            if (dirty && !this.disk.write(lock, [...leases.values()])) {
+              return { unconfirmed: allocation, holders: '' };
+            }
             this.debug(
               next === same
                 ? `key ${v.key} already holds ${same.id}: handing it back`
                 : `key ${v.key} holds ${same.id}: renewed or grown`,
             );
-            return { allocation: { lease: next, reused: true }, holders: '' };
+            return { allocation, holders: '' };
           }
           drop(same, dead);
         }
@@ -290,6 +342,7 @@ export class Registry {
       });
 
       if (chosen === null) {
+        // Only reclaimed records to write: if that is lost, the next round reclaims them again.
         if (dirty) this.disk.write(lock, [...leases.values()]);
         return { holders: this.describeHolders(v.range, leases) };
       }
@@ -313,7 +366,9 @@ export class Registry {
       const check = validateLease(JSON.parse(JSON.stringify(lease)));
       if (typeof check === 'string') throw new UsageError(`lease: ${check}`);
       leases.set(lease.id, lease);
-      if (!this.disk.write(lock, [...leases.values()])) return { unconfirmed: lease, holders: '' };
+      if (!this.disk.write(lock, [...leases.values()])) {
+        return { unconfirmed: { lease, reused: false }, holders: '' };
+      }
       this.debug(
         `leased ${lease.id} (key ${key}): ${Object.entries(lease.ports)
           .map(([n, p]) => `${n}=${p}`)
@@ -334,36 +389,30 @@ export class Registry {
   ): Promise<Lease | null> {
     checkRegistryPath(this.dir);
     const dirId = openRegistryDir(this.dir);
-    // A commit the lock moved on from did not count: do it again (as release does).
-    for (;;) {
-      const outcome = await this.withLock<{ lease: Lease | null; landed: boolean }>(
-        dirId,
-        (lock) => {
-          const state = this.disk.read(lock);
-          const found = state.leases.find((l) => l.id === id);
-          if (!found) {
-            if (state.rejected > 0) this.disk.write(lock, state.leases);
-            return Promise.resolve({ lease: null, landed: true });
-          }
-          const lease = freezeLease({
-            ...found,
-            owner: changes.owner === undefined ? found.owner : changes.owner,
-            expires:
-              changes.ttlMs === undefined
-                ? found.expires
-                : new Date(Date.now() + changes.ttlMs).toISOString(),
-          });
-          const check = validateLease(JSON.parse(JSON.stringify(lease)));
-          if (typeof check === 'string') throw new UsageError(`lease: ${check}`);
-          const landed = this.disk.write(
-            lock,
-            state.leases.map((l) => (l === found ? lease : l)),
-          );
-          return Promise.resolve({ lease, landed });
-        },
+    return this.commit<Lease | null>(dirId, `the update of lease ${id}`, (lock) => {
+      const state = this.disk.read(lock);
+      const found = state.leases.find((l) => l.id === id);
+      if (!found) {
+        // Only damage to drop: a lost write of that is dropped again by the next writer.
+        if (state.rejected > 0) this.disk.write(lock, state.leases);
+        return Promise.resolve({ value: null, landed: true });
+      }
+      const lease = freezeLease({
+        ...found,
+        owner: changes.owner === undefined ? found.owner : changes.owner,
+        expires:
+          changes.ttlMs === undefined
+            ? found.expires
+            : new Date(Date.now() + changes.ttlMs).toISOString(),
+      });
+      const check = validateLease(JSON.parse(JSON.stringify(lease)));
+      if (typeof check === 'string') throw new UsageError(`lease: ${check}`);
+      const landed = this.disk.write(
+        lock,
+        state.leases.map((l) => (l === found ? lease : l)),
       );
-      if (outcome.landed) return outcome.lease;
-    }
+      return Promise.resolve({ value: lease, landed });
+    });
   }
 
   private describeHolders(range: PortRange, leases: Map<string, Lease>): string {
@@ -386,24 +435,21 @@ export class Registry {
     checkRegistryPath(this.dir);
     const dirId = openRegistryDir(this.dir);
     const matches = (l: Lease): boolean => ('key' in sel ? l.key === sel.key : l.id === sel.lease);
+    const what = 'key' in sel ? `the release of key ${sel.key}` : `the release of ${sel.lease}`;
+    /** The lease a round found: a later round after a lost write may find it gone. */
     let released: Lease | null = null;
-    // A second round only when the lock moved on while the first one wrote.
-    for (let round = 0; round < 3; round++) {
-      const r = await this.withLock(dirId, (lock) => {
-        const state = this.disk.read(lock);
-        const found = state.leases.find(matches) ?? null;
-        if (!found && state.rejected === 0) return Promise.resolve({ found, landed: true });
-        const landed = this.disk.write(
-          lock,
-          state.leases.filter((l) => l !== found),
-        );
-        if (found) this.debug(`released ${found.id} (key ${found.key})`);
-        return Promise.resolve({ found, landed });
-      });
-      released ??= r.found;
-      if (r.landed) return released;
-    }
-    return released;
+    return this.commit(dirId, what, (lock) => {
+      const state = this.disk.read(lock);
+      const found = state.leases.find(matches) ?? null;
+      released ??= found;
+      if (!found && state.rejected === 0) return Promise.resolve({ value: released, landed: true });
+      const landed = this.disk.write(
+        lock,
+        state.leases.filter((l) => l !== found),
+      );
+      if (found && landed) this.debug(`released ${found.id} (key ${found.key})`);
+      return Promise.resolve({ value: released, landed });
+    });
   }
 
   /** Live leases, without taking the lock (every write is atomic, so a read sees a whole state). */
@@ -450,12 +496,19 @@ export class Registry {
       return { removed, live, temps: 0, damaged: state.rejected > 0 };
     }
     const dirId = openRegistryDir(this.dir);
-    return this.withLock(dirId, async (lock) => {
+    return this.commit(dirId, 'gc', async (lock) => {
       const state = this.disk.read(lock);
       const { trimmed, ...result } = await sweep(state.leases);
-      if (result.removed.length > 0 || trimmed || state.rejected > 0)
-        this.disk.write(lock, result.live);
-      return { ...result, temps: sweepTemps(this.dir, STATE_FILE), damaged: state.rejected > 0 };
+      const landed =
+        result.removed.length > 0 || trimmed || state.rejected > 0
+          ? this.disk.write(lock, result.live)
+          : true;
+      const value = {
+        ...result,
+        temps: landed ? sweepTemps(this.dir, STATE_FILE) : 0,
+        damaged: state.rejected > 0,
+      };
+      return { value, landed };
     });
   }
 }

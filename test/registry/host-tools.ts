@@ -66,17 +66,23 @@ export function cliAs(user: string, umask: string, args: string[]): Promise<Run>
  * The built CLI with every rename(2) of its process tree delayed by `delayMs` (strace
  * inject): a lock holder slowed inside its write window. `prefix` runs first (e.g. unshare).
  */
-export function slowedCli(
-  args: string[],
-  opts: {
-    delayMs: number;
-    user?: string;
-    umask?: string;
-    prefix?: string[];
-    when?: string;
-    exit?: boolean;
-  },
-): ChildProcess {
+export function slowedCli(args: string[], opts: SlowOptions): ChildProcess {
+  return slowed([NODE, CLI, ...args], opts);
+}
+
+export interface SlowOptions {
+  delayMs: number;
+  user?: string;
+  umask?: string;
+  prefix?: string[];
+  /** strace's when= (which renames: '1', '2+', ...); every one by default. */
+  when?: string;
+  /** Delay the syscall's return (after the rename landed) instead of its entry. */
+  exit?: boolean;
+}
+
+/** `argv` (a Node command line) with every rename(2) of its process tree delayed: see slowedCli. */
+export function slowed(argv: readonly string[], opts: SlowOptions): ChildProcess {
   const inject = `rename:${opts.exit ? 'delay_exit' : 'delay_enter'}=${opts.delayMs * 1000}${opts.when ? `:when=${opts.when}` : ''}`;
   const strace = [
     'strace',
@@ -90,11 +96,9 @@ export function slowedCli(
     '-e',
     `inject=${inject}`,
   ];
-  const inner = opts.umask
-    ? ['sh', '-c', `umask ${opts.umask}; exec "$0" "$@"`, NODE, CLI, ...args]
-    : [NODE, CLI, ...args];
-  const argv = [...(opts.prefix ?? []), ...strace, ...inner];
-  return spawn(argv[0] ?? '', argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+  const inner = opts.umask ? ['sh', '-c', `umask ${opts.umask}; exec "$0" "$@"`, ...argv] : argv;
+  const all = [...(opts.prefix ?? []), ...strace, ...inner];
+  return spawn(all[0] ?? '', all.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 /** `argv` run in a private mount namespace where /proc is mounted hidepid=2. */
