@@ -15,9 +15,11 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { selfOwner, type Lease } from '../../src/registry/index.js';
+import { acquireLock } from '../../src/registry/lock.js';
 import { writeState } from '../../src/registry/store.js';
 import { LOADER } from '../../harness/paths.js';
 import { cli, CLI, collect, NODE, parsePorts, ROOT, tempDir, testRange } from '../helpers.js';
@@ -412,6 +414,146 @@ describe('lock files', () => {
     expect(a.signal).toBeNull();
     expect(a.code).toBe(0);
     expect(parsePorts(a.stdout).A).toBe(r.lo);
+  }, 30_000);
+});
+
+describe('damaged lock generations', () => {
+  /** 300 bytes that are no JSON: the same garbage every run. */
+  const garbage = Buffer.from(Array.from({ length: 300 }, (_, i) => (i * 73 + 11) % 256)).toString(
+    'latin1',
+  );
+  const cases: [string, string, RegExp][] = [
+    ['300 bytes of garbage', garbage, /was not JSON/],
+    ['an empty file', '', /was empty/],
+    ['{}', '{}', /was a record without a pid/],
+    ['a JSON array', '[1,2]', /was not a JSON object/],
+    ['5000 bytes', ' '.repeat(5000), /was 5000 bytes, far larger than a holder record/],
+  ];
+
+  it.each(cases)(
+    'a generation holding %s is healed at once: taken over, kept in quarantine, one warning',
+    async (_what, text, said) => {
+      const dir = join(tempDir(), 'reg');
+      mkdirSync(join(dir, 'lock'), { recursive: true });
+      writeFileSync(join(dir, 'lock', 'g000000000005'), text, 'latin1');
+      const warnings: string[] = [];
+      const started = Date.now();
+      // The timeout is the old behaviour's: waiting it out fails the test.
+      const lock = await acquireLock(dir, { timeoutMs: 5000, warn: (m) => warnings.push(m) });
+      expect(Date.now() - started).toBeLessThan(5000);
+      expect(lock.generation).toBe(6);
+      lock.release();
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toMatch(said);
+      expect(warnings[0]).toMatch(
+        /^registry lock: lock\/g000000000005 was .*, which no portlease writes, so no one held it; took the lock over and kept the file in .*quarantine\//,
+      );
+      const kept = readdirSync(join(dir, 'quarantine'));
+      expect(kept).toHaveLength(1);
+      const copy = JSON.parse(readFileSync(join(dir, 'quarantine', kept[0] ?? ''), 'utf8')) as {
+        text: string;
+      };
+      expect(copy.text).toBe(Buffer.from(text, 'latin1').subarray(0, 4096).toString('utf8'));
+      expect(readdirSync(join(dir, 'lock')).sort()).toEqual([
+        'g000000000006',
+        'g000000000006.done',
+      ]);
+    },
+  );
+
+  it('the CLI allocates at once over a damaged generation and says so in one warning', async () => {
+    const r = await testRange(1);
+    const dir = join(tempDir(), 'reg');
+    mkdirSync(join(dir, 'lock'), { recursive: true });
+    writeFileSync(join(dir, 'lock', 'g000000000003'), garbage, 'latin1');
+    const a = await cli([
+      'allocate',
+      'A',
+      '--range',
+      String(r.lo),
+      '--ttl',
+      '1m',
+      '--registry',
+      dir,
+    ]);
+    expect(a.code).toBe(0);
+    expect(parsePorts(a.stdout).A).toBe(r.lo);
+    expect(a.stderr.trim().split('\n')).toHaveLength(1);
+    expect(a.stderr).toMatch(/lock\/g000000000003 was not JSON, which no portlease writes/);
+  });
+
+  it('a record with a pid that this release cannot read is waited for, never healed', async () => {
+    const dir = join(tempDir(), 'reg');
+    mkdirSync(join(dir, 'lock'), { recursive: true });
+    const sleeper = spawn('sleep', ['30']);
+    try {
+      // What a later release might write: a pid, but an owner this one does not know.
+      const text = JSON.stringify({ kind: 'thread', pid: sleeper.pid, acquired: Date.now() });
+      writeFileSync(join(dir, 'lock', 'g000000000001'), text);
+      const warnings: string[] = [];
+      const err = await acquireLock(dir, { timeoutMs: 600, warn: (m) => warnings.push(m) }).catch(
+        (e: unknown) => e,
+      );
+      expect(String(err)).toMatch(/not a holder record this portlease can read/);
+      expect(warnings).toEqual([]);
+      expect(readFileSync(join(dir, 'lock', 'g000000000001'), 'utf8')).toBe(text);
+    } finally {
+      sleeper.kill('SIGKILL');
+    }
+  });
+
+  it('a live holder of this release is never taken over, and answers on its socket from before its generation exists', async () => {
+    requireTool('strace');
+    const dir = join(tempDir(), 'reg');
+    mkdirSync(dir);
+    // Hold the would-be holder inside link(): its holder record is written (the temp file
+    // t.*), its generation not yet linked. Its socket must already answer.
+    const holder = spawn(
+      'strace',
+      [
+        ...['-f', '-qq', '-o', '/dev/null', '-e', 'trace=link,linkat'],
+        ...['-e', 'inject=link,linkat:delay_enter=2000000:when=1'],
+        ...[NODE, '--import', LOADER, join(ROOT, 'test/fixtures/hold-lock.ts'), dir],
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    try {
+      const lockDir = join(dir, 'lock');
+      const temp = (): string | undefined => {
+        try {
+          return readdirSync(lockDir).find((n) => /^t\.\d+\./.test(n));
+        } catch {
+          return undefined;
+        }
+      };
+      await waitFor(() => temp() !== undefined);
+      expect(readdirSync(lockDir).filter((n) => /^g\d+$/.test(n))).toEqual([]);
+      const record = JSON.parse(readFileSync(join(lockDir, temp() ?? ''), 'utf8')) as {
+        sock: string;
+        thread: number;
+        instance: string;
+      };
+      expect(record.thread).toBe(0);
+      expect(record.instance).toMatch(/^[0-9a-z]{16}$/);
+      await new Promise<void>((resolve, reject) => {
+        const s = connect({ path: join(lockDir, record.sock) });
+        s.once('connect', () => {
+          s.destroy();
+          resolve();
+        });
+        s.once('error', reject);
+      });
+      // Linked and held: a contender waits and fails naming it; nothing is taken over.
+      const out = holder.stdout;
+      await new Promise<void>((resolve) => out.once('data', () => resolve()));
+      const err = await acquireLock(dir, { timeoutMs: 800 }).catch((e: unknown) => e);
+      expect(String(err)).toMatch(/held by pid \d+ .*\(it answers on lock\/s\./);
+      expect(readdirSync(lockDir).filter((n) => /^g\d+(\.done)?$/.test(n))).toEqual([
+        'g000000000001',
+      ]);
+    } finally {
+      holder.kill('SIGKILL');
+    }
   }, 30_000);
 });
 
