@@ -545,7 +545,11 @@ describe('damaged lock generations', () => {
       });
       // Linked and held: a contender waits and fails naming it; nothing is taken over.
       const out = holder.stdout;
-      await new Promise<void>((resolve) => out.once('data', () => resolve()));
+      await new Promise<void>((resolve) =>
+        out.once('data', () => {
+          resolve();
+        }),
+      );
       const err = await acquireLock(dir, { timeoutMs: 800 }).catch((e: unknown) => e);
       expect(String(err)).toMatch(/held by pid \d+ .*\(it answers on lock\/s\./);
       expect(readdirSync(lockDir).filter((n) => /^g\d+(\.done)?$/.test(n))).toEqual([
