@@ -2,7 +2,7 @@
 import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /******/ var __webpack_modules__ = ({
 
-/***/ 272:
+/***/ 649:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -2159,6 +2159,19 @@ function describeOwner(owner, opts = {}) {
     }
 }
 /**
+ * Are two owner records the same owner? Field by field (records read back from the registry
+ * and records made here may list their fields in another order); null (TTL only) equals
+ * only null.
+ */
+function sameOwner(a, b) {
+    if (a === null || b === null)
+        return a === b;
+    const x = a;
+    const y = b;
+    const keys = Object.keys(x);
+    return (keys.length === Object.keys(y).length && keys.every((k) => Object.hasOwn(y, k) && x[k] === y[k]));
+}
+/**
  * Per-operation cache of what owners were judged by: start times per pid (processLiveness)
  * and, read at most once per operation, the process table and the environment cookies.
  */
@@ -3198,11 +3211,9 @@ function cleanLabels(labels) {
 
 
 
+
 function showPorts(ports) {
     return ports.map(([n, p]) => `${n}=${p}`).join(', ');
-}
-function sameOwner(a, b) {
-    return JSON.stringify(a) === JSON.stringify(b);
 }
 /**
  * A live lease asked for again by its key: check what was asked explicitly against it,
@@ -6041,11 +6052,11 @@ async function runCli(argv, io = defaultIo) {
 
 /***/ }),
 
-/***/ 921:
+/***/ 455:
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(272);
+/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(649);
 
 process.exitCode = await (0,_cli_main_js__WEBPACK_IMPORTED_MODULE_0__/* .runCli */ .a)(process.argv.slice(2));
 
@@ -6236,7 +6247,7 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http");
 /******/ // startup
 /******/ // Load entry module and return exports
 /******/ // This entry module used 'module' so it can't be inlined
-/******/ var __webpack_exports__ = __nccwpck_require__(921);
+/******/ var __webpack_exports__ = __nccwpck_require__(455);
 /******/ __webpack_exports__ = await __webpack_exports__;
 /******/ 
 
