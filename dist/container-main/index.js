@@ -33443,6 +33443,19 @@ function describeOwner(owner, opts = {}) {
     }
 }
 /**
+ * Are two owner records the same owner? Field by field (records read back from the registry
+ * and records made here may list their fields in another order); null (TTL only) equals
+ * only null.
+ */
+function sameOwner(a, b) {
+    if (a === null || b === null)
+        return a === b;
+    const x = a;
+    const y = b;
+    const keys = Object.keys(x);
+    return (keys.length === Object.keys(y).length && keys.every((k) => Object.hasOwn(y, k) && x[k] === y[k]));
+}
+/**
  * Per-operation cache of what owners were judged by: start times per pid (processLiveness)
  * and, read at most once per operation, the process table and the environment cookies.
  */
@@ -34567,11 +34580,9 @@ function cleanLabels(labels) {
 
 
 
+
 function showPorts(ports) {
     return ports.map(([n, p]) => `${n}=${p}`).join(', ');
-}
-function sameOwner(a, b) {
-    return JSON.stringify(a) === JSON.stringify(b);
 }
 /**
  * A live lease asked for again by its key: check what was asked explicitly against it,

@@ -33443,6 +33443,19 @@ function describeOwner(owner, opts = {}) {
     }
 }
 /**
+ * Are two owner records the same owner? Field by field (records read back from the registry
+ * and records made here may list their fields in another order); null (TTL only) equals
+ * only null.
+ */
+function sameOwner(a, b) {
+    if (a === null || b === null)
+        return a === b;
+    const x = a;
+    const y = b;
+    const keys = Object.keys(x);
+    return (keys.length === Object.keys(y).length && keys.every((k) => Object.hasOwn(y, k) && x[k] === y[k]));
+}
+/**
  * Per-operation cache of what owners were judged by: start times per pid (processLiveness)
  * and, read at most once per operation, the process table and the environment cookies.
  */
@@ -34567,11 +34580,9 @@ function cleanLabels(labels) {
 
 
 
+
 function showPorts(ports) {
     return ports.map(([n, p]) => `${n}=${p}`).join(', ');
-}
-function sameOwner(a, b) {
-    return JSON.stringify(a) === JSON.stringify(b);
 }
 /**
  * A live lease asked for again by its key: check what was asked explicitly against it,
@@ -36110,17 +36121,26 @@ function state_getJsonState(get, name, guard) {
 
 ;// CONCATENATED MODULE: ./src/action/state.ts
 /**
- * What main hands to post: this step's lease (id, key, registry), as JSON state.
+ * What main hands to post: this step's lease (id, key, registry) and whether it is this
+ * step's to release, as JSON state.
  */
 
 
+
 const state_NAME = 'portlease';
+function isState(v) {
+    if (!isLeaseRef(v))
+        return false;
+    return ((v.ownLease === undefined || typeof v.ownLease === 'boolean') &&
+        (v.holder === undefined ||
+            (typeof v.holder === 'string' && v.holder.length <= 300 && !CONTROL_CHARS.test(v.holder))));
+}
 function saveLeaseState(state) {
     saveJsonState(saveState, state_NAME, state);
 }
 /** The saved lease, or undefined when main saved none (or the state is not ours). */
 function getLeaseState() {
-    return getJsonState(core.getState, state_NAME, isLeaseRef);
+    return getJsonState(core.getState, state_NAME, isState);
 }
 
 ;// CONCATENATED MODULE: ./src/action/summary.ts
@@ -36136,7 +36156,15 @@ function summary_escape(text) {
         .replace(/>/g, '&gt;')
         .replace(/"/g, '&quot;');
 }
-async function writeSummary(lease, registry, reused) {
+function aboutLease(lease, { reused, holder }) {
+    const id = `<code>${summary_escape(lease.id)}</code>`;
+    const expires = summary_escape(lease.expires ?? 'never (owner-bound)');
+    if (holder !== undefined) {
+        return `Lease ${id} of key <code>${summary_escape(lease.key)}</code> is held by another owner, ${summary_escape(holder)}: this step reused it for its key, and this step's post step will not release it. It stays leased until its owner releases it or is gone (expires ${expires}); give each job its own key for ports of its own.`;
+    }
+    return `Lease ${id}${reused ? ' (handed back: this job already held it)' : ''}, expires ${expires}; released by this step's post step.`;
+}
+async function writeSummary(lease, registry, holding) {
     const range = summary_escape(formatRange(lease.range));
     const dir = summary_escape(registry);
     const rows = Object.entries(lease.ports).map(([name, port]) => [
@@ -36156,14 +36184,15 @@ async function writeSummary(lease, registry, reused) {
         ],
         ...rows,
     ])
-        .addRaw(`<p>Lease <code>${summary_escape(lease.id)}</code>${reused ? ' (handed back: this job already held it)' : ''}, expires ${summary_escape(lease.expires ?? 'never (owner-bound)')}; released by this step's post step.</p>`, true)
+        .addRaw(`<p>${aboutLease(lease, holding)}</p>`, true)
         .write();
 }
 
 ;// CONCATENATED MODULE: ./src/action/main.ts
 /**
  * The action's main step: lease the named ports for this job, hand them to later steps
- * (outputs, environment) and save the lease for the post step, which releases it.
+ * (outputs, environment) and save the lease for the post step, which releases it when it
+ * is this job's (a key given to two jobs hands the second the first's lease: never its own).
  */
 
 
@@ -36206,7 +36235,7 @@ async function run() {
         const key = inputs.key ?? defaultKey(process.env, job.owner);
         core_debug(`key: ${key}${inputs.key === undefined ? ' (default: unique to this job and step)' : ' (from the key input)'}`);
         const registry = createHostRegistry(inputs.registry, { warn: warning, debug: core_debug });
-        const { lease, reused } = await group(`Leasing ${inputs.names.length} port${inputs.names.length === 1 ? '' : 's'} from ${inputs.registry}`, async () => {
+        const { lease, reused, own, holder } = await group(`Leasing ${inputs.names.length} port${inputs.names.length === 1 ? '' : 's'} from ${inputs.registry}`, async () => {
             const allocation = await registry.allocate({
                 names: inputs.names,
                 range: inputs.range,
@@ -36218,19 +36247,41 @@ async function run() {
                 owner: job.owner,
                 labels: runLabels(),
             });
-            // Saved first, so the post step releases the lease whatever fails after this.
+            // This step's to release: a new lease, or one this job's owner already holds (main
+            // run again in the job). A live lease of another owner, handed back because the key
+            // names it, stays that owner's. With no owner to compare (TTL only) it is not ours.
+            const own = !allocation.reused ||
+                (job.owner !== null && sameOwner(allocation.lease.owner, job.owner));
+            const holder = own ? undefined : describeOwner(allocation.lease.owner, { names: true });
+            // Saved first, so the post step releases its own lease whatever fails after this.
             try {
-                saveLeaseState({ lease: allocation.lease.id, key, registry: inputs.registry });
+                saveLeaseState({
+                    lease: allocation.lease.id,
+                    key,
+                    registry: inputs.registry,
+                    ownLease: own,
+                    ...(holder === undefined ? {} : { holder }),
+                });
             }
             catch (err) {
                 if (!allocation.reused)
                     await registry.release({ lease: allocation.lease.id });
                 throw err;
             }
-            info(`${allocation.reused ? 'Handed back' : 'Leased'} ${allocation.lease.id} (key ${key}), ${job.describe}; expires ${allocation.lease.expires ?? 'never'}`);
-            return allocation;
+            const expires = allocation.lease.expires ?? 'never';
+            if (holder === undefined) {
+                info(`${allocation.reused ? 'Handed back' : 'Leased'} ${allocation.lease.id} (key ${key}), ${job.describe}; expires ${expires}`);
+            }
+            else {
+                info(`portlease: key ${JSON.stringify(key)} is held by lease ${allocation.lease.id} of another owner, ${holder}: this step uses its ports, and its post step will not release it (expires ${expires})`);
+            }
+            return { ...allocation, own, holder };
         });
-        core_debug(reused ? `this job already held ${lease.id}: same ports as before` : `new lease ${lease.id}`);
+        core_debug(!reused
+            ? `new lease ${lease.id}`
+            : own
+                ? `this job already held ${lease.id}: same ports as before`
+                : `${lease.id} is held by ${holder ?? 'another owner'}: its ports, not this step's to release`);
         await group('Ports', () => {
             publish(lease, inputs.exportEnv);
             core_debug(inputs.exportEnv
@@ -36239,7 +36290,7 @@ async function run() {
             return Promise.resolve();
         });
         try {
-            await writeSummary(lease, inputs.registry, reused);
+            await writeSummary(lease, inputs.registry, { reused, holder });
         }
         catch (err) {
             core_debug(`job summary not written: ${errors_describeError(err)}`);

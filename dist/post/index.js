@@ -33443,6 +33443,19 @@ function describeOwner(owner, opts = {}) {
     }
 }
 /**
+ * Are two owner records the same owner? Field by field (records read back from the registry
+ * and records made here may list their fields in another order); null (TTL only) equals
+ * only null.
+ */
+function sameOwner(a, b) {
+    if (a === null || b === null)
+        return a === b;
+    const x = a;
+    const y = b;
+    const keys = Object.keys(x);
+    return (keys.length === Object.keys(y).length && keys.every((k) => Object.hasOwn(y, k) && x[k] === y[k]));
+}
+/**
  * Per-operation cache of what owners were judged by: start times per pid (processLiveness)
  * and, read at most once per operation, the process table and the environment cookies.
  */
@@ -34567,11 +34580,9 @@ function cleanLabels(labels) {
 
 
 
+
 function showPorts(ports) {
     return ports.map(([n, p]) => `${n}=${p}`).join(', ');
-}
-function sameOwner(a, b) {
-    return JSON.stringify(a) === JSON.stringify(b);
 }
 /**
  * A live lease asked for again by its key: check what was asked explicitly against it,
@@ -35786,24 +35797,34 @@ function getJsonState(get, name, guard) {
 
 ;// CONCATENATED MODULE: ./src/action/state.ts
 /**
- * What main hands to post: this step's lease (id, key, registry), as JSON state.
+ * What main hands to post: this step's lease (id, key, registry) and whether it is this
+ * step's to release, as JSON state.
  */
 
 
+
 const state_NAME = 'portlease';
+function isState(v) {
+    if (!isLeaseRef(v))
+        return false;
+    return ((v.ownLease === undefined || typeof v.ownLease === 'boolean') &&
+        (v.holder === undefined ||
+            (typeof v.holder === 'string' && v.holder.length <= 300 && !parse_CONTROL_CHARS.test(v.holder))));
+}
 function saveLeaseState(state) {
     saveJsonState(core.saveState, state_NAME, state);
 }
 /** The saved lease, or undefined when main saved none (or the state is not ours). */
 function getLeaseState() {
-    return getJsonState(getState, state_NAME, isLeaseRef);
+    return getJsonState(getState, state_NAME, isState);
 }
 
 ;// CONCATENATED MODULE: ./src/action/post.ts
 /**
- * The action's post step: release this step's lease (only its own, from the saved state).
- * Idempotent and never fails the job: anything that goes wrong is a warning, and a lease
- * left behind is reclaimed anyway when the runner worker that owns it exits.
+ * The action's post step: release this step's lease (only its own, from the saved state;
+ * another owner's lease, handed back for a shared key, is left to that owner). Idempotent
+ * and never fails the job: anything that goes wrong is a warning, and a lease left behind
+ * is reclaimed anyway when the runner worker that owns it exits.
  */
 
 
@@ -35820,6 +35841,11 @@ async function run() {
             return;
         }
         what = `lease ${state.lease} in ${state.registry}`;
+        // ownLease absent: state of an older bundle, which always released.
+        if (state.ownLease === false) {
+            info(`portlease: ${what} (key ${JSON.stringify(state.key)}) is not this step's: its owner, ${state.holder ?? 'another job'}, keeps it; nothing released`);
+            return;
+        }
         core_debug(`releasing ${what} (key ${state.key})`);
         const registry = createHostRegistry(state.registry, {
             warn: warning,

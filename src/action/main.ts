@@ -1,9 +1,17 @@
 /**
  * The action's main step: lease the named ports for this job, hand them to later steps
- * (outputs, environment) and save the lease for the post step, which releases it.
+ * (outputs, environment) and save the lease for the post step, which releases it when it
+ * is this job's (a key given to two jobs hands the second the first's lease: never its own).
  */
 import * as core from '@actions/core';
-import { describeError, formatDuration, formatRange, type Lease } from '../registry/index.js';
+import {
+  describeError,
+  describeOwner,
+  formatDuration,
+  formatRange,
+  sameOwner,
+  type Lease,
+} from '../registry/index.js';
 import { runnerOwner } from '../runner/job.js';
 import { defaultKey, runLabels } from '../runner/key.js';
 import { createHostRegistry } from '../runner/registry.js';
@@ -48,7 +56,7 @@ export async function run(): Promise<void> {
     );
 
     const registry = createHostRegistry(inputs.registry, { warn: core.warning, debug: core.debug });
-    const { lease, reused } = await core.group(
+    const { lease, reused, own, holder } = await core.group(
       `Leasing ${inputs.names.length} port${inputs.names.length === 1 ? '' : 's'} from ${inputs.registry}`,
       async () => {
         const allocation = await registry.allocate({
@@ -62,21 +70,45 @@ export async function run(): Promise<void> {
           owner: job.owner,
           labels: runLabels(),
         });
-        // Saved first, so the post step releases the lease whatever fails after this.
+        // This step's to release: a new lease, or one this job's owner already holds (main
+        // run again in the job). A live lease of another owner, handed back because the key
+        // names it, stays that owner's. With no owner to compare (TTL only) it is not ours.
+        const own =
+          !allocation.reused ||
+          (job.owner !== null && sameOwner(allocation.lease.owner, job.owner));
+        const holder = own ? undefined : describeOwner(allocation.lease.owner, { names: true });
+        // Saved first, so the post step releases its own lease whatever fails after this.
         try {
-          saveLeaseState({ lease: allocation.lease.id, key, registry: inputs.registry });
+          saveLeaseState({
+            lease: allocation.lease.id,
+            key,
+            registry: inputs.registry,
+            ownLease: own,
+            ...(holder === undefined ? {} : { holder }),
+          });
         } catch (err) {
           if (!allocation.reused) await registry.release({ lease: allocation.lease.id });
           throw err;
         }
-        core.info(
-          `${allocation.reused ? 'Handed back' : 'Leased'} ${allocation.lease.id} (key ${key}), ${job.describe}; expires ${allocation.lease.expires ?? 'never'}`,
-        );
-        return allocation;
+        const expires = allocation.lease.expires ?? 'never';
+        if (holder === undefined) {
+          core.info(
+            `${allocation.reused ? 'Handed back' : 'Leased'} ${allocation.lease.id} (key ${key}), ${job.describe}; expires ${expires}`,
+          );
+        } else {
+          core.info(
+            `portlease: key ${JSON.stringify(key)} is held by lease ${allocation.lease.id} of another owner, ${holder}: this step uses its ports, and its post step will not release it (expires ${expires})`,
+          );
+        }
+        return { ...allocation, own, holder };
       },
     );
     core.debug(
-      reused ? `this job already held ${lease.id}: same ports as before` : `new lease ${lease.id}`,
+      !reused
+        ? `new lease ${lease.id}`
+        : own
+          ? `this job already held ${lease.id}: same ports as before`
+          : `${lease.id} is held by ${holder ?? 'another owner'}: its ports, not this step's to release`,
     );
 
     await core.group('Ports', () => {
@@ -90,7 +122,7 @@ export async function run(): Promise<void> {
     });
 
     try {
-      await writeSummary(lease, inputs.registry, reused);
+      await writeSummary(lease, inputs.registry, { reused, holder });
     } catch (err) {
       core.debug(`job summary not written: ${describeError(err)}`);
     }

@@ -1,7 +1,8 @@
 /**
- * The action's post step: release this step's lease (only its own, from the saved state).
- * Idempotent and never fails the job: anything that goes wrong is a warning, and a lease
- * left behind is reclaimed anyway when the runner worker that owns it exits.
+ * The action's post step: release this step's lease (only its own, from the saved state;
+ * another owner's lease, handed back for a shared key, is left to that owner). Idempotent
+ * and never fails the job: anything that goes wrong is a warning, and a lease left behind
+ * is reclaimed anyway when the runner worker that owns it exits.
  */
 import * as core from '@actions/core';
 import { describeError } from '../registry/index.js';
@@ -20,6 +21,13 @@ export async function run(): Promise<void> {
       return;
     }
     what = `lease ${state.lease} in ${state.registry}`;
+    // ownLease absent: state of an older bundle, which always released.
+    if (state.ownLease === false) {
+      core.info(
+        `portlease: ${what} (key ${JSON.stringify(state.key)}) is not this step's: its owner, ${state.holder ?? 'another job'}, keeps it; nothing released`,
+      );
+      return;
+    }
     core.debug(`releasing ${what} (key ${state.key})`);
     const registry = createHostRegistry(state.registry, {
       warn: core.warning,

@@ -37,6 +37,7 @@ export {
   parseOwnerSpec,
   resolveOwner,
   RUNNER_WORKER,
+  sameOwner,
   self as selfOwner,
   treeOwner,
 } from './owner.js';

@@ -265,6 +265,21 @@ export function describeOwner(owner: Owner | null, opts: { names?: boolean } = {
 }
 
 /**
+ * Are two owner records the same owner? Field by field (records read back from the registry
+ * and records made here may list their fields in another order); null (TTL only) equals
+ * only null.
+ */
+export function sameOwner(a: Owner | null, b: Owner | null): boolean {
+  if (a === null || b === null) return a === b;
+  const x = a as unknown as Record<string, unknown>;
+  const y = b as unknown as Record<string, unknown>;
+  const keys = Object.keys(x);
+  return (
+    keys.length === Object.keys(y).length && keys.every((k) => Object.hasOwn(y, k) && x[k] === y[k])
+  );
+}
+
+/**
  * Per-operation cache of what owners were judged by: start times per pid (processLiveness)
  * and, read at most once per operation, the process table and the environment cookies.
  */

@@ -5,17 +5,13 @@
  */
 import { choosePorts, extendBlock, isBlock, startPort } from './choose.js';
 import { RuntimeError, UsageError } from './errors.js';
-import type { Owner } from './owner.js';
+import { sameOwner } from './owner.js';
 import { formatRange, inRange } from './probe.js';
 import type { AllocateRequest, CheckedRequest } from './request.js';
 import { freezeLease, validateLease, type Lease } from './schema.js';
 
 function showPorts(ports: [string, number][]): string {
   return ports.map(([n, p]) => `${n}=${p}`).join(', ');
-}
-
-function sameOwner(a: Owner | null, b: Owner | null): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
 }
 
 /**

@@ -193,8 +193,11 @@ describe('the action on a shared host', () => {
     expect(post2.code).toBe(0);
     const left = await listLeases(registry);
     expect(left.map((l) => l.lease)).toEqual([first.outputs.lease]);
-    const post1 = await w.post(LEASE_ACTION, first.state, inputs, env);
+    // the re-run's post releases it: the lease it was handed back is this job's own
+    expect(again.stdout).not.toMatch(/will not release/);
+    const post1 = await w.post(LEASE_ACTION, again.state, inputs, env);
     expect(post1.code).toBe(0);
+    expect(post1.stdout).toContain(`released ${first.outputs.lease}`);
     expect(await listLeases(registry)).toEqual([]);
 
     // post again (idempotent): the lease is already gone, still success, no warning
@@ -203,6 +206,117 @@ describe('the action on a shared host', () => {
     expect(twice.errors).toEqual([]);
     expect(twice.warnings).toEqual([]);
     expect(twice.stdout).toMatch(/already gone/);
+  });
+
+  it("two jobs that share a key: the second gets the first's live lease, and its post leaves it leased to the first", async () => {
+    const range = await testRange(4);
+    const registry = join(tempDir(), 'registry');
+    const names = ['WEB_PORT', 'DB_PORT'];
+    // sequential: a freed block would be the first one chosen again
+    const inputs = {
+      ports: 'WEB_PORT DB_PORT',
+      range: formatRange(range),
+      registry,
+      key: 'shared-e2e',
+      strategy: 'sequential',
+    };
+    const [job1, job2, job3] = await workers.start(3);
+    if (job1 === undefined || job2 === undefined || job3 === undefined)
+      throw new Error('no workers');
+    const env1 = jobEnv('share1');
+    const env2 = jobEnv('share2');
+    const main1 = await job1.main(LEASE_ACTION, inputs, env1);
+    const held = portsOf(main1, names);
+    const lease = main1.outputs.lease;
+
+    // job 2 runs while job 1 still does: the same key hands it job 1's lease
+    const main2 = await job2.main(LEASE_ACTION, inputs, env2);
+    expect(portsOf(main2, names)).toEqual(held);
+    expect(main2.outputs.lease).toBe(lease);
+    expect(main2.stdout).toContain(`held by lease ${lease} of another owner`);
+
+    // job 2's post: nothing released, job 1's lease still live with its ports and owner
+    const post2 = await job2.post(LEASE_ACTION, main2.state, inputs, env2);
+    expect(post2.code).toBe(0);
+    expect(post2.errors).toEqual([]);
+    expect(post2.warnings).toEqual([]);
+    const listed = await listLeases(registry);
+    expect(listed.map((l) => l.lease)).toEqual([lease]);
+    expect(listed[0]?.ports).toEqual(held);
+    expect(listed[0]?.owner).toMatchObject({ kind: 'process', pid: job1.pid });
+    expect(post2.stdout).not.toContain(`released ${lease}`);
+
+    // a third job in the same range gets other ports
+    const env3 = jobEnv('share3');
+    const inputs3 = { ...inputs, key: '' };
+    const main3 = await job3.main(LEASE_ACTION, inputs3, env3);
+    const other = portsOf(main3, names);
+    for (const p of Object.values(other)) expect(Object.values(held)).not.toContain(p);
+
+    // job 1's post releases it
+    const post1 = await job1.post(LEASE_ACTION, main1.state, inputs, env1);
+    expect(post1.code).toBe(0);
+    expect(post1.warnings).toEqual([]);
+    expect(post1.stdout).toContain(`released ${lease}`);
+    expect((await listLeases(registry)).map((l) => l.lease)).toEqual([main3.outputs.lease]);
+    const post3 = await job3.post(LEASE_ACTION, main3.state, inputs3, env3);
+    expect(post3.code).toBe(0);
+    expect(await listLeases(registry)).toEqual([]);
+  });
+
+  it("a job that reuses another job's lease names the lease, the key and its owner in its log and summary", async () => {
+    const range = await testRange(4);
+    const registry = join(tempDir(), 'registry');
+    const inputs = { ports: 'WEB_PORT', range: formatRange(range), registry, key: 'shared-log' };
+    const [job1, job2] = await workers.start(2);
+    if (job1 === undefined || job2 === undefined) throw new Error('no workers');
+    const env2 = jobEnv('log2');
+    const main1 = await job1.main(LEASE_ACTION, inputs, jobEnv('log1'));
+    portsOf(main1, ['WEB_PORT']);
+    const lease = main1.outputs.lease ?? '';
+    const owner = `pid ${job1.pid}`;
+    // job 1's own step says nothing of another owner
+    expect(main1.stdout).not.toMatch(/will not release/);
+    expect(main1.files.summary).toContain("released by this step's post step");
+
+    const main2 = await job2.main(LEASE_ACTION, inputs, env2);
+    portsOf(main2, ['WEB_PORT']);
+    const notice = main2.stdout.split('\n').filter((l) => l.includes('will not release'));
+    expect(notice).toHaveLength(1);
+    expect(notice[0]).toContain(lease);
+    expect(notice[0]).toContain('key "shared-log"');
+    expect(notice[0]).toContain(owner);
+    expect(main2.files.summary).toContain(`<code>${lease}</code>`);
+    expect(main2.files.summary).toContain('<code>shared-log</code>');
+    expect(main2.files.summary).toContain(owner);
+    expect(main2.files.summary).toMatch(/post step will not release it/);
+    expect(main2.files.summary).not.toContain("released by this step's post step");
+
+    // its post says in one line that the owner keeps the lease
+    const post2 = await job2.post(LEASE_ACTION, main2.state, inputs, env2);
+    expect(post2.code).toBe(0);
+    const kept = post2.stdout.split('\n').filter((l) => l.includes('keeps it'));
+    expect(kept).toHaveLength(1);
+    expect(kept[0]).toContain(lease);
+    expect(kept[0]).toContain('key "shared-log"');
+    expect(kept[0]).toContain(owner);
+  });
+
+  it('post with the state of an older bundle (no ownLease in it) releases, as before', async () => {
+    const range = await testRange(4);
+    const registry = join(tempDir(), 'registry');
+    const inputs = { ports: 'WEB_PORT', range: formatRange(range), registry };
+    const w = await workers.one();
+    const env = jobEnv('old-state');
+    const main = await w.main(LEASE_ACTION, inputs, env);
+    portsOf(main, ['WEB_PORT']);
+    const saved = JSON.parse(main.state.portlease ?? '{}') as Record<string, unknown>;
+    const old = { lease: saved.lease, key: saved.key, registry: saved.registry };
+    const post = await w.post(LEASE_ACTION, { portlease: JSON.stringify(old) }, inputs, env);
+    expect(post.code).toBe(0);
+    expect(post.warnings).toEqual([]);
+    expect(post.stdout).toContain(`released ${main.outputs.lease}`);
+    expect(await listLeases(registry)).toEqual([]);
   });
 
   it('export-env false sets outputs only; contiguous leases a block in a row', async () => {
