@@ -34353,7 +34353,7 @@ function makeLock(dir, gen, heldKey, me, beacon) {
         held,
         assertHeld() {
             if (!held()) {
-                throw new errors_RuntimeError(`registry lock was taken over by another process while ${describeOwner(me)} held it; nothing was written`);
+                throw new errors_RuntimeError(`registry lock was taken over while ${describeOwner(me)}${external_node_worker_threads_.threadId === 0 ? '' : ` (thread ${external_node_worker_threads_.threadId})`} held it; nothing was written`);
             }
         },
         release() {

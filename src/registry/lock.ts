@@ -665,7 +665,7 @@ function makeLock(
     assertHeld(): void {
       if (!held()) {
         throw new RuntimeError(
-          `registry lock was taken over by another process while ${describeOwner(me)} held it; nothing was written`,
+          `registry lock was taken over while ${describeOwner(me)}${threadId === 0 ? '' : ` (thread ${threadId})`} held it; nothing was written`,
         );
       }
     },

@@ -407,6 +407,31 @@ describe('the lock', () => {
     );
     expect(most).toBe(1);
   });
+
+  it('serializes acquisitions of one lock directory however its path is spelled', async () => {
+    const parent = tempDir();
+    mkdirSync(join(parent, 'reg'));
+    const spellings = [
+      join(parent, 'reg'),
+      join(parent, 'reg') + '/',
+      join(parent, '.', 'reg', '.') + '/',
+      join(parent, 'reg', '..', 'reg'),
+    ];
+    let inside = 0;
+    let most = 0;
+    await Promise.all(
+      Array.from({ length: 24 }, async (_, i) => {
+        const lock = await acquireLock(spellings[i % 4] ?? '', { timeoutMs: 10_000 });
+        inside++;
+        most = Math.max(most, inside);
+        await new Promise((r) => setTimeout(r, 2));
+        lock.assertHeld();
+        inside--;
+        lock.release();
+      }),
+    );
+    expect(most).toBe(1);
+  });
 });
 
 describe('labels', () => {
