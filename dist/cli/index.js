@@ -2,7 +2,7 @@
 import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /******/ var __webpack_modules__ = ({
 
-/***/ 612:
+/***/ 924:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -4566,6 +4566,104 @@ function createHostRegistry(dir, opts = {}) {
     });
 }
 
+;// CONCATENATED MODULE: ./src/cli/args.ts
+/**
+ * What the CLI's commands share: the parsed flags, the registry and owner they name, the
+ * allocate request built from them, and the JSON a lease is shown as. The lease server
+ * (serve.ts) builds its requests through the same functions, so its answers carry the
+ * CLI's messages.
+ */
+
+
+
+function args_str(values, name) {
+    const v = values[name];
+    return typeof v === 'string' ? v : undefined;
+}
+function registryFrom(values, io) {
+    return createHostRegistry(registryDir(args_str(values, 'registry'), '--registry', io.env), {
+        env: io.env,
+        warn: (m) => {
+            io.err(`portlease: warning: ${m}`);
+        },
+        debug: debugEnabled(io.env)
+            ? (m) => {
+                io.err(`portlease: debug: ${m}`);
+            }
+            : undefined,
+    });
+}
+/** `--owner` / `--owner-pid`, else the default owner (docs/lifetimes.md). */
+function ownerFrom(values, io) {
+    const spec = args_str(values, 'owner');
+    const pid = args_str(values, 'owner-pid');
+    if (spec !== undefined && pid !== undefined) {
+        throw new errors_UsageError('--owner-pid: give either --owner or --owner-pid (an alias of --owner pid:N), not both');
+    }
+    if (pid !== undefined) {
+        const spec = { kind: 'pid', pid: parsePid(pid, '--owner-pid') };
+        return { ...resolveOwner(spec, '--owner-pid'), explicit: true };
+    }
+    if (spec !== undefined) {
+        return { ...resolveOwner(parseOwnerSpec(spec, '--owner'), '--owner'), explicit: true };
+    }
+    return { ...defaultOwner(io.env), explicit: false };
+}
+/** Build the allocate request from parsed flags; every value checked, nothing touched yet. */
+function allocateRequest(values, positionals, choice) {
+    const owner = choice.owner;
+    const countText = args_str(values, 'count');
+    let names;
+    if (countText !== undefined) {
+        if (positionals.length > 0) {
+            throw new errors_UsageError('--count: give either NAMEs or --count N, not both');
+        }
+        names = countNames(parseCount(countText, '--count'));
+    }
+    else {
+        if (positionals.length === 0) {
+            throw new errors_UsageError('allocate: no port names given; name at least one (like WEB_PORT) or use --count N');
+        }
+        names = checkNames(positionals, 'NAME');
+    }
+    const rangeText = args_str(values, 'range');
+    const key = args_str(values, 'key');
+    const strategy = args_str(values, 'strategy');
+    const ttl = args_str(values, 'ttl');
+    const wait = args_str(values, 'wait');
+    const byOwner = ownerDefaults(owner, DEFAULT_TTL_MS);
+    return {
+        names,
+        range: rangeText === undefined ? undefined : parseRange(rangeText, '--range'),
+        contiguous: values.contiguous === true ? true : undefined,
+        key: key !== undefined ? checkKey(key, '--key') : byOwner.key,
+        strategy: strategy === undefined ? 'hash' : parseStrategy(strategy, '--strategy'),
+        ttlMs: ttl === undefined ? byOwner.ttlMs : parseDuration(ttl, '--ttl'),
+        waitMs: wait === undefined ? 0 : parseDuration(wait, '--wait', { allowZero: true }),
+        owner,
+        renew: { ttl: ttl !== undefined, owner: choice.explicit },
+        allowEphemeral: values['allow-ephemeral'] === true,
+    };
+}
+/** The asked-for names with their ports (a key's lease may hold more). */
+function askedPorts(lease, names) {
+    return Object.fromEntries(names.map((n) => [n, lease.ports[n]]));
+}
+function leaseJson(lease, extra = {}, ports = lease.ports) {
+    return {
+        lease: lease.id,
+        key: lease.key,
+        ports,
+        owner: lease.owner,
+        expires: lease.expires,
+        created: lease.created,
+        range: lease.range,
+        contiguous: lease.contiguous,
+        labels: lease.labels,
+        ...extra,
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/cli/help.ts
 
 const RANGE = formatRange(DEFAULT_RANGE);
@@ -5707,96 +5805,9 @@ function parseFlags(command, args) {
     }
     return values;
 }
-function main_str(values, name) {
-    const v = values[name];
-    return typeof v === 'string' ? v : undefined;
-}
-function registryFrom(values, io) {
-    return createHostRegistry(registryDir(main_str(values, 'registry'), '--registry', io.env), {
-        env: io.env,
-        warn: (m) => {
-            io.err(`portlease: warning: ${m}`);
-        },
-        debug: debugEnabled(io.env)
-            ? (m) => {
-                io.err(`portlease: debug: ${m}`);
-            }
-            : undefined,
-    });
-}
-/** `--owner` / `--owner-pid`, else the default owner (docs/lifetimes.md). */
-function ownerFrom(values, io) {
-    const spec = main_str(values, 'owner');
-    const pid = main_str(values, 'owner-pid');
-    if (spec !== undefined && pid !== undefined) {
-        throw new errors_UsageError('--owner-pid: give either --owner or --owner-pid (an alias of --owner pid:N), not both');
-    }
-    if (pid !== undefined) {
-        const spec = { kind: 'pid', pid: parsePid(pid, '--owner-pid') };
-        return { ...resolveOwner(spec, '--owner-pid'), explicit: true };
-    }
-    if (spec !== undefined) {
-        return { ...resolveOwner(parseOwnerSpec(spec, '--owner'), '--owner'), explicit: true };
-    }
-    return { ...defaultOwner(io.env), explicit: false };
-}
-/** Build the allocate request from parsed flags; every value checked, nothing touched yet. */
-function allocateRequest(values, positionals, choice) {
-    const owner = choice.owner;
-    const countText = main_str(values, 'count');
-    let names;
-    if (countText !== undefined) {
-        if (positionals.length > 0) {
-            throw new errors_UsageError('--count: give either NAMEs or --count N, not both');
-        }
-        names = countNames(parseCount(countText, '--count'));
-    }
-    else {
-        if (positionals.length === 0) {
-            throw new errors_UsageError('allocate: no port names given; name at least one (like WEB_PORT) or use --count N');
-        }
-        names = checkNames(positionals, 'NAME');
-    }
-    const rangeText = main_str(values, 'range');
-    const key = main_str(values, 'key');
-    const strategy = main_str(values, 'strategy');
-    const ttl = main_str(values, 'ttl');
-    const wait = main_str(values, 'wait');
-    const byOwner = ownerDefaults(owner, DEFAULT_TTL_MS);
-    return {
-        names,
-        range: rangeText === undefined ? undefined : parseRange(rangeText, '--range'),
-        contiguous: values.contiguous === true ? true : undefined,
-        key: key !== undefined ? checkKey(key, '--key') : byOwner.key,
-        strategy: strategy === undefined ? 'hash' : parseStrategy(strategy, '--strategy'),
-        ttlMs: ttl === undefined ? byOwner.ttlMs : parseDuration(ttl, '--ttl'),
-        waitMs: wait === undefined ? 0 : parseDuration(wait, '--wait', { allowZero: true }),
-        owner,
-        renew: { ttl: ttl !== undefined, owner: choice.explicit },
-        allowEphemeral: values['allow-ephemeral'] === true,
-    };
-}
-/** The asked-for names with their ports (a key's lease may hold more). */
-function askedPorts(lease, names) {
-    return Object.fromEntries(names.map((n) => [n, lease.ports[n]]));
-}
 function writeTarget(values) {
-    const text = main_str(values, 'write');
+    const text = args_str(values, 'write');
     return text === undefined ? undefined : checkWriteTarget(text, '--write');
-}
-function leaseJson(lease, extra = {}, ports = lease.ports) {
-    return {
-        lease: lease.id,
-        key: lease.key,
-        ports,
-        owner: lease.owner,
-        expires: lease.expires,
-        created: lease.created,
-        range: lease.range,
-        contiguous: lease.contiguous,
-        labels: lease.labels,
-        ...extra,
-    };
 }
 async function cmdAllocate(args, io) {
     const { values, positionals } = main_parse('allocate', args);
@@ -5851,8 +5862,8 @@ async function cmdRelease(args, io) {
     if (positionals.length > 0) {
         throw new errors_UsageError(`release: unexpected argument ${JSON.stringify(positionals[0])}; use --key KEY or --lease ID`);
     }
-    const key = main_str(values, 'key');
-    const id = main_str(values, 'lease');
+    const key = args_str(values, 'key');
+    const id = args_str(values, 'lease');
     if ((key === undefined) === (id === undefined)) {
         throw new errors_UsageError('release: give exactly one of --key KEY or --lease ID');
     }
@@ -5987,12 +5998,12 @@ async function cmdExec(args, io) {
     if (command.length === 0) {
         throw new errors_UsageError("exec: no command given; put it after '--', like: portlease exec WEB_PORT -- npm test");
     }
-    const hostText = main_str(values, 'listen-host');
+    const hostText = args_str(values, 'listen-host');
     if (hostText !== undefined && values.listen !== true) {
         throw new errors_UsageError('--listen-host: only with --listen');
     }
     const listenHost = parseListenHost(hostText ?? DEFAULT_LISTEN_HOST, '--listen-host');
-    const graceText = main_str(values, 'grace');
+    const graceText = args_str(values, 'grace');
     const graceMs = graceText === undefined
         ? DEFAULT_GRACE_MS
         : parseDuration(graceText, '--grace', { allowZero: true, max: 3_600_000 });
@@ -6017,7 +6028,7 @@ async function cmdExec(args, io) {
     // With the default TTL, the lease is renewed while exec runs: a dev server may run for
     // days. An explicit --ttl is a hard bound. (After a SIGKILL of exec the last renewal's
     // TTL still bounds a tree that cannot be judged from here.)
-    const stopRenewal = reused || main_str(values, 'ttl') !== undefined
+    const stopRenewal = reused || args_str(values, 'ttl') !== undefined
         ? undefined
         : renewWhileHeld(registry, lease.id, DEFAULT_TTL_MS, (message) => {
             io.err(`portlease: warning: exec: ${message}`);
@@ -6188,7 +6199,7 @@ async function runCli(argv, io = defaultIo) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(612);
+/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(924);
 
 process.exitCode = await (0,_cli_main_js__WEBPACK_IMPORTED_MODULE_0__/* .runCli */ .a)(process.argv.slice(2));
 
