@@ -32,6 +32,7 @@ import {
 } from './args.js';
 import { HELP } from './help.js';
 import { bindListeners } from './listen.js';
+import { cmdServe } from './serve.js';
 import { cmdService, SERVICE_OPTIONS } from './service.js';
 import { supervise } from './supervise.js';
 import { checkWriteTarget, writePorts, type WriteTarget } from './write.js';
@@ -103,6 +104,12 @@ const COMMANDS: Record<string, Options> = {
   release: { ...COMMON, key: { type: 'string' }, lease: { type: 'string' } },
   list: { ...COMMON, json: { type: 'boolean' } },
   gc: { ...COMMON, 'dry-run': { type: 'boolean' } },
+  serve: {
+    ...COMMON,
+    socket: { type: 'string' },
+    idle: { type: 'string' },
+    'exit-on-eof': { type: 'boolean' },
+  },
 };
 
 function parse(command: string, args: string[]): { values: Values; positionals: string[] } {
@@ -543,6 +550,10 @@ const COMMAND_RUNNERS: Record<string, (args: string[], io: Io) => Promise<number
   gc: cmdGc,
   exec: cmdExec,
   service: cmdServiceArgs,
+  serve: async (args, io) => {
+    const values = parseFlags('serve', args);
+    return values.help ? help('serve', io) : cmdServe(values, io);
+  },
 };
 
 /** Run the CLI; returns the exit status. Never throws. */
@@ -566,7 +577,7 @@ export async function runCli(argv: string[], io: Io = defaultIo): Promise<number
         const run = Object.hasOwn(COMMAND_RUNNERS, command) ? COMMAND_RUNNERS[command] : undefined;
         if (run !== undefined) return await run(rest, io);
         throw new UsageError(
-          `unknown command ${JSON.stringify(command)}; use allocate, release, list, gc, exec or service (portlease --help)`,
+          `unknown command ${JSON.stringify(command)}; use allocate, release, list, gc, exec, service or serve (portlease --help)`,
         );
       }
     }
