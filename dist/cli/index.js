@@ -2,7 +2,7 @@
 import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /******/ var __webpack_modules__ = ({
 
-/***/ 612:
+/***/ 343:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -4566,6 +4566,104 @@ function createHostRegistry(dir, opts = {}) {
     });
 }
 
+;// CONCATENATED MODULE: ./src/cli/args.ts
+/**
+ * What the CLI's commands share: the parsed flags, the registry and owner they name, the
+ * allocate request built from them, and the JSON a lease is shown as. The lease server
+ * (serve.ts) builds its requests through the same functions, so its answers carry the
+ * CLI's messages.
+ */
+
+
+
+function args_str(values, name) {
+    const v = values[name];
+    return typeof v === 'string' ? v : undefined;
+}
+function registryFrom(values, io) {
+    return createHostRegistry(registryDir(args_str(values, 'registry'), '--registry', io.env), {
+        env: io.env,
+        warn: (m) => {
+            io.err(`portlease: warning: ${m}`);
+        },
+        debug: debugEnabled(io.env)
+            ? (m) => {
+                io.err(`portlease: debug: ${m}`);
+            }
+            : undefined,
+    });
+}
+/** `--owner` / `--owner-pid`, else the default owner (docs/lifetimes.md). */
+function ownerFrom(values, io) {
+    const spec = args_str(values, 'owner');
+    const pid = args_str(values, 'owner-pid');
+    if (spec !== undefined && pid !== undefined) {
+        throw new errors_UsageError('--owner-pid: give either --owner or --owner-pid (an alias of --owner pid:N), not both');
+    }
+    if (pid !== undefined) {
+        const spec = { kind: 'pid', pid: parsePid(pid, '--owner-pid') };
+        return { ...resolveOwner(spec, '--owner-pid'), explicit: true };
+    }
+    if (spec !== undefined) {
+        return { ...resolveOwner(parseOwnerSpec(spec, '--owner'), '--owner'), explicit: true };
+    }
+    return { ...defaultOwner(io.env), explicit: false };
+}
+/** Build the allocate request from parsed flags; every value checked, nothing touched yet. */
+function allocateRequest(values, positionals, choice) {
+    const owner = choice.owner;
+    const countText = args_str(values, 'count');
+    let names;
+    if (countText !== undefined) {
+        if (positionals.length > 0) {
+            throw new errors_UsageError('--count: give either NAMEs or --count N, not both');
+        }
+        names = countNames(parseCount(countText, '--count'));
+    }
+    else {
+        if (positionals.length === 0) {
+            throw new errors_UsageError('allocate: no port names given; name at least one (like WEB_PORT) or use --count N');
+        }
+        names = checkNames(positionals, 'NAME');
+    }
+    const rangeText = args_str(values, 'range');
+    const key = args_str(values, 'key');
+    const strategy = args_str(values, 'strategy');
+    const ttl = args_str(values, 'ttl');
+    const wait = args_str(values, 'wait');
+    const byOwner = ownerDefaults(owner, DEFAULT_TTL_MS);
+    return {
+        names,
+        range: rangeText === undefined ? undefined : parseRange(rangeText, '--range'),
+        contiguous: values.contiguous === true ? true : undefined,
+        key: key !== undefined ? checkKey(key, '--key') : byOwner.key,
+        strategy: strategy === undefined ? 'hash' : parseStrategy(strategy, '--strategy'),
+        ttlMs: ttl === undefined ? byOwner.ttlMs : parseDuration(ttl, '--ttl'),
+        waitMs: wait === undefined ? 0 : parseDuration(wait, '--wait', { allowZero: true }),
+        owner,
+        renew: { ttl: ttl !== undefined, owner: choice.explicit },
+        allowEphemeral: values['allow-ephemeral'] === true,
+    };
+}
+/** The asked-for names with their ports (a key's lease may hold more). */
+function askedPorts(lease, names) {
+    return Object.fromEntries(names.map((n) => [n, lease.ports[n]]));
+}
+function leaseJson(lease, extra = {}, ports = lease.ports) {
+    return {
+        lease: lease.id,
+        key: lease.key,
+        ports,
+        owner: lease.owner,
+        expires: lease.expires,
+        created: lease.created,
+        range: lease.range,
+        contiguous: lease.contiguous,
+        labels: lease.labels,
+        ...extra,
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/cli/help.ts
 
 const RANGE = formatRange(DEFAULT_RANGE);
@@ -4603,6 +4701,7 @@ Usage:
   portlease exec NAME... [options] -- CMD   run CMD with NAME=PORT set; release on exit
   portlease service NAME --image I --container-port P [options] [-- CMD]
                                             a service container on a leased port
+  portlease serve [--socket PATH]           a warm lease server (JSON lines on a socket)
 
 Every command takes --registry DIR and --help. 'portlease COMMAND --help' for more.
 Exit status: 0 ok, 1 could not be done (range full, registry not writable), 2 bad usage.
@@ -4620,6 +4719,21 @@ Give a lease back. Releasing a lease that is already gone is not an error (exit 
     list: `Usage: portlease list [--json] [--registry DIR]
 
 Show the live leases: id, key, ports, owner and expiry. --json prints a JSON array.`,
+    serve: `Usage: portlease serve [--socket PATH] [--idle D] [--exit-on-eof] [--registry DIR]
+
+Answer lease requests over a Unix stream socket, one JSON object per line each way, through
+the same registry, lock and store as every other command (docs/cli.md has the protocol):
+  {"op":"allocate","pid":PID,"names":["WEB_PORT"],"range":"21000-21099",...}
+  {"op":"release","lease":ID,"token":T}   {"op":"renew","lease":ID,"token":T,"ttl":"1h"}
+  {"op":"list"}
+A lease is owned by the client's PID (or the owner it names), never by the server. When it
+listens it prints one line: {"socket":PATH,"pid":N,"version":V}.
+
+Options:
+  --socket PATH         where to listen (default <registry>/serve.sock; mode 0666)
+  --idle D              exit after D with no connection (default: never)
+  --exit-on-eof         exit when stdin closes (the process that started it went away)
+  --registry DIR        registry directory (default $PORTLEASE_REGISTRY, else /tmp/portlease)`,
     gc: `Usage: portlease gc [--dry-run] [--registry DIR]
 
 Remove leases whose owner is provably dead (same boot: pid gone or reused; host rebooted) or
@@ -4744,6 +4858,374 @@ async function bindListeners(ports, host) {
         ],
         close: closeAll,
     };
+}
+
+;// CONCATENATED MODULE: ./src/cli/serve.ts
+/**
+ * `portlease serve`: one warm process that answers lease requests over a Unix stream socket
+ * (JSON lines; the protocol is in docs/cli.md). It is not a second registry: every request
+ * is the CLI's, built by the same functions (args.ts) and run through the same Registry,
+ * lock and store, so the CLI, the action, the library and the server mix on one registry.
+ * It only saves the start-up of a process per request.
+ *
+ * A lease it makes is owned by the client that asked (the `pid` it names, with that
+ * process's start time, or the owner it names), never by the server: when the server dies,
+ * its clients' leases live on with their owners. Release and renew need the token the
+ * server handed out with the lease (kept in memory only), so a client can end no lease it
+ * did not make here.
+ */
+
+
+
+
+
+
+
+
+/** sun_path holds 108 bytes with the terminating NUL. */
+const serve_SOCKET_PATH_MAX = 107;
+/** A request line longer than this closes the connection (after one error reply). */
+const MAX_REQUEST_BYTES = 64 * 1024;
+const ALLOCATE_FIELDS = [
+    'id',
+    'op',
+    'pid',
+    'names',
+    'count',
+    'range',
+    'contiguous',
+    'key',
+    'strategy',
+    'ttl',
+    'wait',
+    'owner',
+    'allow_ephemeral',
+];
+/** A request the protocol refuses: code 2, like the CLI's exit status for bad usage. */
+function bad(message) {
+    return new errors_UsageError(message);
+}
+function field(req, name, type) {
+    const v = req[name];
+    if (v === undefined || v === null)
+        return undefined;
+    if (typeof v !== type)
+        throw bad(`${name}: ${JSON.stringify(v)} is not a ${type}`);
+    return v;
+}
+/** The request's `pid`: a running process, which owns the lease unless `owner` says otherwise. */
+function clientPid(req) {
+    const pid = req.pid;
+    if (typeof pid !== 'number' || !Number.isInteger(pid) || pid < 1) {
+        throw bad(`pid: ${JSON.stringify(pid ?? null)} is not a process id; give the asking process's pid`);
+    }
+    if (describeProcess(pid) === null)
+        throw bad(`pid: ${pid} is not a running process`);
+    return pid;
+}
+/** The protocol's allocate request as the CLI's flags, so the CLI's checks and messages apply. */
+function allocateFlags(req) {
+    for (const k of Object.keys(req)) {
+        if (!ALLOCATE_FIELDS.includes(k)) {
+            throw bad(`allocate: unknown field ${JSON.stringify(k)}; use ${ALLOCATE_FIELDS.slice(2).join(', ')}`);
+        }
+    }
+    const pid = clientPid(req);
+    const values = {};
+    for (const name of ['range', 'key', 'strategy', 'ttl', 'wait', 'owner']) {
+        const v = field(req, name, 'string');
+        if (v !== undefined)
+            values[name] = v;
+    }
+    if (field(req, 'contiguous', 'boolean') === true)
+        values.contiguous = true;
+    if (field(req, 'allow_ephemeral', 'boolean') === true)
+        values['allow-ephemeral'] = true;
+    const owner = args_str(values, 'owner')?.trim();
+    if (owner === 'session' || owner === 'job') {
+        // Bare forms name the caller's own session or job: here that would be the server's.
+        throw bad(`owner: "${owner}" would name the server's ${owner}; use pid:N, session:SID, dir:PATH or none`);
+    }
+    if (owner === undefined)
+        values['owner-pid'] = String(pid);
+    if (req.count !== undefined) {
+        if (typeof req.count !== 'number')
+            throw bad(`count: ${JSON.stringify(req.count)} is not a number`);
+        values.count = String(req.count);
+    }
+    let names = [];
+    if (req.names !== undefined) {
+        if (!Array.isArray(req.names) || !req.names.every((n) => typeof n === 'string')) {
+            throw bad('names: give an array of port names, like ["WEB_PORT"]');
+        }
+        names = req.names;
+    }
+    return { values, names };
+}
+/** What one server keeps: its registry, and the token of each lease it made. */
+class LeaseServer {
+    registry;
+    io;
+    tokens = new Map();
+    constructor(registry, io) {
+        this.registry = registry;
+        this.io = io;
+    }
+    async handle(req) {
+        switch (req.op) {
+            case 'allocate':
+                return this.allocate(req);
+            case 'release':
+                return this.release(req);
+            case 'renew':
+                return this.renew(req);
+            case 'list':
+                return {
+                    leases: (await this.registry.list()).map((s) => leaseJson(s.lease, { liveness: s.liveness })),
+                };
+            default:
+                throw bad(`op: ${JSON.stringify(req.op ?? null)} is not an operation; use allocate, release, renew or list`);
+        }
+    }
+    async allocate(req) {
+        const { values, names } = allocateFlags(req);
+        const choice = ownerFrom(values, this.io);
+        const request = allocateRequest(values, names, choice);
+        const { lease, reused } = await this.registry.allocate(request);
+        let token = null;
+        if (!reused || this.tokens.has(lease.id)) {
+            token = this.tokens.get(lease.id) ?? randomSuffix(24);
+            this.tokens.set(lease.id, token);
+        }
+        return {
+            lease: lease.id,
+            key: lease.key,
+            ports: askedPorts(lease, request.names),
+            expires: lease.expires,
+            reused,
+            token,
+        };
+    }
+    /** The lease a release or renew names, if the client holds its token. */
+    owned(req, op, extra) {
+        const allowed = ['id', 'op', 'lease', 'token', ...extra];
+        for (const k of Object.keys(req)) {
+            if (!allowed.includes(k))
+                throw bad(`${op}: unknown field ${JSON.stringify(k)}; use ${allowed.slice(2).join(', ')}`);
+        }
+        const id = checkLeaseId(String(field(req, 'lease', 'string') ?? ''), 'lease');
+        const token = field(req, 'token', 'string');
+        if (token === undefined || this.tokens.get(id) !== token) {
+            throw bad(`token: lease ${id} was not leased through this server with that token; it is released by its owner, by portlease release, or when its owner exits`);
+        }
+        return id;
+    }
+    async release(req) {
+        const id = this.owned(req, 'release', []);
+        const gone = await this.registry.release({ lease: id });
+        this.tokens.delete(id);
+        return { released: gone !== null };
+    }
+    async renew(req) {
+        const id = this.owned(req, 'renew', ['ttl']);
+        const ttl = field(req, 'ttl', 'string');
+        if (ttl === undefined)
+            throw bad('ttl: give the new TTL, like "1h"');
+        const lease = await this.registry.update(id, { ttlMs: parseDuration(ttl, 'ttl') });
+        if (lease === null) {
+            this.tokens.delete(id);
+            throw new RuntimeError(`lease: ${id} is gone (released, or its owner exited); nothing renewed`);
+        }
+        return { expires: lease.expires };
+    }
+}
+/** One reply line for a failed request: the CLI's message and exit status. */
+function failure(err, io) {
+    if (err instanceof PortleaseError) {
+        return { ok: false, error: err.message, code: err instanceof errors_UsageError ? 2 : 1 };
+    }
+    io.err(`portlease: warning: serve: unexpected error: ${describeError(err)}`);
+    return { ok: false, error: `unexpected error: ${describeError(err)}`, code: 1 };
+}
+/** Serve one connection: its requests in order, each answered with one line. */
+function serveConnection(socket, server, io) {
+    let buffered = '';
+    let chain = Promise.resolve();
+    const answer = (reply) => {
+        if (!socket.destroyed)
+            socket.write(JSON.stringify(reply) + '\n');
+    };
+    const run = (line) => {
+        chain = chain.then(async () => {
+            let req;
+            try {
+                req = JSON.parse(line);
+            }
+            catch {
+                answer({ ok: false, error: 'request: not JSON; send one JSON object per line', code: 2 });
+                return;
+            }
+            if (typeof req !== 'object' || req === null || Array.isArray(req)) {
+                answer({
+                    ok: false,
+                    error: 'request: not a JSON object; send {"op": ...} per line',
+                    code: 2,
+                });
+                return;
+            }
+            const r = req;
+            const id = r.id === undefined ? {} : { id: r.id };
+            try {
+                answer({ ...id, ok: true, ...(await server.handle(r)) });
+            }
+            catch (err) {
+                answer({ ...id, ...failure(err, io) });
+            }
+        });
+    };
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk) => {
+        buffered += chunk;
+        for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
+            const line = buffered.slice(0, nl).trim();
+            buffered = buffered.slice(nl + 1);
+            if (line !== '')
+                run(line);
+        }
+        if (Buffer.byteLength(buffered) > MAX_REQUEST_BYTES) {
+            buffered = '';
+            chain = chain.then(() => {
+                answer({
+                    ok: false,
+                    error: `request: a line over ${MAX_REQUEST_BYTES} bytes; closing`,
+                    code: 2,
+                });
+                socket.end();
+            });
+        }
+    });
+    socket.on('error', () => undefined); // a client that went away: nothing to answer
+}
+/** Is anyone listening on `path`? (connect(): ECONNREFUSED on a socket file means no one.) */
+function probe(path) {
+    let st;
+    try {
+        st = (0,external_node_fs_namespaceObject.lstatSync)(path);
+    }
+    catch (err) {
+        if (errnoCode(err) === 'ENOENT')
+            return Promise.resolve('none');
+        throw err;
+    }
+    if (!st.isSocket()) {
+        throw new errors_UsageError(`--socket: ${path} exists and is not a socket; name another path or remove it`);
+    }
+    return new Promise((resolveProbe) => {
+        const s = (0,external_node_net_namespaceObject.connect)({ path });
+        s.once('connect', () => {
+            s.destroy();
+            resolveProbe('listening');
+        });
+        s.once('error', (err) => {
+            resolveProbe(errnoCode(err) === 'ECONNREFUSED' ? 'stale' : 'listening');
+        });
+    });
+}
+function listen(server, path) {
+    return new Promise((resolveListen, reject) => {
+        server.once('error', reject);
+        server.listen(path, () => {
+            server.off('error', reject);
+            resolveListen();
+        });
+    });
+}
+/** `portlease serve`: returns the exit status once the server has stopped. */
+async function cmdServe(values, io) {
+    const registry = registryFrom(values, io);
+    const idleText = args_str(values, 'idle');
+    const idleMs = idleText === undefined ? null : parseDuration(idleText, '--idle');
+    const path = (0,external_node_path_namespaceObject.resolve)(args_str(values, 'socket') ?? (0,external_node_path_namespaceObject.join)(registry.dir, 'serve.sock'));
+    if (Buffer.byteLength(path) > serve_SOCKET_PATH_MAX) {
+        throw new errors_UsageError(`--socket: ${path} is longer than ${serve_SOCKET_PATH_MAX} bytes, too long for a Unix socket; name a shorter path`);
+    }
+    if (args_str(values, 'socket') === undefined)
+        ensureRegistryDir(registry.dir);
+    const state = await probe(path);
+    if (state === 'listening')
+        throw new RuntimeError(`--socket: a server already answers on ${path}`);
+    if (state === 'stale')
+        (0,external_node_fs_namespaceObject.unlinkSync)(path);
+    const lease = new LeaseServer(registry, io);
+    const sockets = new Set();
+    let idleTimer;
+    let stop;
+    const stopped = new Promise((resolveStop) => (stop = resolveStop));
+    const armIdle = () => {
+        clearTimeout(idleTimer);
+        if (idleMs !== null && sockets.size === 0)
+            idleTimer = setTimeout(stop, idleMs);
+    };
+    const server = (0,external_node_net_namespaceObject.createServer)((socket) => {
+        sockets.add(socket);
+        clearTimeout(idleTimer);
+        socket.once('close', () => {
+            sockets.delete(socket);
+            armIdle();
+        });
+        serveConnection(socket, lease, io);
+    });
+    server.on('error', (err) => {
+        io.err(`portlease: warning: serve: ${describeError(err)}`);
+    });
+    try {
+        await listen(server, path);
+    }
+    catch (err) {
+        throw new RuntimeError(`--socket: cannot listen on ${path} (${errnoCode(err) ?? describeError(err)})`);
+    }
+    const ino = (0,external_node_fs_namespaceObject.lstatSync)(path).ino;
+    try {
+        (0,external_node_fs_namespaceObject.chmodSync)(path, 0o666); // every user of the registry may connect; umask does not apply
+    }
+    catch (err) {
+        io.err(`portlease: warning: serve: cannot open ${path} to other users (${errnoCode(err) ?? describeError(err)})`);
+    }
+    io.out(JSON.stringify({ socket: path, pid: process.pid, version: VERSION }));
+    armIdle();
+    const signals = ['SIGTERM', 'SIGINT', 'SIGHUP'];
+    for (const s of signals)
+        process.on(s, stop);
+    const onEnd = () => {
+        stop();
+    };
+    if (values['exit-on-eof'] === true) {
+        process.stdin.on('end', onEnd);
+        process.stdin.on('error', onEnd);
+        process.stdin.resume();
+    }
+    await stopped;
+    for (const s of signals)
+        process.off(s, stop);
+    process.stdin.off('end', onEnd);
+    process.stdin.pause();
+    clearTimeout(idleTimer);
+    await new Promise((resolveClose) => {
+        server.close(() => {
+            resolveClose();
+        });
+        for (const s of sockets)
+            s.destroy();
+    });
+    try {
+        // Only our own socket: another server may have replaced it meanwhile.
+        if ((0,external_node_fs_namespaceObject.lstatSync)(path).ino === ino)
+            (0,external_node_fs_namespaceObject.unlinkSync)(path);
+    }
+    catch {
+        // gone already
+    }
+    return 0;
 }
 
 // EXTERNAL MODULE: external "node:http"
@@ -5592,6 +6074,7 @@ function writePorts(target, ports) {
 
 
 
+
 /**
  * Write to stdout synchronously, so a failed write (a closed pipe, /dev/full) is an error
  * here, at the call, not an 'error' event later with a stack trace.
@@ -5652,6 +6135,12 @@ const COMMANDS = {
     release: { ...COMMON, key: { type: 'string' }, lease: { type: 'string' } },
     list: { ...COMMON, json: { type: 'boolean' } },
     gc: { ...COMMON, 'dry-run': { type: 'boolean' } },
+    serve: {
+        ...COMMON,
+        socket: { type: 'string' },
+        idle: { type: 'string' },
+        'exit-on-eof': { type: 'boolean' },
+    },
 };
 function main_parse(command, args) {
     const options = COMMANDS[command] ?? COMMON;
@@ -5707,96 +6196,9 @@ function parseFlags(command, args) {
     }
     return values;
 }
-function main_str(values, name) {
-    const v = values[name];
-    return typeof v === 'string' ? v : undefined;
-}
-function registryFrom(values, io) {
-    return createHostRegistry(registryDir(main_str(values, 'registry'), '--registry', io.env), {
-        env: io.env,
-        warn: (m) => {
-            io.err(`portlease: warning: ${m}`);
-        },
-        debug: debugEnabled(io.env)
-            ? (m) => {
-                io.err(`portlease: debug: ${m}`);
-            }
-            : undefined,
-    });
-}
-/** `--owner` / `--owner-pid`, else the default owner (docs/lifetimes.md). */
-function ownerFrom(values, io) {
-    const spec = main_str(values, 'owner');
-    const pid = main_str(values, 'owner-pid');
-    if (spec !== undefined && pid !== undefined) {
-        throw new errors_UsageError('--owner-pid: give either --owner or --owner-pid (an alias of --owner pid:N), not both');
-    }
-    if (pid !== undefined) {
-        const spec = { kind: 'pid', pid: parsePid(pid, '--owner-pid') };
-        return { ...resolveOwner(spec, '--owner-pid'), explicit: true };
-    }
-    if (spec !== undefined) {
-        return { ...resolveOwner(parseOwnerSpec(spec, '--owner'), '--owner'), explicit: true };
-    }
-    return { ...defaultOwner(io.env), explicit: false };
-}
-/** Build the allocate request from parsed flags; every value checked, nothing touched yet. */
-function allocateRequest(values, positionals, choice) {
-    const owner = choice.owner;
-    const countText = main_str(values, 'count');
-    let names;
-    if (countText !== undefined) {
-        if (positionals.length > 0) {
-            throw new errors_UsageError('--count: give either NAMEs or --count N, not both');
-        }
-        names = countNames(parseCount(countText, '--count'));
-    }
-    else {
-        if (positionals.length === 0) {
-            throw new errors_UsageError('allocate: no port names given; name at least one (like WEB_PORT) or use --count N');
-        }
-        names = checkNames(positionals, 'NAME');
-    }
-    const rangeText = main_str(values, 'range');
-    const key = main_str(values, 'key');
-    const strategy = main_str(values, 'strategy');
-    const ttl = main_str(values, 'ttl');
-    const wait = main_str(values, 'wait');
-    const byOwner = ownerDefaults(owner, DEFAULT_TTL_MS);
-    return {
-        names,
-        range: rangeText === undefined ? undefined : parseRange(rangeText, '--range'),
-        contiguous: values.contiguous === true ? true : undefined,
-        key: key !== undefined ? checkKey(key, '--key') : byOwner.key,
-        strategy: strategy === undefined ? 'hash' : parseStrategy(strategy, '--strategy'),
-        ttlMs: ttl === undefined ? byOwner.ttlMs : parseDuration(ttl, '--ttl'),
-        waitMs: wait === undefined ? 0 : parseDuration(wait, '--wait', { allowZero: true }),
-        owner,
-        renew: { ttl: ttl !== undefined, owner: choice.explicit },
-        allowEphemeral: values['allow-ephemeral'] === true,
-    };
-}
-/** The asked-for names with their ports (a key's lease may hold more). */
-function askedPorts(lease, names) {
-    return Object.fromEntries(names.map((n) => [n, lease.ports[n]]));
-}
 function writeTarget(values) {
-    const text = main_str(values, 'write');
+    const text = args_str(values, 'write');
     return text === undefined ? undefined : checkWriteTarget(text, '--write');
-}
-function leaseJson(lease, extra = {}, ports = lease.ports) {
-    return {
-        lease: lease.id,
-        key: lease.key,
-        ports,
-        owner: lease.owner,
-        expires: lease.expires,
-        created: lease.created,
-        range: lease.range,
-        contiguous: lease.contiguous,
-        labels: lease.labels,
-        ...extra,
-    };
 }
 async function cmdAllocate(args, io) {
     const { values, positionals } = main_parse('allocate', args);
@@ -5851,8 +6253,8 @@ async function cmdRelease(args, io) {
     if (positionals.length > 0) {
         throw new errors_UsageError(`release: unexpected argument ${JSON.stringify(positionals[0])}; use --key KEY or --lease ID`);
     }
-    const key = main_str(values, 'key');
-    const id = main_str(values, 'lease');
+    const key = args_str(values, 'key');
+    const id = args_str(values, 'lease');
     if ((key === undefined) === (id === undefined)) {
         throw new errors_UsageError('release: give exactly one of --key KEY or --lease ID');
     }
@@ -5987,12 +6389,12 @@ async function cmdExec(args, io) {
     if (command.length === 0) {
         throw new errors_UsageError("exec: no command given; put it after '--', like: portlease exec WEB_PORT -- npm test");
     }
-    const hostText = main_str(values, 'listen-host');
+    const hostText = args_str(values, 'listen-host');
     if (hostText !== undefined && values.listen !== true) {
         throw new errors_UsageError('--listen-host: only with --listen');
     }
     const listenHost = parseListenHost(hostText ?? DEFAULT_LISTEN_HOST, '--listen-host');
-    const graceText = main_str(values, 'grace');
+    const graceText = args_str(values, 'grace');
     const graceMs = graceText === undefined
         ? DEFAULT_GRACE_MS
         : parseDuration(graceText, '--grace', { allowZero: true, max: 3_600_000 });
@@ -6017,7 +6419,7 @@ async function cmdExec(args, io) {
     // With the default TTL, the lease is renewed while exec runs: a dev server may run for
     // days. An explicit --ttl is a hard bound. (After a SIGKILL of exec the last renewal's
     // TTL still bounds a tree that cannot be judged from here.)
-    const stopRenewal = reused || main_str(values, 'ttl') !== undefined
+    const stopRenewal = reused || args_str(values, 'ttl') !== undefined
         ? undefined
         : renewWhileHeld(registry, lease.id, DEFAULT_TTL_MS, (message) => {
             io.err(`portlease: warning: exec: ${message}`);
@@ -6139,6 +6541,10 @@ const COMMAND_RUNNERS = {
     gc: cmdGc,
     exec: cmdExec,
     service: cmdServiceArgs,
+    serve: async (args, io) => {
+        const values = parseFlags('serve', args);
+        return values.help ? help('serve', io) : cmdServe(values, io);
+    },
 };
 /** Run the CLI; returns the exit status. Never throws. */
 async function runCli(argv, io = defaultIo) {
@@ -6161,7 +6567,7 @@ async function runCli(argv, io = defaultIo) {
                 const run = Object.hasOwn(COMMAND_RUNNERS, command) ? COMMAND_RUNNERS[command] : undefined;
                 if (run !== undefined)
                     return await run(rest, io);
-                throw new errors_UsageError(`unknown command ${JSON.stringify(command)}; use allocate, release, list, gc, exec or service (portlease --help)`);
+                throw new errors_UsageError(`unknown command ${JSON.stringify(command)}; use allocate, release, list, gc, exec, service or serve (portlease --help)`);
             }
         }
     }
@@ -6188,7 +6594,7 @@ async function runCli(argv, io = defaultIo) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(612);
+/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(343);
 
 process.exitCode = await (0,_cli_main_js__WEBPACK_IMPORTED_MODULE_0__/* .runCli */ .a)(process.argv.slice(2));
 

@@ -37,6 +37,7 @@ Usage:
   portlease exec NAME... [options] -- CMD   run CMD with NAME=PORT set; release on exit
   portlease service NAME --image I --container-port P [options] [-- CMD]
                                             a service container on a leased port
+  portlease serve [--socket PATH]           a warm lease server (JSON lines on a socket)
 
 Every command takes --registry DIR and --help. 'portlease COMMAND --help' for more.
 Exit status: 0 ok, 1 could not be done (range full, registry not writable), 2 bad usage.
@@ -57,6 +58,22 @@ Give a lease back. Releasing a lease that is already gone is not an error (exit 
   list: `Usage: portlease list [--json] [--registry DIR]
 
 Show the live leases: id, key, ports, owner and expiry. --json prints a JSON array.`,
+
+  serve: `Usage: portlease serve [--socket PATH] [--idle D] [--exit-on-eof] [--registry DIR]
+
+Answer lease requests over a Unix stream socket, one JSON object per line each way, through
+the same registry, lock and store as every other command (docs/cli.md has the protocol):
+  {"op":"allocate","pid":PID,"names":["WEB_PORT"],"range":"21000-21099",...}
+  {"op":"release","lease":ID,"token":T}   {"op":"renew","lease":ID,"token":T,"ttl":"1h"}
+  {"op":"list"}
+A lease is owned by the client's PID (or the owner it names), never by the server. When it
+listens it prints one line: {"socket":PATH,"pid":N,"version":V}.
+
+Options:
+  --socket PATH         where to listen (default <registry>/serve.sock; mode 0666)
+  --idle D              exit after D with no connection (default: never)
+  --exit-on-eof         exit when stdin closes (the process that started it went away)
+  --registry DIR        registry directory (default $PORTLEASE_REGISTRY, else /tmp/portlease)`,
 
   gc: `Usage: portlease gc [--dry-run] [--registry DIR]
 

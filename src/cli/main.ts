@@ -6,51 +6,36 @@ import { writeSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import {
   checkLeaseId,
-  countNames,
-  defaultOwner,
   describeOwner,
-  parseCount,
   parseDuration,
-  parseOwnerSpec,
-  parsePid,
-  parseRange,
-  parseStrategy,
   PortleaseError,
-  Registry,
-  resolveOwner,
   treeOwner,
   UsageError,
-  checkNames,
   checkKey,
   describeError,
   errnoCode,
   RuntimeError,
-  type AllocateRequest,
-  type Lease,
-  type OwnerChoice,
 } from '../registry/index.js';
 import { checkListenHost, DEFAULT_LISTEN_HOST, parseListenHost } from '../registry/listen.js';
-import { ownerDefaults } from '../registry/owner.js';
 import { VERSION } from '../version.js';
 import { removeLeaseContainers, removeOrphanContainers } from '../engines/host.js';
+import { debugEnabled, DEFAULT_TTL_MS, renewWhileHeld } from '../runner/registry.js';
 import {
-  createHostRegistry,
-  debugEnabled,
-  DEFAULT_TTL_MS,
-  registryDir,
-  renewWhileHeld,
-} from '../runner/registry.js';
+  allocateRequest,
+  askedPorts,
+  leaseJson,
+  ownerFrom,
+  registryFrom,
+  str,
+  type Io,
+  type Values,
+} from './args.js';
 import { HELP } from './help.js';
 import { bindListeners } from './listen.js';
+import { cmdServe } from './serve.js';
 import { cmdService, SERVICE_OPTIONS } from './service.js';
 import { supervise } from './supervise.js';
 import { checkWriteTarget, writePorts, type WriteTarget } from './write.js';
-
-export interface Io {
-  out: (line: string) => void;
-  err: (line: string) => void;
-  env: NodeJS.ProcessEnv;
-}
 
 /**
  * Write to stdout synchronously, so a failed write (a closed pipe, /dev/full) is an error
@@ -119,9 +104,13 @@ const COMMANDS: Record<string, Options> = {
   release: { ...COMMON, key: { type: 'string' }, lease: { type: 'string' } },
   list: { ...COMMON, json: { type: 'boolean' } },
   gc: { ...COMMON, 'dry-run': { type: 'boolean' } },
+  serve: {
+    ...COMMON,
+    socket: { type: 'string' },
+    idle: { type: 'string' },
+    'exit-on-eof': { type: 'boolean' },
+  },
 };
-
-type Values = Record<string, string | boolean | string[] | undefined>;
 
 function parse(command: string, args: string[]): { values: Values; positionals: string[] } {
   const options = COMMANDS[command] ?? COMMON;
@@ -184,113 +173,9 @@ function parseFlags(command: string, args: string[]): Values {
   return values;
 }
 
-function str(values: Values, name: string): string | undefined {
-  const v = values[name];
-  return typeof v === 'string' ? v : undefined;
-}
-
-function registryFrom(values: Values, io: Io): Registry {
-  return createHostRegistry(registryDir(str(values, 'registry'), '--registry', io.env), {
-    env: io.env,
-    warn: (m) => {
-      io.err(`portlease: warning: ${m}`);
-    },
-    debug: debugEnabled(io.env)
-      ? (m) => {
-          io.err(`portlease: debug: ${m}`);
-        }
-      : undefined,
-  });
-}
-
-/** `--owner` / `--owner-pid`, else the default owner (docs/lifetimes.md). */
-function ownerFrom(values: Values, io: Io): OwnerChoice & { explicit: boolean } {
-  const spec = str(values, 'owner');
-  const pid = str(values, 'owner-pid');
-  if (spec !== undefined && pid !== undefined) {
-    throw new UsageError(
-      '--owner-pid: give either --owner or --owner-pid (an alias of --owner pid:N), not both',
-    );
-  }
-  if (pid !== undefined) {
-    const spec = { kind: 'pid' as const, pid: parsePid(pid, '--owner-pid') };
-    return { ...resolveOwner(spec, '--owner-pid'), explicit: true };
-  }
-  if (spec !== undefined) {
-    return { ...resolveOwner(parseOwnerSpec(spec, '--owner'), '--owner'), explicit: true };
-  }
-  return { ...defaultOwner(io.env), explicit: false };
-}
-
-/** Build the allocate request from parsed flags; every value checked, nothing touched yet. */
-function allocateRequest(
-  values: Values,
-  positionals: string[],
-  choice: OwnerChoice & { explicit: boolean },
-): AllocateRequest {
-  const owner = choice.owner;
-  const countText = str(values, 'count');
-  let names: string[];
-  if (countText !== undefined) {
-    if (positionals.length > 0) {
-      throw new UsageError('--count: give either NAMEs or --count N, not both');
-    }
-    names = countNames(parseCount(countText, '--count'));
-  } else {
-    if (positionals.length === 0) {
-      throw new UsageError(
-        'allocate: no port names given; name at least one (like WEB_PORT) or use --count N',
-      );
-    }
-    names = checkNames(positionals, 'NAME');
-  }
-  const rangeText = str(values, 'range');
-  const key = str(values, 'key');
-  const strategy = str(values, 'strategy');
-  const ttl = str(values, 'ttl');
-  const wait = str(values, 'wait');
-  const byOwner = ownerDefaults(owner, DEFAULT_TTL_MS);
-  return {
-    names,
-    range: rangeText === undefined ? undefined : parseRange(rangeText, '--range'),
-    contiguous: values.contiguous === true ? true : undefined,
-    key: key !== undefined ? checkKey(key, '--key') : byOwner.key,
-    strategy: strategy === undefined ? 'hash' : parseStrategy(strategy, '--strategy'),
-    ttlMs: ttl === undefined ? byOwner.ttlMs : parseDuration(ttl, '--ttl'),
-    waitMs: wait === undefined ? 0 : parseDuration(wait, '--wait', { allowZero: true }),
-    owner,
-    renew: { ttl: ttl !== undefined, owner: choice.explicit },
-    allowEphemeral: values['allow-ephemeral'] === true,
-  };
-}
-
-/** The asked-for names with their ports (a key's lease may hold more). */
-function askedPorts(lease: Lease, names: readonly string[]): Record<string, number> {
-  return Object.fromEntries(names.map((n) => [n, lease.ports[n] as number]));
-}
-
 function writeTarget(values: Values): WriteTarget | undefined {
   const text = str(values, 'write');
   return text === undefined ? undefined : checkWriteTarget(text, '--write');
-}
-
-function leaseJson(
-  lease: Lease,
-  extra: Record<string, unknown> = {},
-  ports: Record<string, number> = lease.ports,
-): Record<string, unknown> {
-  return {
-    lease: lease.id,
-    key: lease.key,
-    ports,
-    owner: lease.owner,
-    expires: lease.expires,
-    created: lease.created,
-    range: lease.range,
-    contiguous: lease.contiguous,
-    labels: lease.labels,
-    ...extra,
-  };
 }
 
 async function cmdAllocate(args: string[], io: Io): Promise<number> {
@@ -665,6 +550,10 @@ const COMMAND_RUNNERS: Record<string, (args: string[], io: Io) => Promise<number
   gc: cmdGc,
   exec: cmdExec,
   service: cmdServiceArgs,
+  serve: async (args, io) => {
+    const values = parseFlags('serve', args);
+    return values.help ? help('serve', io) : cmdServe(values, io);
+  },
 };
 
 /** Run the CLI; returns the exit status. Never throws. */
@@ -688,7 +577,7 @@ export async function runCli(argv: string[], io: Io = defaultIo): Promise<number
         const run = Object.hasOwn(COMMAND_RUNNERS, command) ? COMMAND_RUNNERS[command] : undefined;
         if (run !== undefined) return await run(rest, io);
         throw new UsageError(
-          `unknown command ${JSON.stringify(command)}; use allocate, release, list, gc, exec or service (portlease --help)`,
+          `unknown command ${JSON.stringify(command)}; use allocate, release, list, gc, exec, service or serve (portlease --help)`,
         );
       }
     }
