@@ -427,14 +427,17 @@ def _server_request(names, options, pid):
             continue
         if name == "owner_pid":
             req["owner"] = f"pid:{value}"
+        elif name == "owner" and str(value).strip() == "session":
+            # The CLI's own session, which is this process's; the server runs in its own.
+            req["owner"] = f"session:{os.getsid(0)}"
         elif name in _FLAGS:
-            req[name] = value is True or value
-        elif name == "range":
-            req[name] = _range(value)
+            req[name] = value  # True; anything else is refused as the CLI refuses it
         elif name == "count":
             req[name] = int(value) if str(value).strip().isdigit() else value
+        elif name == "range":
+            req[name] = str(_range(value))
         else:
-            req[name] = value if isinstance(value, (str, int, float, bool)) else str(value)
+            req[name] = value if isinstance(value, bool) else str(value)  # ttl=3600 as --ttl 3600
     return req
 
 
@@ -442,10 +445,10 @@ def _refusal(reply, options):
     """The CLI's line for the server's refusal: the field it names spelt as the CLI's flag."""
     error = str(reply.get("error") or f"the server refused: {json.dumps(reply)[:200]}")
     field, sep, rest = error.partition(": ")
-    if sep and field in _FIELDS:
-        if field == "owner" and "owner" not in options and "owner_pid" in options:
-            field = "owner_pid"
+    if sep and field in _FIELDS:  # a field's JSON type ("contiguous: ... is not a boolean")
         error = f"--{field.replace('_', '-')}: {rest}"
+    elif "owner_pid" in options and error.startswith("--owner pid: "):
+        error = "--owner-pid: " + error[len("--owner pid: ") :]
     return f"portlease: {error}"
 
 
@@ -465,7 +468,11 @@ class _Leaser:
             raise PortleaseError("portlease: json: the fixture always asks for JSON")
         registry = options.get("registry")
         registry = None if registry is None else str(registry)
-        if _server_wanted() and all(k in _FIELDS or k in ("owner_pid", "registry") for k in options):
+        if (
+            _server_wanted()
+            and all(k in _FIELDS or k in ("owner_pid", "registry") for k in options)
+            and str(options.get("owner", "")).strip() != "job"  # the CLI's job, not the server's
+        ):
             ports = self._over_server(names, options, registry, timeout)
             if ports is not None:
                 return ports
@@ -487,7 +494,9 @@ class _Leaser:
                 raise PortleaseError(_refusal(reply, options))
             ports = _lease_from(reply, json.dumps(reply))
             token = reply.get("token")
-            if token:  # no token: a lease that was there before (same key); not ours to end
+            # A lease that was there before (the same key) is not this test's to end, even
+            # when this server made it (the server then hands back its token).
+            if token and reply.get("reused") is not True:
                 self._leases.append((ports.lease, registry, server, str(token)))
             return ports
         return None
