@@ -203,17 +203,19 @@ class _Server:
     def __init__(self, cli, registry):
         if os.name == "nt" or not hasattr(socket, "AF_UNIX"):
             raise _Unavailable("this platform has no Unix sockets")
-        self._dir = _socket_dir()
-        self._path = os.path.join(self._dir, "serve.sock")
         self._sock = None
         self._buf = b""
         self._id = 0
+        self._abandoned = {}  # id -> op of requests that timed out; their replies are skipped
+        self._late_n = 0
         self._lock = threading.Lock()
         self.dead = False
+        self._stderr = tempfile.TemporaryFile()  # no name: nothing to leave behind
+        self._dir = _socket_dir()
+        self._path = os.path.join(self._dir, "serve.sock")
         args = cli + ["serve", "--socket", self._path, "--exit-on-eof"]
         if registry is not None:
             args += ["--registry", registry]
-        self._stderr = open(os.path.join(self._dir, "serve.err"), "w+b")
         try:
             self.proc = subprocess.Popen(
                 args,
@@ -228,8 +230,11 @@ class _Server:
             raise _Unavailable(f"cannot run {cli[0]}: {err}") from None
         try:
             ready = self._ready()
-            self._path = str(ready.get("socket") or self._path)
-            self._connect()
+            self._connect(str(ready.get("socket") or self._path))
+            # Connected: the socket file and its directory have done their work. Gone, no one
+            # else can connect, and a worker killed with kill -9 leaves nothing in the temp
+            # directory (the server exits at EOF on its stdin).
+            self._cleanup_dir()
         except BaseException:
             self.proc.kill()  # no use for a server that is not ready
             self.close()
@@ -272,15 +277,15 @@ class _Server:
         line = said[-1] if said else "no message"
         return line if code is None else f"serve exited with status {code}: {line}"
 
-    def _connect(self):
+    def _connect(self, path):
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             s.settimeout(_READY_TIMEOUT)
-            s.connect(self._path)
+            s.connect(path)
         except OSError as err:
             s.close()
-            raise _Unavailable(f"cannot connect to {self._path}: {err}") from None
-        self._sock, self._buf = s, b""
+            raise _Unavailable(f"cannot connect to {path}: {err}") from None
+        self._sock = s
 
     def alive(self):
         return not self.dead and self.proc.poll() is None
@@ -288,41 +293,59 @@ class _Server:
     def request(self, req, timeout):
         """The reply object to one request; _Gone when the server or the connection broke."""
         with self._lock:
-            if not self.alive():
+            if not self.alive() or self._sock is None:
                 raise _Gone("the server exited")
-            if self._sock is None:
-                try:
-                    self._connect()
-                except _Unavailable as err:
-                    raise _Gone(str(err)) from None
             self._id += 1
-            sent = dict(req, id=self._id)
             try:
                 self._sock.settimeout(timeout)
-                self._sock.sendall((json.dumps(sent) + "\n").encode())
-                while b"\n" not in self._buf:
-                    chunk = self._sock.recv(65536)
-                    if not chunk:
-                        raise _Gone("the server closed the connection")
-                    self._buf += chunk
+                self._send(dict(req, id=self._id))
+                while True:
+                    reply = self._reply()
+                    if reply.get("id") == self._id:
+                        return reply
+                    self._late(reply)
             except socket.timeout:
-                # The reply may still come: this connection is out of step; use a new one.
-                self._drop()
+                # The server answers in order: its late reply is skipped by the next request.
+                self._abandoned[self._id] = req.get("op")
                 raise PortleaseError(
                     f"portlease: {req.get('op')} took longer than {timeout}s"
                 ) from None
             except OSError as err:
                 self._drop()
                 raise _Gone(str(err)) from None
-            line, _, self._buf = self._buf.partition(b"\n")
-            try:
-                reply = json.loads(line)
-                if not isinstance(reply, dict) or reply.get("id") != self._id:
-                    raise ValueError
-            except ValueError:
-                self._drop()
-                raise _Gone(f"the server answered {line[:200]!r}") from None
-            return reply
+
+    def _send(self, req):
+        self._sock.sendall((json.dumps(req) + "\n").encode())
+
+    def _reply(self):
+        while b"\n" not in self._buf:
+            chunk = self._sock.recv(65536)
+            if not chunk:
+                raise _Gone("the server closed the connection")
+            self._buf += chunk
+        line, _, self._buf = self._buf.partition(b"\n")
+        try:
+            reply = json.loads(line)
+            if not isinstance(reply, dict):
+                raise ValueError
+        except ValueError:
+            self._drop()
+            raise _Gone(f"the server answered {line[:200]!r}") from None
+        return reply
+
+    def _late(self, reply):
+        """The reply to a request that timed out: a lease made for no one is released."""
+        rid = reply.get("id")
+        op = self._abandoned.pop(rid, None) if isinstance(rid, (int, str)) else None
+        if op is None:
+            self._drop()
+            raise _Gone(f"the server answered request {rid!r} out of turn")
+        ours = reply.get("ok") is True and reply.get("token") and reply.get("reused") is not True
+        if op == "allocate" and ours:
+            self._late_n += 1
+            rid = f"late-{self._late_n}"  # apart from the numbered requests
+            self._abandoned[rid] = "release"  # its reply is skipped like this one
+            self._send({"op": "release", "lease": reply["lease"], "token": reply["token"], "id": rid})
 
     def _drop(self):
         if self._sock is not None:
@@ -349,6 +372,13 @@ class _Server:
                 proc.kill()
                 proc.wait()
         self._cleanup()
+
+    def _cleanup_dir(self):
+        for remove, path in ((os.unlink, self._path), (os.rmdir, self._dir)):
+            try:
+                remove(path)
+            except OSError:
+                pass
 
     def _cleanup(self):
         try:
