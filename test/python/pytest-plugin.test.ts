@@ -303,7 +303,9 @@ def test_bystander():
         time.sleep(0.05)
 `,
     });
+    const tmp = tempDir();
     const child = pytest(dir, ['-n', '2', '--dist', 'load'], {
+      TMPDIR: tmp, // where the plugin makes the server's private socket directory
       PORTLEASE_CLI: loggingCli(log),
       PORTLEASE_REGISTRY: registry,
       PL_OUT: out,
@@ -347,6 +349,8 @@ def test_bystander():
       writeFileSync(join(out, 'done'), '');
     }
     const r = await done;
+    // Nothing left in the temp directory: the socket file and its directory went once connected.
+    expect(readdirSync(tmp).filter((f) => f.startsWith('portlease-pytest-'))).toEqual([]);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/crashed while running .*test_victim/);
     expect(r.stdout).toMatch(/1 failed, 1 passed/);
@@ -504,6 +508,55 @@ def test_3_through_the_cli(portlease):
     );
     expect(w[0]?.nodeid).toMatch(/test_3_through_the_cli/);
     expect(calls(log).count).toEqual({ serve: 2, allocate: 1, release: 4 });
+    expect(await list(registry)).toEqual([]);
+    expect(await unreleased(registry)).toBe('0 leases would be removed, 0 live');
+  });
+
+  it('a fixture call that times out raises one line; the lease the server makes late is released, not left to the worker', async () => {
+    const range = await testRange(2);
+    const registry = join(tempDir(), 'reg');
+    const log = join(tempDir(), 'cli.log');
+    const dir = project({
+      'test_late.py': `
+import json, os, subprocess, time, pytest, pytest_portlease
+from pytest_portlease import PortleaseError
+
+LO, HI = (int(p) for p in os.environ["PL_RANGE"].split("-"))
+
+def cli(*args):
+    cmd = pytest_portlease.find_cli() + list(args)
+    return subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+
+def held():
+    return [l["ports"] for l in json.loads(cli("list", "--json"))]
+
+def until(what, check):
+    end = time.time() + 30
+    while not check():
+        assert time.time() < end, what
+        time.sleep(0.05)
+
+def test_late(portlease):
+    blocker = json.loads(cli("allocate", "X", "--range", f"{LO}-{LO}", "--owner", "none", "--json"))
+    with pytest.raises(PortleaseError, match=r"^portlease: allocate took longer than 1s$"):
+        portlease("A", range=f"{LO}-{LO}", wait="60s", timeout=1)
+    cli("release", "--lease", blocker["lease"])
+    # The server's wait sees the release and leases the port to this process, for no one.
+    until("the late lease", lambda: held() == [{"A": LO}])
+    assert portlease("B", range=f"{HI}-{HI}") == {"B": HI}
+    until("the late lease's release", lambda: held() == [{"B": HI}])
+`,
+    });
+    const r = await collect(
+      pytest(dir, ['-p', 'no:xdist'], {
+        PORTLEASE_CLI: loggingCli(log),
+        PORTLEASE_REGISTRY: registry,
+        PL_RANGE: `${range.lo}-${range.hi}`,
+      }),
+    );
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/1 passed in/);
+    expect(calls(log).count.serve).toBe(1);
     expect(await list(registry)).toEqual([]);
     expect(await unreleased(registry)).toBe('0 leases would be removed, 0 live');
   });
