@@ -510,11 +510,12 @@ class _Leaser:
 
     def _over_server(self, names, options, registry, timeout):
         __tracebackhide__ = True
-        req = _server_request(names, options, os.getpid())
+        req = None
         for _ in range(2):  # once more on a new server if this one died
             server = _servers.get(self._cli, registry)
             if server is None:
                 return None
+            req = req or _server_request(names, options, os.getpid())
             try:
                 reply = server.request(req, timeout)
             except _Gone:
