@@ -4980,6 +4980,10 @@ class LeaseServer {
             case 'renew':
                 return this.renew(req);
             case 'list':
+                for (const k of Object.keys(req)) {
+                    if (k !== 'id' && k !== 'op')
+                        throw bad(`list: unknown field ${JSON.stringify(k)}; list takes none`);
+                }
                 return {
                     leases: (await this.registry.list()).map((s) => leaseJson(s.lease, { liveness: s.liveness })),
                 };
@@ -5083,26 +5087,39 @@ function serveConnection(socket, server, io) {
             }
         });
     };
+    const conn = { closing: false };
+    const tooLong = () => {
+        conn.closing = true;
+        buffered = '';
+        chain = chain.then(() => {
+            answer({
+                ok: false,
+                error: `request: a line over ${MAX_REQUEST_BYTES} bytes; closing`,
+                code: 2,
+            });
+            socket.end();
+        });
+    };
     socket.setEncoding('utf8');
     socket.on('data', (chunk) => {
+        if (conn.closing)
+            return;
         buffered += chunk;
-        for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
+        for (;;) {
+            const nl = buffered.indexOf('\n');
+            if (nl < 0)
+                break;
             const line = buffered.slice(0, nl).trim();
             buffered = buffered.slice(nl + 1);
+            if (Buffer.byteLength(line) > MAX_REQUEST_BYTES) {
+                tooLong();
+                return;
+            }
             if (line !== '')
                 run(line);
         }
-        if (Buffer.byteLength(buffered) > MAX_REQUEST_BYTES) {
-            buffered = '';
-            chain = chain.then(() => {
-                answer({
-                    ok: false,
-                    error: `request: a line over ${MAX_REQUEST_BYTES} bytes; closing`,
-                    code: 2,
-                });
-                socket.end();
-            });
-        }
+        if (Buffer.byteLength(buffered) > MAX_REQUEST_BYTES)
+            tooLong();
     });
     socket.on('error', () => undefined); // a client that went away: nothing to answer
 }
