@@ -200,7 +200,7 @@ export function pytestTable(res: Results): string {
   );
 }
 
-const round1 = (x: number): string => (Number.isFinite(x) ? x.toFixed(1) : 'n/a');
+const round1 = (x: number): string => (Number.isFinite(x) ? x.toFixed(x < 1 ? 3 : 1) : 'n/a');
 
 export function renderMarkdown(res: Results): string {
   const parts = [`# portlease benchmark results\n\n${metaLine(res)}\n`];
