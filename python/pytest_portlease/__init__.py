@@ -191,7 +191,8 @@ def _server_wanted():
 
 def _socket_dir():
     d = tempfile.mkdtemp(prefix="portlease-pytest-")
-    if len(os.fsencode(os.path.join(d, "serve.sock"))) <= _SOCKET_MAX or not os.path.isdir("/tmp"):
+    fits = len(os.fsencode(os.path.join(d, "serve.sock"))) <= _SOCKET_MAX
+    if fits or not os.path.isdir("/tmp"):
         return d
     os.rmdir(d)  # $TMPDIR is too deep for a socket path
     return tempfile.mkdtemp(prefix="portlease-pytest-", dir="/tmp")
@@ -261,7 +262,8 @@ class _Server:
             if not isinstance(ready, dict) or not ready.get("socket"):
                 raise ValueError
         except ValueError:
-            raise _Unavailable(f"serve printed {line.strip()[:200]!r}, not its ready line") from None
+            printed = line.strip()[:200]
+            raise _Unavailable(f"serve printed {printed!r}, not its ready line") from None
         return ready
 
     def _why(self, code):
@@ -345,7 +347,8 @@ class _Server:
             self._late_n += 1
             rid = f"late-{self._late_n}"  # apart from the numbered requests
             self._abandoned[rid] = "release"  # its reply is skipped like this one
-            self._send({"op": "release", "lease": reply["lease"], "token": reply["token"], "id": rid})
+            lease, token = reply.get("lease"), reply["token"]
+            self._send({"op": "release", "lease": lease, "token": token, "id": rid})
 
     def _drop(self):
         if self._sock is not None:
@@ -404,7 +407,8 @@ class _Servers:
             if self._pid != os.getpid():  # a forked child: the parent's servers are not ours
                 self.__init__()
             # The server's registry is fixed at its start: $PORTLEASE_REGISTRY is part of the key.
-            key = (tuple(cli), registry, os.environ.get("PORTLEASE_REGISTRY") if registry is None else None)
+            env = os.environ.get("PORTLEASE_REGISTRY") if registry is None else None
+            key = (tuple(cli), registry, env)
             if key in self._servers:
                 server = self._servers[key]
                 if server is None or server.alive():
@@ -563,8 +567,9 @@ class _Leaser:
                     continue
                 else:
                     if reply.get("ok") is not True:
+                        error = reply.get("error")
                         warnings.warn(
-                            f"portlease: {reply.get('error')}; lease {lease} ends with its owner or TTL"
+                            f"portlease: {error}; lease {lease} ends with its owner or TTL"
                         )
                     continue
             self._release_cli(lease, registry)
