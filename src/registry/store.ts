@@ -135,10 +135,23 @@ export function readState(dir: string, opts: ReadOptions): ReadResult {
   return { leases, rejected: damage.length };
 }
 
+/**
+ * Does a state holding `leases` need to survive a crash of the machine? Only when a record in
+ * it can outlive a reboot: a directory owner (alive while the directory exists), no owner
+ * (TTL only), a container (its engine may restart it). Every other owner is a process, a
+ * session or a process tree of this boot, provably dead after any reboot (another boot id),
+ * so losing such records to a power cut loses nothing live (docs/adr/0004-durability.md).
+ */
+export function mustSurviveReboot(leases: readonly Lease[]): boolean {
+  return leases.some(
+    (l) => l.owner === null || l.owner.kind === 'dir' || l.owner.kind === 'container',
+  );
+}
+
 /** Write the state atomically; with a memo, the memo then knows the lines written. */
 export function writeState(dir: string, leases: readonly Lease[], memo?: RecordMemo): void {
   try {
-    writeAtomic(join(dir, STATE_FILE), serialize(leases, memo));
+    writeAtomic(join(dir, STATE_FILE), serialize(leases, memo), 0o666, mustSurviveReboot(leases));
   } catch (err) {
     throw registryError(dir, err);
   }

@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Registry, selfOwner, type PortRange } from '../../src/registry/index.js';
-import { cli, collect, fixture, tempDir, testRange } from '../helpers.js';
+import { cli, CLI, collect, fixture, NODE, tempDir, testRange } from '../helpers.js';
 
 interface RawLease {
   id: string;
@@ -130,6 +130,94 @@ describe('many processes at once', () => {
     });
     expect(Object.keys(lease.ports)).toHaveLength(24);
     expect(rawCheck(dir, range)).toHaveLength(1);
+  }, 180_000);
+
+  it('the CLI, the library and the lease server interleaved on one registry, churners and the server SIGKILLed at random: no port twice', async () => {
+    const range = await testRange(24);
+    const dir = join(tempDir(), 'reg');
+    const socket = join(tempDir(), 'serve.sock');
+    const args = [String(range.lo), String(range.hi)];
+    const failures: string[] = [];
+    const live = new Set<ChildProcess>();
+    let server: ChildProcess | undefined;
+    const startServer = async (): Promise<void> => {
+      const child = spawn(NODE, [CLI, 'serve', '--registry', dir, '--socket', socket], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      server = child;
+      await new Promise((res) => child.stdout.once('data', res));
+    };
+    /** Each kind of user of the registry: core, built library, lease-server client. */
+    const kinds: [string, string][] = [
+      ['churn', dir],
+      ['lib-churn', dir],
+      ['serve-churn', socket],
+    ];
+    const kindOf = new Map<ChildProcess, string>();
+    const start = (k: number): void => {
+      const [name, where] = kinds[k % kinds.length] ?? ['churn', dir];
+      const child = fixture(name, [where, ...args]);
+      live.add(child);
+      kindOf.set(child, name);
+      void collect(child).then((r) => {
+        live.delete(child);
+        cycles.set(name, (cycles.get(name) ?? 0) + r.stdout.split('+').length - 1);
+        if (r.signal !== 'SIGKILL') failures.push(`churner ${k} exited ${r.code}: ${r.stderr}`);
+      });
+    };
+    /** Leases bound and released, per kind of churner that says so. */
+    const cycles = new Map<string, number>();
+    await startServer();
+    for (let k = 0; k < 6; k++) start(k);
+    // And the CLI, allocating and releasing alongside.
+    const cliState = { done: false };
+    const cliLoop = (async () => {
+      while (!cliState.done) {
+        const a = await cli([
+          'allocate',
+          'C',
+          '--range',
+          `${range.lo}-${range.hi}`,
+          '--registry',
+          dir,
+          '--json',
+          '--wait',
+          '5s',
+        ]);
+        if (a.code !== 0) {
+          if (!a.stderr.includes('has no 1 free port')) failures.push(`cli: ${a.stderr}`);
+          continue;
+        }
+        const { lease } = JSON.parse(a.stdout) as { lease: string };
+        const r = await cli(['release', '--lease', lease, '--registry', dir]);
+        if (r.code !== 0) failures.push(`cli release: ${r.stderr}`);
+      }
+    })();
+    for (let round = 0; round < 60; round++) {
+      await new Promise((r) => setTimeout(r, 50 + Math.random() * 150));
+      if (round % 10 === 9) {
+        server?.kill('SIGKILL');
+        await startServer();
+      } else {
+        // The library's churners start slowest (a Node process loading the bundle): they
+        // are killed in one round of five, the others in any.
+        const victims = [...live].filter((c) => round % 5 === 0 || kindOf.get(c) !== 'lib-churn');
+        const victim = victims[Math.floor(Math.random() * victims.length)];
+        victim?.kill('SIGKILL');
+        start(kinds.findIndex(([name]) => name === (victim ? kindOf.get(victim) : 'churn')));
+      }
+      rawCheck(dir, range);
+    }
+    cliState.done = true;
+    await cliLoop;
+    for (const c of live) c.kill('SIGKILL');
+    server?.kill('SIGKILL');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(failures).toEqual([]);
+    rawCheck(dir, range);
+    // Each kind did real work: the library's and the server's clients bound leased ports.
+    expect(cycles.get('lib-churn')).toBeGreaterThan(10);
+    expect(cycles.get('serve-churn')).toBeGreaterThan(10);
   }, 180_000);
 
   it('a lock holder killed while holding the lock is taken over at once', async () => {
