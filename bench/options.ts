@@ -4,9 +4,9 @@ import { parseArgs } from 'node:util';
 import type { PortRange } from './results.js';
 
 export const USAGE =
-  'usage: npm run bench -- [--quick] [--json] [--out DIR] [--only latency,command,contention,collision]';
+  'usage: npm run bench -- [--quick] [--json] [--out DIR] [--only latency,command,contention,collision,pytest]';
 
-export const SECTIONS = ['latency', 'command', 'contention', 'collision'] as const;
+export const SECTIONS = ['latency', 'command', 'contention', 'collision', 'pytest'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 /** The three names every allocation in the benchmark asks for. */
@@ -25,6 +25,9 @@ export interface Config {
   contentionReps: number;
   legs: number[];
   rounds: Record<number, number>;
+  /** Tests per pytest session, and measured sessions of each kind (after one warm-up). */
+  pytestTests: number;
+  pytestSessions: number;
 }
 
 const QUICK: Config = {
@@ -36,6 +39,8 @@ const QUICK: Config = {
   contentionReps: 1,
   legs: [8],
   rounds: { 8: 4 },
+  pytestTests: 20,
+  pytestSessions: 2,
 };
 
 const FULL: Config = {
@@ -47,6 +52,8 @@ const FULL: Config = {
   contentionReps: 5,
   legs: [8, 32],
   rounds: { 8: 40, 32: 10 },
+  pytestTests: 50,
+  pytestSessions: 5,
 };
 
 export interface Options {

@@ -159,6 +159,49 @@ function contentionTable(res: Results): string {
   );
 }
 
+const PYTEST_LABELS = {
+  bind0: 'the test binds port 0 (no fixture)',
+  server: '`portlease` fixture, over the lease server',
+  cli: '`portlease` fixture, over the CLI (PORTLEASE_PYTEST_SERVER=0)',
+};
+
+export function pytestTable(res: Results): string {
+  const p = res.pytest;
+  if (p === undefined) return '';
+  if ('skipped' in p) return `Skipped: ${p.skipped}.\n`;
+  const by = Object.fromEntries(p.rows.map((r) => [r.kind, r]));
+  const ratio = (kind: 'bind0' | 'server' | 'cli'): string => {
+    const r = by[kind];
+    const server = by.server;
+    const bind0 = by.bind0;
+    if (r === undefined || server === undefined || bind0 === undefined) return '';
+    return `${round1(r.p50 / bind0.p50)}x / ${round1(r.p50 / server.p50)}x`;
+  };
+  return (
+    `${p.sessions} sessions of ${p.tests} tests of each kind, interleaved; a test's cost is its setup + call + teardown as pytest reports them. Server over bind(0): **${p.serverVsBind0}x**; CLI over server: **${p.cliVsServer}x**.\n\n` +
+    table(
+      [
+        'Test',
+        'p50',
+        'p99',
+        'Mean (with the server start)',
+        'Session wall p50',
+        'p50 / bind(0) / server',
+      ],
+      p.rows.map((r) => [
+        PYTEST_LABELS[r.kind],
+        `${r.p50} ms`,
+        `${r.p99} ms`,
+        `${r.mean} ms`,
+        `${r.sessionWallMs} ms`,
+        ratio(r.kind),
+      ]),
+    )
+  );
+}
+
+const round1 = (x: number): string => (Number.isFinite(x) ? x.toFixed(x < 1 ? 3 : 1) : 'n/a');
+
 export function renderMarkdown(res: Results): string {
   const parts = [`# portlease benchmark results\n\n${metaLine(res)}\n`];
   if (res.goals.length > 0) parts.push(`## Goals\n\n${goalsTable(res)}`);
@@ -184,6 +227,11 @@ export function renderMarkdown(res: Results): string {
       `## Contention: K processes allocating at once\n\nWall time from the first spawn to the last exit (median of ${res.contention[0]?.reps ?? 0}), against K \`node -e 0\` started the same way. "Pre-started": K processes that have already loaded the engine allocate at once on a signal, which leaves out Node's start-up and shows the lock's throughput.\n\n${contentionTable(res)}`,
     );
   }
+  if (res.pytest) {
+    parts.push(
+      `## pytest: the \`portlease\` fixture's cost per test\n\nOne port leased and bound per test, in one pytest session per kind (python/ on PYTHONPATH, no other plugins), against the same test binding port 0.\n\n${pytestTable(res)}`,
+    );
+  }
   if (res.warnings.length > 0) {
     parts.push(`## Warnings\n\n${res.warnings.map((w) => `- ${w}`).join('\n')}\n`);
   }
@@ -207,7 +255,7 @@ ${legs === null ? '' : `## Collisions under the real pattern\n\nEach matrix leg 
 ## Goals
 
 ${goalsTable(res)}
-Reproduce with:
+${res.pytest ? `## pytest: the fixture's cost per test\n\n${pytestTable(res)}\n` : ''}Reproduce with:
 
 \`\`\`sh
 npm run build -- cli      # the benchmark runs dist/cli/index.js (and dist/main/index.js if built)
@@ -228,6 +276,7 @@ Full tables, including every registry size and process count: [bench/results/res
 - **allocate+release p50 / p99**: one in-process \`Registry.allocate\` of 3 named ports (lock, read and validate the records (a record line this process validated before is reused when its text is identical), check owners, probe 3 ports on 0.0.0.0, 127.0.0.1 and ::, atomic write) followed by \`release\` (a second locked read and atomic write), with N live leases in the registry.
 - **Floor**: one bare locked write of a registry of the same size, measured interleaved in the same run: \`acquireLock\`, read the file, write it to a temp file, fsync, rename, unlock (the same atomic write the registry does). allocate+release does two such writes, so 2x the floor is the least it can cost.
 - **Whole-command p50 / floor**: wall time of one \`node dist/cli/index.js allocate A B C\` (or the action's main entry point with \`INPUT_*\` and \`GITHUB_*\` files set) divided by the wall time of \`node -e 0\`, the cost of starting Node at all.
+- **pytest fixture cost**: setup + call + teardown of a test that leases one port with the \`portlease\` fixture and binds it, as pytest reports them, over the lease server (one \`portlease serve\` per session, started by the first test) and over the CLI (two Node processes per test), against the same test binding port 0.
 - **Contention ratio**: wall time for K \`portlease allocate\` processes started at once (all must succeed, with no port given twice) divided by the wall time of K \`node -e 0\` started the same way. Allocations/s is K divided by that wall time.
 `;
 }

@@ -78,6 +78,27 @@ export interface CollisionRow {
   collisionRate?: number;
 }
 
+export interface PytestRow {
+  /** bind0: the test binds port 0, no fixture; server, cli: the `portlease` fixture's paths. */
+  kind: 'bind0' | 'server' | 'cli';
+  p50: number;
+  p99: number;
+  /** Includes the lease server's start in the first test's setup. */
+  mean: number;
+  sessionWallMs: number;
+}
+
+export type PytestResult =
+  | { skipped: string }
+  | {
+      tests: number;
+      sessions: number;
+      rows: PytestRow[];
+      serverVsBind0: number;
+      cliVsServer: number;
+      cliVsBind0: number;
+    };
+
 export interface Goal {
   id: string;
   what: string;
@@ -94,6 +115,7 @@ export interface Results {
   command?: CommandResult;
   contention?: ContentionRow[];
   collision?: CollisionRow[];
+  pytest?: PytestResult;
   goals: Goal[];
   warnings: string[];
 }

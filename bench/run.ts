@@ -4,12 +4,12 @@
 //   npm run bench -- --quick           under a minute; prints the tables, writes nothing
 //   npm run -s bench -- --json         machine-readable results on stdout (progress on stderr)
 //   npm run bench -- --out DIR         write results.md, results.json, chart.svg to DIR
-//   npm run bench -- --only latency,command,contention,collision
+//   npm run bench -- --only latency,command,contention,collision,pytest
 //
 // Every ratio is measured against a floor taken in the same run, interleaved with the
 // measurement itself, because the machine is shared and noisy. One module per section:
-// latency.ts, command.ts, contention.ts, collision.ts (the peer comparison); goals.ts,
-// report.ts and chart.ts render; output.ts writes.
+// latency.ts, command.ts, contention.ts, collision.ts (the peer comparison), pytest.ts (the
+// pytest plugin's fixture); goals.ts, report.ts and chart.ts render; output.ts writes.
 import { cpus, release as osRelease } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { collision } from './collision.js';
@@ -19,6 +19,7 @@ import { Context, ephemeralRange, fsType, log } from './context.js';
 import { goals } from './goals.js';
 import { latency, probeCost } from './latency.js';
 import { ALLOC_RANGE, COLLISION_RANGE, parseOptions, type Options } from './options.js';
+import { pytestCost } from './pytest.js';
 import { RESULTS_DIR, writeDoc, writeResults } from './output.js';
 import { renderMarkdown } from './report.js';
 import type { Results } from './results.js';
@@ -49,6 +50,7 @@ async function main(opts: Options, ctx: Context): Promise<void> {
   if (opts.only.includes('command')) measured.command = await command(ctx);
   if (opts.only.includes('contention')) measured.contention = await contention(ctx);
   if (opts.only.includes('collision')) measured.collision = await collision(ctx, ephemeral);
+  if (opts.only.includes('pytest')) measured.pytest = await pytestCost(ctx);
   const results: Results = { ...measured, goals: goals(measured), warnings: ctx.warnings };
   results.meta.seconds = round((performance.now() - started) / 1000, 1);
 

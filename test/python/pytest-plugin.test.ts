@@ -15,7 +15,7 @@ import {
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { cli, CLI, collect, NODE, ROOT, tempDir, testRange, type Run } from '../helpers.js';
+import { cli, CLI, collect, lines, NODE, ROOT, tempDir, testRange, type Run } from '../helpers.js';
 
 const PYTHON = process.env.PORTLEASE_PYTHON ?? '/usr/bin/python3';
 /** PATH without any `portlease` and without pyenv: Debian's python, and the node tests run with. */
@@ -117,6 +117,62 @@ async function unreleased(registry: string): Promise<string> {
   return r.stdout.trim();
 }
 
+/**
+ * A `portlease` that logs each run (`PID COMMAND` lines to `log`) and then runs the built CLI
+ * in its place (exec: the pid is the CLI's). `noServe`: `serve` fails as a CLI without it does.
+ */
+function loggingCli(log: string, noServe = false): string {
+  const file = join(tempDir(), 'portlease');
+  const refuse = noServe
+    ? `if [ "$1" = serve ]; then echo 'portlease: unknown command "serve"; use allocate, release, list, gc, exec or service (portlease --help)' >&2; exit 2; fi\n`
+    : '';
+  writeFileSync(
+    file,
+    `#!/bin/sh\nprintf '%s %s\\n' "$$" "$1" >> '${log}'\n${refuse}exec '${NODE}' '${CLI}' "$@"\n`,
+    { mode: 0o755 },
+  );
+  return file;
+}
+
+/** The CLI runs `loggingCli` saw: how many of each command, and the pids of `serve`. */
+function calls(log: string): { count: Record<string, number>; serve: number[] } {
+  const count: Record<string, number> = {};
+  const serve: number[] = [];
+  const text = existsSync(log) ? readFileSync(log, 'utf8') : '';
+  for (const line of text.split('\n').filter(Boolean)) {
+    const [pid, command = ''] = line.split(' ');
+    count[command] = (count[command] ?? 0) + 1;
+    if (command === 'serve') serve.push(Number(pid));
+  }
+  return { count, serve };
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A conftest that writes every warning pytest records, one JSON line each, to $PL_WARNINGS. */
+const WARNINGS_CONFTEST = `
+import json, os
+
+def pytest_warning_recorded(warning_message, when, nodeid, location):
+    with open(os.environ["PL_WARNINGS"], "a") as f:
+        f.write(json.dumps({"category": warning_message.category.__name__,
+                            "message": str(warning_message.message), "nodeid": nodeid}) + "\\n")
+`;
+
+function warningsIn(file: string): { category: string; message: string; nodeid: string }[] {
+  if (!existsSync(file)) return [];
+  return lines(readFileSync(file, 'utf8')).map(
+    (l) => JSON.parse(l) as { category: string; message: string; nodeid: string },
+  );
+}
+
 const SERVERS_TEST = `
 import http.server, json, os, threading, time, urllib.request
 import pytest
@@ -159,59 +215,74 @@ def test_servers(portlease, i):
 `;
 
 describe('pytest plugin', () => {
-  it('two `pytest -n 4` sessions at once, 16 tests each binding real servers on leased ports: 0 collisions', async () => {
-    const range = await testRange(40);
-    const registry = join(tempDir(), 'reg');
-    const out = tempDir();
-    const dir = project({ 'test_servers.py': SERVERS_TEST });
-    const env = {
-      PORTLEASE_CLI: CLI,
-      PORTLEASE_REGISTRY: registry,
-      PL_OUT: out,
-      PL_RANGE: `${range.lo}-${range.hi}`,
-    };
-    const runs: Run[] = await Promise.all(
-      ['a', 'b'].map((s) => collect(pytest(dir, ['-n', '4'], { ...env, PL_SESSION: s }))),
-    );
-    for (const r of runs) {
-      expect(r.code, r.stdout + r.stderr).toBe(0);
-      expect(r.stdout).toMatch(/16 passed/);
-    }
-    const results = readdirSync(out).map(
-      (f) =>
-        JSON.parse(readFileSync(join(out, f), 'utf8')) as {
-          ports: Record<string, number>;
-          lease: string;
-          pid: number;
-          start: number;
-          end: number;
-        },
-    );
-    expect(results).toHaveLength(32);
-    // 8 workers, each owning its leases.
-    expect(new Set(results.map((r) => r.pid)).size).toBeGreaterThan(2);
-    // No port held by two tests at overlapping times (the binds above would have failed, too).
-    const uses = results.flatMap((r) => Object.values(r.ports).map((p) => ({ p, ...r })));
-    let reused = 0;
-    for (const a of uses) {
-      expect(a.p >= range.lo && a.p <= range.hi).toBe(true);
-      for (const b of uses) {
-        if (a === b || a.p !== b.p) continue;
-        reused++;
-        expect(
-          a.end < b.start || b.end < a.start,
-          `port ${a.p}: ${a.lease} and ${b.lease} overlap`,
-        ).toBe(true);
+  for (const path of ['server', 'cli'] as const) {
+    it(`two \`pytest -n 4\` sessions at once, 16 tests each binding real servers on leased ports: 0 collisions (${path === 'server' ? 'one lease server per worker' : 'PORTLEASE_PYTEST_SERVER=0: the CLI for each call'})`, async () => {
+      const range = await testRange(40);
+      const registry = join(tempDir(), 'reg');
+      const out = tempDir();
+      const log = join(tempDir(), 'cli.log');
+      const warned = join(tempDir(), 'warnings.jsonl');
+      const dir = project({ 'test_servers.py': SERVERS_TEST, 'conftest.py': WARNINGS_CONFTEST });
+      const env = {
+        PORTLEASE_CLI: loggingCli(log),
+        PORTLEASE_REGISTRY: registry,
+        PL_OUT: out,
+        PL_RANGE: `${range.lo}-${range.hi}`,
+        PL_WARNINGS: warned,
+        ...(path === 'cli' ? { PORTLEASE_PYTEST_SERVER: '0' } : {}),
+      };
+      const runs: Run[] = await Promise.all(
+        ['a', 'b'].map((s) => collect(pytest(dir, ['-n', '4'], { ...env, PL_SESSION: s }))),
+      );
+      for (const r of runs) {
+        expect(r.code, r.stdout + r.stderr).toBe(0);
+        expect(r.stdout).toMatch(/16 passed/);
       }
-    }
-    expect(reused).toBeGreaterThan(0); // ports were handed on between tests, so the check had teeth
-    // Every lease was released on teardown (none left for gc), nothing lives.
-    expect(await list(registry)).toEqual([]);
-    expect(await unreleased(registry)).toBe('0 leases would be removed, 0 live');
-  });
+      const results = readdirSync(out).map(
+        (f) =>
+          JSON.parse(readFileSync(join(out, f), 'utf8')) as {
+            ports: Record<string, number>;
+            lease: string;
+            pid: number;
+            start: number;
+            end: number;
+          },
+      );
+      expect(results).toHaveLength(32);
+      // 8 workers, each owning its leases.
+      expect(new Set(results.map((r) => r.pid)).size).toBeGreaterThan(2);
+      // No port held by two tests at overlapping times (the binds above would have failed, too).
+      const uses = results.flatMap((r) => Object.values(r.ports).map((p) => ({ p, ...r })));
+      let reused = 0;
+      for (const a of uses) {
+        expect(a.p >= range.lo && a.p <= range.hi).toBe(true);
+        for (const b of uses) {
+          if (a === b || a.p !== b.p) continue;
+          reused++;
+          expect(
+            a.end < b.start || b.end < a.start,
+            `port ${a.p}: ${a.lease} and ${b.lease} overlap`,
+          ).toBe(true);
+        }
+      }
+      expect(reused).toBeGreaterThan(0); // ports were handed on between tests, so the check had teeth
+      // Every lease was released on teardown (none left for gc), nothing lives.
+      expect(await list(registry)).toEqual([]);
+      expect(await unreleased(registry)).toBe('0 leases would be removed, 0 live');
+      // The path taken: one `serve` per worker and no other Node process, or the CLI per call.
+      const workers = new Set(results.map((r) => r.pid)).size;
+      const { count, serve } = calls(log);
+      if (path === 'server') {
+        expect(count).toEqual({ serve: workers });
+        await until(() => !serve.some(alive), 'the servers to exit with their workers');
+      } else expect(count).toEqual({ allocate: 32, release: 32 });
+      expect(warningsIn(warned)).toEqual([]);
+    });
+  }
 
-  it('a worker killed with kill -9 mid-test: its lease is reclaimed by the next allocation', async () => {
+  it('a worker killed with kill -9 mid-test: its lease is reclaimed by the next allocation, its lease server exits', async () => {
     const range = await testRange(2);
+    const log = join(tempDir(), 'cli.log');
     const registry = join(tempDir(), 'reg');
     const out = tempDir();
     const dir = project({
@@ -232,8 +303,10 @@ def test_bystander():
         time.sleep(0.05)
 `,
     });
+    const tmp = tempDir();
     const child = pytest(dir, ['-n', '2', '--dist', 'load'], {
-      PORTLEASE_CLI: CLI,
+      TMPDIR: tmp, // where the plugin makes the server's private socket directory
+      PORTLEASE_CLI: loggingCli(log),
       PORTLEASE_REGISTRY: registry,
       PL_OUT: out,
       PL_RANGE: `${range.lo}-${range.hi}`,
@@ -259,6 +332,9 @@ def test_bystander():
       const busy = await cli(['allocate', 'C', 'D', ...range2]);
       expect(busy.code).toBe(1);
       expect(busy.stderr).toMatch(/has no 2 free ports in a row; held by 1 lease/);
+      // The victim leased through its worker's server: one `serve`, no other CLI run.
+      const { count, serve } = calls(log);
+      expect(count).toEqual({ serve: 1 });
       process.kill(victim.pid, 'SIGKILL');
       // pytest's controller lives on (the bystander runs): only the worker died.
       const next = await cli(['allocate', 'C', 'D', ...range2]);
@@ -266,11 +342,15 @@ def test_bystander():
       const got = JSON.parse(next.stdout) as { lease: string; ports: Record<string, number> };
       expect(Object.values(got.ports)).toEqual(Object.values(victim.ports));
       expect(child.exitCode).toBeNull();
+      // The worker's server saw EOF on the pipe the worker held (--exit-on-eof) and exited.
+      await until(() => !alive(serve[0] ?? 0), "the dead worker's server to exit");
       expect((await cli(['release', '--lease', got.lease, '--registry', registry])).code).toBe(0);
     } finally {
       writeFileSync(join(out, 'done'), '');
     }
     const r = await done;
+    // Nothing left in the temp directory: the socket file and its directory went once connected.
+    expect(readdirSync(tmp).filter((f) => f.startsWith('portlease-pytest-'))).toEqual([]);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/crashed while running .*test_victim/);
     expect(r.stdout).toMatch(/1 failed, 1 passed/);
@@ -332,6 +412,253 @@ def test_unknown_option(portlease):
     expect(new Set(uses.map((u) => u.ports.PG_PORT)).size).toBe(byWorker.size);
     expect(await unreleased(registry)).toBe('0 leases would be removed, 0 live');
   });
+
+  it('the lease server killed with kill -9 mid-session: live leases stay, one new server, then the CLI; the session passes', async () => {
+    const range = await testRange(8);
+    const registry = join(tempDir(), 'reg');
+    const out = tempDir();
+    const log = join(tempDir(), 'cli.log');
+    const warned = join(tempDir(), 'warnings.jsonl');
+    const dir = project({
+      'conftest.py': WARNINGS_CONFTEST,
+      'test_crash.py': `
+import json, os, socket, time, pytest
+
+OUT, RANGE = os.environ["PL_OUT"], os.environ["PL_RANGE"]
+
+def note(name, ports):
+    with open(os.path.join(OUT, name + ".json"), "w") as f:
+        json.dump({"pid": os.getpid(), "lease": ports.lease, "ports": ports}, f)
+
+def wait_for(name):
+    end = time.time() + 60
+    while not os.path.exists(os.path.join(OUT, name)):
+        assert time.time() < end, "no " + name
+        time.sleep(0.05)
+
+def bind(ports):
+    for port in ports.values():
+        with socket.socket() as s:
+            s.bind(("0.0.0.0", port))
+            s.listen()
+
+@pytest.fixture(scope="session")
+def early(portlease_session):
+    return portlease_session("S", range=RANGE)
+
+def test_1_held_across_the_kill(early, portlease):
+    ports = portlease("A", range=RANGE)
+    note("session", early)
+    note("first", ports)
+    wait_for("killed-1")
+    bind(ports)
+    bind(early)
+
+def test_2_on_a_new_server(portlease):
+    ports = portlease("B", range=RANGE)
+    note("second", ports)
+    wait_for("killed-2")
+    bind(ports)
+
+def test_3_through_the_cli(portlease):
+    ports = portlease("C", range=RANGE)
+    bind(ports)
+`,
+    });
+    const child = pytest(dir, ['-p', 'no:xdist'], {
+      PORTLEASE_CLI: loggingCli(log),
+      PORTLEASE_REGISTRY: registry,
+      PL_OUT: out,
+      PL_RANGE: `${range.lo}-${range.hi}`,
+      PL_WARNINGS: warned,
+    });
+    const done = collect(child);
+    const read = (name: string): Listed =>
+      JSON.parse(readFileSync(join(out, `${name}.json`), 'utf8')) as Listed;
+    const held = async (): Promise<string[]> => (await list(registry)).map((l) => l.lease).sort();
+    try {
+      await until(() => existsSync(join(out, 'first.json')), 'the first test to lease');
+      const [session, first] = [read('session'), read('first')];
+      expect(calls(log)).toEqual({ count: { serve: 1 }, serve: [expect.any(Number)] });
+      process.kill(calls(log).serve[0] ?? 0, 'SIGKILL');
+      // The leases are the test process's, not the server's: they live on.
+      expect(await held()).toEqual([session.lease, first.lease].sort());
+      writeFileSync(join(out, 'killed-1'), '');
+
+      await until(() => existsSync(join(out, 'second.json')), 'the second test to lease');
+      const second = read('second');
+      // One new server; the first test's lease, made by the dead one, released by the CLI.
+      expect(calls(log).count).toEqual({ serve: 2, release: 1 });
+      expect(await held()).toEqual([session.lease, second.lease].sort());
+      process.kill(calls(log).serve[1] ?? 0, 'SIGKILL');
+      expect(await held()).toEqual([session.lease, second.lease].sort());
+    } finally {
+      writeFileSync(join(out, 'killed-1'), '');
+      writeFileSync(join(out, 'killed-2'), '');
+    }
+    const r = await done;
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/3 passed, 1 warning/);
+    // A server that dies twice is not started a third time: the CLI from then on, one warning.
+    const w = warningsIn(warned);
+    expect(w).toHaveLength(1);
+    expect(w[0]?.category).toBe('PortleaseWarning');
+    expect(w[0]?.message).toContain(
+      'portlease: the lease server is not used (the server died twice); each lease and release runs the CLI instead',
+    );
+    expect(w[0]?.nodeid).toMatch(/test_3_through_the_cli/);
+    expect(calls(log).count).toEqual({ serve: 2, allocate: 1, release: 4 });
+    expect(await list(registry)).toEqual([]);
+    expect(await unreleased(registry)).toBe('0 leases would be removed, 0 live');
+  });
+
+  it('a fixture call that times out raises one line; the lease the server makes late is released, not left to the worker', async () => {
+    const range = await testRange(2);
+    const registry = join(tempDir(), 'reg');
+    const log = join(tempDir(), 'cli.log');
+    const dir = project({
+      'test_late.py': `
+import json, os, subprocess, time, pytest, pytest_portlease
+from pytest_portlease import PortleaseError
+
+LO, HI = (int(p) for p in os.environ["PL_RANGE"].split("-"))
+
+def cli(*args):
+    cmd = pytest_portlease.find_cli() + list(args)
+    return subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+
+def held():
+    return [l["ports"] for l in json.loads(cli("list", "--json"))]
+
+def until(what, check):
+    end = time.time() + 30
+    while not check():
+        assert time.time() < end, what
+        time.sleep(0.05)
+
+def test_late(portlease):
+    blocker = json.loads(cli("allocate", "X", "--range", f"{LO}-{LO}", "--owner", "none", "--json"))
+    with pytest.raises(PortleaseError, match=r"^portlease: allocate took longer than 1s$"):
+        portlease("A", range=f"{LO}-{LO}", wait="60s", timeout=1)
+    cli("release", "--lease", blocker["lease"])
+    # The server's wait sees the release and leases the port to this process, for no one.
+    until("the late lease", lambda: held() == [{"A": LO}])
+    assert portlease("B", range=f"{HI}-{HI}") == {"B": HI}
+    until("the late lease's release", lambda: held() == [{"B": HI}])
+`,
+    });
+    const r = await collect(
+      pytest(dir, ['-p', 'no:xdist'], {
+        PORTLEASE_CLI: loggingCli(log),
+        PORTLEASE_REGISTRY: registry,
+        PL_RANGE: `${range.lo}-${range.hi}`,
+      }),
+    );
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/1 passed in/);
+    expect(calls(log).count.serve).toBe(1);
+    expect(await list(registry)).toEqual([]);
+    expect(await unreleased(registry)).toBe('0 leases would be removed, 0 live');
+  });
+
+  it('where `serve` fails or never gets ready: one warning per process, every fixture call through the CLI', async () => {
+    const range = await testRange(4);
+    const registry = join(tempDir(), 'reg');
+    const dir = project({
+      'conftest.py': WARNINGS_CONFTEST,
+      'test_fallback.py': `
+import os, socket, pytest
+
+RANGE = os.environ["PL_RANGE"]
+
+@pytest.fixture(scope="session")
+def early(portlease_session):
+    return portlease_session("S", range=RANGE)
+
+@pytest.mark.parametrize("i", range(3))
+def test_leases(early, portlease, i):
+    ports = portlease("A", "B", range=RANGE)
+    assert len(set(ports.values()) | {early["S"]}) == 3
+    for port in ports.values():
+        with socket.socket() as s:
+            s.bind(("0.0.0.0", port))
+`,
+    });
+    // A CLI without `serve` (exit 2), and one whose `serve` never prints its ready line.
+    const slow = join(tempDir(), 'portlease');
+    writeFileSync(
+      slow,
+      `#!/bin/sh\nif [ "$1" = serve ]; then exec sleep 60; fi\nexec '${NODE}' '${CLI}' "$@"\n`,
+      { mode: 0o755 },
+    );
+    for (const [cli, why] of [
+      [null, 'serve exited with status 2: portlease: unknown command "serve"; use allocate'],
+      [slow, 'serve printed no ready line within 10s'],
+    ] as const) {
+      const log = join(tempDir(), 'cli.log');
+      const warned = join(tempDir(), 'warnings.jsonl');
+      const r = await collect(
+        pytest(dir, ['-p', 'no:xdist'], {
+          PORTLEASE_CLI: cli ?? loggingCli(log, true),
+          PORTLEASE_REGISTRY: registry,
+          PL_RANGE: `${range.lo}-${range.hi}`,
+          PL_WARNINGS: warned,
+        }),
+      );
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/3 passed, 1 warning/);
+      const w = warningsIn(warned);
+      expect(w).toHaveLength(1);
+      expect(w[0]?.category).toBe('PortleaseWarning');
+      expect(w[0]?.message).toContain(`portlease: the lease server is not used (${why}`);
+      expect(w[0]?.message).toContain('PORTLEASE_PYTEST_SERVER=0');
+      if (cli === null) expect(calls(log).count).toEqual({ serve: 1, allocate: 4, release: 4 });
+      expect(await list(registry)).toEqual([]);
+      expect(await unreleased(registry)).toBe('0 leases would be removed, 0 live');
+    }
+  });
+
+  for (const path of ['server', 'cli'] as const) {
+    it(`a lease that was there before (the same key) is handed back and left to its owner (${path})`, async () => {
+      const range = await testRange(4);
+      const registry = join(tempDir(), 'reg');
+      const dir = project({
+        'test_shared.py': `
+import json, os, subprocess, pytest, pytest_portlease
+
+RANGE = os.environ["PL_RANGE"]
+
+@pytest.fixture(scope="session")
+def shared(portlease_session):
+    return portlease_session("PG_PORT", key="shared-pg", range=RANGE)
+
+def live():
+    cli = pytest_portlease.find_cli()
+    r = subprocess.run(cli + ["list", "--json"], capture_output=True, text=True, check=True)
+    return [l["lease"] for l in json.loads(r.stdout)]
+
+def test_a_same_key(shared, portlease):
+    again = portlease("PG_PORT", key="shared-pg", range=RANGE)
+    assert (again.lease, again) == (shared.lease, shared)
+
+def test_b_still_held(shared):
+    assert live() == [shared.lease]  # test_a's teardown left the session's lease alone
+`,
+      });
+      const r = await collect(
+        pytest(dir, ['-p', 'no:xdist'], {
+          PORTLEASE_CLI: CLI,
+          PORTLEASE_REGISTRY: registry,
+          PL_RANGE: `${range.lo}-${range.hi}`,
+          ...(path === 'cli' ? { PORTLEASE_PYTEST_SERVER: '0' } : {}),
+        }),
+      );
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/2 passed/);
+      expect(await list(registry)).toEqual([]); // released by the session fixture, its owner
+      expect(await unreleased(registry)).toBe('0 leases would be removed, 0 live');
+    });
+  }
 
   it('finds the CLI through PORTLEASE_CLI, then PATH, then node_modules/.bin, then the npm package it ships in', () => {
     const find = 'import os, pytest_portlease as p; print(" ".join(p.find_cli(os.getcwd())))';
