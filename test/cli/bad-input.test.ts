@@ -66,7 +66,10 @@ const cases: [string[], RegExp][] = [
   [['allocate', 'A', '--key', 'a\nb'], /--key: "a\\nb" is not a valid key/],
   [['allocate', 'A', '--contiguous=yes'], /--contiguous: takes no value/],
   [['allocate', 'A', '--frobnicate'], /allocate: unknown option --frobnicate/],
-  [['alocate', 'A'], /unknown command "alocate"; use allocate, release, list, gc, exec or service/],
+  [
+    ['alocate', 'A'],
+    /unknown command "alocate"; use allocate, release, list, gc, exec, service or portserver/,
+  ],
   [['release'], /release: give exactly one of --key KEY or --lease ID/],
   [['release', '--key', 'k', '--lease', 'pl_abcdefgh'], /release: give exactly one of/],
   [['release', '--lease', '42'], /--lease: "42" is not a lease id/],
