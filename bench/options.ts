@@ -4,9 +4,9 @@ import { parseArgs } from 'node:util';
 import type { PortRange } from './results.js';
 
 export const USAGE =
-  'usage: npm run bench -- [--quick] [--json] [--out DIR] [--only latency,command,contention,collision]';
+  'usage: npm run bench -- [--quick] [--json] [--out DIR] [--only latency,command,contention,collision,portserver]';
 
-export const SECTIONS = ['latency', 'command', 'contention', 'collision'] as const;
+export const SECTIONS = ['latency', 'command', 'contention', 'collision', 'portserver'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 /** The three names every allocation in the benchmark asks for. */
@@ -25,6 +25,9 @@ export interface Config {
   contentionReps: number;
   legs: number[];
   rounds: Record<number, number>;
+  /** Requests per round from portpicker's client to each portserver, and the rounds. */
+  portserverRequests: number;
+  portserverReps: number;
 }
 
 const QUICK: Config = {
@@ -36,6 +39,8 @@ const QUICK: Config = {
   contentionReps: 1,
   legs: [8],
   rounds: { 8: 4 },
+  portserverRequests: 200,
+  portserverReps: 2,
 };
 
 const FULL: Config = {
@@ -47,6 +52,8 @@ const FULL: Config = {
   contentionReps: 5,
   legs: [8, 32],
   rounds: { 8: 40, 32: 10 },
+  portserverRequests: 200,
+  portserverReps: 5,
 };
 
 export interface Options {
