@@ -4,9 +4,16 @@ import { parseArgs } from 'node:util';
 import type { PortRange } from './results.js';
 
 export const USAGE =
-  'usage: npm run bench -- [--quick] [--json] [--out DIR] [--only latency,command,contention,collision,pytest]';
+  'usage: npm run bench -- [--quick] [--json] [--out DIR] [--only latency,command,contention,collision,pytest,portserver]';
 
-export const SECTIONS = ['latency', 'command', 'contention', 'collision', 'pytest'] as const;
+export const SECTIONS = [
+  'latency',
+  'command',
+  'contention',
+  'collision',
+  'pytest',
+  'portserver',
+] as const;
 export type Section = (typeof SECTIONS)[number];
 
 /** The three names every allocation in the benchmark asks for. */
@@ -28,6 +35,9 @@ export interface Config {
   /** Tests per pytest session, and measured sessions of each kind (after one warm-up). */
   pytestTests: number;
   pytestSessions: number;
+  /** Requests per round from portpicker's client to each portserver, and the rounds. */
+  portserverRequests: number;
+  portserverReps: number;
 }
 
 const QUICK: Config = {
@@ -41,6 +51,8 @@ const QUICK: Config = {
   rounds: { 8: 4 },
   pytestTests: 20,
   pytestSessions: 2,
+  portserverRequests: 200,
+  portserverReps: 2,
 };
 
 const FULL: Config = {
@@ -54,6 +66,8 @@ const FULL: Config = {
   rounds: { 8: 40, 32: 10 },
   pytestTests: 50,
   pytestSessions: 5,
+  portserverRequests: 200,
+  portserverReps: 5,
 };
 
 export interface Options {

@@ -1,5 +1,6 @@
 // Render benchmark results as markdown: bench/results/results.md and docs/bench.md.
 import type { Goal, Results } from './results.js';
+import { round } from './stats.js';
 
 export const fmtRange = (r: { lo: number; hi: number }): string => `${r.lo}-${r.hi}`;
 export const pct = (x: number): string => `${Math.round(x * 100)}%`;
@@ -132,6 +133,32 @@ function commandTable(res: Results): string {
   );
 }
 
+function portserverTable(res: Results): string {
+  const p = res.portserver;
+  if (p === undefined) return '';
+  if ('skipped' in p) return `Skipped: ${p.skipped}.\n`;
+  return (
+    `${p.requests} requests from portpicker's own client (\`get_port_from_port_server\`, one connection each) to each server, timed in the client; median of ${p.rounds} rounds, interleaved. Each \`portlease portserver\` port is a lease written under the registry's lock; the reference server (Debian's \`portserver\`) keeps its pool in memory.\n\n` +
+    table(
+      ['Server', `${p.requests} requests`, 'per request', 'ratio'],
+      [
+        [
+          'reference `portserver` (python3-portpicker)',
+          `${p.referenceP50} ms`,
+          `${round(p.referenceP50 / p.requests, 2)} ms`,
+          '1.00x',
+        ],
+        [
+          '`portlease portserver`',
+          `${p.portleaseP50} ms`,
+          `${round(p.portleaseP50 / p.requests, 2)} ms`,
+          `${p.ratio}x`,
+        ],
+      ],
+    )
+  );
+}
+
 function contentionTable(res: Results): string {
   return table(
     [
@@ -222,6 +249,7 @@ export function renderMarkdown(res: Results): string {
     );
   }
   if (res.command) parts.push(`## Whole-command cost\n\n${commandTable(res)}`);
+  if (res.portserver) parts.push(`## portpicker's protocol\n\n${portserverTable(res)}`);
   if (res.contention) {
     parts.push(
       `## Contention: K processes allocating at once\n\nWall time from the first spawn to the last exit (median of ${res.contention[0]?.reps ?? 0}), against K \`node -e 0\` started the same way. "Pre-started": K processes that have already loaded the engine allocate at once on a signal, which leaves out Node's start-up and shows the lock's throughput.\n\n${contentionTable(res)}`,

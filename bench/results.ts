@@ -116,6 +116,20 @@ export interface Results {
   contention?: ContentionRow[];
   collision?: CollisionRow[];
   pytest?: PytestResult;
+  portserver?: PortserverResult;
   goals: Goal[];
   warnings: string[];
 }
+
+/** portpicker's client against `portlease portserver` and the reference portserver. */
+export type PortserverResult =
+  | { skipped: string }
+  | {
+      requests: number;
+      rounds: number;
+      /** ms for `requests` requests, median over the rounds. */
+      referenceP50: number;
+      portleaseP50: number;
+      /** portlease / reference. */
+      ratio: number;
+    };

@@ -18,6 +18,7 @@ import { contention } from './contention.js';
 import { Context, ephemeralRange, fsType, log } from './context.js';
 import { goals } from './goals.js';
 import { latency, probeCost } from './latency.js';
+import { portserver } from './portserver.js';
 import { ALLOC_RANGE, COLLISION_RANGE, parseOptions, type Options } from './options.js';
 import { pytestCost } from './pytest.js';
 import { RESULTS_DIR, writeDoc, writeResults } from './output.js';
@@ -51,6 +52,7 @@ async function main(opts: Options, ctx: Context): Promise<void> {
   if (opts.only.includes('contention')) measured.contention = await contention(ctx);
   if (opts.only.includes('collision')) measured.collision = await collision(ctx, ephemeral);
   if (opts.only.includes('pytest')) measured.pytest = await pytestCost(ctx);
+  if (opts.only.includes('portserver')) measured.portserver = await portserver(ctx);
   const results: Results = { ...measured, goals: goals(measured), warnings: ctx.warnings };
   results.meta.seconds = round((performance.now() - started) / 1000, 1);
 

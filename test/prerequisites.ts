@@ -30,6 +30,13 @@ export function strace(): Missing {
     : 'strace is not installed (apt-get install strace; .ci/run installs it)';
 }
 
+/** Debian's python3-portpicker (the portpicker module, and its reference `portserver`). */
+export function portpicker(): Missing {
+  return spawnSync('/usr/bin/python3', ['-c', 'import portpicker, portserver']).status === 0
+    ? null
+    : "Debian's python3-portpicker is not installed (apt-get install python3-portpicker; .ci/run installs it)";
+}
+
 function unmet(title: string, missing: string): string {
   if (!onCI) process.stderr.write(`SKIPPED ${JSON.stringify(title)}: ${missing}\n`);
   return `${title} [SKIPPED: ${missing}]`;

@@ -2,7 +2,7 @@
 import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /******/ var __webpack_modules__ = ({
 
-/***/ 343:
+/***/ 8:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -4718,6 +4718,7 @@ Usage:
   portlease service NAME --image I --container-port P [options] [-- CMD]
                                             a service container on a leased port
   portlease serve [--socket PATH]           a warm lease server (JSON lines on a socket)
+  portlease portserver [--address ADDR]     serve portpicker's clients (PORTSERVER_ADDRESS)
 
 Every command takes --registry DIR and --help. 'portlease COMMAND --help' for more.
 Exit status: 0 ok, 1 could not be done (range full, registry not writable), 2 bad usage.
@@ -4755,6 +4756,7 @@ Options:
 Remove leases whose owner is provably dead (same boot: pid gone or reused; host rebooted) or
 whose TTL has passed. Never removes a live lease. --dry-run only says what it would remove.`,
     exec: `Usage: portlease exec NAME... [options] -- COMMAND [ARGS...]
+       portlease exec --portserver [NAME...] [options] -- COMMAND [ARGS...]
 
 Lease ports, print them on stderr, and run COMMAND in its own session (and process group)
 with NAME=PORT and PORTLEASE_LEASE=ID in its environment. The lease lives while exec, any
@@ -4772,7 +4774,30 @@ ${ALLOCATE_OPTIONS.replace(/\n {2}--owner OWNER[^]*?(?=\n {2}--wait)/, '')
   --listen              bind every leased port here and pass the listening sockets to COMMAND
                         as fds 3, 4, ... (LISTEN_FDS, LISTEN_PID, LISTEN_FDNAMES; NAME_FD=N)
   --listen-host H       the address for --listen: 127.0.0.1 (default), 0.0.0.0, ::, ::1 or
-                        another IP address of this host`,
+                        another IP address of this host
+  --portserver          also serve portpicker's protocol to COMMAND's tree on a fresh private
+                        address, set in PORTSERVER_ADDRESS: each pick_unused_port() is a lease
+                        owned by the asking process, in --range (see 'portlease portserver
+                        --help'). NAMEs may then be left out: no ports of exec's own`,
+    portserver: `Usage: portlease portserver [--address ADDR] [--range LO-HI] [--registry DIR]
+
+Serve portpicker's portserver protocol (Python's portpicker: a client sends its pid and a
+newline, gets PORT and a newline) on a Unix socket, until SIGINT, SIGTERM or SIGHUP (exit 0).
+Set PORTSERVER_ADDRESS=ADDR for the clients. Each port handed out is a lease in the registry
+owned by the pid that asked (key portserver:pid:PID:..., label source=portserver): it ends
+when that process exits (portlease gc, or the next allocation reclaims it), never with this
+server. A request that is not the pid of a live process (0, 1, garbage, a line of more than
+32 bytes, nothing within 5s) gets an empty reply and changes nothing; so does one that
+cannot be served, with one warning line on stderr (range full). Prints one JSON line on
+stdout once it listens: {"address":ADDR,"pid":N,"range":"LO-HI","registry":DIR}.
+
+Options:
+  --address ADDR        @NAME (abstract socket, Linux) or a socket path (a stale socket file
+                        there is replaced; default @unittest-portserver, the reference
+                        portserver's, so PORTSERVER_ADDRESS=@unittest-portserver keeps working)
+  --range LO-HI         ports to lease from (default ${RANGE})
+  --allow-ephemeral     allow ports inside the kernel's ephemeral range
+  --registry DIR        registry directory (default $PORTLEASE_REGISTRY, else /tmp/portlease)`,
     service: `Usage: portlease service NAME --image IMAGE --container-port PORT [options] [-- COMMAND [ARGS...]]
 
 Lease a host port for NAME, run IMAGE detached with PORT published on 127.0.0.1:<leased
@@ -5259,6 +5284,694 @@ async function cmdServe(values, io) {
         // gone already
     }
     return 0;
+}
+
+;// CONCATENATED MODULE: external "node:crypto"
+const external_node_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:crypto");
+;// CONCATENATED MODULE: ./src/cli/supervise.ts
+/**
+ * `portlease exec`'s supervision of its command's whole process tree.
+ *
+ * The command is spawned detached: its own session, so also its own process group. A
+ * Ctrl-C typed at the terminal reaches only exec (the terminal's foreground group), which
+ * passes it on once. "The tree" is every process in that group or session, plus every
+ * process whose environment carries PORTLEASE_LEASE=<lease id> (strays that called setsid,
+ * like a daemonizing server or `pg_ctl start`; Jenkins's ProcessTreeKiller finds a build's
+ * strays by such a cookie).
+ *
+ * When the command exits, or exec gets SIGINT, SIGTERM or SIGHUP: the signal (SIGTERM when
+ * the command exited by itself) goes to the whole tree, then after the grace period SIGKILL
+ * to what is left (a second signal skips the rest of the grace period), then exec waits
+ * until the tree is gone. Only then may the lease be released.
+ */
+
+
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+/** Passed on to the command's process group; none of them ends exec (SIGUSR1: signals.ts). */
+const PASSED_SIGNALS = ['SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
+/** How long to wait for the tree to vanish after SIGKILL before giving up on it. */
+const KILL_WAIT_MS = 10_000;
+const POLL_MS = 50;
+/** Live processes of the tree rooted at session/group `sid` (exec itself excluded). */
+function treeMembers(sid, cookie) {
+    const scan = scanProcesses();
+    if (scan === null)
+        return [];
+    const out = new Map();
+    for (const p of scan.procs) {
+        if (p.live && p.pid !== process.pid && (p.sid === sid || p.pgid === sid))
+            out.set(p.pid, p);
+    }
+    if (cookie !== null) {
+        const carriers = scanCookies(scan, new Set([process.pid])).carriers.get(cookie) ?? [];
+        for (const pid of carriers) {
+            const p = scan.procs.find((q) => q.pid === pid);
+            if (p)
+                out.set(pid, p);
+        }
+    }
+    return [...out.values()].map((p) => ({ pid: p.pid, pgid: p.pgid }));
+}
+/**
+ * Send `sig` to `pids`, and to the process group `sid` while the command (its leader) is
+ * not yet reaped: until then that group id cannot belong to anyone else.
+ */
+function signalAll(sid, members, sig, reaped) {
+    const send = (pid) => {
+        try {
+            process.kill(pid, sig);
+        }
+        catch {
+            // gone already, or not ours to signal (EPERM): it keeps the lease alive instead
+        }
+    };
+    if (!reaped)
+        send(-sid); // the group, including members /proc may not show
+    // Each process gets the signal once: the group's members got it above.
+    for (const m of members)
+        if (reaped || m.pgid !== sid)
+            send(m.pid);
+}
+async function supervise(o) {
+    const { spawn } = await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 421, 23)); // only exec needs it: load it here
+    const signals = [];
+    let wake;
+    const handlers = STOP_SIGNALS.map((sig) => {
+        const h = () => {
+            signals.push(sig);
+            wake?.();
+        };
+        process.on(sig, h);
+        return [sig, h];
+    });
+    const group = { sid: null };
+    const passers = PASSED_SIGNALS.map((sig) => {
+        const h = () => {
+            if (group.sid === null)
+                return;
+            try {
+                process.kill(-group.sid, sig);
+            }
+            catch {
+                // the group is gone already
+            }
+        };
+        process.on(sig, h);
+        return [sig, h];
+    });
+    /** Resolves after `ms`, or at once when a signal arrives. */
+    const nap = (ms) => new Promise((resolve) => {
+        const t = setTimeout(done, ms);
+        function done() {
+            clearTimeout(t);
+            wake = undefined;
+            resolve();
+        }
+        wake = done;
+    });
+    try {
+        const child = spawn(o.file, o.args, {
+            stdio: ['inherit', 'inherit', 'inherit', ...(o.fds ?? [])],
+            env: o.env,
+            detached: true,
+        });
+        const started = await new Promise((resolve) => {
+            child.once('spawn', () => {
+                resolve(null);
+            });
+            child.once('error', resolve);
+        });
+        if (started !== null || child.pid === undefined) {
+            const code = started?.code;
+            o.err(`portlease: exec: cannot run ${JSON.stringify(o.file)}: ${code === 'ENOENT' ? 'command not found' : (started?.message ?? 'no process')}`);
+            return { status: code === 'ENOENT' ? 127 : 126, leftovers: [] };
+        }
+        const sid = child.pid;
+        group.sid = sid;
+        let status;
+        child.once('exit', (code, signal) => {
+            status = signal !== null ? 128 + external_node_os_namespaceObject.constants.signals[signal] : (code ?? 1);
+            group.sid = null; // reaped: the group id may be anyone's now
+            wake?.();
+        });
+        await o.onSpawn(sid);
+        // 1. Until the command exits or exec is told to stop.
+        while (status === undefined && signals.length === 0)
+            await nap(60_000);
+        const first = signals[0];
+        // 2. The stop signal (or SIGTERM for what the command left behind) to the whole tree.
+        let members = treeMembers(sid, o.cookie);
+        if (members.length > 0 || status === undefined) {
+            signalAll(sid, members, first ?? 'SIGTERM', status !== undefined);
+            const deadline = Date.now() + o.graceMs;
+            const seen = signals.length;
+            while (Date.now() < deadline && signals.length === seen) {
+                members = treeMembers(sid, o.cookie);
+                if (members.length === 0 && status !== undefined)
+                    break;
+                await nap(Math.min(POLL_MS, Math.max(1, deadline - Date.now())));
+            }
+        }
+        // 3. SIGKILL to what is left, and wait until it is gone.
+        members = treeMembers(sid, o.cookie);
+        const killDeadline = Date.now() + KILL_WAIT_MS;
+        while ((members.length > 0 || status === undefined) && Date.now() < killDeadline) {
+            signalAll(sid, members, 'SIGKILL', status !== undefined);
+            await nap(POLL_MS);
+            members = treeMembers(sid, o.cookie);
+        }
+        const leftovers = members.map((m) => m.pid);
+        if (status === undefined)
+            leftovers.push(sid); // not even the command itself went away
+        return { status: status ?? 128 + external_node_os_namespaceObject.constants.signals.SIGKILL, leftovers };
+    }
+    finally {
+        for (const [sig, h] of handlers)
+            process.off(sig, h);
+        for (const [sig, h] of passers)
+            process.off(sig, h);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/cli/portserver.ts
+/**
+ * `portlease portserver` and `portlease exec --portserver`: portpicker's portserver protocol
+ * (Python's `portpicker`, Google's; its reference server is `portserver.py`) over the lease
+ * registry, so a suite that calls `portpicker.pick_unused_port()` gets host-safe ports with
+ * no code change.
+ *
+ * The protocol, as portpicker's client speaks it: it connects to the Unix stream socket
+ * named by PORTSERVER_ADDRESS (a leading '@' is the abstract namespace, Linux), sends its pid
+ * in ASCII and '\n', and reads once (recv(1024)): `PORT\n` is a port; anything else (an empty
+ * reply) makes it print "Portserver failed to find a port." and pick a port by itself.
+ *
+ * Every port handed out is a lease in the registry (the same lock and store as the CLI):
+ * owned by the asking pid with its start time, so it ends when that process dies (gc, or the
+ * next allocation reclaims it), never owned by this server. A request that is not a live
+ * process's pid (0, 1, this server, a pid that is gone, garbage, an over-long line, silence)
+ * gets an empty reply and changes nothing. Only a request that cannot be served (range full,
+ * registry not writable) is logged, as one warning line.
+ */
+
+
+
+
+
+
+
+
+
+
+/** The reference portserver's default: clients already set PORTSERVER_ADDRESS to it. */
+const DEFAULT_PORTSERVER_ADDRESS = '@unittest-portserver';
+/** `portlease portserver`'s own flags (plus --registry and --help). */
+const PORTSERVER_OPTIONS = {
+    address: { type: 'string' },
+    range: { type: 'string' },
+    'allow-ephemeral': { type: 'boolean' },
+};
+/** A request is a pid and '\n': at most 32 bytes (the reference server takes 20). */
+const portserver_MAX_REQUEST_BYTES = 32;
+/** A connection that has sent no whole request by then gets the empty reply. */
+const REQUEST_TIMEOUT_MS = 5_000;
+/** The name every portserver lease's one port has. */
+const PORT_NAME = 'PORT';
+/** sun_path holds 108 bytes on Linux (104 on macOS), the terminating NUL included. */
+const MAX_SOCKET_PATH = process.platform === 'linux' ? 107 : 103;
+/**
+ * Check a portserver address as portpicker writes it: `@NAME` (abstract namespace on Linux;
+ * a named pipe on Windows, as portpicker maps it) or a socket path. Returns it unchanged.
+ */
+function parseAddress(text, label) {
+    const show = JSON.stringify(text);
+    if (text === '' || text === '@') {
+        throw new errors_UsageError(`${label}: empty address; give @NAME (abstract socket) or a socket path`);
+    }
+    if (CONTROL_CHARS.test(text)) {
+        throw new errors_UsageError(`${label}: ${show} has control characters; give @NAME or a socket path`);
+    }
+    if (text.startsWith('@') && process.platform !== 'linux' && process.platform !== 'win32') {
+        throw new errors_UsageError(`${label}: ${show}: abstract socket addresses (@NAME) need Linux; give a socket path`);
+    }
+    if (Buffer.byteLength(text) > MAX_SOCKET_PATH) {
+        throw new errors_UsageError(`${label}: ${show} is longer than a socket address may be (${MAX_SOCKET_PATH} bytes); use a shorter one`);
+    }
+    return text;
+}
+let abstractOk;
+/**
+ * Does this Node bind an abstract name as exactly that name? Node 20's libuv pads it with
+ * NULs to the whole sun_path, a different address, which portpicker's client (exact length)
+ * gets ECONNREFUSED from; Node 24's does not. Found out once, with a socket of our own and
+ * /proc/net/unix (unreadable: assumed to work).
+ */
+function abstractNamesWork() {
+    abstractOk ??= new Promise((resolve) => {
+        const name = `portlease-probe-${process.pid}-${(0,external_node_crypto_namespaceObject.randomBytes)(6).toString('hex')}`;
+        const probe = (0,external_node_net_namespaceObject.createServer)();
+        probe.once('error', () => {
+            resolve(false);
+        });
+        probe.listen(`\0${name}`, () => {
+            let table = null;
+            try {
+                table = (0,external_node_fs_namespaceObject.readFileSync)('/proc/net/unix', 'latin1');
+            }
+            catch {
+                // no /proc: nothing to tell by
+            }
+            probe.close();
+            resolve(table === null || table.split('\n').some((l) => l.endsWith(` @${name}`)));
+        });
+    });
+    return abstractOk;
+}
+/** What Node listens on for a portpicker address. */
+function listenPath(address) {
+    if (!address.startsWith('@'))
+        return address;
+    return process.platform === 'win32'
+        ? `\\\\.\\pipe\\${address.slice(1)}`
+        : `\0${address.slice(1)}`;
+}
+/** Check what every request will be checked against, before anything listens. */
+function checkPortserverRequest(cfg) {
+    checkRequest(request(cfg, describeProcess(process.pid), 'check'), cfg.registry.dir, undefined);
+}
+function request(cfg, owner, key) {
+    return {
+        names: [PORT_NAME],
+        range: cfg.range ?? DEFAULT_RANGE,
+        key,
+        strategy: 'random',
+        ttlMs: DEFAULT_TTL_MS,
+        owner,
+        waitMs: 0,
+        labels: { source: 'portserver', address: cfg.address },
+        allowEphemeral: cfg.allowEphemeral === true,
+    };
+}
+/** Listen on `address`; a path socket nobody listens on any more (a crash) is replaced. */
+async function portserver_listen(server, address) {
+    const path = listenPath(address);
+    const once = () => new Promise((resolve, reject) => {
+        const onError = (err) => {
+            reject(err);
+        };
+        server.once('error', onError);
+        server.listen(path, () => {
+            server.off('error', onError);
+            resolve();
+        });
+    });
+    try {
+        await once();
+    }
+    catch (err) {
+        if (errnoCode(err) !== 'EADDRINUSE' || address.startsWith('@') || !(await stale(path))) {
+            throw listenError(address, err);
+        }
+        (0,external_node_fs_namespaceObject.unlinkSync)(path);
+        try {
+            await once();
+        }
+        catch (again) {
+            throw listenError(address, again);
+        }
+    }
+}
+/** Is `path` a socket file that nobody listens on (connect: ECONNREFUSED)? */
+function stale(path) {
+    try {
+        if (!(0,external_node_fs_namespaceObject.lstatSync)(path).isSocket())
+            return Promise.resolve(false);
+    }
+    catch {
+        return Promise.resolve(false);
+    }
+    return new Promise((resolve) => {
+        const c = (0,external_node_net_namespaceObject.createConnection)(path);
+        c.once('connect', () => {
+            c.destroy();
+            resolve(false);
+        });
+        c.once('error', (err) => {
+            resolve(errnoCode(err) === 'ECONNREFUSED');
+        });
+    });
+}
+function listenError(address, err) {
+    const code = errnoCode(err);
+    if (code === 'EADDRINUSE') {
+        return new RuntimeError(`portserver: ${address} is in use (another portserver listens there); stop it or give another --address`);
+    }
+    return new RuntimeError(`portserver: cannot listen on ${address}: ${code ?? describeError(err)}`);
+}
+/** Start serving portpicker's protocol on `cfg.address`. Resolves once it listens. */
+async function startPortserver(cfg) {
+    const { registry } = cfg;
+    const debug = cfg.debug ?? (() => undefined);
+    const refused = new Set([0, 1, process.pid, ...(cfg.refusePids ?? [])]);
+    const nonce = (0,external_node_crypto_namespaceObject.randomBytes)(4).toString('hex');
+    let count = 0;
+    let served = 0;
+    let closing = false;
+    const conns = new Set();
+    const waiting = new Set(); // connections whose request is not read yet
+    const inflight = new Set();
+    const handed = new Map(); // lease id -> owner
+    // Allocations one at a time: they would queue on the registry's lock anyway, and polling
+    // for it from one process is slower than a queue. Reading requests never waits here.
+    let tail = Promise.resolve();
+    const serial = (fn) => {
+        const run = tail.then(fn);
+        tail = run.catch(() => undefined);
+        return run;
+    };
+    const serve = async (sock, owner) => {
+        const key = `portserver:pid:${owner.pid}:${nonce}-${++count}`;
+        let lease;
+        try {
+            ({ lease } = await serial(() => registry.allocate(request(cfg, owner, key))));
+        }
+        catch (err) {
+            cfg.warn(`portserver: no port for pid ${owner.pid}: ${describeError(err).split('\n')[0] ?? ''}; answered nothing (the client picks a port by itself)`);
+            sock.end();
+            return;
+        }
+        const port = lease.ports[PORT_NAME];
+        const delivered = await new Promise((resolve) => {
+            if (sock.destroyed || !sock.writable) {
+                resolve(false);
+                return;
+            }
+            sock.write(`${port}\n`, (err) => {
+                resolve(err == null);
+            });
+            sock.end();
+        });
+        if (!delivered) {
+            // Nobody learnt the port: a lease for nothing would only keep it from others.
+            debug(`portserver: pid ${owner.pid} left before port ${port} was sent; releasing`);
+            await serial(() => registry.release({ lease: lease.id })).catch((err) => {
+                cfg.warn(`portserver: could not release ${lease.id}: ${describeError(err)}`);
+            });
+            return;
+        }
+        served++;
+        handed.set(lease.id, owner);
+        debug(`portserver: port ${port} to pid ${owner.pid} (lease ${lease.id})`);
+    };
+    const onConnection = (sock) => {
+        sock.on('error', () => undefined); // a client that vanished: nothing to answer
+        conns.add(sock);
+        sock.once('close', () => conns.delete(sock));
+        if (closing) {
+            sock.end();
+            return;
+        }
+        waiting.add(sock);
+        let buf = Buffer.alloc(0);
+        let decided = false;
+        const decide = () => {
+            if (decided)
+                return false;
+            decided = true;
+            waiting.delete(sock);
+            clearTimeout(timer);
+            return true;
+        };
+        const refuse = (why) => {
+            if (!decide())
+                return;
+            debug(`portserver: empty reply: ${why}`);
+            sock.end();
+            // A client that never closes its end: gone after a while anyway.
+            setTimeout(() => sock.destroy(), REQUEST_TIMEOUT_MS).unref();
+        };
+        const timer = setTimeout(() => {
+            refuse(`no request within ${REQUEST_TIMEOUT_MS / 1000}s`);
+        }, REQUEST_TIMEOUT_MS);
+        const handle = (line) => {
+            const text = line.toString('latin1');
+            if (!/^[0-9]{1,10}$/.test(text)) {
+                refuse(`not a pid: ${JSON.stringify(text.slice(0, portserver_MAX_REQUEST_BYTES))}`);
+                return;
+            }
+            const pid = Number(text);
+            if (refused.has(pid) || pid > 0x3fffffff) {
+                refuse(`pid ${pid} is not served`);
+                return;
+            }
+            const owner = describeProcess(pid);
+            if (owner === null) {
+                refuse(`no process ${pid}`);
+                return;
+            }
+            decide();
+            const p = serve(sock, owner).finally(() => inflight.delete(p));
+            inflight.add(p);
+        };
+        sock.on('data', (chunk) => {
+            if (decided)
+                return;
+            buf = Buffer.concat([buf, chunk]);
+            const nl = buf.indexOf(10);
+            if (nl < 0) {
+                if (buf.length > portserver_MAX_REQUEST_BYTES)
+                    refuse(`more than ${portserver_MAX_REQUEST_BYTES} bytes`);
+            }
+            else if (nl !== buf.length - 1)
+                refuse('bytes after the newline');
+            else
+                handle(buf.subarray(0, nl));
+        });
+        sock.on('end', () => {
+            // A request without its newline is taken at end of input (`printf 123 | nc -U ...`).
+            if (decided)
+                return;
+            if (buf.length === 0)
+                refuse('closed without a request');
+            else
+                handle(buf);
+        });
+    };
+    if (process.platform === 'linux' && cfg.address.startsWith('@') && !(await abstractNamesWork())) {
+        throw new RuntimeError(`portserver: ${cfg.address}: this Node (${process.version}) binds abstract socket names padded with NUL bytes, which portpicker's clients cannot reach; run portlease under Node 22 or later, or give a socket path (--address /run/portserver.sock)`);
+    }
+    const server = (0,external_node_net_namespaceObject.createServer)({ allowHalfOpen: true }, onConnection);
+    await portserver_listen(server, cfg.address);
+    debug(`portserver: listening on ${cfg.address}`);
+    return {
+        address: cfg.address,
+        served: () => served,
+        close: async (opts = {}) => {
+            if (closing)
+                return;
+            closing = true;
+            const closed = new Promise((resolve) => {
+                server.close(() => {
+                    resolve();
+                });
+            });
+            for (const sock of waiting)
+                sock.end();
+            waiting.clear();
+            await Promise.allSettled([...inflight]);
+            // Every answer is with the kernel now: clients that keep their end open are let go.
+            for (const sock of conns)
+                sock.destroy();
+            await closed;
+            // libuv removes a path socket on close; make sure, if it is still a socket.
+            if (!cfg.address.startsWith('@')) {
+                try {
+                    if ((0,external_node_fs_namespaceObject.lstatSync)(cfg.address).isSocket())
+                        (0,external_node_fs_namespaceObject.unlinkSync)(cfg.address);
+                }
+                catch {
+                    // gone already
+                }
+            }
+            if (opts.releaseDead !== true)
+                return;
+            for (const [id, owner] of handed) {
+                if (processLiveness(owner) !== 'dead')
+                    continue;
+                await registry.release({ lease: id }).catch((err) => {
+                    cfg.warn(`portserver: could not release ${id}: ${describeError(err)}`);
+                });
+            }
+        },
+    };
+}
+function portserver_str(values, name) {
+    const v = values[name];
+    return typeof v === 'string' ? v : undefined;
+}
+function warnTo(io) {
+    return (m) => {
+        io.err(`portlease: warning: ${m}`);
+    };
+}
+function debugTo(io) {
+    const v = io.env.PORTLEASE_DEBUG;
+    return v === undefined || v === '' || v === '0'
+        ? undefined
+        : (m) => {
+            io.err(`portlease: debug: ${m}`);
+        };
+}
+/**
+ * `portlease portserver [--address ADDR] [--range LO-HI] [--registry DIR]`: serve until
+ * SIGINT, SIGTERM or SIGHUP, then exit 0. Prints one JSON line on stdout once it listens.
+ */
+async function cmdPortserver(values, io, makeRegistry) {
+    const address = parseAddress(portserver_str(values, 'address') ?? DEFAULT_PORTSERVER_ADDRESS, '--address');
+    const rangeText = portserver_str(values, 'range');
+    const range = rangeText === undefined ? DEFAULT_RANGE : parseRange(rangeText, '--range');
+    const cfg = {
+        registry: makeRegistry(),
+        address,
+        range,
+        allowEphemeral: values['allow-ephemeral'] === true,
+        warn: warnTo(io),
+        debug: debugTo(io),
+    };
+    checkPortserverRequest(cfg);
+    const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+    let onSignal = () => undefined;
+    const stop = new Promise((resolve) => {
+        onSignal = resolve;
+        for (const sig of signals)
+            process.on(sig, onSignal);
+    });
+    let ps;
+    try {
+        ps = await startPortserver(cfg);
+    }
+    catch (err) {
+        for (const sig of signals)
+            process.off(sig, onSignal);
+        throw err;
+    }
+    io.out(JSON.stringify({
+        address,
+        pid: process.pid,
+        range: formatRange(range),
+        registry: cfg.registry.dir,
+    }));
+    const sig = await stop;
+    for (const s of signals)
+        process.off(s, onSignal);
+    await ps.close();
+    cfg.debug?.(`portserver: stopped by ${sig} after ${ps.served()} ports`);
+    return 0;
+}
+/**
+ * A fresh private address for exec's portserver: abstract where that works, else a socket in
+ * a temp directory of this user's; `dispose` removes what it made.
+ */
+async function freshAddress(tag) {
+    if (process.platform === 'win32' ||
+        (process.platform === 'linux' && (await abstractNamesWork()))) {
+        return { address: `@portlease-${tag}`, dispose: () => undefined };
+    }
+    const dir = (0,external_node_fs_namespaceObject.mkdtempSync)((0,external_node_path_namespaceObject.join)((0,external_node_os_namespaceObject.tmpdir)(), 'portlease-ps-')); // mode 0700: this user only
+    return {
+        address: (0,external_node_path_namespaceObject.join)(dir, 's'),
+        dispose: () => {
+            (0,external_node_fs_namespaceObject.rmSync)(dir, { recursive: true, force: true });
+        },
+    };
+}
+/**
+ * exec --portserver: a portserver in this process for the command's tree, on a fresh
+ * address named after `tag` (exec's lease id, else random).
+ */
+async function startExecPortserver(opts) {
+    const where = await freshAddress(opts.tag ?? `exec-${process.pid}-${(0,external_node_crypto_namespaceObject.randomBytes)(6).toString('hex')}`);
+    const cfg = {
+        registry: opts.registry,
+        address: where.address,
+        range: opts.range,
+        allowEphemeral: opts.allowEphemeral,
+        warn: (m) => {
+            opts.io.err(`portlease: warning: exec: ${m}`);
+        },
+        debug: debugTo(opts.io),
+    };
+    let ps;
+    try {
+        checkPortserverRequest(cfg);
+        ps = await startPortserver(cfg);
+    }
+    catch (err) {
+        where.dispose();
+        throw err;
+    }
+    return {
+        env: { PORTSERVER_ADDRESS: where.address },
+        close: async () => {
+            try {
+                await ps.close({ releaseDead: true });
+            }
+            finally {
+                where.dispose();
+            }
+        },
+    };
+}
+/** exec's flags that shape its own lease: refused when it leases none (--portserver alone). */
+const OWN_LEASE_FLAGS = [
+    'key',
+    'contiguous',
+    'strategy',
+    'ttl',
+    'wait',
+    'write',
+    'listen',
+    'listen-host',
+];
+/**
+ * `portlease exec --portserver -- COMMAND`: no port of exec's own, only the portserver for
+ * the command's tree. The command is supervised as with ports (its session and process
+ * group; there is no lease, so no PORTLEASE_LEASE cookie).
+ */
+async function execPortserverOnly(opts) {
+    const { values, io } = opts;
+    const flag = OWN_LEASE_FLAGS.find((f) => values[f] !== undefined);
+    if (flag !== undefined) {
+        throw new errors_UsageError(`--${flag}: shapes exec's own lease, and with --portserver and no NAMEs there is none; name a port (like WEB_PORT) or leave out --${flag}`);
+    }
+    const rangeText = portserver_str(values, 'range');
+    const range = rangeText === undefined ? undefined : parseRange(rangeText, '--range');
+    const ps = await startExecPortserver({
+        registry: opts.registry(),
+        range,
+        allowEphemeral: values['allow-ephemeral'] === true,
+        io,
+    });
+    io.err(`portlease: exec: portserver on ${ps.env.PORTSERVER_ADDRESS} (no ports of its own)`);
+    let result;
+    try {
+        const [file, ...args] = opts.command;
+        result = await supervise({
+            file,
+            args,
+            env: { ...io.env, ...ps.env },
+            graceMs: opts.graceMs,
+            cookie: null,
+            onSpawn: () => Promise.resolve(),
+            err: io.err,
+        });
+    }
+    finally {
+        await ps.close();
+    }
+    if (result.leftovers.length > 0) {
+        io.err(`portlease: warning: exec: ${result.leftovers.length} process${result.leftovers.length === 1 ? '' : 'es'} of the command's tree did not exit after SIGKILL (${result.leftovers.slice(0, 10).join(', ')}); their portserver leases stay until they are gone`);
+    }
+    return result.status;
 }
 
 // EXTERNAL MODULE: external "node:http"
@@ -5862,171 +6575,6 @@ function signalNumber(sig) {
     return { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 }[sig];
 }
 
-;// CONCATENATED MODULE: ./src/cli/supervise.ts
-/**
- * `portlease exec`'s supervision of its command's whole process tree.
- *
- * The command is spawned detached: its own session, so also its own process group. A
- * Ctrl-C typed at the terminal reaches only exec (the terminal's foreground group), which
- * passes it on once. "The tree" is every process in that group or session, plus every
- * process whose environment carries PORTLEASE_LEASE=<lease id> (strays that called setsid,
- * like a daemonizing server or `pg_ctl start`; Jenkins's ProcessTreeKiller finds a build's
- * strays by such a cookie).
- *
- * When the command exits, or exec gets SIGINT, SIGTERM or SIGHUP: the signal (SIGTERM when
- * the command exited by itself) goes to the whole tree, then after the grace period SIGKILL
- * to what is left (a second signal skips the rest of the grace period), then exec waits
- * until the tree is gone. Only then may the lease be released.
- */
-
-
-const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-/** Passed on to the command's process group; none of them ends exec (SIGUSR1: signals.ts). */
-const PASSED_SIGNALS = ['SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
-/** How long to wait for the tree to vanish after SIGKILL before giving up on it. */
-const KILL_WAIT_MS = 10_000;
-const POLL_MS = 50;
-/** Live processes of the tree rooted at session/group `sid` (exec itself excluded). */
-function treeMembers(sid, cookie) {
-    const scan = scanProcesses();
-    if (scan === null)
-        return [];
-    const out = new Map();
-    for (const p of scan.procs) {
-        if (p.live && p.pid !== process.pid && (p.sid === sid || p.pgid === sid))
-            out.set(p.pid, p);
-    }
-    if (cookie !== null) {
-        const carriers = scanCookies(scan, new Set([process.pid])).carriers.get(cookie) ?? [];
-        for (const pid of carriers) {
-            const p = scan.procs.find((q) => q.pid === pid);
-            if (p)
-                out.set(pid, p);
-        }
-    }
-    return [...out.values()].map((p) => ({ pid: p.pid, pgid: p.pgid }));
-}
-/**
- * Send `sig` to `pids`, and to the process group `sid` while the command (its leader) is
- * not yet reaped: until then that group id cannot belong to anyone else.
- */
-function signalAll(sid, members, sig, reaped) {
-    const send = (pid) => {
-        try {
-            process.kill(pid, sig);
-        }
-        catch {
-            // gone already, or not ours to signal (EPERM): it keeps the lease alive instead
-        }
-    };
-    if (!reaped)
-        send(-sid); // the group, including members /proc may not show
-    // Each process gets the signal once: the group's members got it above.
-    for (const m of members)
-        if (reaped || m.pgid !== sid)
-            send(m.pid);
-}
-async function supervise(o) {
-    const { spawn } = await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 421, 23)); // only exec needs it: load it here
-    const signals = [];
-    let wake;
-    const handlers = STOP_SIGNALS.map((sig) => {
-        const h = () => {
-            signals.push(sig);
-            wake?.();
-        };
-        process.on(sig, h);
-        return [sig, h];
-    });
-    const group = { sid: null };
-    const passers = PASSED_SIGNALS.map((sig) => {
-        const h = () => {
-            if (group.sid === null)
-                return;
-            try {
-                process.kill(-group.sid, sig);
-            }
-            catch {
-                // the group is gone already
-            }
-        };
-        process.on(sig, h);
-        return [sig, h];
-    });
-    /** Resolves after `ms`, or at once when a signal arrives. */
-    const nap = (ms) => new Promise((resolve) => {
-        const t = setTimeout(done, ms);
-        function done() {
-            clearTimeout(t);
-            wake = undefined;
-            resolve();
-        }
-        wake = done;
-    });
-    try {
-        const child = spawn(o.file, o.args, {
-            stdio: ['inherit', 'inherit', 'inherit', ...(o.fds ?? [])],
-            env: o.env,
-            detached: true,
-        });
-        const started = await new Promise((resolve) => {
-            child.once('spawn', () => {
-                resolve(null);
-            });
-            child.once('error', resolve);
-        });
-        if (started !== null || child.pid === undefined) {
-            const code = started?.code;
-            o.err(`portlease: exec: cannot run ${JSON.stringify(o.file)}: ${code === 'ENOENT' ? 'command not found' : (started?.message ?? 'no process')}`);
-            return { status: code === 'ENOENT' ? 127 : 126, leftovers: [] };
-        }
-        const sid = child.pid;
-        group.sid = sid;
-        let status;
-        child.once('exit', (code, signal) => {
-            status = signal !== null ? 128 + external_node_os_namespaceObject.constants.signals[signal] : (code ?? 1);
-            group.sid = null; // reaped: the group id may be anyone's now
-            wake?.();
-        });
-        await o.onSpawn(sid);
-        // 1. Until the command exits or exec is told to stop.
-        while (status === undefined && signals.length === 0)
-            await nap(60_000);
-        const first = signals[0];
-        // 2. The stop signal (or SIGTERM for what the command left behind) to the whole tree.
-        let members = treeMembers(sid, o.cookie);
-        if (members.length > 0 || status === undefined) {
-            signalAll(sid, members, first ?? 'SIGTERM', status !== undefined);
-            const deadline = Date.now() + o.graceMs;
-            const seen = signals.length;
-            while (Date.now() < deadline && signals.length === seen) {
-                members = treeMembers(sid, o.cookie);
-                if (members.length === 0 && status !== undefined)
-                    break;
-                await nap(Math.min(POLL_MS, Math.max(1, deadline - Date.now())));
-            }
-        }
-        // 3. SIGKILL to what is left, and wait until it is gone.
-        members = treeMembers(sid, o.cookie);
-        const killDeadline = Date.now() + KILL_WAIT_MS;
-        while ((members.length > 0 || status === undefined) && Date.now() < killDeadline) {
-            signalAll(sid, members, 'SIGKILL', status !== undefined);
-            await nap(POLL_MS);
-            members = treeMembers(sid, o.cookie);
-        }
-        const leftovers = members.map((m) => m.pid);
-        if (status === undefined)
-            leftovers.push(sid); // not even the command itself went away
-        return { status: status ?? 128 + external_node_os_namespaceObject.constants.signals.SIGKILL, leftovers };
-    }
-    finally {
-        for (const [sig, h] of handlers)
-            process.off(sig, h);
-        for (const [sig, h] of passers)
-            process.off(sig, h);
-    }
-}
-
 ;// CONCATENATED MODULE: ./src/cli/write.ts
 /**
  * `--write FILE`: the leased ports written atomically (temp file in the same directory,
@@ -6108,6 +6656,7 @@ function writePorts(target, ports) {
 
 
 
+
 /**
  * Write to stdout synchronously, so a failed write (a closed pipe, /dev/full) is an error
  * here, at the call, not an 'error' event later with a stack trace.
@@ -6164,7 +6713,9 @@ const COMMANDS = {
         grace: { type: 'string' },
         listen: { type: 'boolean' },
         'listen-host': { type: 'string' },
+        portserver: { type: 'boolean' },
     },
+    portserver: { ...COMMON, ...PORTSERVER_OPTIONS },
     release: { ...COMMON, key: { type: 'string' }, lease: { type: 'string' } },
     list: { ...COMMON, json: { type: 'boolean' } },
     gc: { ...COMMON, 'dry-run': { type: 'boolean' } },
@@ -6433,6 +6984,18 @@ async function cmdExec(args, io) {
         : parseDuration(graceText, '--grace', { allowZero: true, max: 3_600_000 });
     // Owned by the tree exec supervises: exec itself, its command's session once it runs, and
     // every process carrying PORTLEASE_LEASE=<id>. Never a renewal of someone else's lease.
+    if (positionals.length === 0 && args_str(values, 'count') === undefined) {
+        if (values.portserver !== true) {
+            throw new errors_UsageError("exec: no port names given; name at least one (like WEB_PORT), use --count N, or --portserver (portpicker's clients only)");
+        }
+        return execPortserverOnly({
+            values,
+            command,
+            graceMs,
+            registry: () => registryFrom(values, io),
+            io,
+        });
+    }
     const tree = treeOwner();
     const req = {
         ...allocateRequest(values, positionals, {
@@ -6459,9 +7022,20 @@ async function cmdExec(args, io) {
         }, io.env);
     let status;
     let leftovers;
+    let portserver;
     try {
         if (target !== undefined)
             writePorts(target, ports);
+        portserver =
+            values.portserver === true
+                ? await startExecPortserver({
+                    registry,
+                    range: req.range,
+                    allowEphemeral: req.allowEphemeral === true,
+                    tag: reused ? undefined : lease.id, // a shared key's lease: its own address
+                    io,
+                })
+                : undefined;
         const shown = Object.entries(ports)
             .map(([n, p]) => `${n}=${p}`)
             .join(' ');
@@ -6479,6 +7053,7 @@ async function cmdExec(args, io) {
                 ...io.env,
                 ...Object.fromEntries(Object.entries(ports).map(([n, p]) => [n, String(p)])),
                 ...(listeners?.env ?? {}),
+                ...(portserver?.env ?? {}),
                 PORTLEASE_LEASE: lease.id,
             },
             fds: listeners?.stdio,
@@ -6501,10 +7076,12 @@ async function cmdExec(args, io) {
     }
     catch (err) {
         stopRenewal?.();
+        await portserver?.close();
         if (!reused)
             await registry.release({ lease: lease.id });
         throw err;
     }
+    await portserver?.close();
     stopRenewal?.();
     if (reused)
         return status;
@@ -6519,6 +7096,12 @@ async function cmdExec(args, io) {
         io.err(`portlease: warning: exec: could not release ${lease.id}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}; it ends once its tree is gone (portlease gc)`);
     }
     return status;
+}
+async function cmdPortserverArgs(args, io) {
+    const values = parseFlags('portserver', args);
+    if (values.help)
+        return help('portserver', io);
+    return cmdPortserver(values, io, () => registryFrom(values, io));
 }
 async function cmdServiceArgs(args, io) {
     const { values, positionals, tail } = parseWithCommand('service', args);
@@ -6578,6 +7161,7 @@ const COMMAND_RUNNERS = {
         const values = parseFlags('serve', args);
         return values.help ? help('serve', io) : cmdServe(values, io);
     },
+    portserver: cmdPortserverArgs,
 };
 /** Run the CLI; returns the exit status. Never throws. */
 async function runCli(argv, io = defaultIo) {
@@ -6600,7 +7184,7 @@ async function runCli(argv, io = defaultIo) {
                 const run = Object.hasOwn(COMMAND_RUNNERS, command) ? COMMAND_RUNNERS[command] : undefined;
                 if (run !== undefined)
                     return await run(rest, io);
-                throw new errors_UsageError(`unknown command ${JSON.stringify(command)}; use allocate, release, list, gc, exec, service or serve (portlease --help)`);
+                throw new errors_UsageError(`unknown command ${JSON.stringify(command)}; use allocate, release, list, gc, exec, service, serve or portserver (portlease --help)`);
             }
         }
     }
@@ -6627,7 +7211,7 @@ async function runCli(argv, io = defaultIo) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(343);
+/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8);
 
 process.exitCode = await (0,_cli_main_js__WEBPACK_IMPORTED_MODULE_0__/* .runCli */ .a)(process.argv.slice(2));
 

@@ -38,6 +38,7 @@ Usage:
   portlease service NAME --image I --container-port P [options] [-- CMD]
                                             a service container on a leased port
   portlease serve [--socket PATH]           a warm lease server (JSON lines on a socket)
+  portlease portserver [--address ADDR]     serve portpicker's clients (PORTSERVER_ADDRESS)
 
 Every command takes --registry DIR and --help. 'portlease COMMAND --help' for more.
 Exit status: 0 ok, 1 could not be done (range full, registry not writable), 2 bad usage.
@@ -81,6 +82,7 @@ Remove leases whose owner is provably dead (same boot: pid gone or reused; host 
 whose TTL has passed. Never removes a live lease. --dry-run only says what it would remove.`,
 
   exec: `Usage: portlease exec NAME... [options] -- COMMAND [ARGS...]
+       portlease exec --portserver [NAME...] [options] -- COMMAND [ARGS...]
 
 Lease ports, print them on stderr, and run COMMAND in its own session (and process group)
 with NAME=PORT and PORTLEASE_LEASE=ID in its environment. The lease lives while exec, any
@@ -101,7 +103,31 @@ ${ALLOCATE_OPTIONS.replace(/\n {2}--owner OWNER[^]*?(?=\n {2}--wait)/, '')
   --listen              bind every leased port here and pass the listening sockets to COMMAND
                         as fds 3, 4, ... (LISTEN_FDS, LISTEN_PID, LISTEN_FDNAMES; NAME_FD=N)
   --listen-host H       the address for --listen: 127.0.0.1 (default), 0.0.0.0, ::, ::1 or
-                        another IP address of this host`,
+                        another IP address of this host
+  --portserver          also serve portpicker's protocol to COMMAND's tree on a fresh private
+                        address, set in PORTSERVER_ADDRESS: each pick_unused_port() is a lease
+                        owned by the asking process, in --range (see 'portlease portserver
+                        --help'). NAMEs may then be left out: no ports of exec's own`,
+
+  portserver: `Usage: portlease portserver [--address ADDR] [--range LO-HI] [--registry DIR]
+
+Serve portpicker's portserver protocol (Python's portpicker: a client sends its pid and a
+newline, gets PORT and a newline) on a Unix socket, until SIGINT, SIGTERM or SIGHUP (exit 0).
+Set PORTSERVER_ADDRESS=ADDR for the clients. Each port handed out is a lease in the registry
+owned by the pid that asked (key portserver:pid:PID:..., label source=portserver): it ends
+when that process exits (portlease gc, or the next allocation reclaims it), never with this
+server. A request that is not the pid of a live process (0, 1, garbage, a line of more than
+32 bytes, nothing within 5s) gets an empty reply and changes nothing; so does one that
+cannot be served, with one warning line on stderr (range full). Prints one JSON line on
+stdout once it listens: {"address":ADDR,"pid":N,"range":"LO-HI","registry":DIR}.
+
+Options:
+  --address ADDR        @NAME (abstract socket, Linux) or a socket path (a stale socket file
+                        there is replaced; default @unittest-portserver, the reference
+                        portserver's, so PORTSERVER_ADDRESS=@unittest-portserver keeps working)
+  --range LO-HI         ports to lease from (default ${RANGE})
+  --allow-ephemeral     allow ports inside the kernel's ephemeral range
+  --registry DIR        registry directory (default $PORTLEASE_REGISTRY, else /tmp/portlease)`,
 
   service: `Usage: portlease service NAME --image IMAGE --container-port PORT [options] [-- COMMAND [ARGS...]]
 

@@ -33,6 +33,12 @@ import {
 import { HELP } from './help.js';
 import { bindListeners } from './listen.js';
 import { cmdServe } from './serve.js';
+import {
+  cmdPortserver,
+  execPortserverOnly,
+  PORTSERVER_OPTIONS,
+  startExecPortserver,
+} from './portserver.js';
 import { cmdService, SERVICE_OPTIONS } from './service.js';
 import { supervise } from './supervise.js';
 import { checkWriteTarget, writePorts, type WriteTarget } from './write.js';
@@ -100,7 +106,9 @@ const COMMANDS: Record<string, Options> = {
     grace: { type: 'string' },
     listen: { type: 'boolean' },
     'listen-host': { type: 'string' },
+    portserver: { type: 'boolean' },
   },
+  portserver: { ...COMMON, ...PORTSERVER_OPTIONS },
   release: { ...COMMON, key: { type: 'string' }, lease: { type: 'string' } },
   list: { ...COMMON, json: { type: 'boolean' } },
   gc: { ...COMMON, 'dry-run': { type: 'boolean' } },
@@ -397,6 +405,20 @@ async function cmdExec(args: string[], io: Io): Promise<number> {
       : parseDuration(graceText, '--grace', { allowZero: true, max: 3_600_000 });
   // Owned by the tree exec supervises: exec itself, its command's session once it runs, and
   // every process carrying PORTLEASE_LEASE=<id>. Never a renewal of someone else's lease.
+  if (positionals.length === 0 && str(values, 'count') === undefined) {
+    if (values.portserver !== true) {
+      throw new UsageError(
+        "exec: no port names given; name at least one (like WEB_PORT), use --count N, or --portserver (portpicker's clients only)",
+      );
+    }
+    return execPortserverOnly({
+      values,
+      command,
+      graceMs,
+      registry: () => registryFrom(values, io),
+      io,
+    });
+  }
   const tree = treeOwner();
   const req = {
     ...allocateRequest(values, positionals, {
@@ -429,8 +451,19 @@ async function cmdExec(args: string[], io: Io): Promise<number> {
         );
   let status: number;
   let leftovers: number[];
+  let portserver: Awaited<ReturnType<typeof startExecPortserver>> | undefined;
   try {
     if (target !== undefined) writePorts(target, ports);
+    portserver =
+      values.portserver === true
+        ? await startExecPortserver({
+            registry,
+            range: req.range,
+            allowEphemeral: req.allowEphemeral === true,
+            tag: reused ? undefined : lease.id, // a shared key's lease: its own address
+            io,
+          })
+        : undefined;
     const shown = Object.entries(ports)
       .map(([n, p]) => `${n}=${p}`)
       .join(' ');
@@ -451,6 +484,7 @@ async function cmdExec(args: string[], io: Io): Promise<number> {
         ...io.env,
         ...Object.fromEntries(Object.entries(ports).map(([n, p]) => [n, String(p)])),
         ...(listeners?.env ?? {}),
+        ...(portserver?.env ?? {}),
         PORTLEASE_LEASE: lease.id,
       },
       fds: listeners?.stdio,
@@ -472,9 +506,11 @@ async function cmdExec(args: string[], io: Io): Promise<number> {
     }));
   } catch (err) {
     stopRenewal?.();
+    await portserver?.close();
     if (!reused) await registry.release({ lease: lease.id });
     throw err;
   }
+  await portserver?.close();
   stopRenewal?.();
   if (reused) return status;
   if (leftovers.length > 0) {
@@ -491,6 +527,12 @@ async function cmdExec(args: string[], io: Io): Promise<number> {
     );
   }
   return status;
+}
+
+async function cmdPortserverArgs(args: string[], io: Io): Promise<number> {
+  const values = parseFlags('portserver', args);
+  if (values.help) return help('portserver', io);
+  return cmdPortserver(values, io, () => registryFrom(values, io));
 }
 
 async function cmdServiceArgs(args: string[], io: Io): Promise<number> {
@@ -554,6 +596,7 @@ const COMMAND_RUNNERS: Record<string, (args: string[], io: Io) => Promise<number
     const values = parseFlags('serve', args);
     return values.help ? help('serve', io) : cmdServe(values, io);
   },
+  portserver: cmdPortserverArgs,
 };
 
 /** Run the CLI; returns the exit status. Never throws. */
@@ -577,7 +620,7 @@ export async function runCli(argv: string[], io: Io = defaultIo): Promise<number
         const run = Object.hasOwn(COMMAND_RUNNERS, command) ? COMMAND_RUNNERS[command] : undefined;
         if (run !== undefined) return await run(rest, io);
         throw new UsageError(
-          `unknown command ${JSON.stringify(command)}; use allocate, release, list, gc, exec, service or serve (portlease --help)`,
+          `unknown command ${JSON.stringify(command)}; use allocate, release, list, gc, exec, service, serve or portserver (portlease --help)`,
         );
       }
     }

@@ -68,7 +68,7 @@ const cases: [string[], RegExp][] = [
   [['allocate', 'A', '--frobnicate'], /allocate: unknown option --frobnicate/],
   [
     ['alocate', 'A'],
-    /unknown command "alocate"; use allocate, release, list, gc, exec, service or serve/,
+    /unknown command "alocate"; use allocate, release, list, gc, exec, service, serve or portserver/,
   ],
   [['release'], /release: give exactly one of --key KEY or --lease ID/],
   [['release', '--key', 'k', '--lease', 'pl_abcdefgh'], /release: give exactly one of/],
