@@ -1,5 +1,6 @@
 // The goals a run is held to, each with what was measured and whether it was met.
 import type { Goal, Results } from './results.js';
+import { round } from './stats.js';
 
 export function goals(results: Omit<Results, 'goals' | 'warnings'>): Goal[] {
   const out: Goal[] = [];
@@ -56,6 +57,43 @@ export function goals(results: Omit<Results, 'goals' | 'warnings'>): Goal[] {
         .map((r) => `${r.roundsWithCollision}/${r.rounds} rounds at ${r.legs} legs`)
         .join(', '),
       met: bad === 0,
+    });
+  }
+  const py = results.pytest;
+  if (py && !('skipped' in py)) {
+    const server = py.rows.find((r) => r.kind === 'server');
+    const bind0 = py.rows.find((r) => r.kind === 'bind0');
+    if (server && bind0) {
+      const overhead = round(server.p50 - bind0.p50);
+      out.push({
+        id: 'pytest-fixture',
+        what: 'pytest fixture over the lease server: p50 per test minus a bind(0) test',
+        goal: '<= 5 ms',
+        measured: `${overhead} ms (${server.p50} - ${bind0.p50} ms)`,
+        met: overhead <= 5,
+      });
+    }
+  }
+  for (const r of results.serve?.rows ?? []) {
+    out.push({
+      id: `serve ${r.where}`,
+      what: `lease + release through \`portlease serve\`, registry on ${r.where}`,
+      goal: '<= 3 ms',
+      measured: `${r.serveP50} ms (in-process core ${r.floorP50} ms)`,
+      met: r.serveP50 <= 3,
+    });
+  }
+  const ps = results.portserver;
+  if (ps) {
+    out.push({
+      id: 'portserver',
+      what: '`portlease portserver` / reference `portserver`, 200 requests from portpicker',
+      goal: '<= 5x',
+      measured:
+        'skipped' in ps
+          ? `skipped: ${ps.skipped}`
+          : `${ps.ratio}x (${ps.portleaseP50} / ${ps.referenceP50} ms)`,
+      met: 'skipped' in ps ? null : ps.ratio <= 5,
     });
   }
   return out;

@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import type { PortRange } from './results.js';
 
 export const USAGE =
-  'usage: npm run bench -- [--quick] [--json] [--out DIR] [--only latency,command,contention,collision,pytest,portserver]';
+  'usage: npm run bench -- [--quick] [--json] [--out DIR] [--only latency,command,contention,collision,pytest,portserver,serve]';
 
 export const SECTIONS = [
   'latency',
@@ -13,6 +13,7 @@ export const SECTIONS = [
   'collision',
   'pytest',
   'portserver',
+  'serve',
 ] as const;
 export type Section = (typeof SECTIONS)[number];
 
@@ -38,6 +39,8 @@ export interface Config {
   /** Requests per round from portpicker's client to each portserver, and the rounds. */
   portserverRequests: number;
   portserverReps: number;
+  /** Lease + release pairs through `portlease serve` (after 20 warm-up pairs). */
+  serveRequests: number;
 }
 
 const QUICK: Config = {
@@ -53,6 +56,7 @@ const QUICK: Config = {
   pytestSessions: 2,
   portserverRequests: 200,
   portserverReps: 2,
+  serveRequests: 100,
 };
 
 const FULL: Config = {
@@ -68,6 +72,7 @@ const FULL: Config = {
   pytestSessions: 5,
   portserverRequests: 200,
   portserverReps: 5,
+  serveRequests: 400,
 };
 
 export interface Options {

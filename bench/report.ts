@@ -133,6 +133,24 @@ function commandTable(res: Results): string {
   );
 }
 
+function serveTable(res: Results): string {
+  const v = res.serve;
+  if (v === undefined) return '';
+  return (
+    `One lease + release of one port through \`portlease serve\` (a client on its socket, as the pytest plugin talks to it), interleaved pair by pair with the same lease + release on an in-process core \`Registry\` (no socket, no container-engine query): ${v.rows[0]?.requests ?? 0} pairs after 20 warm-up pairs. A state write on ext4 pays for the flush its replace-by-rename starts (\`auto_da_alloc\`), a tmpfs does not.\n\n` +
+    table(
+      ['Registry on', 'serve p50', 'serve p99', 'in-process core p50', 'serve / core'],
+      v.rows.map((r) => [
+        r.where,
+        `${r.serveP50} ms`,
+        `${r.serveP99} ms`,
+        `${r.floorP50} ms`,
+        `${r.ratio}x`,
+      ]),
+    )
+  );
+}
+
 function portserverTable(res: Results): string {
   const p = res.portserver;
   if (p === undefined) return '';
@@ -250,6 +268,7 @@ export function renderMarkdown(res: Results): string {
   }
   if (res.command) parts.push(`## Whole-command cost\n\n${commandTable(res)}`);
   if (res.portserver) parts.push(`## portpicker's protocol\n\n${portserverTable(res)}`);
+  if (res.serve) parts.push(`## The lease server: \`portlease serve\`\n\n${serveTable(res)}`);
   if (res.contention) {
     parts.push(
       `## Contention: K processes allocating at once\n\nWall time from the first spawn to the last exit (median of ${res.contention[0]?.reps ?? 0}), against K \`node -e 0\` started the same way. "Pre-started": K processes that have already loaded the engine allocate at once on a signal, which leaves out Node's start-up and shows the lock's throughput.\n\n${contentionTable(res)}`,

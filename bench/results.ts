@@ -117,6 +117,7 @@ export interface Results {
   collision?: CollisionRow[];
   pytest?: PytestResult;
   portserver?: PortserverResult;
+  serve?: ServeResult;
   goals: Goal[];
   warnings: string[];
 }
@@ -133,3 +134,19 @@ export type PortserverResult =
       /** portlease / reference. */
       ratio: number;
     };
+
+/** One lease + release of one port through `portlease serve`, against the in-process core. */
+export interface ServeRow {
+  /** Where the registry was (the file system decides what a write costs). */
+  where: string;
+  requests: number;
+  serveP50: number;
+  serveP99: number;
+  /** The same lease + release on an in-process core Registry: no socket, no engine query. */
+  floorP50: number;
+  ratio: number;
+}
+
+export interface ServeResult {
+  rows: ServeRow[];
+}

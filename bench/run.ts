@@ -22,6 +22,7 @@ import { portserver } from './portserver.js';
 import { ALLOC_RANGE, COLLISION_RANGE, parseOptions, type Options } from './options.js';
 import { pytestCost } from './pytest.js';
 import { RESULTS_DIR, writeDoc, writeResults } from './output.js';
+import { serve } from './serve.js';
 import { renderMarkdown } from './report.js';
 import type { Results } from './results.js';
 import { round } from './stats.js';
@@ -53,6 +54,7 @@ async function main(opts: Options, ctx: Context): Promise<void> {
   if (opts.only.includes('collision')) measured.collision = await collision(ctx, ephemeral);
   if (opts.only.includes('pytest')) measured.pytest = await pytestCost(ctx);
   if (opts.only.includes('portserver')) measured.portserver = await portserver(ctx);
+  if (opts.only.includes('serve')) measured.serve = await serve(ctx);
   const results: Results = { ...measured, goals: goals(measured), warnings: ctx.warnings };
   results.meta.seconds = round((performance.now() - started) / 1000, 1);
 
