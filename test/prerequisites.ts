@@ -5,6 +5,7 @@
  * Elsewhere the tests are skipped, the reason printed on stderr and put in their name.
  */
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { describe, it } from 'vitest';
 
 /** What a prerequisite check returns: null when it is there, else why the tests cannot run. */
@@ -35,6 +36,20 @@ export function portpicker(): Missing {
   return spawnSync('/usr/bin/python3', ['-c', 'import portpicker, portserver']).status === 0
     ? null
     : "Debian's python3-portpicker is not installed (apt-get install python3-portpicker; .ci/run installs it)";
+}
+
+/** Debian's pytest, pytest-xdist, setuptools and pip for /usr/bin/python3 (the plugin's tests and recipes). */
+export function pytest(): Missing {
+  return spawnSync('/usr/bin/python3', ['-c', 'import pytest, xdist, setuptools, pip']).status === 0
+    ? null
+    : '/usr/bin/python3 lacks pytest, pytest-xdist, setuptools or pip (apt-get install python3-pytest python3-pytest-xdist python3-setuptools python3-pip; .ci/run installs them)';
+}
+
+/** OpenSSH's server, for the ssh one-liner lifetime test. */
+export function sshd(): Missing {
+  return existsSync('/usr/sbin/sshd')
+    ? null
+    : 'sshd is not installed (apt-get install openssh-server; scripts/lifetime-test-env.sh, run by .ci/run, installs it)';
 }
 
 function unmet(title: string, missing: string): string {

@@ -17,6 +17,7 @@ import {
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, CLI, collect, NODE, ROOT, tempDir, testRange } from '../helpers.js';
+import { describeWith, sshd } from '../prerequisites.js';
 import { requireTool } from '../registry/host-tools.js';
 import {
   expectFree,
@@ -152,12 +153,11 @@ describe('the default owner outlives the idiom that called portlease', () => {
   });
 });
 
-describe('an ssh one-liner that leaves a server running', () => {
+describeWith(sshd(), 'an ssh one-liner that leaves a server running', () => {
   const sshDir = tempDir();
   let sshd: ReturnType<typeof spawn> | undefined;
   let port = 0;
   beforeAll(async () => {
-    expect(existsSync('/usr/sbin/sshd')).toBe(true); // installed by scripts/lifetime-test-env.sh
     port = (await testRange(1)).lo;
     mkdirSync('/run/sshd', { recursive: true });
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(sshDir, 'host')]);

@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { ROOT, tempDir, testRange } from '../helpers.js';
 import { listJson, running, userEnv } from '../cli/shell.js';
+import { itWith, pytest } from '../prerequisites.js';
 
 const run = promisify(execFile);
 const EXAMPLES = join(ROOT, 'docs/examples');
@@ -42,33 +43,37 @@ describe('recipes (docs/examples)', () => {
     expect(await listJson(dir)).toEqual([]);
   });
 
-  it('pytest-xdist/conftest.py: each worker its own ports, for its whole life', async () => {
-    const r = await testRange(12);
-    const dir = join(tempDir(), 'reg');
-    const results = tempDir();
-    const { stdout } = await run(
-      '/usr/bin/python3',
-      ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', '-n', '3', join(EXAMPLES, 'pytest-xdist')],
-      {
-        cwd: tempDir(),
-        env: userEnv(dir, {
-          PORTLEASE_RANGE: `${r.lo}-${r.hi}`,
-          RESULTS: results,
-          PYTHONDONTWRITEBYTECODE: '1',
-        }),
-      },
-    );
-    expect(stdout).toMatch(/8 passed/);
-    const byWorker = readdirSync(results).map(
-      (f) => new Set(readFileSync(join(results, f), 'utf8').trim().split('\n')),
-    );
-    expect(byWorker.length).toBeGreaterThanOrEqual(2);
-    for (const w of byWorker) expect(w.size).toBe(1); // one bundle per worker, all its tests
-    const all = byWorker.flatMap((w) => [...w][0]?.split(' ') ?? []);
-    expect(new Set(all).size).toBe(all.length);
-    expect(await listJson(dir)).toEqual([]);
-    expect(existsSync(join(EXAMPLES, 'pytest-xdist/__pycache__'))).toBe(false);
-  });
+  itWith(
+    pytest(),
+    'pytest-xdist/conftest.py: each worker its own ports, for its whole life',
+    async () => {
+      const r = await testRange(12);
+      const dir = join(tempDir(), 'reg');
+      const results = tempDir();
+      const { stdout } = await run(
+        '/usr/bin/python3',
+        ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', '-n', '3', join(EXAMPLES, 'pytest-xdist')],
+        {
+          cwd: tempDir(),
+          env: userEnv(dir, {
+            PORTLEASE_RANGE: `${r.lo}-${r.hi}`,
+            RESULTS: results,
+            PYTHONDONTWRITEBYTECODE: '1',
+          }),
+        },
+      );
+      expect(stdout).toMatch(/8 passed/);
+      const byWorker = readdirSync(results).map(
+        (f) => new Set(readFileSync(join(results, f), 'utf8').trim().split('\n')),
+      );
+      expect(byWorker.length).toBeGreaterThanOrEqual(2);
+      for (const w of byWorker) expect(w.size).toBe(1); // one bundle per worker, all its tests
+      const all = byWorker.flatMap((w) => [...w][0]?.split(' ') ?? []);
+      expect(new Set(all).size).toBe(all.length);
+      expect(await listJson(dir)).toEqual([]);
+      expect(existsSync(join(EXAMPLES, 'pytest-xdist/__pycache__'))).toBe(false);
+    },
+  );
 
   it('pg-workers.sh: 4 workers, each with its own PostgreSQL and app server, all ended after', async () => {
     expect(existsSync('/usr/lib/postgresql')).toBe(true); // scripts/lifetime-test-env.sh installs it
