@@ -46,6 +46,14 @@ export function cli(args: string[], opts: SpawnOptions = {}): Promise<Run> {
   return collect(spawn(NODE, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], ...opts }));
 }
 
+/** The pid of a process that has just exited: an owner or lock holder that is provably dead. */
+export async function deadPid(): Promise<number> {
+  const child = spawn(process.execPath, ['-e', '0']);
+  const pid = child.pid ?? 0;
+  await new Promise((r) => child.once('exit', r));
+  return pid;
+}
+
 /** Start a TypeScript fixture (test/fixtures/NAME.ts) in its own Node process. */
 export function fixture(name: string, args: string[], opts: SpawnOptions = {}): ChildProcess {
   return spawn(NODE, ['--import', LOADER, join(ROOT, 'test/fixtures', `${name}.ts`), ...args], {

@@ -22,6 +22,7 @@ import {
   tempDir,
   testRange,
   type Run,
+  deadPid,
 } from '../helpers.js';
 import { describeWith, portpicker } from '../prerequisites.js';
 import { it } from 'vitest';
@@ -139,14 +140,6 @@ function startClient(addr: string, n = 1): Client {
 
 function inRange(port: number, r: { lo: number; hi: number }): boolean {
   return port >= r.lo && port <= r.hi;
-}
-
-/** The pid of a process that has just exited (so none has it now, barring a quick reuse). */
-async function deadPid(): Promise<number> {
-  const child = spawn('true');
-  const pid = child.pid ?? 0;
-  await collect(child);
-  return pid;
 }
 
 describeWith(portpicker(), 'portlease portserver with portpicker as the client', () => {

@@ -7,23 +7,24 @@
  * the test links a higher lock generation (a dead impostor's) and writes the state back as
  * it was, as a wrong takeover would.
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LOADER } from '../../harness/paths.js';
 import { selfOwner, type Lease } from '../../src/registry/index.js';
 import { readState, writeState } from '../../src/registry/store.js';
-import { cli, collect, NODE, parsePorts, ROOT, tempDir, testRange, type Run } from '../helpers.js';
+import {
+  cli,
+  collect,
+  NODE,
+  parsePorts,
+  ROOT,
+  tempDir,
+  testRange,
+  type Run,
+  deadPid,
+} from '../helpers.js';
 import { listed, portsTwice, requireTool, slowed, slowedCli, waitFor } from './host-tools.js';
-
-/** A process that has exited: an impostor lock holder that anyone may take over. */
-async function deadPid(): Promise<number> {
-  const child = spawn(process.execPath, ['-e', '0']);
-  const pid = child.pid ?? 0;
-  await new Promise((r) => child.once('exit', r));
-  return pid;
-}
 
 /** Link lock generation max+1 as a dead impostor's: the writer's lock has moved on. */
 async function forgeTakeover(dir: string): Promise<void> {

@@ -22,7 +22,7 @@ import {
   processLiveness,
 } from '../../src/registry/owner.js';
 import { readState } from '../../src/registry/store.js';
-import { cli, tempDir, testRange } from '../helpers.js';
+import { cli, tempDir, testRange, deadPid } from '../helpers.js';
 
 const noKernel = { ephemeral: null, reserved: [] };
 
@@ -57,14 +57,6 @@ const close = (s: Server): Promise<void> =>
       r();
     }),
   );
-
-/** A process that has exited, for an owner that is provably dead. */
-async function deadPid(): Promise<number> {
-  const child = spawn(process.execPath, ['-e', '0']);
-  const pid = child.pid ?? 0;
-  await new Promise((r) => child.once('exit', r));
-  return pid;
-}
 
 describe('choosing ports', () => {
   it('skips ports bound outside the registry, on each of 0.0.0.0, 127.0.0.1 and ::', async () => {

@@ -22,7 +22,17 @@ import { selfOwner, type Lease } from '../../src/registry/index.js';
 import { acquireLock } from '../../src/registry/lock.js';
 import { writeState } from '../../src/registry/store.js';
 import { LOADER } from '../../harness/paths.js';
-import { cli, CLI, collect, NODE, parsePorts, ROOT, tempDir, testRange } from '../helpers.js';
+import {
+  cli,
+  CLI,
+  collect,
+  NODE,
+  parsePorts,
+  ROOT,
+  tempDir,
+  testRange,
+  deadPid,
+} from '../helpers.js';
 import {
   cliAs,
   ensureUser,
@@ -54,14 +64,6 @@ function writing(dir: string): boolean {
   } catch {
     return false;
   }
-}
-
-/** A process that has exited. */
-async function deadPid(): Promise<number> {
-  const child = spawn(process.execPath, ['-e', '0']);
-  const pid = child.pid ?? 0;
-  await new Promise((r) => child.once('exit', r));
-  return pid;
 }
 
 /** `allocate P` in `dir` from `range`, owned by `pid`, with a TTL (and a strategy). */
