@@ -4556,6 +4556,26 @@ function renewWhileHeld(registry, id, ttlMs, warn, env = process.env) {
     };
 }
 /**
+ * `query` shared by every caller while it runs and for `maxAgeMs` after it started: one
+ * answer for a burst of allocations. A failed query is never reused.
+ */
+function sharedQuery(query, maxAgeMs) {
+    let last;
+    return () => {
+        const now = Date.now();
+        if (last !== undefined && now - last.started <= maxAgeMs)
+            return last.answer;
+        const answer = query();
+        const mine = { started: now, answer };
+        last = mine;
+        answer.catch(() => {
+            if (last === mine)
+                last = undefined;
+        });
+        return answer;
+    };
+}
+/**
  * The registry directory a user named (`label` is how the input is called: `--registry`,
  * `registry`, ...), else $PORTLEASE_REGISTRY, else the host-wide default.
  */
@@ -4572,11 +4592,12 @@ function debugEnabled(env = process.env) {
 }
 /** A Registry at `dir` that treats engine-published host ports as busy and knows container liveness. */
 function createHostRegistry(dir, opts = {}) {
-    const { env = process.env, ...rest } = opts;
+    const { env = process.env, busyPortsMaxAgeMs = 0, ...rest } = opts;
     const debug = rest.debug;
+    const published = () => publishedPorts({ env, debug });
     return new Registry(dir, {
         // Host ports published by containers (docker/podman) are busy even where no socket shows.
-        busyPorts: () => publishedPorts({ env, debug }),
+        busyPorts: busyPortsMaxAgeMs > 0 ? sharedQuery(published, busyPortsMaxAgeMs) : published,
         containerLiveness: containerLivenessChecker({ env }),
         ...rest,
     });
@@ -4596,9 +4617,10 @@ function args_str(values, name) {
     const v = values[name];
     return typeof v === 'string' ? v : undefined;
 }
-function registryFrom(values, io) {
+function registryFrom(values, io, busyPortsMaxAgeMs = 0) {
     return createHostRegistry(registryDir(args_str(values, 'registry'), '--registry', io.env), {
         env: io.env,
+        busyPortsMaxAgeMs,
         warn: (m) => {
             io.err(`portlease: warning: ${m}`);
         },
@@ -5199,8 +5221,15 @@ function listen(server, path) {
     });
 }
 /** `portlease serve`: returns the exit status once the server has stopped. */
+/**
+ * How long the server reuses the container engines' published ports for a burst of
+ * allocations. Those ports are a best-effort check made outside the lock (a container that
+ * publishes a port a moment after the check is not seen either way), and every port is still
+ * probed by binding it; asking the engines for each request would cost a millisecond each.
+ */
+const BUSY_PORTS_MAX_AGE_MS = 250;
 async function cmdServe(values, io) {
-    const registry = registryFrom(values, io);
+    const registry = registryFrom(values, io, BUSY_PORTS_MAX_AGE_MS);
     const idleText = args_str(values, 'idle');
     const idleMs = idleText === undefined ? null : parseDuration(idleText, '--idle');
     const path = (0,external_node_path_namespaceObject.resolve)(args_str(values, 'socket') ?? (0,external_node_path_namespaceObject.join)(registry.dir, 'serve.sock'));

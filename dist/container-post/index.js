@@ -36007,6 +36007,26 @@ function renewWhileHeld(registry, id, ttlMs, warn, env = process.env) {
     };
 }
 /**
+ * `query` shared by every caller while it runs and for `maxAgeMs` after it started: one
+ * answer for a burst of allocations. A failed query is never reused.
+ */
+function sharedQuery(query, maxAgeMs) {
+    let last;
+    return () => {
+        const now = Date.now();
+        if (last !== undefined && now - last.started <= maxAgeMs)
+            return last.answer;
+        const answer = query();
+        const mine = { started: now, answer };
+        last = mine;
+        answer.catch(() => {
+            if (last === mine)
+                last = undefined;
+        });
+        return answer;
+    };
+}
+/**
  * The registry directory a user named (`label` is how the input is called: `--registry`,
  * `registry`, ...), else $PORTLEASE_REGISTRY, else the host-wide default.
  */
@@ -36023,11 +36043,12 @@ function debugEnabled(env = process.env) {
 }
 /** A Registry at `dir` that treats engine-published host ports as busy and knows container liveness. */
 function createHostRegistry(dir, opts = {}) {
-    const { env = process.env, ...rest } = opts;
+    const { env = process.env, busyPortsMaxAgeMs = 0, ...rest } = opts;
     const debug = rest.debug;
+    const published = () => publishedPorts({ env, debug });
     return new Registry(dir, {
         // Host ports published by containers (docker/podman) are busy even where no socket shows.
-        busyPorts: () => publishedPorts({ env, debug }),
+        busyPorts: busyPortsMaxAgeMs > 0 ? sharedQuery(published, busyPortsMaxAgeMs) : published,
         containerLiveness: containerLivenessChecker({ env }),
         ...rest,
     });

@@ -44,9 +44,10 @@ export function str(values: Values, name: string): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
-export function registryFrom(values: Values, io: Io): Registry {
+export function registryFrom(values: Values, io: Io, busyPortsMaxAgeMs = 0): Registry {
   return createHostRegistry(registryDir(str(values, 'registry'), '--registry', io.env), {
     env: io.env,
+    busyPortsMaxAgeMs,
     warn: (m) => {
       io.err(`portlease: warning: ${m}`);
     },

@@ -335,8 +335,16 @@ function listen(server: Server, path: string): Promise<void> {
 }
 
 /** `portlease serve`: returns the exit status once the server has stopped. */
+/**
+ * How long the server reuses the container engines' published ports for a burst of
+ * allocations. Those ports are a best-effort check made outside the lock (a container that
+ * publishes a port a moment after the check is not seen either way), and every port is still
+ * probed by binding it; asking the engines for each request would cost a millisecond each.
+ */
+export const BUSY_PORTS_MAX_AGE_MS = 250;
+
 export async function cmdServe(values: Values, io: Io): Promise<number> {
-  const registry = registryFrom(values, io);
+  const registry = registryFrom(values, io, BUSY_PORTS_MAX_AGE_MS);
   const idleText = str(values, 'idle');
   const idleMs = idleText === undefined ? null : parseDuration(idleText, '--idle');
   const path = resolve(str(values, 'socket') ?? join(registry.dir, 'serve.sock'));

@@ -59,6 +59,31 @@ export function renewWhileHeld(
 export interface HostRegistryOptions extends Partial<RegistryOptions> {
   /** Environment for the default directory and the engine queries. Default: process.env. */
   env?: NodeJS.ProcessEnv;
+  /**
+   * A long-lived caller (the lease server) may reuse the engines' published ports for this
+   * long after a query started, instead of asking again for every allocation (each answer
+   * costs about a millisecond). Default 0: every allocation asks.
+   */
+  busyPortsMaxAgeMs?: number;
+}
+
+/**
+ * `query` shared by every caller while it runs and for `maxAgeMs` after it started: one
+ * answer for a burst of allocations. A failed query is never reused.
+ */
+export function sharedQuery<T>(query: () => Promise<T>, maxAgeMs: number): () => Promise<T> {
+  let last: { started: number; answer: Promise<T> } | undefined;
+  return () => {
+    const now = Date.now();
+    if (last !== undefined && now - last.started <= maxAgeMs) return last.answer;
+    const answer = query();
+    const mine = { started: now, answer };
+    last = mine;
+    answer.catch(() => {
+      if (last === mine) last = undefined;
+    });
+    return answer;
+  };
 }
 
 /**
@@ -84,11 +109,12 @@ export function debugEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
 
 /** A Registry at `dir` that treats engine-published host ports as busy and knows container liveness. */
 export function createHostRegistry(dir: string, opts: HostRegistryOptions = {}): Registry {
-  const { env = process.env, ...rest } = opts;
+  const { env = process.env, busyPortsMaxAgeMs = 0, ...rest } = opts;
   const debug = rest.debug;
+  const published = (): Promise<number[]> => publishedPorts({ env, debug });
   return new Registry(dir, {
     // Host ports published by containers (docker/podman) are busy even where no socket shows.
-    busyPorts: () => publishedPorts({ env, debug }),
+    busyPorts: busyPortsMaxAgeMs > 0 ? sharedQuery(published, busyPortsMaxAgeMs) : published,
     containerLiveness: containerLivenessChecker({ env }),
     ...rest,
   });
