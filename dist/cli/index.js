@@ -4556,6 +4556,14 @@ function renewWhileHeld(registry, id, ttlMs, warn, env = process.env) {
     };
 }
 /**
+ * How long a long-lived server (`serve`, `portserver`) reuses the container engines'
+ * published ports for a burst of allocations. Those ports are a best-effort check made
+ * outside the lock (a container that publishes a port a moment after the check is not seen
+ * either way), and every port is still probed by binding it; asking the engines for each
+ * request would cost about a millisecond each.
+ */
+const SERVER_BUSY_PORTS_MAX_AGE_MS = 250;
+/**
  * `query` shared by every caller while it runs and for `maxAgeMs` after it started: one
  * answer for a burst of allocations. A failed query is never reused.
  */
@@ -4945,6 +4953,7 @@ async function bindListeners(ports, host) {
 
 
 
+
 /** sun_path holds 108 bytes with the terminating NUL. */
 const serve_SOCKET_PATH_MAX = 107;
 /** A request line longer than this closes the connection (after one error reply). */
@@ -5221,15 +5230,8 @@ function listen(server, path) {
     });
 }
 /** `portlease serve`: returns the exit status once the server has stopped. */
-/**
- * How long the server reuses the container engines' published ports for a burst of
- * allocations. Those ports are a best-effort check made outside the lock (a container that
- * publishes a port a moment after the check is not seen either way), and every port is still
- * probed by binding it; asking the engines for each request would cost a millisecond each.
- */
-const BUSY_PORTS_MAX_AGE_MS = 250;
 async function cmdServe(values, io) {
-    const registry = registryFrom(values, io, BUSY_PORTS_MAX_AGE_MS);
+    const registry = registryFrom(values, io, SERVER_BUSY_PORTS_MAX_AGE_MS);
     const idleText = args_str(values, 'idle');
     const idleMs = idleText === undefined ? null : parseDuration(idleText, '--idle');
     const path = (0,external_node_path_namespaceObject.resolve)(args_str(values, 'socket') ?? (0,external_node_path_namespaceObject.join)(registry.dir, 'serve.sock'));
@@ -7021,7 +7023,7 @@ async function cmdExec(args, io) {
             values,
             command,
             graceMs,
-            registry: () => registryFrom(values, io),
+            registry: () => registryFrom(values, io, SERVER_BUSY_PORTS_MAX_AGE_MS),
             io,
         });
     }
@@ -7130,7 +7132,7 @@ async function cmdPortserverArgs(args, io) {
     const values = parseFlags('portserver', args);
     if (values.help)
         return help('portserver', io);
-    return cmdPortserver(values, io, () => registryFrom(values, io));
+    return cmdPortserver(values, io, () => registryFrom(values, io, SERVER_BUSY_PORTS_MAX_AGE_MS));
 }
 async function cmdServiceArgs(args, io) {
     const { values, positionals, tail } = parseWithCommand('service', args);

@@ -4546,6 +4546,14 @@ function renewWhileHeld(registry, id, ttlMs, warn, env = process.env) {
     };
 }
 /**
+ * How long a long-lived server (`serve`, `portserver`) reuses the container engines'
+ * published ports for a burst of allocations. Those ports are a best-effort check made
+ * outside the lock (a container that publishes a port a moment after the check is not seen
+ * either way), and every port is still probed by binding it; asking the engines for each
+ * request would cost about a millisecond each.
+ */
+const SERVER_BUSY_PORTS_MAX_AGE_MS = 250;
+/**
  * `query` shared by every caller while it runs and for `maxAgeMs` after it started: one
  * answer for a burst of allocations. A failed query is never reused.
  */

@@ -19,7 +19,12 @@ import {
 import { checkListenHost, DEFAULT_LISTEN_HOST, parseListenHost } from '../registry/listen.js';
 import { VERSION } from '../version.js';
 import { removeLeaseContainers, removeOrphanContainers } from '../engines/host.js';
-import { debugEnabled, DEFAULT_TTL_MS, renewWhileHeld } from '../runner/registry.js';
+import {
+  debugEnabled,
+  DEFAULT_TTL_MS,
+  renewWhileHeld,
+  SERVER_BUSY_PORTS_MAX_AGE_MS,
+} from '../runner/registry.js';
 import {
   allocateRequest,
   askedPorts,
@@ -415,7 +420,7 @@ async function cmdExec(args: string[], io: Io): Promise<number> {
       values,
       command,
       graceMs,
-      registry: () => registryFrom(values, io),
+      registry: () => registryFrom(values, io, SERVER_BUSY_PORTS_MAX_AGE_MS),
       io,
     });
   }
@@ -532,7 +537,7 @@ async function cmdExec(args: string[], io: Io): Promise<number> {
 async function cmdPortserverArgs(args: string[], io: Io): Promise<number> {
   const values = parseFlags('portserver', args);
   if (values.help) return help('portserver', io);
-  return cmdPortserver(values, io, () => registryFrom(values, io));
+  return cmdPortserver(values, io, () => registryFrom(values, io, SERVER_BUSY_PORTS_MAX_AGE_MS));
 }
 
 async function cmdServiceArgs(args: string[], io: Io): Promise<number> {

@@ -27,6 +27,7 @@ import {
 } from '../registry/index.js';
 import { ensureRegistryDir } from '../registry/dirs.js';
 import { randomSuffix } from '../registry/text.js';
+import { SERVER_BUSY_PORTS_MAX_AGE_MS } from '../runner/registry.js';
 import { VERSION } from '../version.js';
 import {
   allocateRequest,
@@ -335,16 +336,9 @@ function listen(server: Server, path: string): Promise<void> {
 }
 
 /** `portlease serve`: returns the exit status once the server has stopped. */
-/**
- * How long the server reuses the container engines' published ports for a burst of
- * allocations. Those ports are a best-effort check made outside the lock (a container that
- * publishes a port a moment after the check is not seen either way), and every port is still
- * probed by binding it; asking the engines for each request would cost a millisecond each.
- */
-export const BUSY_PORTS_MAX_AGE_MS = 250;
 
 export async function cmdServe(values: Values, io: Io): Promise<number> {
-  const registry = registryFrom(values, io, BUSY_PORTS_MAX_AGE_MS);
+  const registry = registryFrom(values, io, SERVER_BUSY_PORTS_MAX_AGE_MS);
   const idleText = str(values, 'idle');
   const idleMs = idleText === undefined ? null : parseDuration(idleText, '--idle');
   const path = resolve(str(values, 'socket') ?? join(registry.dir, 'serve.sock'));
