@@ -170,10 +170,13 @@ class LeaseServer {
     const choice = ownerFrom(values, this.io);
     const request = allocateRequest(values, names, choice);
     const { lease, reused } = await this.registry.allocate(request);
+    // A lease handed back for its key is not this client's, even when this server made it
+    // for another client: its token stays with whoever got it first.
     let token: string | null = null;
-    if (!reused || this.tokens.has(lease.id)) {
-      token = this.tokens.get(lease.id) ?? randomSuffix(24);
+    if (!reused) {
+      token = randomSuffix(24);
       this.tokens.set(lease.id, token);
+      await this.forgetGone();
     }
     return {
       lease: lease.id,
@@ -183,6 +186,21 @@ class LeaseServer {
       reused,
       token,
     };
+  }
+
+  /** Token count at which forgetGone next looks for leases that are gone. */
+  private pruneAt = 1024;
+
+  /**
+   * Forget the tokens of leases that are gone (their owners exited, gc removed them), so a
+   * server that runs for weeks keeps only what can still be released: once the map has
+   * doubled since the last look.
+   */
+  private async forgetGone(): Promise<void> {
+    if (this.tokens.size < this.pruneAt) return;
+    const live = new Set((await this.registry.list()).map((s) => s.lease.id));
+    for (const id of this.tokens.keys()) if (!live.has(id)) this.tokens.delete(id);
+    this.pruneAt = Math.max(1024, this.tokens.size * 2);
   }
 
   /** The lease a release or renew names, if the client holds its token. */

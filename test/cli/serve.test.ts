@@ -105,19 +105,32 @@ describe('portlease serve', () => {
     expect(listed[0]?.owner).toMatchObject({ kind: 'process', pid: process.pid });
     expect(listed[0]?.ports).toEqual(ports);
     // The CLI's allocate never gets those ports; the same key through the CLI is that lease.
-    const other = await cli(['allocate', 'X', 'Y', '--range', range, '--registry', dir]);
-    expect(other.code).toBe(0);
-    expect(other.stdout).not.toMatch(new RegExp(`=(${Object.values(ports).join('|')})$`, 'm'));
+    const fromCli = await cli(['allocate', 'X', 'Y', '--range', range, '--registry', dir]);
+    expect(fromCli.code).toBe(0);
+    expect(fromCli.stdout).not.toMatch(new RegExp(`=(${Object.values(ports).join('|')})$`, 'm'));
     const list = await c.request({ op: 'list' });
     expect((list.leases as unknown[]).length).toBe(2);
-    // Same key again through the server: the same lease, no token (it is not a new one).
+    // Same key again through the server: the same lease, no token (it is not a new one),
+    // and a guess with the lease id alone ends nothing.
     const again = await c.request({ op: 'allocate', pid: process.pid, names: ['WEB'], key: 'k1' });
     expect(again).toMatchObject({
       ok: true,
       lease: a.lease,
       reused: true,
       ports: { WEB: ports.WEB },
+      token: null,
     });
+    const other = await Client.open(socket);
+    const grab = await other.request({
+      op: 'allocate',
+      pid: process.pid,
+      names: ['WEB'],
+      key: 'k1',
+    });
+    expect(grab).toMatchObject({ ok: true, lease: a.lease, reused: true, token: null });
+    const steal = await other.request({ op: 'release', lease: a.lease, token: null });
+    expect(steal).toMatchObject({ ok: false, code: 2 });
+    other.close();
 
     const renewed = await c.request({ op: 'renew', lease: a.lease, token: a.token, ttl: '2h' });
     expect(renewed.ok).toBe(true);
