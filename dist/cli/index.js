@@ -3407,6 +3407,12 @@ async function reuseLease(same, req, v, usable, now) {
 
 
 
+/** A record's JSON with every object's keys sorted: equal for equal records, whoever wrote them. */
+function canonical(v) {
+    return JSON.stringify(v, (_k, x) => typeof x === 'object' && x !== null && !Array.isArray(x)
+        ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+        : x);
+}
 /** Commits in a row that may be lost (the lock moved on while they were written) before an operation fails. */
 const MAX_LOST_COMMITS = 3;
 class Registry {
@@ -3536,10 +3542,10 @@ class Registry {
      * not: the record there is the old one.
      */
     async confirm(lease, dirId) {
-        const text = JSON.stringify(lease);
+        const text = canonical(lease);
         return this.withLock(dirId, (lock) => {
             const state = this.disk.read(lock);
-            return Promise.resolve(state.leases.some((l) => l.id === lease.id && JSON.stringify(l) === text));
+            return Promise.resolve(state.leases.some((l) => l.id === lease.id && canonical(l) === text));
         });
     }
     /**

@@ -67,6 +67,15 @@ export interface GcReport {
   damaged: boolean;
 }
 
+/** A record's JSON with every object's keys sorted: equal for equal records, whoever wrote them. */
+function canonical(v: unknown): string {
+  return JSON.stringify(v, (_k, x: unknown) =>
+    typeof x === 'object' && x !== null && !Array.isArray(x)
+      ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : x,
+  );
+}
+
 /** Commits in a row that may be lost (the lock moved on while they were written) before an operation fails. */
 export const MAX_LOST_COMMITS = 3;
 
@@ -205,12 +214,10 @@ export class Registry {
    * not: the record there is the old one.
    */
   private async confirm(lease: Lease, dirId: DirId): Promise<boolean> {
-    const text = JSON.stringify(lease);
+    const text = canonical(lease);
     return this.withLock(dirId, (lock) => {
       const state = this.disk.read(lock);
-      return Promise.resolve(
-        state.leases.some((l) => l.id === lease.id && JSON.stringify(l) === text),
-      );
+      return Promise.resolve(state.leases.some((l) => l.id === lease.id && canonical(l) === text));
     });
   }
 
