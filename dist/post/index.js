@@ -33826,7 +33826,8 @@ function sessionUid(sid) {
  *                        name of its liveness socket; mode 0644 whatever the umask
  *   g000000000041.done   created when that holder releases
  *   s.<pid>.<random>     the holder's liveness socket: a unix socket it listens on from
- *                        before it links its generation until after it writes `.done`
+ *                        before it links its generation until after it writes `.done`,
+ *                        and a second name (hard link) of it, which the record gives
  *
  * The lock is held by the creator of the highest generation while it has no `.done`. A
  * generation is taken over only on PROOF that its holder is dead, never on age
@@ -34141,11 +34142,28 @@ async function openBeacon(dir, debug) {
         catch {
             // others then get EACCES, which they count as alive: safe
         }
+        // The name the holder record gives is a second hard link to the socket. Node unlinks a
+        // socket's own path when its server closes, and so when a worker thread is terminated
+        // while it holds the lock (its handles are closed): the path would then be missing, which
+        // proves nothing, and the pid rules would call the holder's live process alive for as
+        // long as it runs. The second name outlives any close: nobody listens on it any more, so
+        // connect() answers ECONNREFUSED, the kernel's proof that the holder is gone.
+        const alias = `s.${process.pid}.${randomSuffix(8)}`;
+        let named = name;
+        try {
+            (0,external_node_fs_namespaceObject.linkSync)(path, (0,external_node_path_namespaceObject.join)(dir, alias));
+            named = alias;
+        }
+        catch {
+            // no hard links here: the socket's own path, as before
+        }
         return {
-            name,
+            name: named,
             close() {
                 server.close();
                 tryUnlink(path);
+                if (named !== name)
+                    tryUnlink((0,external_node_path_namespaceObject.join)(dir, named));
             },
         };
     }

@@ -22,7 +22,7 @@ import {
   processLiveness,
 } from '../../src/registry/owner.js';
 import { readState } from '../../src/registry/store.js';
-import { cli, tempDir, testRange, deadPid } from '../helpers.js';
+import { cli, collect, deadPid, fixture, tempDir, testRange } from '../helpers.js';
 
 const noKernel = { ephemeral: null, reserved: [] };
 
@@ -398,6 +398,18 @@ describe('the lock', () => {
       }),
     );
     expect(most).toBe(1);
+  });
+
+  it('a worker thread terminated while it holds the lock is taken over at once (its socket refuses)', async () => {
+    const dir = join(tempDir(), 'reg');
+    mkdirSync(dir);
+    const r = await collect(fixture('lock-thread', [dir]));
+    expect(r.stderr).toBe('');
+    const out = JSON.parse(r.stdout) as { ok: boolean; ms?: number; error?: string };
+    expect(out.error).toBeUndefined();
+    expect(out.ok).toBe(true);
+    // Not the 5 s lock timeout the fixture allows: proof, not a wait.
+    expect(out.ms).toBeLessThan(2500);
   });
 
   it('serializes acquisitions of one lock directory however its path is spelled', async () => {

@@ -513,7 +513,10 @@ describe('damaged lock generations', () => {
     const holder = spawn(
       'strace',
       [
+        // Only the link() that makes generation 1 (-P): the beacon's own second name is a
+        // link() too, made before it.
         ...['-f', '-qq', '-o', '/dev/null', '-e', 'trace=link,linkat'],
+        ...['-P', join(dir, 'lock', 'g000000000001')],
         ...['-e', 'inject=link,linkat:delay_enter=2000000:when=1'],
         ...[NODE, '--import', LOADER, join(ROOT, 'test/fixtures/hold-lock.ts'), dir],
       ],
