@@ -2,7 +2,7 @@
 import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /******/ var __webpack_modules__ = ({
 
-/***/ 8:
+/***/ 800:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -4649,10 +4649,9 @@ function args_str(values, name) {
     const v = values[name];
     return typeof v === 'string' ? v : undefined;
 }
-function registryFrom(values, io, busyPortsMaxAgeMs = 0) {
-    return createHostRegistry(registryDir(args_str(values, 'registry'), '--registry', io.env), {
-        env: io.env,
-        busyPortsMaxAgeMs,
+/** The CLI's warnings and (with PORTLEASE_DEBUG) debug lines, on stderr. */
+function logTo(io) {
+    return {
         warn: (m) => {
             io.err(`portlease: warning: ${m}`);
         },
@@ -4661,6 +4660,13 @@ function registryFrom(values, io, busyPortsMaxAgeMs = 0) {
                 io.err(`portlease: debug: ${m}`);
             }
             : undefined,
+    };
+}
+function registryFrom(values, io, busyPortsMaxAgeMs = 0) {
+    return createHostRegistry(registryDir(args_str(values, 'registry'), '--registry', io.env), {
+        env: io.env,
+        busyPortsMaxAgeMs,
+        ...logTo(io),
     });
 }
 /** `--owner` / `--owner-pid`, else the default owner (docs/lifetimes.md). */
@@ -4955,6 +4961,53 @@ async function bindListeners(ports, host) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/cli/unix-socket.ts
+/**
+ * What the two socket servers (`serve`, `portserver`) share about a Unix stream socket path:
+ * its length limit, whether someone listens on it, and listening on it.
+ */
+
+
+
+/** sun_path holds 108 bytes on Linux (104 on macOS), the terminating NUL included. */
+const unix_socket_SOCKET_PATH_MAX = process.platform === 'linux' ? 107 : 103;
+/**
+ * What is at `path`: nothing, a file that is not a socket, a socket someone listens on, or a
+ * stale one (connect() answers ECONNREFUSED: its listener is gone). An lstat error other than
+ * ENOENT is thrown.
+ */
+function socketState(path) {
+    try {
+        if (!(0,external_node_fs_namespaceObject.lstatSync)(path).isSocket())
+            return Promise.resolve('not-socket');
+    }
+    catch (err) {
+        if (errnoCode(err) === 'ENOENT')
+            return Promise.resolve('none');
+        throw err;
+    }
+    return new Promise((resolve) => {
+        const s = (0,external_node_net_namespaceObject.connect)({ path });
+        s.once('connect', () => {
+            s.destroy();
+            resolve('listening');
+        });
+        s.once('error', (err) => {
+            resolve(errnoCode(err) === 'ECONNREFUSED' ? 'stale' : 'listening');
+        });
+    });
+}
+/** Listen on `path`; rejects with the listen error. */
+function unix_socket_listenOn(server, path) {
+    return new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(path, () => {
+            server.off('error', reject);
+            resolve();
+        });
+    });
+}
+
 ;// CONCATENATED MODULE: ./src/cli/serve.ts
 /**
  * `portlease serve`: one warm process that answers lease requests over a Unix stream socket
@@ -4978,8 +5031,7 @@ async function bindListeners(ports, host) {
 
 
 
-/** sun_path holds 108 bytes with the terminating NUL. */
-const serve_SOCKET_PATH_MAX = 107;
+
 /** A request line longer than this closes the connection (after one error reply). */
 const MAX_REQUEST_BYTES = 64 * 1024;
 const ALLOCATE_FIELDS = [
@@ -5238,52 +5290,21 @@ function serveConnection(socket, server, io) {
     });
     socket.on('error', () => undefined); // a client that went away: nothing to answer
 }
-/** Is anyone listening on `path`? (connect(): ECONNREFUSED on a socket file means no one.) */
-function probe(path) {
-    let st;
-    try {
-        st = (0,external_node_fs_namespaceObject.lstatSync)(path);
-    }
-    catch (err) {
-        if (errnoCode(err) === 'ENOENT')
-            return Promise.resolve('none');
-        throw err;
-    }
-    if (!st.isSocket()) {
-        throw new errors_UsageError(`--socket: ${path} exists and is not a socket; name another path or remove it`);
-    }
-    return new Promise((resolveProbe) => {
-        const s = (0,external_node_net_namespaceObject.connect)({ path });
-        s.once('connect', () => {
-            s.destroy();
-            resolveProbe('listening');
-        });
-        s.once('error', (err) => {
-            resolveProbe(errnoCode(err) === 'ECONNREFUSED' ? 'stale' : 'listening');
-        });
-    });
-}
-function listen(server, path) {
-    return new Promise((resolveListen, reject) => {
-        server.once('error', reject);
-        server.listen(path, () => {
-            server.off('error', reject);
-            resolveListen();
-        });
-    });
-}
 /** `portlease serve`: returns the exit status once the server has stopped. */
 async function cmdServe(values, io) {
     const registry = registryFrom(values, io, SERVER_BUSY_PORTS_MAX_AGE_MS);
     const idleText = args_str(values, 'idle');
     const idleMs = idleText === undefined ? null : parseDuration(idleText, '--idle');
     const path = (0,external_node_path_namespaceObject.resolve)(args_str(values, 'socket') ?? (0,external_node_path_namespaceObject.join)(registry.dir, 'serve.sock'));
-    if (Buffer.byteLength(path) > serve_SOCKET_PATH_MAX) {
-        throw new errors_UsageError(`--socket: ${path} is longer than ${serve_SOCKET_PATH_MAX} bytes, too long for a Unix socket; name a shorter path`);
+    if (Buffer.byteLength(path) > unix_socket_SOCKET_PATH_MAX) {
+        throw new errors_UsageError(`--socket: ${path} is longer than ${unix_socket_SOCKET_PATH_MAX} bytes, too long for a Unix socket; name a shorter path`);
     }
     if (args_str(values, 'socket') === undefined)
         ensureRegistryDir(registry.dir);
-    const state = await probe(path);
+    const state = await socketState(path);
+    if (state === 'not-socket') {
+        throw new errors_UsageError(`--socket: ${path} exists and is not a socket; name another path or remove it`);
+    }
     if (state === 'listening')
         throw new RuntimeError(`--socket: a server already answers on ${path}`);
     if (state === 'stale')
@@ -5311,7 +5332,7 @@ async function cmdServe(values, io) {
         io.err(`portlease: warning: serve: ${describeError(err)}`);
     });
     try {
-        await listen(server, path);
+        await unix_socket_listenOn(server, path);
     }
     catch (err) {
         throw new RuntimeError(`--socket: cannot listen on ${path} (${errnoCode(err) ?? describeError(err)})`);
@@ -5556,6 +5577,8 @@ async function supervise(o) {
 
 
 
+
+
 /** The reference portserver's default: clients already set PORTSERVER_ADDRESS to it. */
 const DEFAULT_PORTSERVER_ADDRESS = '@unittest-portserver';
 /** `portlease portserver`'s own flags (plus --registry and --help). */
@@ -5570,8 +5593,6 @@ const portserver_MAX_REQUEST_BYTES = 32;
 const REQUEST_TIMEOUT_MS = 5_000;
 /** The name every portserver lease's one port has. */
 const PORT_NAME = 'PORT';
-/** sun_path holds 108 bytes on Linux (104 on macOS), the terminating NUL included. */
-const MAX_SOCKET_PATH = process.platform === 'linux' ? 107 : 103;
 /**
  * Check a portserver address as portpicker writes it: `@NAME` (abstract namespace on Linux;
  * a named pipe on Windows, as portpicker maps it) or a socket path. Returns it unchanged.
@@ -5587,8 +5608,8 @@ function parseAddress(text, label) {
     if (text.startsWith('@') && process.platform !== 'linux' && process.platform !== 'win32') {
         throw new errors_UsageError(`${label}: ${show}: abstract socket addresses (@NAME) need Linux; give a socket path`);
     }
-    if (Buffer.byteLength(text) > MAX_SOCKET_PATH) {
-        throw new errors_UsageError(`${label}: ${show} is longer than a socket address may be (${MAX_SOCKET_PATH} bytes); use a shorter one`);
+    if (Buffer.byteLength(text) > unix_socket_SOCKET_PATH_MAX) {
+        throw new errors_UsageError(`${label}: ${show} is longer than a socket address may be (${unix_socket_SOCKET_PATH_MAX} bytes); use a shorter one`);
     }
     return text;
 }
@@ -5646,53 +5667,25 @@ function request(cfg, owner, key) {
     };
 }
 /** Listen on `address`; a path socket nobody listens on any more (a crash) is replaced. */
-async function portserver_listen(server, address) {
+async function listen(server, address) {
     const path = listenPath(address);
-    const once = () => new Promise((resolve, reject) => {
-        const onError = (err) => {
-            reject(err);
-        };
-        server.once('error', onError);
-        server.listen(path, () => {
-            server.off('error', onError);
-            resolve();
-        });
-    });
     try {
-        await once();
+        await unix_socket_listenOn(server, path);
     }
     catch (err) {
-        if (errnoCode(err) !== 'EADDRINUSE' || address.startsWith('@') || !(await stale(path))) {
+        const stale = errnoCode(err) === 'EADDRINUSE' &&
+            !address.startsWith('@') &&
+            (await socketState(path).catch(() => 'none')) === 'stale';
+        if (!stale)
             throw listenError(address, err);
-        }
         (0,external_node_fs_namespaceObject.unlinkSync)(path);
         try {
-            await once();
+            await unix_socket_listenOn(server, path);
         }
         catch (again) {
             throw listenError(address, again);
         }
     }
-}
-/** Is `path` a socket file that nobody listens on (connect: ECONNREFUSED)? */
-function stale(path) {
-    try {
-        if (!(0,external_node_fs_namespaceObject.lstatSync)(path).isSocket())
-            return Promise.resolve(false);
-    }
-    catch {
-        return Promise.resolve(false);
-    }
-    return new Promise((resolve) => {
-        const c = (0,external_node_net_namespaceObject.createConnection)(path);
-        c.once('connect', () => {
-            c.destroy();
-            resolve(false);
-        });
-        c.once('error', (err) => {
-            resolve(errnoCode(err) === 'ECONNREFUSED');
-        });
-    });
 }
 function listenError(address, err) {
     const code = errnoCode(err);
@@ -5834,7 +5827,7 @@ async function startPortserver(cfg) {
         throw new RuntimeError(`portserver: ${cfg.address}: this Node (${process.version}) binds abstract socket names padded with NUL bytes, which portpicker's clients cannot reach; run portlease under Node 22 or later, or give a socket path (--address /run/portserver.sock)`);
     }
     const server = (0,external_node_net_namespaceObject.createServer)({ allowHalfOpen: true }, onConnection);
-    await portserver_listen(server, cfg.address);
+    await listen(server, cfg.address);
     debug(`portserver: listening on ${cfg.address}`);
     return {
         address: cfg.address,
@@ -5878,38 +5871,20 @@ async function startPortserver(cfg) {
         },
     };
 }
-function portserver_str(values, name) {
-    const v = values[name];
-    return typeof v === 'string' ? v : undefined;
-}
-function warnTo(io) {
-    return (m) => {
-        io.err(`portlease: warning: ${m}`);
-    };
-}
-function debugTo(io) {
-    const v = io.env.PORTLEASE_DEBUG;
-    return v === undefined || v === '' || v === '0'
-        ? undefined
-        : (m) => {
-            io.err(`portlease: debug: ${m}`);
-        };
-}
 /**
  * `portlease portserver [--address ADDR] [--range LO-HI] [--registry DIR]`: serve until
  * SIGINT, SIGTERM or SIGHUP, then exit 0. Prints one JSON line on stdout once it listens.
  */
 async function cmdPortserver(values, io, makeRegistry) {
-    const address = parseAddress(portserver_str(values, 'address') ?? DEFAULT_PORTSERVER_ADDRESS, '--address');
-    const rangeText = portserver_str(values, 'range');
+    const address = parseAddress(args_str(values, 'address') ?? DEFAULT_PORTSERVER_ADDRESS, '--address');
+    const rangeText = args_str(values, 'range');
     const range = rangeText === undefined ? DEFAULT_RANGE : parseRange(rangeText, '--range');
     const cfg = {
         registry: makeRegistry(),
         address,
         range,
         allowEphemeral: values['allow-ephemeral'] === true,
-        warn: warnTo(io),
-        debug: debugTo(io),
+        ...logTo(io),
     };
     checkPortserverRequest(cfg);
     const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'];
@@ -5972,7 +5947,7 @@ async function startExecPortserver(opts) {
         warn: (m) => {
             opts.io.err(`portlease: warning: exec: ${m}`);
         },
-        debug: debugTo(opts.io),
+        debug: logTo(opts.io).debug,
     };
     let ps;
     try {
@@ -6017,7 +5992,7 @@ async function execPortserverOnly(opts) {
     if (flag !== undefined) {
         throw new errors_UsageError(`--${flag}: shapes exec's own lease, and with --portserver and no NAMEs there is none; name a port (like WEB_PORT) or leave out --${flag}`);
     }
-    const rangeText = portserver_str(values, 'range');
+    const rangeText = args_str(values, 'range');
     const range = rangeText === undefined ? undefined : parseRange(rangeText, '--range');
     const ps = await startExecPortserver({
         registry: opts.registry(),
@@ -7285,7 +7260,7 @@ async function runCli(argv, io = defaultIo) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8);
+/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(800);
 
 process.exitCode = await (0,_cli_main_js__WEBPACK_IMPORTED_MODULE_0__/* .runCli */ .a)(process.argv.slice(2));
 

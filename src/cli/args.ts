@@ -44,10 +44,9 @@ export function str(values: Values, name: string): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
-export function registryFrom(values: Values, io: Io, busyPortsMaxAgeMs = 0): Registry {
-  return createHostRegistry(registryDir(str(values, 'registry'), '--registry', io.env), {
-    env: io.env,
-    busyPortsMaxAgeMs,
+/** The CLI's warnings and (with PORTLEASE_DEBUG) debug lines, on stderr. */
+export function logTo(io: Io): { warn: (m: string) => void; debug?: (m: string) => void } {
+  return {
     warn: (m) => {
       io.err(`portlease: warning: ${m}`);
     },
@@ -56,6 +55,14 @@ export function registryFrom(values: Values, io: Io, busyPortsMaxAgeMs = 0): Reg
           io.err(`portlease: debug: ${m}`);
         }
       : undefined,
+  };
+}
+
+export function registryFrom(values: Values, io: Io, busyPortsMaxAgeMs = 0): Registry {
+  return createHostRegistry(registryDir(str(values, 'registry'), '--registry', io.env), {
+    env: io.env,
+    busyPortsMaxAgeMs,
+    ...logTo(io),
   });
 }
 

@@ -18,7 +18,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { lstatSync, mkdtempSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
-import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -39,15 +39,9 @@ import {
 import { processLiveness } from '../registry/owner.js';
 import { checkRequest } from '../registry/request.js';
 import { DEFAULT_TTL_MS } from '../runner/registry.js';
+import { logTo, str, type Io, type Values } from './args.js';
 import { supervise } from './supervise.js';
-
-export interface Io {
-  out: (line: string) => void;
-  err: (line: string) => void;
-  env: NodeJS.ProcessEnv;
-}
-
-type Values = Record<string, string | boolean | string[] | undefined>;
+import { listenOn, socketState, SOCKET_PATH_MAX } from './unix-socket.js';
 
 /** The reference portserver's default: clients already set PORTSERVER_ADDRESS to it. */
 export const DEFAULT_PORTSERVER_ADDRESS = '@unittest-portserver';
@@ -65,8 +59,6 @@ const MAX_REQUEST_BYTES = 32;
 const REQUEST_TIMEOUT_MS = 5_000;
 /** The name every portserver lease's one port has. */
 const PORT_NAME = 'PORT';
-/** sun_path holds 108 bytes on Linux (104 on macOS), the terminating NUL included. */
-const MAX_SOCKET_PATH = process.platform === 'linux' ? 107 : 103;
 
 /**
  * Check a portserver address as portpicker writes it: `@NAME` (abstract namespace on Linux;
@@ -85,9 +77,9 @@ export function parseAddress(text: string, label: string): string {
       `${label}: ${show}: abstract socket addresses (@NAME) need Linux; give a socket path`,
     );
   }
-  if (Buffer.byteLength(text) > MAX_SOCKET_PATH) {
+  if (Buffer.byteLength(text) > SOCKET_PATH_MAX) {
     throw new UsageError(
-      `${label}: ${show} is longer than a socket address may be (${MAX_SOCKET_PATH} bytes); use a shorter one`,
+      `${label}: ${show} is longer than a socket address may be (${SOCKET_PATH_MAX} bytes); use a shorter one`,
     );
   }
   return text;
@@ -185,49 +177,21 @@ function request(
 /** Listen on `address`; a path socket nobody listens on any more (a crash) is replaced. */
 async function listen(server: Server, address: string): Promise<void> {
   const path = listenPath(address);
-  const once = (): Promise<void> =>
-    new Promise<void>((resolve, reject) => {
-      const onError = (err: Error): void => {
-        reject(err);
-      };
-      server.once('error', onError);
-      server.listen(path, () => {
-        server.off('error', onError);
-        resolve();
-      });
-    });
   try {
-    await once();
+    await listenOn(server, path);
   } catch (err) {
-    if (errnoCode(err) !== 'EADDRINUSE' || address.startsWith('@') || !(await stale(path))) {
-      throw listenError(address, err);
-    }
+    const stale =
+      errnoCode(err) === 'EADDRINUSE' &&
+      !address.startsWith('@') &&
+      (await socketState(path).catch(() => 'none')) === 'stale';
+    if (!stale) throw listenError(address, err);
     unlinkSync(path);
     try {
-      await once();
+      await listenOn(server, path);
     } catch (again) {
       throw listenError(address, again);
     }
   }
-}
-
-/** Is `path` a socket file that nobody listens on (connect: ECONNREFUSED)? */
-function stale(path: string): Promise<boolean> {
-  try {
-    if (!lstatSync(path).isSocket()) return Promise.resolve(false);
-  } catch {
-    return Promise.resolve(false);
-  }
-  return new Promise<boolean>((resolve) => {
-    const c = createConnection(path);
-    c.once('connect', () => {
-      c.destroy();
-      resolve(false);
-    });
-    c.once('error', (err) => {
-      resolve(errnoCode(err) === 'ECONNREFUSED');
-    });
-  });
 }
 
 function listenError(address: string, err: unknown): RuntimeError {
@@ -408,26 +372,6 @@ export async function startPortserver(cfg: PortserverConfig): Promise<Portserver
   };
 }
 
-function str(values: Values, name: string): string | undefined {
-  const v = values[name];
-  return typeof v === 'string' ? v : undefined;
-}
-
-function warnTo(io: Io): (m: string) => void {
-  return (m) => {
-    io.err(`portlease: warning: ${m}`);
-  };
-}
-
-function debugTo(io: Io): ((m: string) => void) | undefined {
-  const v = io.env.PORTLEASE_DEBUG;
-  return v === undefined || v === '' || v === '0'
-    ? undefined
-    : (m) => {
-        io.err(`portlease: debug: ${m}`);
-      };
-}
-
 /**
  * `portlease portserver [--address ADDR] [--range LO-HI] [--registry DIR]`: serve until
  * SIGINT, SIGTERM or SIGHUP, then exit 0. Prints one JSON line on stdout once it listens.
@@ -445,8 +389,7 @@ export async function cmdPortserver(
     address,
     range,
     allowEphemeral: values['allow-ephemeral'] === true,
-    warn: warnTo(io),
-    debug: debugTo(io),
+    ...logTo(io),
   };
   checkPortserverRequest(cfg);
   const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
@@ -525,7 +468,7 @@ export async function startExecPortserver(opts: {
     warn: (m) => {
       opts.io.err(`portlease: warning: exec: ${m}`);
     },
-    debug: debugTo(opts.io),
+    debug: logTo(opts.io).debug,
   };
   let ps: Portserver;
   try {

@@ -12,7 +12,7 @@
  * did not make here.
  */
 import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { join, resolve } from 'node:path';
 import {
   checkLeaseId,
@@ -39,9 +39,8 @@ import {
   type Io,
   type Values,
 } from './args.js';
+import { listenOn, socketState, SOCKET_PATH_MAX } from './unix-socket.js';
 
-/** sun_path holds 108 bytes with the terminating NUL. */
-const SOCKET_PATH_MAX = 107;
 /** A request line longer than this closes the connection (after one error reply). */
 export const MAX_REQUEST_BYTES = 64 * 1024;
 
@@ -317,42 +316,6 @@ function serveConnection(socket: Socket, server: LeaseServer, io: Io): void {
   socket.on('error', () => undefined); // a client that went away: nothing to answer
 }
 
-/** Is anyone listening on `path`? (connect(): ECONNREFUSED on a socket file means no one.) */
-function probe(path: string): Promise<'listening' | 'stale' | 'none'> {
-  let st;
-  try {
-    st = lstatSync(path);
-  } catch (err) {
-    if (errnoCode(err) === 'ENOENT') return Promise.resolve('none');
-    throw err;
-  }
-  if (!st.isSocket()) {
-    throw new UsageError(
-      `--socket: ${path} exists and is not a socket; name another path or remove it`,
-    );
-  }
-  return new Promise((resolveProbe) => {
-    const s = connect({ path });
-    s.once('connect', () => {
-      s.destroy();
-      resolveProbe('listening');
-    });
-    s.once('error', (err) => {
-      resolveProbe(errnoCode(err) === 'ECONNREFUSED' ? 'stale' : 'listening');
-    });
-  });
-}
-
-function listen(server: Server, path: string): Promise<void> {
-  return new Promise((resolveListen, reject) => {
-    server.once('error', reject);
-    server.listen(path, () => {
-      server.off('error', reject);
-      resolveListen();
-    });
-  });
-}
-
 /** `portlease serve`: returns the exit status once the server has stopped. */
 
 export async function cmdServe(values: Values, io: Io): Promise<number> {
@@ -366,7 +329,12 @@ export async function cmdServe(values: Values, io: Io): Promise<number> {
     );
   }
   if (str(values, 'socket') === undefined) ensureRegistryDir(registry.dir);
-  const state = await probe(path);
+  const state = await socketState(path);
+  if (state === 'not-socket') {
+    throw new UsageError(
+      `--socket: ${path} exists and is not a socket; name another path or remove it`,
+    );
+  }
   if (state === 'listening')
     throw new RuntimeError(`--socket: a server already answers on ${path}`);
   if (state === 'stale') unlinkSync(path);
@@ -393,7 +361,7 @@ export async function cmdServe(values: Values, io: Io): Promise<number> {
     io.err(`portlease: warning: serve: ${describeError(err)}`);
   });
   try {
-    await listen(server, path);
+    await listenOn(server, path);
   } catch (err) {
     throw new RuntimeError(
       `--socket: cannot listen on ${path} (${errnoCode(err) ?? describeError(err)})`,
