@@ -5061,24 +5061,31 @@ function field(req, name, type) {
         throw bad(`${name}: ${JSON.stringify(v)} is not a ${type}`);
     return v;
 }
-/** The request's `pid`: a running process, which owns the lease unless `owner` says otherwise. */
-function clientPid(req) {
+/**
+ * The request's `pid`: a running process, which owns the lease unless `owner` says otherwise
+ * (described once, with its start time, as `--owner-pid` would describe it).
+ */
+function clientProcess(req) {
     const pid = req.pid;
     if (typeof pid !== 'number' || !Number.isInteger(pid) || pid < 1) {
         throw bad(`pid: ${JSON.stringify(pid ?? null)} is not a process id; give the asking process's pid`);
     }
-    if (describeProcess(pid) === null)
+    const owner = describeProcess(pid);
+    if (owner === null)
         throw bad(`pid: ${pid} is not a running process`);
-    return pid;
+    return owner;
 }
-/** The protocol's allocate request as the CLI's flags, so the CLI's checks and messages apply. */
+/**
+ * The protocol's allocate request as the CLI's flags, so the CLI's checks and messages apply;
+ * `client` is the owner when the request names none.
+ */
 function allocateFlags(req) {
     for (const k of Object.keys(req)) {
         if (!ALLOCATE_FIELDS.includes(k)) {
             throw bad(`allocate: unknown field ${JSON.stringify(k)}; use ${ALLOCATE_FIELDS.slice(2).join(', ')}`);
         }
     }
-    const pid = clientPid(req);
+    const client = clientProcess(req);
     const values = {};
     for (const name of ['range', 'key', 'strategy', 'ttl', 'wait', 'owner']) {
         const v = field(req, name, 'string');
@@ -5094,8 +5101,6 @@ function allocateFlags(req) {
         // Bare forms name the caller's own session or job: here that would be the server's.
         throw bad(`owner: "${owner}" would name the server's ${owner}; use pid:N, session:SID, dir:PATH or none`);
     }
-    if (owner === undefined)
-        values['owner-pid'] = String(pid);
     if (req.count !== undefined) {
         if (typeof req.count !== 'number')
             throw bad(`count: ${JSON.stringify(req.count)} is not a number`);
@@ -5108,7 +5113,7 @@ function allocateFlags(req) {
         }
         names = req.names;
     }
-    return { values, names };
+    return { values, names, client: owner === undefined ? client : null };
 }
 /** What one server keeps: its registry, and the token of each lease it made. */
 class LeaseServer {
@@ -5140,8 +5145,11 @@ class LeaseServer {
         }
     }
     async allocate(req) {
-        const { values, names } = allocateFlags(req);
-        const choice = ownerFrom(values, this.io);
+        const { values, names, client } = allocateFlags(req);
+        // The client's own process, as --owner-pid would give it (explicit: it renews a key's owner).
+        const choice = client === null
+            ? ownerFrom(values, this.io)
+            : { owner: client, describe: `owner is pid ${client.pid}`, explicit: true };
         const request = allocateRequest(values, names, choice);
         const { lease, reused } = await this.registry.allocate(request);
         // A lease handed back for its key is not this client's, even when this server made it

@@ -23,6 +23,7 @@ import {
   PortleaseError,
   RuntimeError,
   UsageError,
+  type ProcessOwner,
   type Registry,
 } from '../registry/index.js';
 import { ensureRegistryDir } from '../registry/dirs.js';
@@ -79,20 +80,31 @@ function field(
   return v as string | boolean;
 }
 
-/** The request's `pid`: a running process, which owns the lease unless `owner` says otherwise. */
-function clientPid(req: Request): number {
+/**
+ * The request's `pid`: a running process, which owns the lease unless `owner` says otherwise
+ * (described once, with its start time, as `--owner-pid` would describe it).
+ */
+function clientProcess(req: Request): ProcessOwner {
   const pid = req.pid;
   if (typeof pid !== 'number' || !Number.isInteger(pid) || pid < 1) {
     throw bad(
       `pid: ${JSON.stringify(pid ?? null)} is not a process id; give the asking process's pid`,
     );
   }
-  if (describeProcess(pid) === null) throw bad(`pid: ${pid} is not a running process`);
-  return pid;
+  const owner = describeProcess(pid);
+  if (owner === null) throw bad(`pid: ${pid} is not a running process`);
+  return owner;
 }
 
-/** The protocol's allocate request as the CLI's flags, so the CLI's checks and messages apply. */
-function allocateFlags(req: Request): { values: Values; names: string[] } {
+/**
+ * The protocol's allocate request as the CLI's flags, so the CLI's checks and messages apply;
+ * `client` is the owner when the request names none.
+ */
+function allocateFlags(req: Request): {
+  values: Values;
+  names: string[];
+  client: ProcessOwner | null;
+} {
   for (const k of Object.keys(req)) {
     if (!ALLOCATE_FIELDS.includes(k)) {
       throw bad(
@@ -100,7 +112,7 @@ function allocateFlags(req: Request): { values: Values; names: string[] } {
       );
     }
   }
-  const pid = clientPid(req);
+  const client = clientProcess(req);
   const values: Values = {};
   for (const name of ['range', 'key', 'strategy', 'ttl', 'wait', 'owner'] as const) {
     const v = field(req, name, 'string');
@@ -115,7 +127,6 @@ function allocateFlags(req: Request): { values: Values; names: string[] } {
       `owner: "${owner}" would name the server's ${owner}; use pid:N, session:SID, dir:PATH or none`,
     );
   }
-  if (owner === undefined) values['owner-pid'] = String(pid);
   if (req.count !== undefined) {
     if (typeof req.count !== 'number')
       throw bad(`count: ${JSON.stringify(req.count)} is not a number`);
@@ -128,7 +139,7 @@ function allocateFlags(req: Request): { values: Values; names: string[] } {
     }
     names = req.names;
   }
-  return { values, names };
+  return { values, names, client: owner === undefined ? client : null };
 }
 
 /** What one server keeps: its registry, and the token of each lease it made. */
@@ -165,8 +176,12 @@ class LeaseServer {
   }
 
   private async allocate(req: Request): Promise<Reply> {
-    const { values, names } = allocateFlags(req);
-    const choice = ownerFrom(values, this.io);
+    const { values, names, client } = allocateFlags(req);
+    // The client's own process, as --owner-pid would give it (explicit: it renews a key's owner).
+    const choice =
+      client === null
+        ? ownerFrom(values, this.io)
+        : { owner: client, describe: `owner is pid ${client.pid}`, explicit: true };
     const request = allocateRequest(values, names, choice);
     const { lease, reused } = await this.registry.allocate(request);
     // A lease handed back for its key is not this client's, even when this server made it
