@@ -2598,8 +2598,8 @@ const GEN = /^g(\d{12,15})$/;
 const DONE = /^g(\d{12,15})\.done$/;
 const lock_TEMP = /^t\.(\d+)\.[0-9a-z]+$/;
 const SOCK = /^s\.\d+\.[0-9a-z]+$/;
-/** sun_path holds 108 bytes with the terminating NUL. */
-const SOCKET_PATH_MAX = 107;
+/** sun_path holds 108 bytes on Linux (104 on macOS), the terminating NUL included. */
+const SOCKET_PATH_MAX = process.platform === 'linux' ? 107 : 103;
 /** A holder record is a few hundred bytes; anything much larger is not one. */
 const MAX_HOLDER_BYTES = 4096;
 /** How long a contender waits for connect() on a holder's socket before calling it alive. */
@@ -4969,8 +4969,8 @@ async function bindListeners(ports, host) {
 
 
 
-/** sun_path holds 108 bytes on Linux (104 on macOS), the terminating NUL included. */
-const unix_socket_SOCKET_PATH_MAX = process.platform === 'linux' ? 107 : 103;
+/** The longest socket path (the lock's liveness sockets obey it too). */
+
 /**
  * What is at `path`: nothing, a file that is not a socket, a socket someone listens on, or a
  * stale one (connect() answers ECONNREFUSED: its listener is gone). An lstat error other than
@@ -5304,8 +5304,8 @@ async function cmdServe(values, io) {
     const idleText = args_str(values, 'idle');
     const idleMs = idleText === undefined ? null : parseDuration(idleText, '--idle');
     const path = (0,external_node_path_namespaceObject.resolve)(args_str(values, 'socket') ?? (0,external_node_path_namespaceObject.join)(registry.dir, 'serve.sock'));
-    if (Buffer.byteLength(path) > unix_socket_SOCKET_PATH_MAX) {
-        throw new errors_UsageError(`--socket: ${path} is longer than ${unix_socket_SOCKET_PATH_MAX} bytes, too long for a Unix socket; name a shorter path`);
+    if (Buffer.byteLength(path) > SOCKET_PATH_MAX) {
+        throw new errors_UsageError(`--socket: ${path} is longer than ${SOCKET_PATH_MAX} bytes, too long for a Unix socket; name a shorter path`);
     }
     if (args_str(values, 'socket') === undefined)
         ensureRegistryDir(registry.dir);
@@ -5616,8 +5616,8 @@ function parseAddress(text, label) {
     if (text.startsWith('@') && process.platform !== 'linux' && process.platform !== 'win32') {
         throw new errors_UsageError(`${label}: ${show}: abstract socket addresses (@NAME) need Linux; give a socket path`);
     }
-    if (Buffer.byteLength(text) > unix_socket_SOCKET_PATH_MAX) {
-        throw new errors_UsageError(`${label}: ${show} is longer than a socket address may be (${unix_socket_SOCKET_PATH_MAX} bytes); use a shorter one`);
+    if (Buffer.byteLength(text) > SOCKET_PATH_MAX) {
+        throw new errors_UsageError(`${label}: ${show} is longer than a socket address may be (${SOCKET_PATH_MAX} bytes); use a shorter one`);
     }
     return text;
 }

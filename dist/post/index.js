@@ -33877,8 +33877,8 @@ const GEN = /^g(\d{12,15})$/;
 const DONE = /^g(\d{12,15})\.done$/;
 const lock_TEMP = /^t\.(\d+)\.[0-9a-z]+$/;
 const SOCK = /^s\.\d+\.[0-9a-z]+$/;
-/** sun_path holds 108 bytes with the terminating NUL. */
-const SOCKET_PATH_MAX = 107;
+/** sun_path holds 108 bytes on Linux (104 on macOS), the terminating NUL included. */
+const SOCKET_PATH_MAX = process.platform === 'linux' ? 107 : 103;
 /** A holder record is a few hundred bytes; anything much larger is not one. */
 const MAX_HOLDER_BYTES = 4096;
 /** How long a contender waits for connect() on a holder's socket before calling it alive. */

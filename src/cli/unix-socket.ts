@@ -6,8 +6,8 @@ import { lstatSync } from 'node:fs';
 import { connect, type Server } from 'node:net';
 import { errnoCode } from '../registry/index.js';
 
-/** sun_path holds 108 bytes on Linux (104 on macOS), the terminating NUL included. */
-export const SOCKET_PATH_MAX = process.platform === 'linux' ? 107 : 103;
+/** The longest socket path (the lock's liveness sockets obey it too). */
+export { SOCKET_PATH_MAX } from '../registry/lock.js';
 
 /**
  * What is at `path`: nothing, a file that is not a socket, a socket someone listens on, or a
