@@ -7,36 +7,22 @@
  * the test links a higher lock generation (a dead impostor's) and writes the state back as
  * it was, as a wrong takeover would.
  */
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LOADER } from '../../harness/paths.js';
 import { selfOwner, type Lease } from '../../src/registry/index.js';
 import { readState, writeState } from '../../src/registry/store.js';
+import { cli, collect, NODE, parsePorts, ROOT, tempDir, testRange, type Run } from '../helpers.js';
 import {
-  cli,
-  collect,
-  NODE,
-  parsePorts,
-  ROOT,
-  tempDir,
-  testRange,
-  type Run,
-  deadPid,
-} from '../helpers.js';
-import { listed, portsTwice, requireTool, slowed, slowedCli, waitFor } from './host-tools.js';
-
-/** Link lock generation max+1 as a dead impostor's: the writer's lock has moved on. */
-async function forgeTakeover(dir: string): Promise<void> {
-  const lockDir = join(dir, 'lock');
-  const max = Math.max(
-    ...readdirSync(lockDir)
-      .filter((n) => /^g\d{12}$/.test(n))
-      .map((n) => Number(n.slice(1))),
-  );
-  const impostor = { ...selfOwner(), pid: await deadPid(), acquired: Date.now(), sock: null };
-  writeFileSync(join(lockDir, `g${String(max + 1).padStart(12, '0')}`), JSON.stringify(impostor));
-}
+  forgeTakeover,
+  listed,
+  portsTwice,
+  requireTool,
+  slowed,
+  slowedCli,
+  waitFor,
+} from './host-tools.js';
 
 const stateText = (dir: string): string => readFileSync(join(dir, 'leases.json'), 'utf8');
 

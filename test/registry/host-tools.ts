@@ -4,9 +4,10 @@
  * (.ci/run installs strace and python3 with apt-get).
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLI, collect, NODE, tempDir, type Run } from '../helpers.js';
+import { selfOwner } from '../../src/registry/index.js';
+import { CLI, collect, deadPid, NODE, tempDir, type Run } from '../helpers.js';
 
 export const isRoot = process.getuid?.() === 0;
 
@@ -153,4 +154,16 @@ export function portsTwice(dir: string): number[] {
     }
   }
   return twice;
+}
+
+/** Link lock generation max+1 as a dead impostor's: the writer's lock has moved on. */
+export async function forgeTakeover(dir: string): Promise<void> {
+  const lockDir = join(dir, 'lock');
+  const max = Math.max(
+    ...readdirSync(lockDir)
+      .filter((n) => /^g\d{12}$/.test(n))
+      .map((n) => Number(n.slice(1))),
+  );
+  const impostor = { ...selfOwner(), pid: await deadPid(), acquired: Date.now(), sock: null };
+  writeFileSync(join(lockDir, `g${String(max + 1).padStart(12, '0')}`), JSON.stringify(impostor));
 }

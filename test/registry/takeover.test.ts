@@ -22,19 +22,10 @@ import { selfOwner, type Lease } from '../../src/registry/index.js';
 import { acquireLock } from '../../src/registry/lock.js';
 import { writeState } from '../../src/registry/store.js';
 import { LOADER } from '../../harness/paths.js';
-import {
-  cli,
-  CLI,
-  collect,
-  NODE,
-  parsePorts,
-  ROOT,
-  tempDir,
-  testRange,
-  deadPid,
-} from '../helpers.js';
+import { cli, CLI, collect, NODE, parsePorts, ROOT, tempDir, testRange } from '../helpers.js';
 import {
   cliAs,
+  forgeTakeover,
   ensureUser,
   hidepidArgv,
   isRoot,
@@ -336,14 +327,7 @@ describe.runIf(isRoot)('a lock takeover needs proof of death', () => {
     await waitFor(() => existsSync(join(dir, 'leases.json')));
     // Meanwhile the lock is taken over (by a holder that then died) and the state is written
     // without that lease: the lease that allocator is about to report is not in the registry.
-    const lockDir = join(dir, 'lock');
-    const max = Math.max(
-      ...readdirSync(lockDir)
-        .filter((n) => /^g\d{12}$/.test(n))
-        .map((n) => Number(n.slice(1))),
-    );
-    const impostor = { ...selfOwner(), pid: await deadPid(), acquired: Date.now(), sock: null };
-    writeFileSync(join(lockDir, `g${String(max + 1).padStart(12, '0')}`), JSON.stringify(impostor));
+    await forgeTakeover(dir);
     const now = Date.now();
     const mine: Lease = {
       id: 'pl_impostor01',
