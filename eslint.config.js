@@ -5,10 +5,10 @@ import tseslint from 'typescript-eslint';
 /**
  * The layers (docs/architecture.md): each imports only the layers below it.
  *   shells   src/action, src/container, src/cli, src/lib, src/entrypoints
- *   runner   src/runner
+ *   job      src/job
  *   engines  src/engines
- *   core     src/registry
- * Only the GitHub shells (src/action, src/container) import @actions/*: the runner layer
+ *   core     src/core
+ * Only the GitHub shells (src/action, src/container) import @actions/*: the job layer
  * takes core.getInput, core.saveState, core.warning... as plain functions from them.
  */
 const ACTIONS = 'only the GitHub shells (src/action, src/container) import @actions/*';
@@ -61,30 +61,30 @@ export default tseslint.config(
     },
   },
   layer(
-    ['src/registry/**/*.ts'],
-    ['engines', 'runner', 'action', 'container', 'cli', 'lib', 'entrypoints'],
-    'the core (src/registry) is pure: it imports no layer above it',
+    ['src/core/**/*.ts'],
+    ['engines', 'job', 'action', 'container', 'cli', 'lib', 'entrypoints'],
+    'the core (src/core) is pure: it imports no layer above it',
   ),
   layer(
     ['src/engines/**/*.ts'],
-    ['runner', 'action', 'container', 'cli', 'lib', 'entrypoints'],
+    ['job', 'action', 'container', 'cli', 'lib', 'entrypoints'],
     'the engine adapter (src/engines) imports only the core',
   ),
   layer(
-    ['src/runner/**/*.ts'],
+    ['src/job/**/*.ts'],
     ['action', 'container', 'cli', 'lib', 'entrypoints'],
-    'the runner layer (src/runner) imports only the engines and the core',
+    'the job layer (src/job) imports only the engines and the core',
   ),
   layer(
     ['src/action/**/*.ts'],
     ['container', 'cli', 'lib', 'entrypoints'],
-    'the action (src/action) is a shell of its own: it imports the runner, engines and core',
+    'the action (src/action) is a shell of its own: it imports the job layer, engines and core',
     { actions: true },
   ),
   layer(
     ['src/container/**/*.ts'],
     ['action', 'cli', 'lib', 'entrypoints'],
-    'the container step (src/container) is a shell of its own: it imports the runner, engines and core',
+    'the container step (src/container) is a shell of its own: it imports the job layer, engines and core',
     { actions: true },
   ),
   layer(

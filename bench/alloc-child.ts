@@ -3,8 +3,8 @@
 // (it owns the lease) until told again, then exits.
 //
 //   fork('bench/alloc-child.ts', [REGISTRY, LO, HI], { execArgv: ['--import', LOADER] })
-import { Registry } from '../src/registry/index.js';
-import { self } from '../src/registry/owner.js';
+import { Registry } from '../src/core/index.js';
+import { self } from '../src/core/owner.js';
 import { NAMES } from './options.js';
 
 /** What this process tells its parent. */

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadAction, LEASE_ACTION, type Action } from '../harness/runner.js';
 import { ROOT } from '../harness/paths.js';
-import { Registry } from '../src/registry/index.js';
+import { Registry } from '../src/core/index.js';
 import type { Config } from './options.js';
 import type { PortRange } from './results.js';
 

@@ -271,7 +271,7 @@ export function renderMarkdown(res: Results): string {
   if (res.serve) parts.push(`## The lease server: \`portlease serve\`\n\n${serveTable(res)}`);
   if (res.contention) {
     parts.push(
-      `## Contention: K processes allocating at once\n\nWall time from the first spawn to the last exit (median of ${res.contention[0]?.reps ?? 0}), against K \`node -e 0\` started the same way. "Pre-started": K processes that have already loaded the engine allocate at once on a signal, which leaves out Node's start-up and shows the lock's throughput.\n\n${contentionTable(res)}`,
+      `## Contention: K processes allocating at once\n\nWall time from the first spawn to the last exit (median of ${res.contention[0]?.reps ?? 0}), against K \`node -e 0\` started the same way. "Pre-started": K processes that have already loaded the core allocate at once on a signal, which leaves out Node's start-up and shows the lock's throughput.\n\n${contentionTable(res)}`,
     );
   }
   if (res.pytest) {

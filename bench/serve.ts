@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, rmSync, statfsSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { Registry, selfOwner } from '../src/registry/index.js';
+import { Registry, selfOwner } from '../src/core/index.js';
 import { baseEnv, log, type Context } from './context.js';
 import { ALLOC_RANGE } from './options.js';
 import type { ServeResult, ServeRow } from './results.js';

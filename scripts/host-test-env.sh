@@ -1,5 +1,5 @@
 #!/bin/sh
-# Tools for the tests that use the real host (test/registry/takeover, salvage, edges, host):
+# Tools for the tests that use the real host (test/core/takeover, salvage, edges, host):
 # strace (to hold a process inside its write window), python3 (a process whose main thread
 # exited, a unix socket file), util-linux (unshare, runuser, mount) and passwd (useradd).
 # Idempotent: installs only what is missing, with apt-get. Needs root.

@@ -1,6 +1,6 @@
 /**
  * The layering rule (docs/architecture.md) bites: a core module that imports a shell, the
- * engine adapter or the runner layer that imports @actions/core, the runner layer that
+ * engine adapter or the job layer that imports @actions/core, the job layer that
  * imports a shell, or one GitHub shell that imports the other, fails eslint; only the GitHub
  * shells import @actions/*. The probe files are written next to the real modules (the rule
  * is per folder) and removed afterwards.
@@ -29,10 +29,10 @@ function lint(folder: string, source: string): { code: number | null; out: strin
 }
 
 it('fails a core -> action import, and allows an import of the core itself', () => {
-  const bad = lint('registry', "export { run } from '../action/main.js';\n");
+  const bad = lint('core', "export { run } from '../action/main.js';\n");
   expect(bad.code).toBe(1);
-  expect(bad.out).toMatch(/the core \(src\/registry\) is pure/);
-  const ok = lint('registry', "export { UsageError } from './errors.js';\n");
+  expect(bad.out).toMatch(/the core \(src\/core\) is pure/);
+  const ok = lint('core', "export { UsageError } from './errors.js';\n");
   expect(ok.out).toBe('');
   expect(ok.code).toBe(0);
 });
@@ -83,14 +83,14 @@ function lintEach(cases: [folder: string, source: string][]): Verdict[] {
 
 const SHELLS = ['../action/main.js', '../container/main.js', '../cli/main.js', '../lib/index.js'];
 
-it('fails @actions/* and any shell in the runner layer, and allows the engines and the core', () => {
+it('fails @actions/* and any shell in the job layer, and allows the engines and the core', () => {
   const [actions, ok, ...shells] = lintEach([
-    ['runner', "export { getInput } from '@actions/core';\n"],
+    ['job', "export { getInput } from '@actions/core';\n"],
     [
-      'runner',
-      "export { publishedPorts } from '../engines/host.js';\nexport { UsageError } from '../registry/index.js';\n",
+      'job',
+      "export { publishedPorts } from '../engines/host.js';\nexport { UsageError } from '../core/index.js';\n",
     ],
-    ...SHELLS.map((shell): [string, string] => ['runner', `export { run } from '${shell}';\n`]),
+    ...SHELLS.map((shell): [string, string] => ['job', `export { run } from '${shell}';\n`]),
   ]);
   expect(actions?.problems).toBe(1);
   expect(actions?.messages).toMatch(
@@ -101,7 +101,7 @@ it('fails @actions/* and any shell in the runner layer, and allows the engines a
   for (const [i, bad] of shells.entries()) {
     expect(bad.problems, SHELLS[i]).toBe(1);
     expect(bad.messages, SHELLS[i]).toMatch(
-      /^no-restricted-imports: .*the runner layer \(src\/runner\) imports only the engines/,
+      /^no-restricted-imports: .*the job layer \(src\/job\) imports only the engines/,
     );
   }
 });

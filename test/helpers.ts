@@ -17,7 +17,7 @@ import { networkInterfaces, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll } from 'vitest';
 import { CLI, LOADER, NODE, ROOT } from '../harness/paths.js';
-import { Registry, selfOwner, type PortRange } from '../src/registry/index.js';
+import { Registry, selfOwner, type PortRange } from '../src/core/index.js';
 
 export { CLI, NODE, ROOT };
 

@@ -14,7 +14,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isMap, isScalar, isSeq, parseAllDocuments, parseDocument, type Node } from 'yaml';
-import { parseNameList } from '../src/registry/parse.js';
+import { parseNameList } from '../src/core/parse.js';
 import { ROOT } from './helpers.js';
 
 interface Action {

@@ -2,7 +2,7 @@
 import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /******/ var __webpack_modules__ = ({
 
-/***/ 800:
+/***/ 380:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -47,9 +47,9 @@ if (!onPurpose) {
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 ;// CONCATENATED MODULE: external "node:util"
 const external_node_util_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:util");
-;// CONCATENATED MODULE: ./src/registry/errors.ts
+;// CONCATENATED MODULE: ./src/core/errors.ts
 /**
- * Errors the engine raises on purpose. Every message is one line meant for a person:
+ * Errors the core raises on purpose. Every message is one line meant for a person:
  * the shells (CLI, action, container step) print `message` and nothing else.
  *
  * - `UsageError`: the input is wrong (exit 2 in the CLI). Raised before the registry
@@ -97,7 +97,7 @@ function describeError(err) {
     return String(err).split('\n')[0] ?? 'unknown error';
 }
 
-;// CONCATENATED MODULE: ./src/registry/parse.ts
+;// CONCATENATED MODULE: ./src/core/parse.ts
 /**
  * Parsing and validation of everything a user can pass in, shared by the CLI, the action
  * and the container step. Each parser throws a `UsageError` whose one line names the input
@@ -313,7 +313,7 @@ function parseBoolean(text, label) {
 
 ;// CONCATENATED MODULE: external "node:timers/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
-;// CONCATENATED MODULE: ./src/registry/memo.ts
+;// CONCATENATED MODULE: ./src/core/memo.ts
 const ID_PREFIX = '{"id":"';
 /** The id a canonical record line starts with (a cheap map key; the whole text is compared). */
 function lineId(line) {
@@ -353,7 +353,7 @@ class RecordMemo {
     }
 }
 
-;// CONCATENATED MODULE: ./src/registry/text.ts
+;// CONCATENATED MODULE: ./src/core/text.ts
 /** Small text and value helpers shared by every layer (no I/O). */
 /** A plain object (not null, not an array): the first check on any parsed JSON value. */
 function isRecord(v) {
@@ -380,7 +380,7 @@ function randomSuffix(n) {
     return out.slice(0, n);
 }
 
-;// CONCATENATED MODULE: ./src/registry/schema.ts
+;// CONCATENATED MODULE: ./src/core/schema.ts
 /**
  * One lease record as the state file holds it: its shape, its id, and its validation.
  *
@@ -546,7 +546,7 @@ function freezeLease(lease) {
 
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
-;// CONCATENATED MODULE: ./src/registry/platform.ts
+;// CONCATENATED MODULE: ./src/core/platform.ts
 
 /** What the platform says of a pid that runs no more (owner.ts maps it to its GONE). */
 const NO_PROCESS = Symbol('no process');
@@ -801,7 +801,7 @@ function permissionFix(dir) {
         : 'Make it mode 0777 (no sticky bit) or use --registry';
 }
 
-;// CONCATENATED MODULE: ./src/registry/dirs.ts
+;// CONCATENATED MODULE: ./src/core/dirs.ts
 /**
  * The registry directory: where it is by default, making it (open to every user) and checking
  * it, never through a symlink, that it stays the very directory validated first, and the
@@ -938,7 +938,7 @@ function checkSameDir(dir, id) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/registry/fsretry.ts
+;// CONCATENATED MODULE: ./src/core/fsretry.ts
 /**
  * rename and unlink that ride out Windows' transient sharing errors.
  *
@@ -997,7 +997,7 @@ function unlinkRetry(path, opts) {
     }, opts);
 }
 
-;// CONCATENATED MODULE: ./src/registry/fsio.ts
+;// CONCATENATED MODULE: ./src/core/fsio.ts
 /**
  * Files written so that a crash at any instruction leaves the old file or the new one, whole:
  * a temp file beside the target, fsynced, renamed over it; and the sweep of temps a killed
@@ -1100,7 +1100,7 @@ function sweepTemps(dir, file, olderThanMs = 60_000) {
     return removed;
 }
 
-;// CONCATENATED MODULE: ./src/registry/layout.ts
+;// CONCATENATED MODULE: ./src/core/layout.ts
 
 
 const HEAD = `{"version":${STATE_VERSION},"leases":[\n`;
@@ -1258,7 +1258,7 @@ function parse(text) {
     return salvage(text);
 }
 
-;// CONCATENATED MODULE: ./src/registry/quarantine.ts
+;// CONCATENATED MODULE: ./src/core/quarantine.ts
 /**
  * What a read of the state file rejects (docs/adr/0002-store-salvage.md): the damage of one
  * read is kept in ONE bounded `quarantine/` file (mode 0600) for a person to inspect, and
@@ -1369,7 +1369,7 @@ function reportDamage(dir, text, damage, recognised, intact, links, opts) {
     opts.warn?.(`registry: ${path}: ${more > 0 ? `${more} more damaged line${more === 1 ? '' : 's'} skipped; ` : ''}kept the ${intact} intact record${intact === 1 ? '' : 's'}${note}`);
 }
 
-;// CONCATENATED MODULE: ./src/registry/store.ts
+;// CONCATENATED MODULE: ./src/core/store.ts
 /**
  * The state file on disk: `leases.json` in the registry directory, replaced as a whole under
  * the lock (fsio.ts: temp file, fsync, rename), so a crash at any instruction leaves the old
@@ -1527,7 +1527,7 @@ function sameFile(a, b) {
     return (a !== null && b !== null && a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs);
 }
 
-;// CONCATENATED MODULE: ./src/registry/cache.ts
+;// CONCATENATED MODULE: ./src/core/cache.ts
 /**
  * What one Registry remembers of its state file between operations, and the reads and
  * writes that keep it: the state it last saw under the lock (so a read under the next lock
@@ -1599,7 +1599,7 @@ class StateCache {
     }
 }
 
-;// CONCATENATED MODULE: ./src/registry/choose.ts
+;// CONCATENATED MODULE: ./src/core/choose.ts
 /** 32-bit FNV-1a: stable across processes, platforms and Node versions. */
 function fnv1a(text) {
     let h = 0x811c9dc5;
@@ -1720,7 +1720,7 @@ async function extendBlock(held, count, range, usable) {
     return null;
 }
 
-;// CONCATENATED MODULE: ./src/registry/conflicts.ts
+;// CONCATENATED MODULE: ./src/core/conflicts.ts
 /**
  * Records that claim one port or key (a hand edit, a restore of an old copy, a salvaged
  * file) resolved in favour of the live record (docs/adr/0002-store-salvage.md): a dead
@@ -1797,7 +1797,7 @@ const external_node_net_namespaceObject = __WEBPACK_EXTERNAL_createRequire(impor
 const external_node_worker_threads_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:worker_threads");
 ;// CONCATENATED MODULE: external "node:os"
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
-;// CONCATENATED MODULE: ./src/registry/proc.ts
+;// CONCATENATED MODULE: ./src/core/proc.ts
 /**
  * Reading the process table from /proc (Linux): every visible process with its parent,
  * process group, session, state and start time; the environment cookie exec puts on its
@@ -1973,7 +1973,7 @@ function scanCookies(scan, skip = new Set()) {
     return out;
 }
 
-;// CONCATENATED MODULE: ./src/registry/owner.ts
+;// CONCATENATED MODULE: ./src/core/owner.ts
 /**
  * Who owns a lease or the lock, and whether that owner is provably dead. Every entry point
  * (CLI, action, container step, library) takes its owner kinds and its default owner from
@@ -2532,7 +2532,7 @@ function sessionUid(sid) {
     return myUid();
 }
 
-;// CONCATENATED MODULE: ./src/registry/lock.ts
+;// CONCATENATED MODULE: ./src/core/lock.ts
 /**
  * The host-level mutex around every read-modify-write of the registry.
  *
@@ -3133,7 +3133,7 @@ function makeLock(dir, gen, heldKey, me, beacon) {
     };
 }
 
-;// CONCATENATED MODULE: ./src/registry/probe.ts
+;// CONCATENATED MODULE: ./src/core/probe.ts
 /**
  * Can a port be bound right now, and which ports does the kernel keep for itself.
  */
@@ -3245,7 +3245,7 @@ function formatRange(r) {
     return r.lo === r.hi ? `${r.lo}` : `${r.lo}-${r.hi}`;
 }
 
-;// CONCATENATED MODULE: ./src/registry/request.ts
+;// CONCATENATED MODULE: ./src/core/request.ts
 /**
  * An allocate request: what a caller may ask for, and its complete check before anything on
  * disk is touched (bad input never changes the registry; every error is one line naming the
@@ -3325,7 +3325,7 @@ function cleanLabels(labels) {
     return Object.fromEntries(out);
 }
 
-;// CONCATENATED MODULE: ./src/registry/reuse.ts
+;// CONCATENATED MODULE: ./src/core/reuse.ts
 /**
  * A lease asked for again by its key while it lives: handed back as it is, renewed (a new
  * expiry or owner when the caller gave one explicitly), grown by names it lacks (its ports
@@ -3404,7 +3404,7 @@ async function reuseLease(same, req, v, usable, now) {
     return lease;
 }
 
-;// CONCATENATED MODULE: ./src/registry/registry.ts
+;// CONCATENATED MODULE: ./src/core/registry.ts
 /**
  * The lease registry: allocate, update, release, list and gc, each a read-modify-write of the
  * state file under the host-wide lock. Pure Node; knows nothing of GitHub or containers (the
@@ -3841,7 +3841,7 @@ class Registry {
     }
 }
 
-;// CONCATENATED MODULE: ./src/registry/index.ts
+;// CONCATENATED MODULE: ./src/core/index.ts
 /**
  * The core's public face: what the layers above (engines, runner, shells) import from
  * `src/registry`. Re-exports only; each module holds one responsibility (docs/architecture.md).
@@ -3854,7 +3854,7 @@ class Registry {
 
 
 
-;// CONCATENATED MODULE: ./src/registry/listen.ts
+;// CONCATENATED MODULE: ./src/core/bind.ts
 /**
  * Listening on a leased port while the lease is held: the part `portlease exec --listen`
  * (src/cli) and the library's `listen()` (src/lib) share. Which address (a literal IP of
@@ -4538,7 +4538,7 @@ function containerLivenessChecker(opts = {}) {
     };
 }
 
-;// CONCATENATED MODULE: ./src/runner/registry.ts
+;// CONCATENATED MODULE: ./src/job/host-registry.ts
 /**
  * The one Registry wiring every shell on a host uses (CLI, library, action, container step):
  * where the registry lives, how it logs, and what the container engines add to it (host ports
@@ -4884,7 +4884,7 @@ Service options (the container step's inputs):
 ${ALLOCATE_OPTIONS.replace(/\n {2}--count[^\n]*/, '').replace(/\n {2}--json[^\n]*/, '')}`,
 };
 
-;// CONCATENATED MODULE: ./src/cli/listen.ts
+;// CONCATENATED MODULE: ./src/cli/socket-activation.ts
 /**
  * `exec --listen`: bind listening TCP sockets on leased ports while the lease is held, and
  * hand them to the command as inherited file descriptors 3, 4, ... with systemd's
@@ -6696,7 +6696,7 @@ function writePorts(target, ports) {
 
 ;// CONCATENATED MODULE: ./src/cli/main.ts
 /**
- * The `portlease` command: a thin shell over the registry (src/registry).
+ * The `portlease` command: a thin shell over the registry (src/core).
  */
  // first: SIGUSR1 must never start the inspector
 
@@ -7268,7 +7268,7 @@ async function runCli(argv, io = defaultIo) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(800);
+/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(380);
 
 process.exitCode = await (0,_cli_main_js__WEBPACK_IMPORTED_MODULE_0__/* .runCli */ .a)(process.argv.slice(2));
 

@@ -131,9 +131,9 @@ __nccwpck_require__.d(__webpack_exports__, {
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
-;// CONCATENATED MODULE: ./src/registry/errors.ts
+;// CONCATENATED MODULE: ./src/core/errors.ts
 /**
- * Errors the engine raises on purpose. Every message is one line meant for a person:
+ * Errors the core raises on purpose. Every message is one line meant for a person:
  * the shells (CLI, action, container step) print `message` and nothing else.
  *
  * - `UsageError`: the input is wrong (exit 2 in the CLI). Raised before the registry
@@ -183,7 +183,7 @@ function errors_describeError(err) {
 
 ;// CONCATENATED MODULE: external "node:fs"
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
-;// CONCATENATED MODULE: ./src/registry/choose.ts
+;// CONCATENATED MODULE: ./src/core/choose.ts
 /** 32-bit FNV-1a: stable across processes, platforms and Node versions. */
 function fnv1a(text) {
     let h = 0x811c9dc5;
@@ -304,7 +304,7 @@ async function extendBlock(held, count, range, usable) {
     return null;
 }
 
-;// CONCATENATED MODULE: ./src/registry/platform.ts
+;// CONCATENATED MODULE: ./src/core/platform.ts
 
 /** What the platform says of a pid that runs no more (owner.ts maps it to its GONE). */
 const NO_PROCESS = Symbol('no process');
@@ -559,7 +559,7 @@ function permissionFix(dir) {
         : 'Make it mode 0777 (no sticky bit) or use --registry';
 }
 
-;// CONCATENATED MODULE: ./src/registry/parse.ts
+;// CONCATENATED MODULE: ./src/core/parse.ts
 /**
  * Parsing and validation of everything a user can pass in, shared by the CLI, the action
  * and the container step. Each parser throws a `UsageError` whose one line names the input
@@ -773,7 +773,7 @@ function parseBoolean(text, label) {
     throw new UsageError(`${label}: ${show(text)} is not a boolean; use true or false`);
 }
 
-;// CONCATENATED MODULE: ./src/registry/proc.ts
+;// CONCATENATED MODULE: ./src/core/proc.ts
 /**
  * Reading the process table from /proc (Linux): every visible process with its parent,
  * process group, session, state and start time; the environment cookie exec puts on its
@@ -949,7 +949,7 @@ function scanCookies(scan, skip = new Set()) {
     return out;
 }
 
-;// CONCATENATED MODULE: ./src/registry/owner.ts
+;// CONCATENATED MODULE: ./src/core/owner.ts
 /**
  * Who owns a lease or the lock, and whether that owner is provably dead. Every entry point
  * (CLI, action, container step, library) takes its owner kinds and its default owner from
@@ -1508,7 +1508,7 @@ function sessionUid(sid) {
     return myUid();
 }
 
-;// CONCATENATED MODULE: ./src/registry/text.ts
+;// CONCATENATED MODULE: ./src/core/text.ts
 /** Small text and value helpers shared by every layer (no I/O). */
 /** A plain object (not null, not an array): the first check on any parsed JSON value. */
 function isRecord(v) {
@@ -2129,7 +2129,7 @@ function containerLivenessChecker(opts = {}) {
 
 ;// CONCATENATED MODULE: external "node:timers/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
-;// CONCATENATED MODULE: ./src/registry/memo.ts
+;// CONCATENATED MODULE: ./src/core/memo.ts
 const ID_PREFIX = '{"id":"';
 /** The id a canonical record line starts with (a cheap map key; the whole text is compared). */
 function lineId(line) {
@@ -2169,7 +2169,7 @@ class RecordMemo {
     }
 }
 
-;// CONCATENATED MODULE: ./src/registry/schema.ts
+;// CONCATENATED MODULE: ./src/core/schema.ts
 /**
  * One lease record as the state file holds it: its shape, its id, and its validation.
  *
@@ -2333,7 +2333,7 @@ function freezeLease(lease) {
     return Object.freeze(lease);
 }
 
-;// CONCATENATED MODULE: ./src/registry/dirs.ts
+;// CONCATENATED MODULE: ./src/core/dirs.ts
 /**
  * The registry directory: where it is by default, making it (open to every user) and checking
  * it, never through a symlink, that it stays the very directory validated first, and the
@@ -2470,7 +2470,7 @@ function checkSameDir(dir, id) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/registry/fsretry.ts
+;// CONCATENATED MODULE: ./src/core/fsretry.ts
 /**
  * rename and unlink that ride out Windows' transient sharing errors.
  *
@@ -2529,7 +2529,7 @@ function unlinkRetry(path, opts) {
     }, opts);
 }
 
-;// CONCATENATED MODULE: ./src/registry/fsio.ts
+;// CONCATENATED MODULE: ./src/core/fsio.ts
 /**
  * Files written so that a crash at any instruction leaves the old file or the new one, whole:
  * a temp file beside the target, fsynced, renamed over it; and the sweep of temps a killed
@@ -2632,7 +2632,7 @@ function sweepTemps(dir, file, olderThanMs = 60_000) {
     return removed;
 }
 
-;// CONCATENATED MODULE: ./src/registry/layout.ts
+;// CONCATENATED MODULE: ./src/core/layout.ts
 
 
 const HEAD = `{"version":${STATE_VERSION},"leases":[\n`;
@@ -2790,7 +2790,7 @@ function parse(text) {
     return salvage(text);
 }
 
-;// CONCATENATED MODULE: ./src/registry/quarantine.ts
+;// CONCATENATED MODULE: ./src/core/quarantine.ts
 /**
  * What a read of the state file rejects (docs/adr/0002-store-salvage.md): the damage of one
  * read is kept in ONE bounded `quarantine/` file (mode 0600) for a person to inspect, and
@@ -2901,7 +2901,7 @@ function reportDamage(dir, text, damage, recognised, intact, links, opts) {
     opts.warn?.(`registry: ${path}: ${more > 0 ? `${more} more damaged line${more === 1 ? '' : 's'} skipped; ` : ''}kept the ${intact} intact record${intact === 1 ? '' : 's'}${note}`);
 }
 
-;// CONCATENATED MODULE: ./src/registry/store.ts
+;// CONCATENATED MODULE: ./src/core/store.ts
 /**
  * The state file on disk: `leases.json` in the registry directory, replaced as a whole under
  * the lock (fsio.ts: temp file, fsync, rename), so a crash at any instruction leaves the old
@@ -3059,7 +3059,7 @@ function sameFile(a, b) {
     return (a !== null && b !== null && a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs);
 }
 
-;// CONCATENATED MODULE: ./src/registry/cache.ts
+;// CONCATENATED MODULE: ./src/core/cache.ts
 /**
  * What one Registry remembers of its state file between operations, and the reads and
  * writes that keep it: the state it last saw under the lock (so a read under the next lock
@@ -3131,7 +3131,7 @@ class StateCache {
     }
 }
 
-;// CONCATENATED MODULE: ./src/registry/conflicts.ts
+;// CONCATENATED MODULE: ./src/core/conflicts.ts
 /**
  * Records that claim one port or key (a hand edit, a restore of an old copy, a salvaged
  * file) resolved in favour of the live record (docs/adr/0002-store-salvage.md): a dead
@@ -3206,7 +3206,7 @@ async function resolveConflicts(leases, deadReason, log) {
 const external_node_net_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
 ;// CONCATENATED MODULE: external "node:worker_threads"
 const external_node_worker_threads_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:worker_threads");
-;// CONCATENATED MODULE: ./src/registry/lock.ts
+;// CONCATENATED MODULE: ./src/core/lock.ts
 /**
  * The host-level mutex around every read-modify-write of the registry.
  *
@@ -3807,7 +3807,7 @@ function makeLock(dir, gen, heldKey, me, beacon) {
     };
 }
 
-;// CONCATENATED MODULE: ./src/registry/probe.ts
+;// CONCATENATED MODULE: ./src/core/probe.ts
 /**
  * Can a port be bound right now, and which ports does the kernel keep for itself.
  */
@@ -3919,7 +3919,7 @@ function formatRange(r) {
     return r.lo === r.hi ? `${r.lo}` : `${r.lo}-${r.hi}`;
 }
 
-;// CONCATENATED MODULE: ./src/registry/request.ts
+;// CONCATENATED MODULE: ./src/core/request.ts
 /**
  * An allocate request: what a caller may ask for, and its complete check before anything on
  * disk is touched (bad input never changes the registry; every error is one line naming the
@@ -3999,7 +3999,7 @@ function cleanLabels(labels) {
     return Object.fromEntries(out);
 }
 
-;// CONCATENATED MODULE: ./src/registry/reuse.ts
+;// CONCATENATED MODULE: ./src/core/reuse.ts
 /**
  * A lease asked for again by its key while it lives: handed back as it is, renewed (a new
  * expiry or owner when the caller gave one explicitly), grown by names it lacks (its ports
@@ -4078,7 +4078,7 @@ async function reuseLease(same, req, v, usable, now) {
     return lease;
 }
 
-;// CONCATENATED MODULE: ./src/registry/registry.ts
+;// CONCATENATED MODULE: ./src/core/registry.ts
 /**
  * The lease registry: allocate, update, release, list and gc, each a read-modify-write of the
  * state file under the host-wide lock. Pure Node; knows nothing of GitHub or containers (the
@@ -4515,7 +4515,7 @@ class Registry {
     }
 }
 
-;// CONCATENATED MODULE: ./src/registry/index.ts
+;// CONCATENATED MODULE: ./src/core/index.ts
 /**
  * The core's public face: what the layers above (engines, runner, shells) import from
  * `src/registry`. Re-exports only; each module holds one responsibility (docs/architecture.md).
@@ -4528,7 +4528,7 @@ class Registry {
 
 
 
-;// CONCATENATED MODULE: ./src/runner/registry.ts
+;// CONCATENATED MODULE: ./src/job/host-registry.ts
 /**
  * The one Registry wiring every shell on a host uses (CLI, library, action, container step):
  * where the registry lives, how it logs, and what the container engines add to it (host ports
@@ -5089,7 +5089,7 @@ function portNumbers(from, to) {
     return generator(from, to);
 }
 
-;// CONCATENATED MODULE: ./src/registry/listen.ts
+;// CONCATENATED MODULE: ./src/core/bind.ts
 /**
  * Listening on a leased port while the lease is held: the part `portlease exec --listen`
  * (src/cli) and the library's `listen()` (src/lib) share. Which address (a literal IP of

@@ -3,8 +3,8 @@
  * value is checked here, before the registry is touched; an error names the input.
  */
 import * as core from '@actions/core';
-import { parseBoolean, parseNameList, UsageError } from '../registry/index.js';
-import { readLeaseInputs, type LeaseInputs } from '../runner/lease-inputs.js';
+import { parseBoolean, parseNameList, UsageError } from '../core/index.js';
+import { readLeaseInputs, type LeaseInputs } from '../job/lease-inputs.js';
 
 export interface ActionInputs extends LeaseInputs {
   /** Port names, in the order given (`ports`). */

@@ -11,10 +11,10 @@ import {
   formatRange,
   sameOwner,
   type Lease,
-} from '../registry/index.js';
-import { runnerOwner } from '../runner/job.js';
-import { defaultKey, runLabels } from '../runner/key.js';
-import { createHostRegistry } from '../runner/registry.js';
+} from '../core/index.js';
+import { runnerOwner } from '../job/job.js';
+import { defaultKey, runLabels } from '../job/key.js';
+import { createHostRegistry } from '../job/host-registry.js';
 import { getInputs, type ActionInputs } from './inputs.js';
 import { saveLeaseState } from './state.js';
 import { writeSummary } from './summary.js';

@@ -5,8 +5,8 @@
  * is reclaimed anyway when the runner worker that owns it exits.
  */
 import * as core from '@actions/core';
-import { describeError } from '../registry/index.js';
-import { createHostRegistry } from '../runner/registry.js';
+import { describeError } from '../core/index.js';
+import { createHostRegistry } from '../job/host-registry.js';
 import { getLeaseState } from './state.js';
 
 /** Post steps get little time on cancel: do not queue behind a stuck lock for long. */

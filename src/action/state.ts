@@ -3,8 +3,8 @@
  * step's to release, as JSON state.
  */
 import * as core from '@actions/core';
-import { CONTROL_CHARS } from '../registry/index.js';
-import { getJsonState, isLeaseRef, saveJsonState, type LeaseRef } from '../runner/state.js';
+import { CONTROL_CHARS } from '../core/index.js';
+import { getJsonState, isLeaseRef, saveJsonState, type LeaseRef } from '../job/state.js';
 
 const NAME = 'portlease';
 

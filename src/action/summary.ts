@@ -2,7 +2,7 @@
  * The job summary: one table of the leased ports.
  */
 import * as core from '@actions/core';
-import { formatRange, type Lease } from '../registry/index.js';
+import { formatRange, type Lease } from '../core/index.js';
 
 function escape(text: string): string {
   return text

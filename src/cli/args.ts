@@ -21,14 +21,14 @@ import {
   type Lease,
   type OwnerChoice,
   type Registry,
-} from '../registry/index.js';
-import { ownerDefaults } from '../registry/owner.js';
+} from '../core/index.js';
+import { ownerDefaults } from '../core/owner.js';
 import {
   createHostRegistry,
   debugEnabled,
   DEFAULT_TTL_MS,
   registryDir,
-} from '../runner/registry.js';
+} from '../job/host-registry.js';
 
 export interface Io {
   out: (line: string) => void;

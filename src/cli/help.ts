@@ -1,4 +1,4 @@
-import { DEFAULT_RANGE, formatRange } from '../registry/index.js';
+import { DEFAULT_RANGE, formatRange } from '../core/index.js';
 
 const RANGE = formatRange(DEFAULT_RANGE);
 

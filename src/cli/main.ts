@@ -1,5 +1,5 @@
 /**
- * The `portlease` command: a thin shell over the registry (src/registry).
+ * The `portlease` command: a thin shell over the registry (src/core).
  */
 import './signals.js'; // first: SIGUSR1 must never start the inspector
 import { writeSync } from 'node:fs';
@@ -15,8 +15,8 @@ import {
   describeError,
   errnoCode,
   RuntimeError,
-} from '../registry/index.js';
-import { checkListenHost, DEFAULT_LISTEN_HOST, parseListenHost } from '../registry/listen.js';
+} from '../core/index.js';
+import { checkListenHost, DEFAULT_LISTEN_HOST, parseListenHost } from '../core/bind.js';
 import { VERSION } from '../version.js';
 import { removeLeaseContainers, removeOrphanContainers } from '../engines/host.js';
 import {
@@ -24,7 +24,7 @@ import {
   DEFAULT_TTL_MS,
   renewWhileHeld,
   SERVER_BUSY_PORTS_MAX_AGE_MS,
-} from '../runner/registry.js';
+} from '../job/host-registry.js';
 import {
   allocateRequest,
   askedPorts,
@@ -36,7 +36,7 @@ import {
   type Values,
 } from './args.js';
 import { HELP } from './help.js';
-import { bindListeners } from './listen.js';
+import { bindListeners } from './socket-activation.js';
 import { cmdServe } from './serve.js';
 import {
   cmdPortserver,

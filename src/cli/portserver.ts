@@ -35,10 +35,10 @@ import {
   type PortRange,
   type ProcessOwner,
   type Registry,
-} from '../registry/index.js';
-import { processLiveness } from '../registry/owner.js';
-import { checkRequest } from '../registry/request.js';
-import { DEFAULT_TTL_MS } from '../runner/registry.js';
+} from '../core/index.js';
+import { processLiveness } from '../core/owner.js';
+import { checkRequest } from '../core/request.js';
+import { DEFAULT_TTL_MS } from '../job/host-registry.js';
 import { logTo, str, type Io, type Values } from './args.js';
 import { supervise } from './supervise.js';
 import { listenOn, socketState, SOCKET_PATH_MAX } from './unix-socket.js';

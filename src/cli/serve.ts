@@ -25,10 +25,10 @@ import {
   UsageError,
   type ProcessOwner,
   type Registry,
-} from '../registry/index.js';
-import { ensureRegistryDir } from '../registry/dirs.js';
-import { randomSuffix } from '../registry/text.js';
-import { SERVER_BUSY_PORTS_MAX_AGE_MS } from '../runner/registry.js';
+} from '../core/index.js';
+import { ensureRegistryDir } from '../core/dirs.js';
+import { randomSuffix } from '../core/text.js';
+import { SERVER_BUSY_PORTS_MAX_AGE_MS } from '../job/host-registry.js';
 import { VERSION } from '../version.js';
 import {
   allocateRequest,

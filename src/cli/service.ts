@@ -8,8 +8,8 @@
  * (`lease`, `port`, `container`, ...) and leave it running; `portlease release --lease ID`
  * removes it, and `portlease gc` removes it once the lease's owner is gone.
  */
-import type { AllocateRequest, Lease, Registry } from '../registry/index.js';
-import { UsageError } from '../registry/index.js';
+import type { AllocateRequest, Lease, Registry } from '../core/index.js';
+import { UsageError } from '../core/index.js';
 import { ContainerEngine } from '../engines/engine.js';
 import { startService, stopService, type ServiceLog } from '../engines/service.js';
 import { parseServiceSpec, type RawInputs } from '../engines/spec.js';

@@ -14,7 +14,7 @@
  * until the tree is gone. Only then may the lease be released.
  */
 import { constants as osConstants } from 'node:os';
-import { scanCookies, scanProcesses } from '../registry/proc.js';
+import { scanCookies, scanProcesses } from '../core/proc.js';
 
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 /** Passed on to the command's process group; none of them ends exec (SIGUSR1: signals.ts). */

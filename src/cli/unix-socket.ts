@@ -4,10 +4,10 @@
  */
 import { lstatSync } from 'node:fs';
 import { connect, type Server } from 'node:net';
-import { errnoCode } from '../registry/index.js';
+import { errnoCode } from '../core/index.js';
 
 /** The longest socket path (the lock's liveness sockets obey it too). */
-export { SOCKET_PATH_MAX } from '../registry/lock.js';
+export { SOCKET_PATH_MAX } from '../core/lock.js';
 
 /**
  * What is at `path`: nothing, a file that is not a socket, a socket someone listens on, or a

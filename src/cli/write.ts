@@ -5,9 +5,9 @@
  */
 import { accessSync, constants, statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
-import { errnoCode, RuntimeError, UsageError } from '../registry/errors.js';
-import { CONTROL_CHARS } from '../registry/parse.js';
-import { writeAtomic } from '../registry/fsio.js';
+import { errnoCode, RuntimeError, UsageError } from '../core/errors.js';
+import { CONTROL_CHARS } from '../core/parse.js';
+import { writeAtomic } from '../core/fsio.js';
 
 export interface WriteTarget {
   path: string;

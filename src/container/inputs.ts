@@ -5,7 +5,7 @@
  */
 import * as core from '@actions/core';
 import { parseServiceSpec, type RawInputs, type ServiceSpec } from '../engines/spec.js';
-import { readLeaseInputs, type LeaseInputs } from '../runner/lease-inputs.js';
+import { readLeaseInputs, type LeaseInputs } from '../job/lease-inputs.js';
 
 export interface ContainerInputs extends ServiceSpec {
   lease: LeaseInputs;

@@ -4,12 +4,12 @@
  * container's logs, the container removed, the lease released, the step failed.
  */
 import * as core from '@actions/core';
-import { describeError, RuntimeError } from '../registry/index.js';
+import { describeError, RuntimeError } from '../core/index.js';
 import { ContainerEngine, LEASE_LABEL } from '../engines/engine.js';
 import { startService, stopService } from '../engines/service.js';
-import { runnerOwner } from '../runner/job.js';
-import { defaultKey, runLabels } from '../runner/key.js';
-import { createHostRegistry } from '../runner/registry.js';
+import { runnerOwner } from '../job/job.js';
+import { defaultKey, runLabels } from '../job/key.js';
+import { createHostRegistry } from '../job/host-registry.js';
 import { getInputs } from './inputs.js';
 import { stepLog } from './log.js';
 import { saveState, type ContainerStepState } from './state.js';

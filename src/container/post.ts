@@ -4,10 +4,10 @@
  * Idempotent; never fails the job (warnings only).
  */
 import * as core from '@actions/core';
-import { describeError } from '../registry/index.js';
+import { describeError } from '../core/index.js';
 import { ContainerEngine } from '../engines/engine.js';
 import { stopService } from '../engines/service.js';
-import { createHostRegistry } from '../runner/registry.js';
+import { createHostRegistry } from '../job/host-registry.js';
 import { stepLog } from './log.js';
 import { hasState, loadState } from './state.js';
 

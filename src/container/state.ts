@@ -4,7 +4,7 @@
 import { isAbsolute } from 'node:path';
 import * as core from '@actions/core';
 import { CONTAINER_ID, type EngineName } from '../engines/engine.js';
-import { getJsonState, isLeaseRef, saveJsonState, type LeaseRef } from '../runner/state.js';
+import { getJsonState, isLeaseRef, saveJsonState, type LeaseRef } from '../job/state.js';
 
 const NAME = 'portlease-container';
 

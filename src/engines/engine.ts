@@ -20,8 +20,8 @@ import {
   statSync,
 } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { RuntimeError, UsageError } from '../registry/errors.js';
-import { firstLine, isRecord } from '../registry/text.js';
+import { RuntimeError, UsageError } from '../core/errors.js';
+import { firstLine, isRecord } from '../core/text.js';
 
 export type EngineName = 'docker' | 'podman';
 export const ENGINES: readonly EngineName[] = ['docker', 'podman'];

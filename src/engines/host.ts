@@ -8,8 +8,8 @@
  */
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
-import { describeError } from '../registry/errors.js';
-import { bootId, type ContainerOwner, type Liveness } from '../registry/owner.js';
+import { describeError } from '../core/errors.js';
+import { bootId, type ContainerOwner, type Liveness } from '../core/owner.js';
 import {
   ContainerEngine,
   ENGINES,

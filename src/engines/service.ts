@@ -14,9 +14,9 @@
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { describeError, RuntimeError } from '../registry/errors.js';
-import { formatDuration } from '../registry/parse.js';
-import type { Registry } from '../registry/index.js';
+import { describeError, RuntimeError } from '../core/errors.js';
+import { formatDuration } from '../core/parse.js';
+import type { Registry } from '../core/index.js';
 import { ContainerEngine, LEASE_LABEL, REGISTRY_LABEL } from './engine.js';
 import type { ServiceSpec } from './spec.js';
 

@@ -4,7 +4,7 @@
  * container step's inputs and `portlease service`'s flags. Nothing runs a shell: words are
  * split the way a POSIX shell would split a simple command, and nothing is expanded.
  */
-import { checkName, parseDuration, UsageError } from '../registry/index.js';
+import { checkName, parseDuration, UsageError } from '../core/index.js';
 import type { EngineName } from './engine.js';
 
 export type HealthMode = 'tcp' | 'http' | 'docker' | 'cmd' | 'none';

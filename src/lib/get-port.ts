@@ -15,7 +15,7 @@
  * - `reserve` is accepted and changes nothing (every port is held as if reserved);
  * - bad options throw a `UsageError` naming the option, not a TypeError.
  */
-import { DEFAULT_TTL_MS, renewWhileHeld } from '../runner/registry.js';
+import { DEFAULT_TTL_MS, renewWhileHeld } from '../job/host-registry.js';
 import {
   DEFAULT_RANGE,
   formatRange,
@@ -25,8 +25,8 @@ import {
   type Lease as LeaseRecord,
   type PortRange,
   type Registry,
-} from '../registry/index.js';
-import { kernelPorts, tryListen } from '../registry/probe.js';
+} from '../core/index.js';
+import { kernelPorts, tryListen } from '../core/probe.js';
 import { libraryRegistry, warn } from './lease.js';
 
 const NAME = 'PORT';

@@ -36,7 +36,7 @@ export type {
   ServerMap,
   Strategy,
 } from './types.js';
-export { ListenError, PortleaseError, RuntimeError, UsageError } from '../registry/errors.js';
+export { ListenError, PortleaseError, RuntimeError, UsageError } from '../core/errors.js';
 
 /**
  * Lease ports host-wide, as `portlease allocate` does. The owner defaults to the calling

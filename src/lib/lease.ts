@@ -10,7 +10,7 @@ import {
   DEFAULT_TTL_MS,
   registryDir,
   renewWhileHeld,
-} from '../runner/registry.js';
+} from '../job/host-registry.js';
 import {
   checkKey,
   checkNames,
@@ -24,8 +24,8 @@ import {
   type Lease as Record_,
   type PortRange,
   type Registry,
-} from '../registry/index.js';
-import { ownerDefaults } from '../registry/owner.js';
+} from '../core/index.js';
+import { ownerDefaults } from '../core/owner.js';
 import { ownerOption } from './owner.js';
 import type { Lease } from './types.js';
 

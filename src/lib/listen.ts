@@ -18,14 +18,9 @@ import {
   UsageError,
   type Lease as LeaseRecord,
   type Registry,
-} from '../registry/index.js';
-import {
-  bindServer,
-  checkListenHost,
-  DEFAULT_LISTEN_HOST,
-  parseListenHost,
-} from '../registry/listen.js';
-import { renewWhileHeld } from '../runner/registry.js';
+} from '../core/index.js';
+import { bindServer, checkListenHost, DEFAULT_LISTEN_HOST, parseListenHost } from '../core/bind.js';
+import { renewWhileHeld } from '../job/host-registry.js';
 import { boolOption, defaultTtlMs, leaseRequest, libraryRegistry, show, warn } from './lease.js';
 import type { Listening } from './types.js';
 

@@ -11,7 +11,7 @@ import {
   selfOwner,
   UsageError,
   type Owner,
-} from '../registry/index.js';
+} from '../core/index.js';
 
 const ACCEPTED =
   "use 'self' (the calling process), 'none' (TTL only), 'pid:N' or { pid: N }, 'dir:PATH', 'session', 'session:SID' or 'job'";

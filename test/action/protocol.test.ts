@@ -16,7 +16,7 @@ import {
 } from '../../harness/runner.js';
 import { cli, listLeases, ROOT, snapshot, tempDir, testRange } from '../helpers.js';
 import { standInWorkers } from '../workers.js';
-import { formatRange, type PortRange } from '../../src/registry/index.js';
+import { formatRange, type PortRange } from '../../src/core/index.js';
 
 const workers = standInWorkers();
 

@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, CLI, collect, NODE, ROOT, tempDir, testRange } from '../helpers.js';
 import { describeWith, sshd } from '../prerequisites.js';
-import { requireTool } from '../registry/host-tools.js';
+import { requireTool } from '../core/host-tools.js';
 import {
   expectFree,
   expectHeld,

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { tryListen } from '../../src/registry/probe.js';
+import { tryListen } from '../../src/core/probe.js';
 import {
   CLI,
   cli,

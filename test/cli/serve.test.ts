@@ -12,7 +12,7 @@ import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cli, CLI, listLeases, NODE, snapshot, tempDir, testRange } from '../helpers.js';
 import { describeWith, root } from '../prerequisites.js';
-import { ensureUser, kill, sharedParent, sleeperAs } from '../registry/host-tools.js';
+import { ensureUser, kill, sharedParent, sleeperAs } from '../core/host-tools.js';
 
 type Reply = Record<string, unknown> & { ok: boolean };
 

@@ -11,7 +11,7 @@ import {
   removeOrphanContainers,
 } from '../../src/engines/host.js';
 import { parsePortsColumn, type EngineName } from '../../src/engines/engine.js';
-import { bootId } from '../../src/registry/owner.js';
+import { bootId } from '../../src/core/owner.js';
 import { tempDir } from '../helpers.js';
 import { itWith, podman } from '../prerequisites.js';
 import { containersWith, engine, ensureDocker, HTTPD, IMAGE, rmArgs } from './steps.js';

@@ -14,7 +14,7 @@ import {
   type RawInputs,
 } from '../../src/engines/spec.js';
 import { quoteForDisplay } from '../../src/engines/service.js';
-import { UsageError } from '../../src/registry/index.js';
+import { UsageError } from '../../src/core/index.js';
 import { CONTAINER_ACTION, jobEnv, loadAction } from '../../harness/runner.js';
 import { tempDir } from '../helpers.js';
 import { standInWorkers } from '../workers.js';

@@ -19,7 +19,7 @@ import {
   releasePort,
   UsageError,
 } from '../../src/lib/index.js';
-import { Registry } from '../../src/registry/index.js';
+import { Registry } from '../../src/core/index.js';
 import { collect, fixture, NODE, ROOT, tempDir, testRange } from '../helpers.js';
 
 const LIB = join(ROOT, 'dist/lib/index.js');

@@ -8,9 +8,9 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { lease, RuntimeError, UsageError, type LeaseOptions } from '../../src/lib/index.js';
-import { Registry } from '../../src/registry/index.js';
+import { Registry } from '../../src/core/index.js';
 import { cli, collect, NODE, ROOT, snapshot, tempDir, testRange } from '../helpers.js';
-import { requireTool } from '../registry/host-tools.js';
+import { requireTool } from '../core/host-tools.js';
 
 const LIB = join(ROOT, 'dist/lib/index.js');
 

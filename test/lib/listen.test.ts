@@ -18,8 +18,8 @@ import {
   type ListeningServer,
   type ListenOptions,
 } from '../../src/lib/index.js';
-import { Registry } from '../../src/registry/index.js';
-import { tryListen } from '../../src/registry/probe.js';
+import { Registry } from '../../src/core/index.js';
+import { tryListen } from '../../src/core/probe.js';
 import { collect, foreignAddress, NODE, ROOT, snapshot, tempDir, testRange } from '../helpers.js';
 
 const LIB = join(ROOT, 'dist/lib/index.js');

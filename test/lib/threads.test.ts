@@ -10,7 +10,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
-import { Registry, type PortRange } from '../../src/registry/index.js';
+import { Registry, type PortRange } from '../../src/core/index.js';
 import type { Bound } from '../fixtures/threads-runner/take-and-bind.js';
 import type { Go, Released, Took } from '../fixtures/threads.js';
 import { collect, fixture, listLeases, NODE, ROOT, tempDir, testRange } from '../helpers.js';

@@ -1,6 +1,6 @@
 import type { GetPortOptions, Lease, LeaseOptions, ListenOptions, Listening, ServerMap } from './types.js';
 export type { DurationOption, GetPortOptions, Lease, LeaseOptions, ListenOptions, Listening, ListeningServer, OwnerOption, RangeOption, ServerLike, ServerMap, Strategy, } from './types.js';
-export { ListenError, PortleaseError, RuntimeError, UsageError } from '../registry/errors.js';
+export { ListenError, PortleaseError, RuntimeError, UsageError } from '../core/errors.js';
 /**
  * Lease ports host-wide, as `portlease allocate` does. The owner defaults to the calling
  * process: the lease ends when it is released, when that process exits, or after its TTL.

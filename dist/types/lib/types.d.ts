@@ -1,8 +1,8 @@
 /**
  * The library's public types, kept apart from the code so that the published declarations
- * (dist/types) hold these and nothing of the engine's internals.
+ * (dist/types) hold these and nothing of the core's internals.
  */
-import type { Strategy } from '../registry/parse.js';
+import type { Strategy } from '../core/parse.js';
 export type { Strategy };
 /** A port range: `'LO-HI'` (or one port `'P'`), `{ lo, hi }` or `[lo, hi]`, inclusive. */
 export type RangeOption = string | {
