@@ -2127,8 +2127,6 @@ function containerLivenessChecker(opts = {}) {
     };
 }
 
-;// CONCATENATED MODULE: external "node:timers/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
 ;// CONCATENATED MODULE: ./src/core/memo.ts
 const ID_PREFIX = '{"id":"';
 /** The id a canonical record line starts with (a cheap map key; the whole text is compared). */
@@ -2177,6 +2175,7 @@ class RecordMemo {
  * object, and every record is frozen (a changed lease is a new record), so a record made or
  * validated once can be kept and handed out again as it is.
  */
+
 
 
 /** The state file in the registry directory. */
@@ -2321,6 +2320,17 @@ function validateLease(v) {
     });
 }
 /**
+ * A record about to be written, frozen and checked to read back valid: what is written must
+ * pass the next reader's validation, or it would be set aside as damaged.
+ */
+function writableLease(lease) {
+    const frozen = freezeLease(lease);
+    const check = validateLease(JSON.parse(JSON.stringify(frozen)));
+    if (typeof check === 'string')
+        throw new errors_UsageError(`lease: ${check}`);
+    return frozen;
+}
+/**
  * Records are frozen: the registry caches each one's JSON text and the last state it saw,
  * so a record must never change after it is made (a changed lease is a new record).
  */
@@ -2331,6 +2341,12 @@ function freezeLease(lease) {
         Object.freeze(lease.owner);
     Object.freeze(lease.labels);
     return Object.freeze(lease);
+}
+/** A record's JSON with every object's keys sorted: equal for equal records, whoever wrote them. */
+function canonical(v) {
+    return JSON.stringify(v, (_k, x) => typeof x === 'object' && x !== null && !Array.isArray(x)
+        ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+        : x);
 }
 
 ;// CONCATENATED MODULE: ./src/core/dirs.ts
@@ -3204,6 +3220,8 @@ async function resolveConflicts(leases, deadReason, log) {
 
 ;// CONCATENATED MODULE: external "node:net"
 const external_node_net_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
+;// CONCATENATED MODULE: external "node:timers/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
 ;// CONCATENATED MODULE: external "node:worker_threads"
 const external_node_worker_threads_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:worker_threads");
 ;// CONCATENATED MODULE: ./src/core/lock.ts
@@ -3919,12 +3937,112 @@ function formatRange(r) {
     return r.lo === r.hi ? `${r.lo}` : `${r.lo}-${r.hi}`;
 }
 
+;// CONCATENATED MODULE: ./src/core/live.ts
+
+
+class LiveLeases {
+    /** The live records by id, in file order. */
+    byId = new Map();
+    /** Every record claiming each port (more than one only after a conflict). */
+    claims = new Map();
+    /** Something was reclaimed or trimmed: the state file must be written back. */
+    dirty;
+    debug;
+    constructor(debug, dirty) {
+        this.debug = debug;
+        this.dirty = dirty;
+    }
+    /**
+     * The view of `state` once conflicts are resolved (`resolved`) and expired records
+     * dropped. `rejected`: the read set damaged lines aside, so the file is written back.
+     */
+    static read(read, resolved, now, debug) {
+        const view = new LiveLeases(debug, read.rejected > 0);
+        for (const { lease, reason } of resolved.dropped)
+            view.reclaimed(lease, reason);
+        // A record trimmed of a port an earlier live record holds is written back trimmed.
+        if (resolved.kept.some((l) => !read.leases.includes(l)))
+            view.dirty = true;
+        for (const l of resolved.kept) {
+            if (l.expires !== null && Date.parse(l.expires) <= now) {
+                view.reclaimed(l, `expired at ${l.expires}`);
+                continue;
+            }
+            view.add(l);
+        }
+        return view;
+    }
+    reclaimed(l, why) {
+        this.debug(`reclaimed ${l.id} (key ${l.key}): ${why}`);
+        this.dirty = true;
+    }
+    /** Add a live record (at the end of the file) and its ports' claims. */
+    add(l) {
+        this.byId.set(l.id, l);
+        this.claim(l);
+    }
+    /** Replace a record in its place in the file (a renewed or grown lease: same id). */
+    replace(old, next) {
+        this.unclaim(old);
+        this.byId.set(next.id, next); // an existing key keeps its place in the Map
+        this.claim(next);
+        this.dirty = true;
+    }
+    /** Drop a record found dead: its ports are free again, and the file is written back. */
+    drop(l, why) {
+        this.byId.delete(l.id);
+        this.unclaim(l);
+        this.reclaimed(l, why);
+    }
+    claim(l) {
+        for (const p of Object.values(l.ports))
+            this.claims.set(p, [...this.claimsOf(p), l]);
+    }
+    unclaim(l) {
+        for (const p of Object.values(l.ports)) {
+            const rest = this.claimsOf(p).filter((h) => h !== l);
+            if (rest.length > 0)
+                this.claims.set(p, rest);
+            else
+                this.claims.delete(p);
+        }
+    }
+    /** The records claiming port `p` (usually none or one). */
+    claimsOf(p) {
+        return this.claims.get(p) ?? [];
+    }
+    /** The live record with this key, if any. */
+    withKey(key) {
+        for (const l of this.byId.values())
+            if (l.key === key)
+                return l;
+        return undefined;
+    }
+    /** The records to write, in file order. */
+    records() {
+        return [...this.byId.values()];
+    }
+    /** Who holds ports in `range`, for the error when it is full (at most five named). */
+    describeHolders(range) {
+        const inside = this.records().filter((l) => Object.values(l.ports).some((p) => inRange(p, range)));
+        if (inside.length === 0)
+            return 'every port in it is in use outside the registry or reserved by the kernel';
+        const shown = inside.slice(0, 5).map((l) => {
+            const ports = Object.values(l.ports).filter((p) => inRange(p, range));
+            return `${l.id} key ${JSON.stringify(l.key)} (${ports.join(',')}; owner ${describeOwner(l.owner)}${l.expires ? `, expires ${l.expires}` : ''})`;
+        });
+        const more = inside.length > 5 ? `, and ${inside.length - 5} more` : '';
+        return `held by ${inside.length} lease${inside.length === 1 ? '' : 's'}: ${shown.join('; ')}${more}`;
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/core/request.ts
 /**
  * An allocate request: what a caller may ask for, and its complete check before anything on
  * disk is touched (bad input never changes the registry; every error is one line naming the
  * input and what would be accepted).
  */
+
 
 
 
@@ -3997,6 +4115,22 @@ function cleanLabels(labels) {
         out.push([k, withoutControlChars(v).slice(0, 512)]);
     }
     return Object.fromEntries(out);
+}
+/** The new lease record an allocate request makes, with the ports chosen for its names. */
+function newLease(id, key, names, ports, req, range, now) {
+    return writableLease({
+        id,
+        key,
+        ports: Object.fromEntries(names.map((n, i) => [n, ports[i]])),
+        range: { lo: range.lo, hi: range.hi },
+        contiguous: req.contiguous === true,
+        owner: req.owner,
+        created: new Date(now).toISOString(),
+        expires: req.ttlMs === null || req.ttlMs === undefined
+            ? null
+            : new Date(now + req.ttlMs).toISOString(),
+        labels: cleanLabels(req.labels ?? {}),
+    });
 }
 
 ;// CONCATENATED MODULE: ./src/core/reuse.ts
@@ -4078,6 +4212,54 @@ async function reuseLease(same, req, v, usable, now) {
     return lease;
 }
 
+;// CONCATENATED MODULE: ./src/core/wait.ts
+/**
+ * Waiting for a release: until the registry directory changes (fs.watch, where the platform
+ * has it) or a poll interval passes, whichever comes first. The poll doubles from 50 ms to
+ * 1 s, so a watch that misses an event (network file systems, some containers) costs at
+ * most a second.
+ */
+
+
+class DirWaiter {
+    dir;
+    watcher;
+    changed;
+    pollMs = 50;
+    constructor(dir) {
+        this.dir = dir;
+    }
+    /** Resolves on the next change in the directory, or after the poll interval (at most `maxMs`). */
+    async wait(maxMs) {
+        if (this.watcher === undefined) {
+            try {
+                this.watcher = (0,external_node_fs_namespaceObject.watch)(this.dir, { persistent: false }, () => this.changed?.());
+            }
+            catch {
+                // no watch support here: polling alone
+            }
+        }
+        const ac = new AbortController();
+        const woke = new Promise((resolve) => {
+            this.changed = () => {
+                ac.abort();
+                resolve();
+            };
+        });
+        await Promise.race([
+            woke,
+            (0,promises_namespaceObject.setTimeout)(Math.min(this.pollMs, maxMs), undefined, { signal: ac.signal }).catch(() => undefined),
+        ]);
+        this.changed = undefined;
+        ac.abort();
+        this.pollMs = Math.min(this.pollMs * 2, 1000);
+    }
+    close() {
+        this.watcher?.close();
+        this.watcher = undefined;
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/core/registry.ts
 /**
  * The lease registry: allocate, update, release, list and gc, each a read-modify-write of the
@@ -4099,12 +4281,6 @@ async function reuseLease(same, req, v, usable, now) {
 
 
 
-/** A record's JSON with every object's keys sorted: equal for equal records, whoever wrote them. */
-function canonical(v) {
-    return JSON.stringify(v, (_k, x) => typeof x === 'object' && x !== null && !Array.isArray(x)
-        ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-        : x);
-}
 /** Commits in a row that may be lost (the lock moved on while they were written) before an operation fails. */
 const MAX_LOST_COMMITS = 3;
 class Registry {
@@ -4147,9 +4323,7 @@ class Registry {
         const dirId = openRegistryDir(this.dir);
         const waitMs = req.waitMs ?? 0;
         const deadline = Date.now() + waitMs;
-        let watcher;
-        let changed;
-        let pollMs = 50;
+        const waiter = new DirWaiter(this.dir);
         let lost = 0;
         try {
             for (;;) {
@@ -4179,33 +4353,12 @@ class Registry {
                 if (left <= 0) {
                     throw new RuntimeError(`range ${formatRange(v.range)} has no ${v.names.length} free port${v.names.length === 1 ? '' : 's'}${req.contiguous ? ' in a row' : ''}${waitMs > 0 ? ` after waiting ${formatDuration(waitMs)}` : ''}; ${outcome.holders}`);
                 }
-                if (watcher === undefined) {
-                    try {
-                        watcher = (0,external_node_fs_namespaceObject.watch)(this.dir, { persistent: false }, () => changed?.());
-                    }
-                    catch {
-                        // no watch support here: polling alone
-                    }
-                }
                 this.debug(`range full; waiting up to ${Math.ceil(left / 1000)}s for a release`);
-                const ac = new AbortController();
-                const woke = new Promise((resolve) => {
-                    changed = () => {
-                        ac.abort();
-                        resolve();
-                    };
-                });
-                await Promise.race([
-                    woke,
-                    (0,promises_namespaceObject.setTimeout)(Math.min(pollMs, left), undefined, { signal: ac.signal }).catch(() => undefined),
-                ]);
-                changed = undefined;
-                ac.abort();
-                pollMs = Math.min(pollMs * 2, 1000);
+                await waiter.wait(left);
             }
         }
         finally {
-            watcher?.close();
+            waiter.close();
         }
     }
     async withLock(dirId, fn) {
@@ -4268,129 +4421,97 @@ class Registry {
             lost = this.lostCommit(lost, what);
         }
     }
+    /**
+     * One allocation round under the lock: the key's live lease handed back (renewed or
+     * grown), else new ports chosen. `holders` describes who holds the range when it is full.
+     */
     async tryAllocate(req, v, busy, dirId) {
         return this.withLock(dirId, async (lock) => {
             const now = Date.now();
-            const state = this.disk.read(lock);
-            let dirty = state.rejected > 0;
             const cache = new OwnerCache();
-            const leases = new Map();
-            /** Every record claiming each port (more than one only after a conflict). */
-            const holder = new Map();
-            const resolved = await this.resolve(state.leases, now, cache);
-            for (const { lease, reason } of resolved.dropped) {
-                this.debug(`reclaimed ${lease.id} (key ${lease.key}): ${reason}`);
-                dirty = true;
-            }
-            // A record trimmed of a port an earlier live record holds is written back trimmed.
-            if (resolved.kept.some((l) => !state.leases.includes(l)))
-                dirty = true;
-            for (const l of resolved.kept) {
-                if (l.expires !== null && Date.parse(l.expires) <= now) {
-                    this.debug(`reclaimed ${l.id} (key ${l.key}): expired at ${l.expires}`);
-                    dirty = true;
-                    continue;
-                }
-                leases.set(l.id, l);
-                for (const p of Object.values(l.ports))
-                    holder.set(p, [...(holder.get(p) ?? []), l]);
-            }
-            const drop = (l, why) => {
-                this.debug(`reclaimed ${l.id} (key ${l.key}): ${why}`);
-                leases.delete(l.id);
-                for (const p of Object.values(l.ports)) {
-                    const rest = (holder.get(p) ?? []).filter((h) => h !== l);
-                    if (rest.length > 0)
-                        holder.set(p, rest);
-                    else
-                        holder.delete(p);
-                }
-                dirty = true;
-            };
-            const usable = async (p) => {
-                if (v.excluded(p) !== null)
-                    return false;
-                for (const h of holder.get(p) ?? []) {
-                    const dead = await this.deadReason(h, now, cache);
-                    if (dead === null)
-                        return false;
-                    drop(h, dead);
-                }
-                if (busy.has(p)) {
-                    this.debug(`port ${p}: published by a container engine`);
-                    return false;
-                }
-                const why = await probePort(p);
-                if (why !== null)
-                    this.debug(`port ${p}: in use outside the registry (${why})`);
-                return why === null;
-            };
-            if (v.key !== undefined) {
-                const same = [...leases.values()].find((l) => l.key === v.key);
-                if (same) {
-                    const dead = await this.deadReason(same, now, cache);
-                    if (dead === null) {
-                        const next = await reuseLease(same, req, v, usable, now);
-                        if (next !== same) {
-                            leases.set(same.id, next); // same place in the file
-                            dirty = true;
-                        }
-                        const allocation = { lease: next, reused: true };
-                        // A grown or renewed record is handed out only once it is on disk.
-                        if (dirty && !this.disk.write(lock, [...leases.values()])) {
-                            return { unconfirmed: allocation, holders: '' };
-                        }
-                        this.debug(next === same
-                            ? `key ${v.key} already holds ${same.id}: handing it back`
-                            : `key ${v.key} holds ${same.id}: renewed or grown`);
-                        return { allocation, holders: '' };
-                    }
-                    drop(same, dead);
-                }
-            }
-            const key = v.key ?? newLeaseId().replace(/^pl_/, 'anon-');
-            const chosen = await choosePorts({
-                count: v.names.length,
-                range: v.range,
-                contiguous: req.contiguous === true,
-                start: startPort(v.range, v.strategy, key),
-                usable,
+            const state = this.disk.read(lock);
+            const live = LiveLeases.read(state, await this.resolve(state.leases, now, cache), now, (m) => {
+                this.debug(m);
             });
-            if (chosen === null) {
-                // Only reclaimed records to write: if that is lost, the next round reclaims them again.
-                if (dirty)
-                    this.disk.write(lock, [...leases.values()]);
-                return { holders: this.describeHolders(v.range, leases) };
+            const usable = this.usablePorts(live, v, busy, now, cache);
+            const same = v.key === undefined ? undefined : live.withKey(v.key);
+            if (same !== undefined) {
+                const dead = await this.deadReason(same, now, cache);
+                if (dead === null)
+                    return this.handBack(lock, live, same, req, v, usable, now);
+                live.drop(same, dead);
             }
-            let id = newLeaseId();
-            while (leases.has(id))
-                id = newLeaseId();
-            const lease = freezeLease({
-                id,
-                key,
-                ports: Object.fromEntries(v.names.map((n, i) => [n, chosen[i]])),
-                range: { lo: v.range.lo, hi: v.range.hi },
-                contiguous: req.contiguous === true,
-                owner: req.owner,
-                created: new Date(now).toISOString(),
-                expires: req.ttlMs === null || req.ttlMs === undefined
-                    ? null
-                    : new Date(now + req.ttlMs).toISOString(),
-                labels: cleanLabels(req.labels ?? {}),
-            });
-            // What is written must read back valid, or the next reader would set it aside.
-            const check = validateLease(JSON.parse(JSON.stringify(lease)));
-            if (typeof check === 'string')
-                throw new errors_UsageError(`lease: ${check}`);
-            leases.set(lease.id, lease);
-            if (!this.disk.write(lock, [...leases.values()])) {
-                return { unconfirmed: { lease, reused: false }, holders: '' };
-            }
-            this.debug(`leased ${lease.id} (key ${key}): ${Object.entries(lease.ports)
-                .map(([n, p]) => `${n}=${p}`)
-                .join(' ')}`);
-            return { allocation: { lease, reused: false }, holders: '' };
+            return this.leaseNew(lock, live, req, v, usable, now);
         });
+    }
+    /**
+     * Can port `p` be handed out in this round? Not when the request excludes it, a live
+     * lease claims it (dead claimants are dropped on the way), a container engine publishes
+     * it, or a probe finds it in use outside the registry.
+     */
+    usablePorts(live, v, busy, now, cache) {
+        return async (p) => {
+            if (v.excluded(p) !== null)
+                return false;
+            for (const h of live.claimsOf(p)) {
+                const dead = await this.deadReason(h, now, cache);
+                if (dead === null)
+                    return false;
+                live.drop(h, dead);
+            }
+            if (busy.has(p)) {
+                this.debug(`port ${p}: published by a container engine`);
+                return false;
+            }
+            const why = await probePort(p);
+            if (why !== null)
+                this.debug(`port ${p}: in use outside the registry (${why})`);
+            return why === null;
+        };
+    }
+    /** The key's live lease `same`, handed back as it is, renewed or grown (reuse.ts). */
+    async handBack(lock, live, same, req, v, usable, now) {
+        const next = await reuseLease(same, req, v, usable, now);
+        if (next !== same)
+            live.replace(same, next);
+        const allocation = { lease: next, reused: true };
+        // A grown or renewed record is handed out only once it is on disk.
+        if (live.dirty && !this.disk.write(lock, live.records())) {
+            return { unconfirmed: allocation, holders: '' };
+        }
+        this.debug(next === same
+            ? `key ${same.key} already holds ${same.id}: handing it back`
+            : `key ${same.key} holds ${same.id}: renewed or grown`);
+        return { allocation, holders: '' };
+    }
+    /** New ports chosen in the range, written as a new lease. */
+    async leaseNew(lock, live, req, v, usable, now) {
+        const key = v.key ?? newLeaseId().replace(/^pl_/, 'anon-');
+        const chosen = await choosePorts({
+            count: v.names.length,
+            range: v.range,
+            contiguous: req.contiguous === true,
+            start: startPort(v.range, v.strategy, key),
+            usable,
+        });
+        if (chosen === null) {
+            // Only reclaimed records to write: if that is lost, the next round reclaims them again.
+            if (live.dirty)
+                this.disk.write(lock, live.records());
+            return { holders: live.describeHolders(v.range) };
+        }
+        let id = newLeaseId();
+        while (live.byId.has(id))
+            id = newLeaseId();
+        const lease = newLease(id, key, v.names, chosen, req, v.range, now);
+        live.add(lease);
+        if (!this.disk.write(lock, live.records())) {
+            return { unconfirmed: { lease, reused: false }, holders: '' };
+        }
+        this.debug(`leased ${lease.id} (key ${key}): ${Object.entries(lease.ports)
+            .map(([n, p]) => `${n}=${p}`)
+            .join(' ')}`);
+        return { allocation: { lease, reused: false }, holders: '' };
     }
     /**
      * Change lease `id` in place: a new owner (exec, once its command's session exists) and/or
@@ -4409,30 +4530,16 @@ class Registry {
                     this.disk.write(lock, state.leases);
                 return Promise.resolve({ value: null, landed: true });
             }
-            const lease = freezeLease({
+            const lease = writableLease({
                 ...found,
                 owner: changes.owner === undefined ? found.owner : changes.owner,
                 expires: changes.ttlMs === undefined
                     ? found.expires
                     : new Date(Date.now() + changes.ttlMs).toISOString(),
             });
-            const check = validateLease(JSON.parse(JSON.stringify(lease)));
-            if (typeof check === 'string')
-                throw new errors_UsageError(`lease: ${check}`);
             const landed = this.disk.write(lock, state.leases.map((l) => (l === found ? lease : l)));
             return Promise.resolve({ value: lease, landed });
         });
-    }
-    describeHolders(range, leases) {
-        const inside = [...leases.values()].filter((l) => Object.values(l.ports).some((p) => inRange(p, range)));
-        if (inside.length === 0)
-            return 'every port in it is in use outside the registry or reserved by the kernel';
-        const shown = inside.slice(0, 5).map((l) => {
-            const ports = Object.values(l.ports).filter((p) => inRange(p, range));
-            return `${l.id} key ${JSON.stringify(l.key)} (${ports.join(',')}; owner ${describeOwner(l.owner)}${l.expires ? `, expires ${l.expires}` : ''})`;
-        });
-        const more = inside.length > 5 ? `, and ${inside.length - 5} more` : '';
-        return `held by ${inside.length} lease${inside.length === 1 ? '' : 's'}: ${shown.join('; ')}${more}`;
     }
     /** Release a lease by key or id. Returns it, or null when there was none (not an error). */
     async release(sel) {

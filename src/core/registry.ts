@@ -3,8 +3,6 @@
  * state file under the host-wide lock. Pure Node; knows nothing of GitHub or containers (the
  * engines come in through two hooks of RegistryOptions).
  */
-import { watch, type FSWatcher } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { StateCache } from './cache.js';
 import { choosePorts, startPort } from './choose.js';
 import { resolveConflicts, type GcEntry } from './conflicts.js';
@@ -16,7 +14,7 @@ import {
   registryError,
   type DirId,
 } from './dirs.js';
-import { PortleaseError, RuntimeError, UsageError } from './errors.js';
+import { PortleaseError, RuntimeError } from './errors.js';
 import { sweepTemps } from './fsio.js';
 import { acquireLock, type Lock } from './lock.js';
 import {
@@ -27,11 +25,13 @@ import {
   type Liveness,
   type Owner,
 } from './owner.js';
-import { checkKey, formatDuration, type PortRange } from './parse.js';
-import { formatRange, hasIPv6, inRange, probePort, type KernelPorts } from './probe.js';
-import { checkRequest, cleanLabels, type AllocateRequest, type CheckedRequest } from './request.js';
+import { checkKey, formatDuration } from './parse.js';
+import { formatRange, hasIPv6, probePort, type KernelPorts } from './probe.js';
+import { LiveLeases } from './live.js';
+import { checkRequest, newLease, type AllocateRequest, type CheckedRequest } from './request.js';
 import { reuseLease } from './reuse.js';
-import { freezeLease, newLeaseId, STATE_FILE, validateLease, type Lease } from './schema.js';
+import { DirWaiter } from './wait.js';
+import { canonical, newLeaseId, STATE_FILE, writableLease, type Lease } from './schema.js';
 
 export interface RegistryOptions {
   warn?: (msg: string) => void;
@@ -67,13 +67,14 @@ export interface GcReport {
   damaged: boolean;
 }
 
-/** A record's JSON with every object's keys sorted: equal for equal records, whoever wrote them. */
-function canonical(v: unknown): string {
-  return JSON.stringify(v, (_k, x: unknown) =>
-    typeof x === 'object' && x !== null && !Array.isArray(x)
-      ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : x,
-  );
+/** What one allocation round under the lock ends with. */
+interface Round {
+  /** Handed out: its record is on disk. */
+  allocation?: Allocation;
+  /** Written, but the lock moved on meanwhile: hand out only once confirmed on disk. */
+  unconfirmed?: Allocation;
+  /** The range is full: who holds it (for the error). */
+  holders: string;
 }
 
 /** Commits in a row that may be lost (the lock moved on while they were written) before an operation fails. */
@@ -127,9 +128,7 @@ export class Registry {
     const dirId = openRegistryDir(this.dir);
     const waitMs = req.waitMs ?? 0;
     const deadline = Date.now() + waitMs;
-    let watcher: FSWatcher | undefined;
-    let changed: (() => void) | undefined;
-    let pollMs = 50;
+    const waiter = new DirWaiter(this.dir);
     let lost = 0;
     try {
       for (;;) {
@@ -161,31 +160,11 @@ export class Registry {
             `range ${formatRange(v.range)} has no ${v.names.length} free port${v.names.length === 1 ? '' : 's'}${req.contiguous ? ' in a row' : ''}${waitMs > 0 ? ` after waiting ${formatDuration(waitMs)}` : ''}; ${outcome.holders}`,
           );
         }
-        if (watcher === undefined) {
-          try {
-            watcher = watch(this.dir, { persistent: false }, () => changed?.());
-          } catch {
-            // no watch support here: polling alone
-          }
-        }
         this.debug(`range full; waiting up to ${Math.ceil(left / 1000)}s for a release`);
-        const ac = new AbortController();
-        const woke = new Promise<void>((resolve) => {
-          changed = () => {
-            ac.abort();
-            resolve();
-          };
-        });
-        await Promise.race([
-          woke,
-          sleep(Math.min(pollMs, left), undefined, { signal: ac.signal }).catch(() => undefined),
-        ]);
-        changed = undefined;
-        ac.abort();
-        pollMs = Math.min(pollMs * 2, 1000);
+        await waiter.wait(left);
       }
     } finally {
-      watcher?.close();
+      waiter.close();
     }
   }
 
@@ -256,133 +235,128 @@ export class Registry {
     }
   }
 
+  /**
+   * One allocation round under the lock: the key's live lease handed back (renewed or
+   * grown), else new ports chosen. `holders` describes who holds the range when it is full.
+   */
   private async tryAllocate(
     req: AllocateRequest,
     v: CheckedRequest,
     busy: ReadonlySet<number>,
     dirId: DirId,
-  ): Promise<{ allocation?: Allocation; unconfirmed?: Allocation; holders: string }> {
+  ): Promise<Round> {
     return this.withLock(dirId, async (lock) => {
       const now = Date.now();
-      const state = this.disk.read(lock);
-      let dirty = state.rejected > 0;
       const cache = new OwnerCache();
-      const leases = new Map<string, Lease>();
-      /** Every record claiming each port (more than one only after a conflict). */
-      const holder = new Map<number, Lease[]>();
-      const resolved = await this.resolve(state.leases, now, cache);
-      for (const { lease, reason } of resolved.dropped) {
-        this.debug(`reclaimed ${lease.id} (key ${lease.key}): ${reason}`);
-        dirty = true;
-      }
-      // A record trimmed of a port an earlier live record holds is written back trimmed.
-      if (resolved.kept.some((l) => !state.leases.includes(l))) dirty = true;
-      for (const l of resolved.kept) {
-        if (l.expires !== null && Date.parse(l.expires) <= now) {
-          this.debug(`reclaimed ${l.id} (key ${l.key}): expired at ${l.expires}`);
-          dirty = true;
-          continue;
-        }
-        leases.set(l.id, l);
-        for (const p of Object.values(l.ports)) holder.set(p, [...(holder.get(p) ?? []), l]);
-      }
-      const drop = (l: Lease, why: string): void => {
-        this.debug(`reclaimed ${l.id} (key ${l.key}): ${why}`);
-        leases.delete(l.id);
-        for (const p of Object.values(l.ports)) {
-          const rest = (holder.get(p) ?? []).filter((h) => h !== l);
-          if (rest.length > 0) holder.set(p, rest);
-          else holder.delete(p);
-        }
-        dirty = true;
-      };
-
-      const usable = async (p: number): Promise<boolean> => {
-        if (v.excluded(p) !== null) return false;
-        for (const h of holder.get(p) ?? []) {
-          const dead = await this.deadReason(h, now, cache);
-          if (dead === null) return false;
-          drop(h, dead);
-        }
-        if (busy.has(p)) {
-          this.debug(`port ${p}: published by a container engine`);
-          return false;
-        }
-        const why = await probePort(p);
-        if (why !== null) this.debug(`port ${p}: in use outside the registry (${why})`);
-        return why === null;
-      };
-
-      if (v.key !== undefined) {
-        const same = [...leases.values()].find((l) => l.key === v.key);
-        if (same) {
-          const dead = await this.deadReason(same, now, cache);
-          if (dead === null) {
-            const next = await reuseLease(same, req, v, usable, now);
-            if (next !== same) {
-              leases.set(same.id, next); // same place in the file
-              dirty = true;
-            }
-            const allocation = { lease: next, reused: true };
-            // A grown or renewed record is handed out only once it is on disk.
-            if (dirty && !this.disk.write(lock, [...leases.values()])) {
-              return { unconfirmed: allocation, holders: '' };
-            }
-            this.debug(
-              next === same
-                ? `key ${v.key} already holds ${same.id}: handing it back`
-                : `key ${v.key} holds ${same.id}: renewed or grown`,
-            );
-            return { allocation, holders: '' };
-          }
-          drop(same, dead);
-        }
-      }
-
-      const key = v.key ?? newLeaseId().replace(/^pl_/, 'anon-');
-      const chosen = await choosePorts({
-        count: v.names.length,
-        range: v.range,
-        contiguous: req.contiguous === true,
-        start: startPort(v.range, v.strategy, key),
-        usable,
-      });
-
-      if (chosen === null) {
-        // Only reclaimed records to write: if that is lost, the next round reclaims them again.
-        if (dirty) this.disk.write(lock, [...leases.values()]);
-        return { holders: this.describeHolders(v.range, leases) };
-      }
-      let id = newLeaseId();
-      while (leases.has(id)) id = newLeaseId();
-      const lease: Lease = freezeLease({
-        id,
-        key,
-        ports: Object.fromEntries(v.names.map((n, i) => [n, chosen[i] as number])),
-        range: { lo: v.range.lo, hi: v.range.hi },
-        contiguous: req.contiguous === true,
-        owner: req.owner,
-        created: new Date(now).toISOString(),
-        expires:
-          req.ttlMs === null || req.ttlMs === undefined
-            ? null
-            : new Date(now + req.ttlMs).toISOString(),
-        labels: cleanLabels(req.labels ?? {}),
-      });
-      // What is written must read back valid, or the next reader would set it aside.
-      const check = validateLease(JSON.parse(JSON.stringify(lease)));
-      if (typeof check === 'string') throw new UsageError(`lease: ${check}`);
-      leases.set(lease.id, lease);
-      if (!this.disk.write(lock, [...leases.values()])) {
-        return { unconfirmed: { lease, reused: false }, holders: '' };
-      }
-      this.debug(
-        `leased ${lease.id} (key ${key}): ${Object.entries(lease.ports)
-          .map(([n, p]) => `${n}=${p}`)
-          .join(' ')}`,
+      const state = this.disk.read(lock);
+      const live = LiveLeases.read(
+        state,
+        await this.resolve(state.leases, now, cache),
+        now,
+        (m) => {
+          this.debug(m);
+        },
       );
-      return { allocation: { lease, reused: false }, holders: '' };
+      const usable = this.usablePorts(live, v, busy, now, cache);
+      const same = v.key === undefined ? undefined : live.withKey(v.key);
+      if (same !== undefined) {
+        const dead = await this.deadReason(same, now, cache);
+        if (dead === null) return this.handBack(lock, live, same, req, v, usable, now);
+        live.drop(same, dead);
+      }
+      return this.leaseNew(lock, live, req, v, usable, now);
     });
+  }
+
+  /**
+   * Can port `p` be handed out in this round? Not when the request excludes it, a live
+   * lease claims it (dead claimants are dropped on the way), a container engine publishes
+   * it, or a probe finds it in use outside the registry.
+   */
+  private usablePorts(
+    live: LiveLeases,
+    v: CheckedRequest,
+    busy: ReadonlySet<number>,
+    now: number,
+    cache: OwnerCache,
+  ): (p: number) => Promise<boolean> {
+    return async (p) => {
+      if (v.excluded(p) !== null) return false;
+      for (const h of live.claimsOf(p)) {
+        const dead = await this.deadReason(h, now, cache);
+        if (dead === null) return false;
+        live.drop(h, dead);
+      }
+      if (busy.has(p)) {
+        this.debug(`port ${p}: published by a container engine`);
+        return false;
+      }
+      const why = await probePort(p);
+      if (why !== null) this.debug(`port ${p}: in use outside the registry (${why})`);
+      return why === null;
+    };
+  }
+
+  /** The key's live lease `same`, handed back as it is, renewed or grown (reuse.ts). */
+  private async handBack(
+    lock: Lock,
+    live: LiveLeases,
+    same: Lease,
+    req: AllocateRequest,
+    v: CheckedRequest,
+    usable: (p: number) => Promise<boolean>,
+    now: number,
+  ): Promise<Round> {
+    const next = await reuseLease(same, req, v, usable, now);
+    if (next !== same) live.replace(same, next);
+    const allocation = { lease: next, reused: true };
+    // A grown or renewed record is handed out only once it is on disk.
+    if (live.dirty && !this.disk.write(lock, live.records())) {
+      return { unconfirmed: allocation, holders: '' };
+    }
+    this.debug(
+      next === same
+        ? `key ${same.key} already holds ${same.id}: handing it back`
+        : `key ${same.key} holds ${same.id}: renewed or grown`,
+    );
+    return { allocation, holders: '' };
+  }
+
+  /** New ports chosen in the range, written as a new lease. */
+  private async leaseNew(
+    lock: Lock,
+    live: LiveLeases,
+    req: AllocateRequest,
+    v: CheckedRequest,
+    usable: (p: number) => Promise<boolean>,
+    now: number,
+  ): Promise<Round> {
+    const key = v.key ?? newLeaseId().replace(/^pl_/, 'anon-');
+    const chosen = await choosePorts({
+      count: v.names.length,
+      range: v.range,
+      contiguous: req.contiguous === true,
+      start: startPort(v.range, v.strategy, key),
+      usable,
+    });
+    if (chosen === null) {
+      // Only reclaimed records to write: if that is lost, the next round reclaims them again.
+      if (live.dirty) this.disk.write(lock, live.records());
+      return { holders: live.describeHolders(v.range) };
+    }
+    let id = newLeaseId();
+    while (live.byId.has(id)) id = newLeaseId();
+    const lease = newLease(id, key, v.names, chosen, req, v.range, now);
+    live.add(lease);
+    if (!this.disk.write(lock, live.records())) {
+      return { unconfirmed: { lease, reused: false }, holders: '' };
+    }
+    this.debug(
+      `leased ${lease.id} (key ${key}): ${Object.entries(lease.ports)
+        .map(([n, p]) => `${n}=${p}`)
+        .join(' ')}`,
+    );
+    return { allocation: { lease, reused: false }, holders: '' };
   }
 
   /**
@@ -404,7 +378,7 @@ export class Registry {
         if (state.rejected > 0) this.disk.write(lock, state.leases);
         return Promise.resolve({ value: null, landed: true });
       }
-      const lease = freezeLease({
+      const lease = writableLease({
         ...found,
         owner: changes.owner === undefined ? found.owner : changes.owner,
         expires:
@@ -412,28 +386,12 @@ export class Registry {
             ? found.expires
             : new Date(Date.now() + changes.ttlMs).toISOString(),
       });
-      const check = validateLease(JSON.parse(JSON.stringify(lease)));
-      if (typeof check === 'string') throw new UsageError(`lease: ${check}`);
       const landed = this.disk.write(
         lock,
         state.leases.map((l) => (l === found ? lease : l)),
       );
       return Promise.resolve({ value: lease, landed });
     });
-  }
-
-  private describeHolders(range: PortRange, leases: Map<string, Lease>): string {
-    const inside = [...leases.values()].filter((l) =>
-      Object.values(l.ports).some((p) => inRange(p, range)),
-    );
-    if (inside.length === 0)
-      return 'every port in it is in use outside the registry or reserved by the kernel';
-    const shown = inside.slice(0, 5).map((l) => {
-      const ports = Object.values(l.ports).filter((p) => inRange(p, range));
-      return `${l.id} key ${JSON.stringify(l.key)} (${ports.join(',')}; owner ${describeOwner(l.owner)}${l.expires ? `, expires ${l.expires}` : ''})`;
-    });
-    const more = inside.length > 5 ? `, and ${inside.length - 5} more` : '';
-    return `held by ${inside.length} lease${inside.length === 1 ? '' : 's'}: ${shown.join('; ')}${more}`;
   }
 
   /** Release a lease by key or id. Returns it, or null when there was none (not an error). */

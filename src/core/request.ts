@@ -16,6 +16,7 @@ import {
   type Strategy,
 } from './parse.js';
 import { formatRange, inRange, kernelPorts, type KernelPorts } from './probe.js';
+import { writableLease, type Lease } from './schema.js';
 
 export interface AllocateRequest {
   names: string[];
@@ -127,4 +128,30 @@ export function cleanLabels(labels: Record<string, string>): Record<string, stri
     out.push([k, withoutControlChars(v).slice(0, 512)]);
   }
   return Object.fromEntries(out);
+}
+
+/** The new lease record an allocate request makes, with the ports chosen for its names. */
+export function newLease(
+  id: string,
+  key: string,
+  names: readonly string[],
+  ports: readonly number[],
+  req: AllocateRequest,
+  range: PortRange,
+  now: number,
+): Lease {
+  return writableLease({
+    id,
+    key,
+    ports: Object.fromEntries(names.map((n, i) => [n, ports[i] as number])),
+    range: { lo: range.lo, hi: range.hi },
+    contiguous: req.contiguous === true,
+    owner: req.owner,
+    created: new Date(now).toISOString(),
+    expires:
+      req.ttlMs === null || req.ttlMs === undefined
+        ? null
+        : new Date(now + req.ttlMs).toISOString(),
+    labels: cleanLabels(req.labels ?? {}),
+  });
 }

@@ -5,6 +5,7 @@
  * object, and every record is frozen (a changed lease is a new record), so a record made or
  * validated once can be kept and handed out again as it is.
  */
+import { UsageError } from './errors.js';
 import { CONTROL_CHARS, LABEL_KEY, LEASE_ID, type PortRange } from './parse.js';
 import type { Owner } from './owner.js';
 import { isRecord, randomSuffix } from './text.js';
@@ -167,6 +168,17 @@ export function validateLease(v: unknown): Lease | string {
 }
 
 /**
+ * A record about to be written, frozen and checked to read back valid: what is written must
+ * pass the next reader's validation, or it would be set aside as damaged.
+ */
+export function writableLease(lease: Lease): Lease {
+  const frozen = freezeLease(lease);
+  const check = validateLease(JSON.parse(JSON.stringify(frozen)));
+  if (typeof check === 'string') throw new UsageError(`lease: ${check}`);
+  return frozen;
+}
+
+/**
  * Records are frozen: the registry caches each one's JSON text and the last state it saw,
  * so a record must never change after it is made (a changed lease is a new record).
  */
@@ -176,4 +188,13 @@ export function freezeLease(lease: Lease): Lease {
   if (lease.owner !== null) Object.freeze(lease.owner);
   Object.freeze(lease.labels);
   return Object.freeze(lease);
+}
+
+/** A record's JSON with every object's keys sorted: equal for equal records, whoever wrote them. */
+export function canonical(v: unknown): string {
+  return JSON.stringify(v, (_k, x: unknown) =>
+    typeof x === 'object' && x !== null && !Array.isArray(x)
+      ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : x,
+  );
 }
