@@ -2933,13 +2933,36 @@ const MAX_STATE_BYTES = 128 * 1024 * 1024;
  * seen before is dropped (a duplicated line).
  */
 function readState(dir, opts) {
+    const path = (0,external_node_path_namespaceObject.join)(dir, STATE_FILE);
+    const file = readStateFile(dir, path, opts);
+    if ('leases' in file)
+        return file;
+    const { text, links } = file;
+    const parsed = parse(text);
+    const newer = parsed.version !== null && parsed.version > STATE_VERSION ? parsed.version : undefined;
+    const damage = parsed.damage;
+    if (parsed.version !== null && !(parsed.version >= 1)) {
+        damage.push({ line: 1, reason: `unknown format version ${parsed.version}`, text: '' });
+    }
+    const leases = validateCandidates(parsed.candidates, damage, opts.memo);
+    if (newer !== undefined) {
+        opts.warn?.(`registry: ${path} is format version ${newer}, written by a newer portlease (this one reads version ${STATE_VERSION}); showing the records it can read, changing nothing`);
+        return { leases, rejected: damage.length, newer };
+    }
+    if (damage.length > 0) {
+        reportDamage(dir, text, damage, parsed.recognised, leases.length, links, opts);
+    }
+    return { leases, rejected: damage.length };
+}
+/**
+ * The state file's text and link count, or the result of a read that ends here: no file
+ * (no leases), or one that is no regular file or too large (moved aside, one rejection).
+ */
+function readStateFile(dir, path, opts) {
     const empty = (what) => {
         moveAside(dir, what, opts);
         return { leases: [], rejected: 1 };
     };
-    const path = (0,external_node_path_namespaceObject.join)(dir, STATE_FILE);
-    let text;
-    let links;
     try {
         // O_NONBLOCK: opening a FIFO must not wait for a writer; fstat then says what it is.
         const fd = (0,external_node_fs_namespaceObject.openSync)(path, external_node_fs_namespaceObject.constants.O_RDONLY | external_node_fs_namespaceObject.constants.O_NOFOLLOW | external_node_fs_namespaceObject.constants.O_NONBLOCK);
@@ -2949,8 +2972,7 @@ function readState(dir, opts) {
                 return empty(fileKind(st));
             if (st.size > MAX_STATE_BYTES)
                 return empty('larger than 128 MiB');
-            links = st.nlink;
-            text = (0,external_node_fs_namespaceObject.readFileSync)(fd, 'utf8');
+            return { links: st.nlink, text: (0,external_node_fs_namespaceObject.readFileSync)(fd, 'utf8') };
         }
         finally {
             (0,external_node_fs_namespaceObject.closeSync)(fd);
@@ -2968,45 +2990,21 @@ function readState(dir, opts) {
             throw err;
         throw registryError(dir, err);
     }
-    const parsed = parse(text);
-    const newer = parsed.version !== null && parsed.version > STATE_VERSION ? parsed.version : undefined;
-    const damage = parsed.damage;
-    if (parsed.version !== null && !(parsed.version >= 1)) {
-        damage.push({ line: 1, reason: `unknown format version ${parsed.version}`, text: '' });
-    }
+}
+/**
+ * The valid records among `candidates`, each id once; every other one is added to `damage`.
+ * A memo answers for lines it knows, and then knows exactly the lines validated here.
+ */
+function validateCandidates(candidates, damage, memo) {
     const leases = [];
     const ids = new Set();
     const validated = [];
-    for (const c of parsed.candidates) {
-        let v;
-        if (c.text !== null)
-            v = opts.memo?.get(c.text);
-        if (v === undefined) {
-            let raw = c.raw;
-            if (raw === undefined && c.text !== null) {
-                try {
-                    raw = JSON.parse(c.text);
-                }
-                catch {
-                    raw = c.text; // not a record: rejected below like any other bad record
-                }
-            }
-            v = validateLease(raw);
-        }
+    for (const c of candidates) {
+        let v = recordOf(c, memo);
         if (typeof v !== 'string' && ids.has(v.id))
             v = 'an earlier record has the same id';
         if (typeof v === 'string') {
-            let shown = c.text;
-            if (shown === null) {
-                try {
-                    // c.raw is a parsed value here (only one-line candidates carry no raw value)
-                    shown = JSON.stringify(c.raw);
-                }
-                catch {
-                    shown = '';
-                }
-            }
-            damage.push({ line: c.line, reason: `bad record: ${v}`, text: shown });
+            damage.push({ line: c.line, reason: `bad record: ${v}`, text: shownText(c) });
             continue;
         }
         ids.add(v.id);
@@ -3016,15 +3014,36 @@ function readState(dir, opts) {
         if (c.text !== null)
             validated.push([c.text, v]);
     }
-    opts.memo?.replace(validated);
-    if (newer !== undefined) {
-        opts.warn?.(`registry: ${path} is format version ${newer}, written by a newer portlease (this one reads version ${STATE_VERSION}); showing the records it can read, changing nothing`);
-        return { leases, rejected: damage.length, newer };
+    memo?.replace(validated);
+    return leases;
+}
+/** One candidate validated (or as the memo knows its line): the lease, or why it is none. */
+function recordOf(c, memo) {
+    const known = c.text !== null ? memo?.get(c.text) : undefined;
+    if (known !== undefined)
+        return known;
+    let raw = c.raw;
+    if (raw === undefined && c.text !== null) {
+        try {
+            raw = JSON.parse(c.text);
+        }
+        catch {
+            raw = c.text; // not a record: rejected like any other bad record
+        }
     }
-    if (damage.length > 0) {
-        reportDamage(dir, text, damage, parsed.recognised, leases.length, links, opts);
+    return validateLease(raw);
+}
+/** A rejected candidate's text as the quarantine keeps it. */
+function shownText(c) {
+    if (c.text !== null)
+        return c.text;
+    try {
+        // c.raw is a parsed value here (only one-line candidates carry no raw value)
+        return JSON.stringify(c.raw);
     }
-    return { leases, rejected: damage.length };
+    catch {
+        return '';
+    }
 }
 /**
  * Does a state holding `leases` need to survive a crash of the machine? Only when a record in
