@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2704:
+/***/ 2912:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -35268,33 +35268,13 @@ class Registry {
 
 
 
-;// CONCATENATED MODULE: ./src/engines/engine.ts
+;// CONCATENATED MODULE: ./src/engines/command.ts
 /**
- * The one adapter for container engines (Docker, Podman). Everything portlease asks of an
- * engine goes through `ContainerEngine`: the core's hooks (host ports the engines publish,
- * whether a job container still runs), `portlease gc` (orphan service containers), the
- * container step and `portlease service` (run, inspect, health, logs, remove).
- *
- * Docker is asked through its API on the unix socket (`DOCKER_HOST=unix://...` or
- * /var/run/docker.sock) for the cheap queries when that socket exists, else through the
- * `docker` CLI (which also covers contexts and tcp:// hosts). Podman is asked through its
- * CLI. Nothing is ever run through a shell: every command is an argv array.
- *
- * Pure Node; no @actions/* import: the shells log what they want to show.
+ * Running an engine's CLI: finding it on PATH without starting a process, and running it
+ * with an argv array (never a shell), bounded by a timeout.
  */
 
 
-
-
-const ENGINES = ['docker', 'podman'];
-/** The label every portlease service container carries: its lease id. */
-const engine_LEASE_LABEL = 'portlease.lease';
-/** ...and the registry directory (absolute) that lease lives in. */
-const engine_REGISTRY_LABEL = 'portlease.registry';
-/** A container id as the engines print it. */
-const CONTAINER_ID = /^[0-9a-f]{12,64}$/;
-const DEFAULT_TIMEOUT_MS = 3000;
-const REMOVE_TIMEOUT_MS = 30_000;
 /** A program on PATH, or null; no process is started to find out. */
 function findOnPath(program, env = process.env) {
     for (const dir of (env.PATH ?? '').split(external_node_path_namespaceObject.delimiter)) {
@@ -35312,6 +35292,27 @@ function findOnPath(program, env = process.env) {
     }
     return null;
 }
+/**
+ * Run `file args` (never a shell); a timeout kills it (exit 124), a missing file is 127.
+ * node:child_process is loaded when first needed: it costs several milliseconds at start-up,
+ * which every `portlease` command would pay otherwise.
+ */
+async function command_runCommand(file, args, timeoutMs, env) {
+    const { execFile } = await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 1421, 23));
+    return new Promise((resolve) => {
+        execFile(file, args, { timeout: timeoutMs ?? 0, killSignal: 'SIGKILL', maxBuffer: 64 * 1024 * 1024, env }, (err, stdout, stderr) => {
+            const code = err === null ? 0 : typeof err.code === 'number' ? err.code : err.killed ? 124 : 127;
+            resolve({ code, stdout, stderr });
+        });
+    });
+}
+
+;// CONCATENATED MODULE: ./src/engines/docker-api.ts
+/**
+ * Docker's API on its unix socket: which socket to use (DOCKER_HOST=unix://... or
+ * /var/run/docker.sock, none under a DOCKER_CONTEXT or a tcp:// host), and one request.
+ */
+
 /** The Docker API socket to use, or null (then the CLI, if any). */
 function dockerSocket(env) {
     if (env.DOCKER_CONTEXT !== undefined && env.DOCKER_CONTEXT !== '')
@@ -35330,8 +35331,11 @@ function dockerSocket(env) {
         return null;
     }
 }
-// node:http and node:child_process are loaded when first needed: each costs several
-// milliseconds at start-up, which every `portlease` command would pay otherwise.
+/**
+ * One request to the API: its status and body (the first 16 MiB). node:http is loaded when
+ * first needed: it costs several milliseconds at start-up, which every `portlease` command
+ * would pay otherwise.
+ */
 async function dockerApi(socketPath, method, path, timeoutMs) {
     const { request } = await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 7067, 23));
     return new Promise((resolve, reject) => {
@@ -35353,16 +35357,16 @@ async function dockerApi(socketPath, method, path, timeoutMs) {
         req.end();
     });
 }
-/** Run `file args` (never a shell); a timeout kills it (exit 124), a missing file is 127. */
-async function engine_runCommand(file, args, timeoutMs, env) {
-    const { execFile } = await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 1421, 23));
-    return new Promise((resolve) => {
-        execFile(file, args, { timeout: timeoutMs ?? 0, killSignal: 'SIGKILL', maxBuffer: 64 * 1024 * 1024, env }, (err, stdout, stderr) => {
-            const code = err === null ? 0 : typeof err.code === 'number' ? err.code : err.killed ? 124 : 127;
-            resolve({ code, stdout, stderr });
-        });
-    });
-}
+
+;// CONCATENATED MODULE: ./src/engines/ps.ts
+/**
+ * Container lists as the engines give them (`docker ps`, Docker's API, `podman ps`),
+ * normalised to ContainerInfo, and the look into rootful podman's store that spares starting
+ * podman when it holds no container.
+ */
+
+
+
 function validPort(n) {
     return typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= 65535;
 }
@@ -35498,6 +35502,36 @@ function podmanStoreEmpty(env = process.env) {
         return err.code === 'ENOENT' && !(0,external_node_fs_namespaceObject.existsSync)(graphroot);
     }
 }
+
+;// CONCATENATED MODULE: ./src/engines/engine.ts
+/**
+ * The one adapter for container engines (Docker, Podman). Everything portlease asks of an
+ * engine goes through `ContainerEngine`: the core's hooks (host ports the engines publish,
+ * whether a job container still runs), `portlease gc` (orphan service containers), the
+ * container step and `portlease service` (run, inspect, health, logs, remove).
+ *
+ * Docker is asked through its API on the unix socket (`DOCKER_HOST=unix://...` or
+ * /var/run/docker.sock) for the cheap queries when that socket exists, else through the
+ * `docker` CLI (which also covers contexts and tcp:// hosts). Podman is asked through its
+ * CLI. Nothing is ever run through a shell: every command is an argv array.
+ *
+ * Pure Node; no @actions/* import: the shells log what they want to show. Beside it:
+ * command.ts (running the CLI), docker-api.ts (the API socket), ps.ts (container lists).
+ */
+
+
+
+
+
+const ENGINES = ['docker', 'podman'];
+/** The label every portlease service container carries: its lease id. */
+const engine_LEASE_LABEL = 'portlease.lease';
+/** ...and the registry directory (absolute) that lease lives in. */
+const engine_REGISTRY_LABEL = 'portlease.registry';
+/** A container id as the engines print it. */
+const CONTAINER_ID = /^[0-9a-f]{12,64}$/;
+const DEFAULT_TIMEOUT_MS = 3000;
+const REMOVE_TIMEOUT_MS = 30_000;
 /** Does an engine's stderr say the container does not exist? */
 const NO_SUCH = /no such (container|object)/i;
 /** One container engine: Docker (API socket and/or CLI) or Podman (CLI). */
@@ -35569,7 +35603,7 @@ class engine_ContainerEngine {
         if (this.cli === null) {
             return Promise.resolve({ code: 127, stdout: '', stderr: `${this.name}: no CLI on PATH` });
         }
-        return engine_runCommand(this.cli, args, opts.timeoutMs, opts.env ?? this.env);
+        return command_runCommand(this.cli, args, opts.timeoutMs, opts.env ?? this.env);
     }
     fail(what, r) {
         return new RuntimeError(`${this.name} ${what}: ${firstLine(r.stderr) || firstLine(r.stdout) || `exit ${r.code}`}`);
@@ -36078,7 +36112,7 @@ async function run() {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_post_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2704);
+/* harmony import */ var _action_post_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2912);
 
 await (0,_action_post_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
