@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6796:
+/***/ 2798:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -32696,13 +32696,36 @@ const MAX_STATE_BYTES = 128 * 1024 * 1024;
  * seen before is dropped (a duplicated line).
  */
 function readState(dir, opts) {
+    const path = (0,external_node_path_namespaceObject.join)(dir, STATE_FILE);
+    const file = readStateFile(dir, path, opts);
+    if ('leases' in file)
+        return file;
+    const { text, links } = file;
+    const parsed = parse(text);
+    const newer = parsed.version !== null && parsed.version > STATE_VERSION ? parsed.version : undefined;
+    const damage = parsed.damage;
+    if (parsed.version !== null && !(parsed.version >= 1)) {
+        damage.push({ line: 1, reason: `unknown format version ${parsed.version}`, text: '' });
+    }
+    const leases = validateCandidates(parsed.candidates, damage, opts.memo);
+    if (newer !== undefined) {
+        opts.warn?.(`registry: ${path} is format version ${newer}, written by a newer portlease (this one reads version ${STATE_VERSION}); showing the records it can read, changing nothing`);
+        return { leases, rejected: damage.length, newer };
+    }
+    if (damage.length > 0) {
+        reportDamage(dir, text, damage, parsed.recognised, leases.length, links, opts);
+    }
+    return { leases, rejected: damage.length };
+}
+/**
+ * The state file's text and link count, or the result of a read that ends here: no file
+ * (no leases), or one that is no regular file or too large (moved aside, one rejection).
+ */
+function readStateFile(dir, path, opts) {
     const empty = (what) => {
         moveAside(dir, what, opts);
         return { leases: [], rejected: 1 };
     };
-    const path = (0,external_node_path_namespaceObject.join)(dir, STATE_FILE);
-    let text;
-    let links;
     try {
         // O_NONBLOCK: opening a FIFO must not wait for a writer; fstat then says what it is.
         const fd = (0,external_node_fs_namespaceObject.openSync)(path, external_node_fs_namespaceObject.constants.O_RDONLY | external_node_fs_namespaceObject.constants.O_NOFOLLOW | external_node_fs_namespaceObject.constants.O_NONBLOCK);
@@ -32712,8 +32735,7 @@ function readState(dir, opts) {
                 return empty(fileKind(st));
             if (st.size > MAX_STATE_BYTES)
                 return empty('larger than 128 MiB');
-            links = st.nlink;
-            text = (0,external_node_fs_namespaceObject.readFileSync)(fd, 'utf8');
+            return { links: st.nlink, text: (0,external_node_fs_namespaceObject.readFileSync)(fd, 'utf8') };
         }
         finally {
             (0,external_node_fs_namespaceObject.closeSync)(fd);
@@ -32731,45 +32753,21 @@ function readState(dir, opts) {
             throw err;
         throw registryError(dir, err);
     }
-    const parsed = parse(text);
-    const newer = parsed.version !== null && parsed.version > STATE_VERSION ? parsed.version : undefined;
-    const damage = parsed.damage;
-    if (parsed.version !== null && !(parsed.version >= 1)) {
-        damage.push({ line: 1, reason: `unknown format version ${parsed.version}`, text: '' });
-    }
+}
+/**
+ * The valid records among `candidates`, each id once; every other one is added to `damage`.
+ * A memo answers for lines it knows, and then knows exactly the lines validated here.
+ */
+function validateCandidates(candidates, damage, memo) {
     const leases = [];
     const ids = new Set();
     const validated = [];
-    for (const c of parsed.candidates) {
-        let v;
-        if (c.text !== null)
-            v = opts.memo?.get(c.text);
-        if (v === undefined) {
-            let raw = c.raw;
-            if (raw === undefined && c.text !== null) {
-                try {
-                    raw = JSON.parse(c.text);
-                }
-                catch {
-                    raw = c.text; // not a record: rejected below like any other bad record
-                }
-            }
-            v = validateLease(raw);
-        }
+    for (const c of candidates) {
+        let v = recordOf(c, memo);
         if (typeof v !== 'string' && ids.has(v.id))
             v = 'an earlier record has the same id';
         if (typeof v === 'string') {
-            let shown = c.text;
-            if (shown === null) {
-                try {
-                    // c.raw is a parsed value here (only one-line candidates carry no raw value)
-                    shown = JSON.stringify(c.raw);
-                }
-                catch {
-                    shown = '';
-                }
-            }
-            damage.push({ line: c.line, reason: `bad record: ${v}`, text: shown });
+            damage.push({ line: c.line, reason: `bad record: ${v}`, text: shownText(c) });
             continue;
         }
         ids.add(v.id);
@@ -32779,15 +32777,36 @@ function readState(dir, opts) {
         if (c.text !== null)
             validated.push([c.text, v]);
     }
-    opts.memo?.replace(validated);
-    if (newer !== undefined) {
-        opts.warn?.(`registry: ${path} is format version ${newer}, written by a newer portlease (this one reads version ${STATE_VERSION}); showing the records it can read, changing nothing`);
-        return { leases, rejected: damage.length, newer };
+    memo?.replace(validated);
+    return leases;
+}
+/** One candidate validated (or as the memo knows its line): the lease, or why it is none. */
+function recordOf(c, memo) {
+    const known = c.text !== null ? memo?.get(c.text) : undefined;
+    if (known !== undefined)
+        return known;
+    let raw = c.raw;
+    if (raw === undefined && c.text !== null) {
+        try {
+            raw = JSON.parse(c.text);
+        }
+        catch {
+            raw = c.text; // not a record: rejected like any other bad record
+        }
     }
-    if (damage.length > 0) {
-        reportDamage(dir, text, damage, parsed.recognised, leases.length, links, opts);
+    return validateLease(raw);
+}
+/** A rejected candidate's text as the quarantine keeps it. */
+function shownText(c) {
+    if (c.text !== null)
+        return c.text;
+    try {
+        // c.raw is a parsed value here (only one-line candidates carry no raw value)
+        return JSON.stringify(c.raw);
     }
-    return { leases, rejected: damage.length };
+    catch {
+        return '';
+    }
 }
 /**
  * Does a state holding `leases` need to survive a crash of the machine? Only when a record in
@@ -33086,12 +33105,302 @@ async function resolveConflicts(leases, deadReason, log) {
     return { kept, dropped };
 }
 
-// EXTERNAL MODULE: external "node:net"
-var external_node_net_ = __nccwpck_require__(7030);
 ;// CONCATENATED MODULE: external "node:timers/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
 // EXTERNAL MODULE: external "node:worker_threads"
 var external_node_worker_threads_ = __nccwpck_require__(5919);
+// EXTERNAL MODULE: external "node:net"
+var external_node_net_ = __nccwpck_require__(7030);
+;// CONCATENATED MODULE: ./src/core/lock-dir.ts
+/**
+ * The lock directory `<registry>/lock/` and the names in it (lock.ts tells what they mean):
+ * generations `g000000000041`, their release marks `g000000000041.done`, holder-record temp
+ * files `t.<pid>.<random>` and liveness sockets `s.<pid>.<random>`. Making the directory,
+ * listing its generations, and the two file helpers every lock module uses. No state.
+ */
+
+
+
+/** The last generation number: 15 digits (far below 2^53, so numbers stay exact). */
+const MAX_GENERATION = 999_999_999_999_999;
+const GEN = /^g(\d{12,15})$/;
+const DONE = /^g(\d{12,15})\.done$/;
+const lock_dir_TEMP = /^t\.(\d+)\.[0-9a-z]+$/;
+const SOCK = /^s\.\d+\.[0-9a-z]+$/;
+const genName = (g) => `g${String(g).padStart(12, '0')}`;
+/** The generation a name stands for, only for names in genName's own spelling. */
+function numberOf(name, re, suffix) {
+    const m = re.exec(name);
+    if (!m)
+        return null;
+    const g = Number(m[1]);
+    return genName(g) + suffix === name ? g : null;
+}
+function list(dir) {
+    const names = (0,external_node_fs_namespaceObject.readdirSync)(dir);
+    let max = 0;
+    const done = new Set();
+    for (const n of names) {
+        const g = numberOf(n, GEN, '');
+        if (g !== null) {
+            max = Math.max(max, g);
+            continue;
+        }
+        const d = numberOf(n, DONE, '.done');
+        if (d !== null)
+            done.add(d);
+    }
+    return { max, maxDone: done.has(max), names };
+}
+/** The lock directory, made if need be; `id` is its identity (device and inode). */
+function ensureLockDir(registryDir) {
+    const dir = (0,external_node_path_namespaceObject.join)(registryDir, 'lock');
+    try {
+        (0,external_node_fs_namespaceObject.mkdirSync)(dir, { mode: 0o777 });
+        (0,external_node_fs_namespaceObject.chmodSync)(dir, 0o777);
+    }
+    catch (err) {
+        if (errors_errnoCode(err) !== 'EEXIST')
+            throw err;
+    }
+    const st = (0,external_node_fs_namespaceObject.lstatSync)(dir, { bigint: true });
+    if (!st.isDirectory()) {
+        throw new errors_RuntimeError(`registry lock ${dir} is not a directory (a symlink or a file); remove it`);
+    }
+    return { dir, id: `${st.dev}:${st.ino}` };
+}
+function lock_dir_exists(path) {
+    try {
+        (0,external_node_fs_namespaceObject.lstatSync)(path);
+        return true;
+    }
+    catch {
+        return false;
+    }
+}
+function tryUnlink(path) {
+    try {
+        (0,external_node_fs_namespaceObject.unlinkSync)(path);
+    }
+    catch {
+        // already gone, or not ours to remove: either way nothing to do
+    }
+}
+
+;// CONCATENATED MODULE: ./src/core/lock-beacon.ts
+/**
+ * A lock holder's liveness socket (its beacon) and the probe that asks the kernel about
+ * someone else's. The holder listens on `lock/s.<pid>.<random>` from before it links its
+ * generation until after it writes `.done`; a contender's connect() answering ECONNREFUSED
+ * on an existing socket file proves the listener gone (docs/adr/0001-lock-takeover.md).
+ */
+
+
+
+
+
+
+/** sun_path holds 108 bytes on Linux (104 on macOS), the terminating NUL included. */
+const SOCKET_PATH_MAX = process.platform === 'linux' ? 107 : 103;
+/** How long a contender waits for connect() on a holder's socket before calling it alive. */
+const PROBE_TIMEOUT_MS = 1000;
+/**
+ * Ask the kernel whether anyone listens on a holder's socket. ECONNREFUSED on an existing
+ * socket file is proof that its listener is gone; every other answer means alive, except a
+ * missing (or replaced) socket file, which proves nothing.
+ */
+function probeSocket(path) {
+    try {
+        // connect() to a regular file also answers ECONNREFUSED: only a socket counts.
+        if (!(0,external_node_fs_namespaceObject.lstatSync)(path).isSocket())
+            return Promise.resolve('missing');
+    }
+    catch (err) {
+        return Promise.resolve(errors_errnoCode(err) === 'ENOENT' ? 'missing' : 'alive');
+    }
+    return new Promise((resolve) => {
+        const s = (0,external_node_net_.connect)({ path });
+        const done = (p) => {
+            clearTimeout(timer);
+            s.destroy();
+            resolve(p);
+        };
+        const timer = setTimeout(() => {
+            done('alive');
+        }, PROBE_TIMEOUT_MS);
+        s.once('connect', () => {
+            done('alive');
+        });
+        s.once('error', (err) => {
+            const code = errors_errnoCode(err);
+            done(code === 'ECONNREFUSED' ? 'dead' : code === 'ENOENT' ? 'missing' : 'alive');
+        });
+    });
+}
+async function openBeacon(dir, debug) {
+    for (let attempt = 0; attempt < 3; attempt++) {
+        const name = `s.${process.pid}.${randomSuffix(8)}`;
+        const path = (0,external_node_path_namespaceObject.join)(dir, name);
+        if (Buffer.byteLength(path) > SOCKET_PATH_MAX) {
+            debug?.(`lock: ${path} is too long for a unix socket; the pid rules alone prove death`);
+            return null;
+        }
+        const server = (0,external_node_net_.createServer)((c) => {
+            c.destroy();
+        });
+        try {
+            await new Promise((resolve, reject) => {
+                server.once('error', reject);
+                server.listen(path, () => {
+                    server.off('error', reject);
+                    resolve();
+                });
+            });
+        }
+        catch (err) {
+            server.close();
+            if (errors_errnoCode(err) === 'EADDRINUSE')
+                continue;
+            debug?.(`lock: cannot listen on ${path} (${errors_errnoCode(err) ?? String(err)}); the pid rules alone prove death`);
+            return null;
+        }
+        server.on('error', () => undefined); // an accept error must not end the process
+        server.unref();
+        try {
+            (0,external_node_fs_namespaceObject.chmodSync)(path, 0o666); // any user may connect(); umask does not apply
+        }
+        catch {
+            // others then get EACCES, which they count as alive: safe
+        }
+        // The name the holder record gives is a second hard link to the socket. Node unlinks a
+        // socket's own path when its server closes, and so when a worker thread is terminated
+        // while it holds the lock (its handles are closed): the path would then be missing, which
+        // proves nothing, and the pid rules would call the holder's live process alive for as
+        // long as it runs. The second name outlives any close: nobody listens on it any more, so
+        // connect() answers ECONNREFUSED, the kernel's proof that the holder is gone.
+        const alias = `s.${process.pid}.${randomSuffix(8)}`;
+        let named = name;
+        try {
+            (0,external_node_fs_namespaceObject.linkSync)(path, (0,external_node_path_namespaceObject.join)(dir, alias));
+            named = alias;
+        }
+        catch {
+            // no hard links here: the socket's own path, as before
+        }
+        return {
+            name: named,
+            close() {
+                server.close();
+                tryUnlink(path);
+                if (named !== name)
+                    tryUnlink((0,external_node_path_namespaceObject.join)(dir, named));
+            },
+        };
+    }
+    return null;
+}
+
+;// CONCATENATED MODULE: ./src/core/lock-holder.ts
+/**
+ * The holder record a generation holds: written whole to a temp file before link() makes it
+ * the generation (mode 0644 whatever the umask), and read back by contenders, trusting
+ * nothing in it. Every file is opened with O_NONBLOCK and O_NOFOLLOW and checked to be a
+ * regular file after open, so a FIFO or symlink planted in the lock directory cannot hang
+ * or fool a command.
+ */
+
+
+
+
+
+
+
+/** A holder record is a few hundred bytes; anything much larger is not one. */
+const MAX_HOLDER_BYTES = 4096;
+function readHolder(path) {
+    let text;
+    try {
+        const fd = (0,external_node_fs_namespaceObject.openSync)(path, external_node_fs_namespaceObject.constants.O_RDONLY | external_node_fs_namespaceObject.constants.O_NOFOLLOW | external_node_fs_namespaceObject.constants.O_NONBLOCK);
+        try {
+            const st = (0,external_node_fs_namespaceObject.fstatSync)(fd);
+            if (!st.isFile())
+                return { kind: 'not-file', what: fileKind(st) };
+            const buf = Buffer.alloc(MAX_HOLDER_BYTES);
+            const n = (0,external_node_fs_namespaceObject.readSync)(fd, buf, 0, MAX_HOLDER_BYTES, 0);
+            text = buf.toString('utf8', 0, n);
+            if (st.size > MAX_HOLDER_BYTES) {
+                return { kind: 'damaged', what: `${st.size} bytes, far larger than a holder record`, text };
+            }
+        }
+        finally {
+            (0,external_node_fs_namespaceObject.closeSync)(fd);
+        }
+    }
+    catch (err) {
+        const code = errors_errnoCode(err) ?? 'error';
+        if (code === 'ENOENT')
+            return { kind: 'gone' };
+        if (code === 'ELOOP')
+            return { kind: 'not-file', what: 'a symlink' };
+        if (code === 'ENXIO')
+            return { kind: 'not-file', what: 'a socket' };
+        return { kind: 'unreadable', code };
+    }
+    return holderOf(text);
+}
+/** What a holder record's text says, field by field. */
+function holderOf(text) {
+    let v;
+    try {
+        v = JSON.parse(text);
+    }
+    catch {
+        return { kind: 'damaged', what: text === '' ? 'empty' : 'not JSON', text };
+    }
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+        return { kind: 'damaged', what: 'not a JSON object', text };
+    }
+    const r = v;
+    const instance = v.instance;
+    // Every release has written the holder's pid: a record without one is nobody's.
+    if (!Number.isInteger(r.pid))
+        return { kind: 'damaged', what: 'a record without a pid', text };
+    const owner = validOwner(v);
+    if (owner?.kind === 'process' && typeof r.acquired === 'number') {
+        return {
+            kind: 'holder',
+            holder: {
+                ...owner,
+                acquired: r.acquired,
+                sock: typeof r.sock === 'string' && SOCK.test(r.sock) ? r.sock : null,
+                thread: Number.isInteger(r.thread) && r.thread >= 0 ? r.thread : null,
+                instance: typeof instance === 'string' && /^[0-9a-z]{16}$/.test(instance) ? instance : null,
+            },
+        };
+    }
+    return { kind: 'foreign' };
+}
+/** The holder record, complete, in a temp file of its own in `dir`: its path, to link(). */
+function writeHolderTemp(dir, holder) {
+    const temp = (0,external_node_path_namespaceObject.join)(dir, `t.${holder.pid}.${randomSuffix(12)}`);
+    const fd = (0,external_node_fs_namespaceObject.openSync)(temp, external_node_fs_namespaceObject.constants.O_WRONLY |
+        external_node_fs_namespaceObject.constants.O_CREAT |
+        external_node_fs_namespaceObject.constants.O_EXCL |
+        external_node_fs_namespaceObject.constants.O_NOFOLLOW |
+        external_node_fs_namespaceObject.constants.O_NONBLOCK, 0o644);
+    try {
+        (0,external_node_fs_namespaceObject.fchmodSync)(fd, 0o644); // readable by every user, whatever the umask
+        (0,external_node_fs_namespaceObject.writeSync)(fd, JSON.stringify(holder));
+    }
+    catch (err) {
+        (0,external_node_fs_namespaceObject.closeSync)(fd);
+        tryUnlink(temp);
+        throw err;
+    }
+    (0,external_node_fs_namespaceObject.closeSync)(fd);
+    return temp;
+}
+
 ;// CONCATENATED MODULE: external "node:os"
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 ;// CONCATENATED MODULE: ./src/core/proc.ts
@@ -33829,6 +34138,153 @@ function sessionUid(sid) {
     return myUid();
 }
 
+;// CONCATENATED MODULE: ./src/core/lock-takeover.ts
+/**
+ * Judging the holder of the highest generation, and what follows a takeover
+ * (docs/adr/0001-lock-takeover.md): a generation is taken over only on proof that its holder
+ * is dead (its socket refuses, or the pid rules of owner.ts), or when no release can have
+ * written it (a damaged one, healed into quarantine/). After winning, the generations below
+ * and what killed processes left behind are swept. The timeout message names a holder that
+ * could not be taken over and how to recover.
+ *
+ * No state here: what this module instance holds is lock.ts's, and judge() is told it.
+ */
+
+
+
+
+
+
+
+/** Temp files and sockets of killed processes are removed once they are this old. */
+const LEFTOVER_MS = 60_000;
+async function judge(dir, gen, own) {
+    const name = genName(gen);
+    const r = readHolder((0,external_node_path_namespaceObject.join)(dir, name));
+    switch (r.kind) {
+        case 'gone':
+            return { state: 'look-again', holder: null, why: '' };
+        case 'damaged':
+            return {
+                state: 'dead',
+                holder: null,
+                why: `lock/${name} is ${r.what}, which no portlease writes`,
+                damaged: { what: r.what, text: r.text },
+            };
+        case 'not-file':
+            // Generations are made by link() of a regular file: this one was never a holder's.
+            return { state: 'dead', holder: null, why: `lock/${name} is ${r.what}, not a holder record` };
+        case 'unreadable':
+            return {
+                state: 'alive',
+                holder: null,
+                why: `its record lock/${name} cannot be read (${r.code})`,
+            };
+        case 'foreign':
+            return {
+                state: 'unverifiable',
+                holder: null,
+                why: `lock/${name} is not a holder record this portlease can read`,
+            };
+    }
+    return judgeHolder(dir, gen, r.holder, own);
+}
+/** A readable holder record: by this instance's memory, its socket, then the pid rules. */
+async function judgeHolder(dir, gen, h, own) {
+    if (h.instance === own.instance) {
+        // Only this module instance writes its nonce, and it knows every generation it holds.
+        // (The same pid proves nothing: another thread, or another copy of this module in this
+        // thread, is judged by its socket like any other process.)
+        return own.holds(gen)
+            ? { state: 'alive', holder: h, why: 'this thread holds it (another acquisition)' }
+            : { state: 'dead', holder: h, why: 'this thread linked it and no longer holds it' };
+    }
+    if (h.sock !== null) {
+        const p = await probeSocket((0,external_node_path_namespaceObject.join)(dir, h.sock));
+        if (p === 'dead')
+            return { state: 'dead', holder: h, why: `nothing listens on lock/${h.sock}` };
+        if (p === 'alive')
+            return { state: 'alive', holder: h, why: `it answers on lock/${h.sock}` };
+        // The socket is gone: the holder released just now (it removes the socket after
+        // writing .done), or someone removed it. Only the pid rules can tell more.
+        if (lock_dir_exists((0,external_node_path_namespaceObject.join)(dir, `${genName(gen)}.done`))) {
+            return { state: 'look-again', holder: h, why: '' };
+        }
+    }
+    const liveness = processLiveness(h);
+    if (liveness === 'dead')
+        return { state: 'dead', holder: h, why: 'its process is gone' };
+    if (liveness === 'alive')
+        return { state: 'alive', holder: h, why: 'its process runs' };
+    return {
+        state: 'unverifiable',
+        holder: h,
+        why: h.sock === null
+            ? 'it has no liveness socket and runs in another pid namespace or on another host'
+            : `its socket lock/${h.sock} is missing and it runs in another pid namespace or on another host`,
+    };
+}
+/**
+ * A damaged generation this contender took over: its text is kept in the registry's
+ * quarantine/ for a person to inspect (cleanup then removes it like any older generation),
+ * and one warning says so.
+ */
+function heal(registryDir, damaged, warn) {
+    const name = genName(damaged.gen);
+    const kept = keepInQuarantine(registryDir, 'lock', JSON.stringify({
+        file: (0,external_node_path_namespaceObject.join)(registryDir, 'lock', name),
+        read: new Date().toISOString(),
+        what: damaged.what,
+        text: damaged.text,
+    }) + '\n');
+    warn?.(`registry lock: lock/${name} was ${damaged.what}, which no portlease writes, so no one held it; took the lock over${kept === null ? '' : ` and kept the file in ${kept}`}`);
+}
+function timeoutMessage(registryDir, dir, last, timeoutMs) {
+    const secs = Math.round(timeoutMs / 1000);
+    const who = last?.verdict.holder ? describeOwner(last.verdict.holder) : 'an unknown process';
+    const file = last ? (0,external_node_path_namespaceObject.join)(dir, genName(last.gen)) : dir;
+    const recover = `if no portlease process runs on this host, remove ${file} to recover`;
+    if (last?.verdict.state === 'unverifiable') {
+        return `registry lock in ${registryDir} is held by ${who}, which cannot be checked from here (${last.verdict.why}); waited ${secs}s, and a lock is never taken over on age: ${recover}`;
+    }
+    return `registry lock in ${registryDir} is held by ${who} for over ${secs}s (${last?.verdict.why ?? 'alive'}); is a portlease process stuck? ${recover}`;
+}
+/**
+ * After winning generation `gen`: remove every generation below it, and what killed
+ * processes left behind once it is old (temp files; sockets nobody listens on).
+ */
+async function cleanup(dir, names, gen, mySock) {
+    const now = Date.now();
+    const old = (n) => {
+        try {
+            return now - (0,external_node_fs_namespaceObject.lstatSync)((0,external_node_path_namespaceObject.join)(dir, n)).mtimeMs > LEFTOVER_MS;
+        }
+        catch {
+            return false; // gone already
+        }
+    };
+    for (const n of names) {
+        const g = numberOf(n, GEN, '') ?? numberOf(n, DONE, '.done');
+        if (g !== null) {
+            if (g < gen)
+                tryUnlink((0,external_node_path_namespaceObject.join)(dir, n));
+            continue;
+        }
+        const t = lock_dir_TEMP.exec(n);
+        if (t) {
+            // A temp file of a process killed between write and link: remove once it is old.
+            if (Number(t[1]) !== process.pid && old(n))
+                tryUnlink((0,external_node_path_namespaceObject.join)(dir, n));
+            continue;
+        }
+        // The socket of a process killed while it held or waited for the lock. Only an old one
+        // that provably has no listener: a live contender's socket stays.
+        if (SOCK.test(n) && n !== mySock && old(n) && (await probeSocket((0,external_node_path_namespaceObject.join)(dir, n))) === 'dead') {
+            tryUnlink((0,external_node_path_namespaceObject.join)(dir, n));
+        }
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/core/lock.ts
 /**
  * The host-level mutex around every read-modify-write of the registry.
@@ -33877,6 +34333,19 @@ function sessionUid(sid) {
  *
  * Every file here is opened with O_NONBLOCK and checked to be a regular file after open,
  * so a FIFO planted in the directory cannot hang a command.
+ *
+ * This module acquires and releases; one file per job beside it: lock-dir.ts (the directory
+ * and its names), lock-holder.ts (the holder record), lock-beacon.ts (the liveness socket
+ * and its probe), lock-takeover.ts (judging a holder, healing, sweeping, the timeout).
+ *
+ * Module state lives here and nowhere else: the nonce INSTANCE, the generations held
+ * (heldHere) and the in-process queue. It is per module instance, that is per worker
+ * thread (each has its own module graph) and per loaded bundle or re-imported copy. That is
+ * safe because none of it is trusted beyond the instance that keeps it: only this instance
+ * writes its nonce into records, so it alone judges those by heldHere; every other holder,
+ * a sibling thread or another copy in this very thread included, is judged by its liveness
+ * socket and the pid rules like any other process (docs/adr/0003-thread-identity.md); and
+ * the queue only saves contention, since the file lock alone keeps holders apart.
  */
 
 
@@ -33889,20 +34358,6 @@ function sessionUid(sid) {
 
 
 
-/** The last generation number: 15 digits (far below 2^53, so numbers stay exact). */
-const MAX_GENERATION = 999_999_999_999_999;
-const GEN = /^g(\d{12,15})$/;
-const DONE = /^g(\d{12,15})\.done$/;
-const lock_TEMP = /^t\.(\d+)\.[0-9a-z]+$/;
-const SOCK = /^s\.\d+\.[0-9a-z]+$/;
-/** sun_path holds 108 bytes on Linux (104 on macOS), the terminating NUL included. */
-const SOCKET_PATH_MAX = process.platform === 'linux' ? 107 : 103;
-/** A holder record is a few hundred bytes; anything much larger is not one. */
-const MAX_HOLDER_BYTES = 4096;
-/** How long a contender waits for connect() on a holder's socket before calling it alive. */
-const PROBE_TIMEOUT_MS = 1000;
-/** Temp files and sockets of killed processes are removed once they are this old. */
-const LEFTOVER_MS = 60_000;
 /**
  * This copy of the lock module. A pid is no holder's identity: worker threads share their
  * process's pid and start time (docs/adr/0003-thread-identity.md). What identifies the
@@ -33912,281 +34367,12 @@ const LEFTOVER_MS = 60_000;
 const INSTANCE = randomSuffix(16);
 /** The generations this module instance holds now: `<lock dir id>/<generation>`. */
 const heldHere = new Set();
-const genName = (g) => `g${String(g).padStart(12, '0')}`;
-/** The generation a name stands for, only for names in genName's own spelling. */
-function numberOf(name, re, suffix) {
-    const m = re.exec(name);
-    if (!m)
-        return null;
-    const g = Number(m[1]);
-    return genName(g) + suffix === name ? g : null;
-}
-function list(dir) {
-    const names = (0,external_node_fs_namespaceObject.readdirSync)(dir);
-    let max = 0;
-    const done = new Set();
-    for (const n of names) {
-        const g = numberOf(n, GEN, '');
-        if (g !== null) {
-            max = Math.max(max, g);
-            continue;
-        }
-        const d = numberOf(n, DONE, '.done');
-        if (d !== null)
-            done.add(d);
-    }
-    return { max, maxDone: done.has(max), names };
-}
-function readHolder(path) {
-    let text;
-    try {
-        const fd = (0,external_node_fs_namespaceObject.openSync)(path, external_node_fs_namespaceObject.constants.O_RDONLY | external_node_fs_namespaceObject.constants.O_NOFOLLOW | external_node_fs_namespaceObject.constants.O_NONBLOCK);
-        try {
-            const st = (0,external_node_fs_namespaceObject.fstatSync)(fd);
-            if (!st.isFile())
-                return { kind: 'not-file', what: fileKind(st) };
-            const buf = Buffer.alloc(MAX_HOLDER_BYTES);
-            const n = (0,external_node_fs_namespaceObject.readSync)(fd, buf, 0, MAX_HOLDER_BYTES, 0);
-            text = buf.toString('utf8', 0, n);
-            if (st.size > MAX_HOLDER_BYTES) {
-                return { kind: 'damaged', what: `${st.size} bytes, far larger than a holder record`, text };
-            }
-        }
-        finally {
-            (0,external_node_fs_namespaceObject.closeSync)(fd);
-        }
-    }
-    catch (err) {
-        const code = errors_errnoCode(err) ?? 'error';
-        if (code === 'ENOENT')
-            return { kind: 'gone' };
-        if (code === 'ELOOP')
-            return { kind: 'not-file', what: 'a symlink' };
-        if (code === 'ENXIO')
-            return { kind: 'not-file', what: 'a socket' };
-        return { kind: 'unreadable', code };
-    }
-    let v;
-    try {
-        v = JSON.parse(text);
-    }
-    catch {
-        return { kind: 'damaged', what: text === '' ? 'empty' : 'not JSON', text };
-    }
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) {
-        return { kind: 'damaged', what: 'not a JSON object', text };
-    }
-    const r = v;
-    const instance = v.instance;
-    // Every release has written the holder's pid: a record without one is nobody's.
-    if (!Number.isInteger(r.pid))
-        return { kind: 'damaged', what: 'a record without a pid', text };
-    const owner = validOwner(v);
-    if (owner?.kind === 'process' && typeof r.acquired === 'number') {
-        return {
-            kind: 'holder',
-            holder: {
-                ...owner,
-                acquired: r.acquired,
-                sock: typeof r.sock === 'string' && SOCK.test(r.sock) ? r.sock : null,
-                thread: Number.isInteger(r.thread) && r.thread >= 0 ? r.thread : null,
-                instance: typeof instance === 'string' && /^[0-9a-z]{16}$/.test(instance) ? instance : null,
-            },
-        };
-    }
-    return { kind: 'foreign' };
-}
-/**
- * Ask the kernel whether anyone listens on a holder's socket. ECONNREFUSED on an existing
- * socket file is proof that its listener is gone; every other answer means alive, except a
- * missing (or replaced) socket file, which proves nothing.
- */
-function probeSocket(path) {
-    try {
-        // connect() to a regular file also answers ECONNREFUSED: only a socket counts.
-        if (!(0,external_node_fs_namespaceObject.lstatSync)(path).isSocket())
-            return Promise.resolve('missing');
-    }
-    catch (err) {
-        return Promise.resolve(errors_errnoCode(err) === 'ENOENT' ? 'missing' : 'alive');
-    }
-    return new Promise((resolve) => {
-        const s = (0,external_node_net_.connect)({ path });
-        const done = (p) => {
-            clearTimeout(timer);
-            s.destroy();
-            resolve(p);
-        };
-        const timer = setTimeout(() => {
-            done('alive');
-        }, PROBE_TIMEOUT_MS);
-        s.once('connect', () => {
-            done('alive');
-        });
-        s.once('error', (err) => {
-            const code = errors_errnoCode(err);
-            done(code === 'ECONNREFUSED' ? 'dead' : code === 'ENOENT' ? 'missing' : 'alive');
-        });
-    });
-}
-async function judge(dir, dirId, gen) {
-    const name = genName(gen);
-    const r = readHolder((0,external_node_path_namespaceObject.join)(dir, name));
-    switch (r.kind) {
-        case 'gone':
-            return { state: 'look-again', holder: null, why: '' };
-        case 'damaged':
-            return {
-                state: 'dead',
-                holder: null,
-                why: `lock/${name} is ${r.what}, which no portlease writes`,
-                damaged: { what: r.what, text: r.text },
-            };
-        case 'not-file':
-            // Generations are made by link() of a regular file: this one was never a holder's.
-            return { state: 'dead', holder: null, why: `lock/${name} is ${r.what}, not a holder record` };
-        case 'unreadable':
-            return {
-                state: 'alive',
-                holder: null,
-                why: `its record lock/${name} cannot be read (${r.code})`,
-            };
-        case 'foreign':
-            return {
-                state: 'unverifiable',
-                holder: null,
-                why: `lock/${name} is not a holder record this portlease can read`,
-            };
-    }
-    const h = r.holder;
-    if (h.instance === INSTANCE) {
-        // Only this module instance writes its nonce, and it knows every generation it holds.
-        // (The same pid proves nothing: another thread, or another copy of this module in this
-        // thread, is judged by its socket like any other process.)
-        return heldHere.has(`${dirId}/${gen}`)
-            ? { state: 'alive', holder: h, why: 'this thread holds it (another acquisition)' }
-            : { state: 'dead', holder: h, why: 'this thread linked it and no longer holds it' };
-    }
-    if (h.sock !== null) {
-        const p = await probeSocket((0,external_node_path_namespaceObject.join)(dir, h.sock));
-        if (p === 'dead')
-            return { state: 'dead', holder: h, why: `nothing listens on lock/${h.sock}` };
-        if (p === 'alive')
-            return { state: 'alive', holder: h, why: `it answers on lock/${h.sock}` };
-        // The socket is gone: the holder released just now (it removes the socket after
-        // writing .done), or someone removed it. Only the pid rules can tell more.
-        if (lock_exists((0,external_node_path_namespaceObject.join)(dir, `${name}.done`)))
-            return { state: 'look-again', holder: h, why: '' };
-    }
-    const liveness = processLiveness(h);
-    if (liveness === 'dead')
-        return { state: 'dead', holder: h, why: 'its process is gone' };
-    if (liveness === 'alive')
-        return { state: 'alive', holder: h, why: 'its process runs' };
-    return {
-        state: 'unverifiable',
-        holder: h,
-        why: h.sock === null
-            ? 'it has no liveness socket and runs in another pid namespace or on another host'
-            : `its socket lock/${h.sock} is missing and it runs in another pid namespace or on another host`,
-    };
-}
-function lock_exists(path) {
-    try {
-        (0,external_node_fs_namespaceObject.lstatSync)(path);
-        return true;
-    }
-    catch {
-        return false;
-    }
-}
-function tryUnlink(path) {
-    try {
-        (0,external_node_fs_namespaceObject.unlinkSync)(path);
-    }
-    catch {
-        // already gone, or not ours to remove: either way nothing to do
-    }
-}
-/** The lock directory, made if need be; `id` is its identity (device and inode). */
-function ensureLockDir(registryDir) {
-    const dir = (0,external_node_path_namespaceObject.join)(registryDir, 'lock');
-    try {
-        (0,external_node_fs_namespaceObject.mkdirSync)(dir, { mode: 0o777 });
-        (0,external_node_fs_namespaceObject.chmodSync)(dir, 0o777);
-    }
-    catch (err) {
-        if (errors_errnoCode(err) !== 'EEXIST')
-            throw err;
-    }
-    const st = (0,external_node_fs_namespaceObject.lstatSync)(dir, { bigint: true });
-    if (!st.isDirectory()) {
-        throw new errors_RuntimeError(`registry lock ${dir} is not a directory (a symlink or a file); remove it`);
-    }
-    return { dir, id: `${st.dev}:${st.ino}` };
-}
-async function openBeacon(dir, debug) {
-    for (let attempt = 0; attempt < 3; attempt++) {
-        const name = `s.${process.pid}.${randomSuffix(8)}`;
-        const path = (0,external_node_path_namespaceObject.join)(dir, name);
-        if (Buffer.byteLength(path) > SOCKET_PATH_MAX) {
-            debug?.(`lock: ${path} is too long for a unix socket; the pid rules alone prove death`);
-            return null;
-        }
-        const server = (0,external_node_net_.createServer)((c) => {
-            c.destroy();
-        });
-        try {
-            await new Promise((resolve, reject) => {
-                server.once('error', reject);
-                server.listen(path, () => {
-                    server.off('error', reject);
-                    resolve();
-                });
-            });
-        }
-        catch (err) {
-            server.close();
-            if (errors_errnoCode(err) === 'EADDRINUSE')
-                continue;
-            debug?.(`lock: cannot listen on ${path} (${errors_errnoCode(err) ?? String(err)}); the pid rules alone prove death`);
-            return null;
-        }
-        server.on('error', () => undefined); // an accept error must not end the process
-        server.unref();
-        try {
-            (0,external_node_fs_namespaceObject.chmodSync)(path, 0o666); // any user may connect(); umask does not apply
-        }
-        catch {
-            // others then get EACCES, which they count as alive: safe
-        }
-        // The name the holder record gives is a second hard link to the socket. Node unlinks a
-        // socket's own path when its server closes, and so when a worker thread is terminated
-        // while it holds the lock (its handles are closed): the path would then be missing, which
-        // proves nothing, and the pid rules would call the holder's live process alive for as
-        // long as it runs. The second name outlives any close: nobody listens on it any more, so
-        // connect() answers ECONNREFUSED, the kernel's proof that the holder is gone.
-        const alias = `s.${process.pid}.${randomSuffix(8)}`;
-        let named = name;
-        try {
-            (0,external_node_fs_namespaceObject.linkSync)(path, (0,external_node_path_namespaceObject.join)(dir, alias));
-            named = alias;
-        }
-        catch {
-            // no hard links here: the socket's own path, as before
-        }
-        return {
-            name: named,
-            close() {
-                server.close();
-                tryUnlink(path);
-                if (named !== name)
-                    tryUnlink((0,external_node_path_namespaceObject.join)(dir, named));
-            },
-        };
-    }
-    return null;
-}
+const heldKey = (dirId, gen) => `${dirId}/${gen}`;
+/** What this instance knows of its holds in one lock directory, for judge(). */
+const ownHolds = (dirId) => ({
+    instance: INSTANCE,
+    holds: (gen) => heldHere.has(heldKey(dirId, gen)),
+});
 /**
  * Acquisitions by this module instance queue here first, one queue per lock directory
  * (by identity, however its path is spelled), so they do not contend with each other on the
@@ -34230,101 +34416,36 @@ async function acquireLock(registryDir, opts = {}) {
         throw err;
     }
 }
+/** The file lock: look, take over what is free or provably dead, else back off and look again. */
 async function acquireFileLock(registryDir, lockDir, opts) {
     const timeoutMs = opts.timeoutMs ?? 30_000;
-    const { dir, id: dirId } = lockDir;
-    const me = owner_self();
+    const c = { registryDir, dir: lockDir.dir, dirId: lockDir.id, me: owner_self(), opts };
     const deadline = Date.now() + timeoutMs;
     let delay = 1;
     let last;
     let beacon; // undefined: not opened yet
-    /** The damaged generation this contender is taking over, if any: healed once it wins. */
-    let damaged;
     try {
         for (;;) {
-            const before = list(dir);
-            let takeover = before.max === 0 || before.maxDone;
-            damaged = undefined;
-            if (!takeover) {
-                const verdict = await judge(dir, dirId, before.max);
-                if (verdict.state === 'look-again')
-                    continue;
-                if (verdict.state === 'dead') {
-                    if (verdict.damaged)
-                        damaged = { gen: before.max, ...verdict.damaged };
-                    opts.debug?.(`lock: holder ${verdict.holder ? describeOwner(verdict.holder) : genName(before.max)} is dead; taking over (${verdict.why})`);
-                    takeover = true;
+            const before = list(c.dir);
+            const look = await lookAt(c, before);
+            if (look === 'look-again')
+                continue;
+            if (look.free) {
+                assertNotLastGeneration(c, before.max);
+                beacon ??= await openBeacon(c.dir, opts.debug);
+                const taken = await take(c, before.max + 1, beacon, look.damaged);
+                if (taken === 'lost') {
+                    delay = 1; // lost the race: look again at once
                 }
-                else {
-                    last = { gen: before.max, verdict };
-                }
-            }
-            if (takeover) {
-                if (before.max >= MAX_GENERATION) {
-                    throw new errors_RuntimeError(`registry lock in ${registryDir} reached its last generation number (${genName(before.max)}); stop every portlease process on this host, then remove ${dir} to start again from 1`);
-                }
-                beacon ??= await openBeacon(dir, opts.debug);
-                const gen = before.max + 1;
-                const holder = {
-                    ...me,
-                    acquired: Date.now(),
-                    sock: beacon?.name ?? null,
-                    thread: external_node_worker_threads_.threadId,
-                    instance: INSTANCE,
-                };
-                const temp = (0,external_node_path_namespaceObject.join)(dir, `t.${me.pid}.${randomSuffix(12)}`);
-                const fd = (0,external_node_fs_namespaceObject.openSync)(temp, external_node_fs_namespaceObject.constants.O_WRONLY |
-                    external_node_fs_namespaceObject.constants.O_CREAT |
-                    external_node_fs_namespaceObject.constants.O_EXCL |
-                    external_node_fs_namespaceObject.constants.O_NOFOLLOW |
-                    external_node_fs_namespaceObject.constants.O_NONBLOCK, 0o644);
-                try {
-                    (0,external_node_fs_namespaceObject.fchmodSync)(fd, 0o644); // readable by every user, whatever the umask
-                    (0,external_node_fs_namespaceObject.writeSync)(fd, JSON.stringify(holder));
-                }
-                catch (err) {
-                    (0,external_node_fs_namespaceObject.closeSync)(fd);
-                    tryUnlink(temp);
-                    throw err;
-                }
-                (0,external_node_fs_namespaceObject.closeSync)(fd);
-                let won = false;
-                const heldKey = `${dirId}/${gen}`;
-                try {
-                    // Known as held here from the instant it exists: judge() trusts heldHere for
-                    // records of this instance. The beacon listens already (opened above).
-                    heldHere.add(heldKey);
-                    (0,external_node_fs_namespaceObject.linkSync)(temp, (0,external_node_path_namespaceObject.join)(dir, genName(gen)));
-                    won = true;
-                }
-                catch (err) {
-                    heldHere.delete(heldKey);
-                    if (errors_errnoCode(err) !== 'EEXIST') {
-                        tryUnlink(temp);
-                        throw err;
-                    }
-                }
-                tryUnlink(temp);
-                if (won) {
-                    const after = list(dir);
-                    if (after.max > gen) {
-                        // We recreated a generation that had been cleaned up: someone is ahead of us.
-                        tryUnlink((0,external_node_path_namespaceObject.join)(dir, genName(gen)));
-                        heldHere.delete(heldKey);
-                        continue;
-                    }
-                    if (damaged !== undefined)
-                        heal(registryDir, damaged, opts.warn);
-                    await cleanup(dir, after.names, gen, beacon?.name);
-                    const lock = makeLock(dir, gen, heldKey, me, beacon ?? null);
+                else if (taken !== 'behind') {
                     beacon = undefined; // the lock owns it now
-                    return lock;
+                    return taken;
                 }
-                delay = 1;
-                continue; // lost the race: look again at once
+                continue;
             }
+            last = look.last;
             if (Date.now() >= deadline) {
-                throw new errors_RuntimeError(timeoutMessage(registryDir, dir, last, timeoutMs));
+                throw new errors_RuntimeError(timeoutMessage(registryDir, c.dir, last, timeoutMs));
             }
             await (0,promises_namespaceObject.setTimeout)(delay + Math.random() * delay);
             delay = Math.min(delay * 2, 20);
@@ -34334,63 +34455,77 @@ async function acquireFileLock(registryDir, lockDir, opts) {
         beacon?.close();
     }
 }
-/**
- * A damaged generation this contender took over: its text is kept in the registry's
- * quarantine/ for a person to inspect (cleanup then removes it like any older generation),
- * and one warning says so.
- */
-function heal(registryDir, damaged, warn) {
-    const name = genName(damaged.gen);
-    const kept = keepInQuarantine(registryDir, 'lock', JSON.stringify({
-        file: (0,external_node_path_namespaceObject.join)(registryDir, 'lock', name),
-        read: new Date().toISOString(),
-        what: damaged.what,
-        text: damaged.text,
-    }) + '\n');
-    warn?.(`registry lock: lock/${name} was ${damaged.what}, which no portlease writes, so no one held it; took the lock over${kept === null ? '' : ` and kept the file in ${kept}`}`);
-}
-function timeoutMessage(registryDir, dir, last, timeoutMs) {
-    const secs = Math.round(timeoutMs / 1000);
-    const who = last?.verdict.holder ? describeOwner(last.verdict.holder) : 'an unknown process';
-    const file = last ? (0,external_node_path_namespaceObject.join)(dir, genName(last.gen)) : dir;
-    const recover = `if no portlease process runs on this host, remove ${file} to recover`;
-    if (last?.verdict.state === 'unverifiable') {
-        return `registry lock in ${registryDir} is held by ${who}, which cannot be checked from here (${last.verdict.why}); waited ${secs}s, and a lock is never taken over on age: ${recover}`;
-    }
-    return `registry lock in ${registryDir} is held by ${who} for over ${secs}s (${last?.verdict.why ?? 'alive'}); is a portlease process stuck? ${recover}`;
-}
-async function cleanup(dir, names, gen, mySock) {
-    const now = Date.now();
-    const old = (n) => {
-        try {
-            return now - (0,external_node_fs_namespaceObject.lstatSync)((0,external_node_path_namespaceObject.join)(dir, n)).mtimeMs > LEFTOVER_MS;
-        }
-        catch {
-            return false; // gone already
-        }
+/** Is the highest generation of `before` free to take, held, or changing under us? */
+async function lookAt(c, before) {
+    if (before.max === 0 || before.maxDone)
+        return { free: true, damaged: undefined };
+    const verdict = await judge(c.dir, before.max, ownHolds(c.dirId));
+    if (verdict.state === 'look-again')
+        return 'look-again';
+    if (verdict.state !== 'dead')
+        return { free: false, last: { gen: before.max, verdict } };
+    c.opts.debug?.(`lock: holder ${verdict.holder ? describeOwner(verdict.holder) : genName(before.max)} is dead; taking over (${verdict.why})`);
+    return {
+        free: true,
+        damaged: verdict.damaged ? { gen: before.max, ...verdict.damaged } : undefined,
     };
-    for (const n of names) {
-        const g = numberOf(n, GEN, '') ?? numberOf(n, DONE, '.done');
-        if (g !== null) {
-            if (g < gen)
-                tryUnlink((0,external_node_path_namespaceObject.join)(dir, n));
-            continue;
-        }
-        const t = lock_TEMP.exec(n);
-        if (t) {
-            // A temp file of a process killed between write and link: remove once it is old.
-            if (Number(t[1]) !== process.pid && old(n))
-                tryUnlink((0,external_node_path_namespaceObject.join)(dir, n));
-            continue;
-        }
-        // The socket of a process killed while it held or waited for the lock. Only an old one
-        // that provably has no listener: a live contender's socket stays.
-        if (SOCK.test(n) && n !== mySock && old(n) && (await probeSocket((0,external_node_path_namespaceObject.join)(dir, n))) === 'dead') {
-            tryUnlink((0,external_node_path_namespaceObject.join)(dir, n));
-        }
+}
+function assertNotLastGeneration(c, max) {
+    if (max >= MAX_GENERATION) {
+        throw new errors_RuntimeError(`registry lock in ${c.registryDir} reached its last generation number (${genName(max)}); stop every portlease process on this host, then remove ${c.dir} to start again from 1`);
     }
 }
-function makeLock(dir, gen, heldKey, me, beacon) {
+/**
+ * Link generation `gen` with this contender's record. 'lost': another contender linked it
+ * first; 'behind': it had been cleaned up and someone is ahead; else the lock, which then
+ * owns the beacon (after healing a damaged generation and sweeping the older ones).
+ */
+async function take(c, gen, beacon, damaged) {
+    const holder = {
+        ...c.me,
+        acquired: Date.now(),
+        sock: beacon?.name ?? null,
+        thread: external_node_worker_threads_.threadId,
+        instance: INSTANCE,
+    };
+    const temp = writeHolderTemp(c.dir, holder);
+    const key = heldKey(c.dirId, gen);
+    if (!linkGeneration(c.dir, temp, gen, key))
+        return 'lost';
+    const after = list(c.dir);
+    if (after.max > gen) {
+        // We recreated a generation that had been cleaned up: someone is ahead of us.
+        tryUnlink((0,external_node_path_namespaceObject.join)(c.dir, genName(gen)));
+        heldHere.delete(key);
+        return 'behind';
+    }
+    if (damaged !== undefined)
+        heal(c.registryDir, damaged, c.opts.warn);
+    await cleanup(c.dir, after.names, gen, beacon?.name);
+    return makeLock(c.dir, gen, key, c.me, beacon);
+}
+/** link() the temp record as generation `gen`: true when this contender made it. */
+function linkGeneration(dir, temp, gen, key) {
+    let won = false;
+    try {
+        // Known as held here from the instant it exists: judge() trusts heldHere for
+        // records of this instance. The beacon listens already (opened before).
+        heldHere.add(key);
+        (0,external_node_fs_namespaceObject.linkSync)(temp, (0,external_node_path_namespaceObject.join)(dir, genName(gen)));
+        won = true;
+    }
+    catch (err) {
+        heldHere.delete(key);
+        if (errors_errnoCode(err) !== 'EEXIST') {
+            tryUnlink(temp);
+            throw err;
+        }
+    }
+    tryUnlink(temp);
+    return won;
+}
+/** The lock on generation `gen`: held while `gen` is the highest; released once. */
+function makeLock(dir, gen, key, me, beacon) {
     let released = false;
     const held = () => {
         try {
@@ -34424,7 +34559,7 @@ function makeLock(dir, gen, heldKey, me, beacon) {
                 // beacon below then proves it free to everyone (its socket refuses), and this
                 // instance knows it no longer holds it (heldHere).
             }
-            heldHere.delete(heldKey);
+            heldHere.delete(key);
             beacon?.close();
         },
     };
@@ -35240,33 +35375,13 @@ class Registry {
 
 
 
-;// CONCATENATED MODULE: ./src/engines/engine.ts
+;// CONCATENATED MODULE: ./src/engines/command.ts
 /**
- * The one adapter for container engines (Docker, Podman). Everything portlease asks of an
- * engine goes through `ContainerEngine`: the core's hooks (host ports the engines publish,
- * whether a job container still runs), `portlease gc` (orphan service containers), the
- * container step and `portlease service` (run, inspect, health, logs, remove).
- *
- * Docker is asked through its API on the unix socket (`DOCKER_HOST=unix://...` or
- * /var/run/docker.sock) for the cheap queries when that socket exists, else through the
- * `docker` CLI (which also covers contexts and tcp:// hosts). Podman is asked through its
- * CLI. Nothing is ever run through a shell: every command is an argv array.
- *
- * Pure Node; no @actions/* import: the shells log what they want to show.
+ * Running an engine's CLI: finding it on PATH without starting a process, and running it
+ * with an argv array (never a shell), bounded by a timeout.
  */
 
 
-
-
-const ENGINES = ['docker', 'podman'];
-/** The label every portlease service container carries: its lease id. */
-const engine_LEASE_LABEL = 'portlease.lease';
-/** ...and the registry directory (absolute) that lease lives in. */
-const engine_REGISTRY_LABEL = 'portlease.registry';
-/** A container id as the engines print it. */
-const CONTAINER_ID = /^[0-9a-f]{12,64}$/;
-const DEFAULT_TIMEOUT_MS = 3000;
-const REMOVE_TIMEOUT_MS = 30_000;
 /** A program on PATH, or null; no process is started to find out. */
 function findOnPath(program, env = process.env) {
     for (const dir of (env.PATH ?? '').split(external_node_path_namespaceObject.delimiter)) {
@@ -35284,6 +35399,27 @@ function findOnPath(program, env = process.env) {
     }
     return null;
 }
+/**
+ * Run `file args` (never a shell); a timeout kills it (exit 124), a missing file is 127.
+ * node:child_process is loaded when first needed: it costs several milliseconds at start-up,
+ * which every `portlease` command would pay otherwise.
+ */
+async function command_runCommand(file, args, timeoutMs, env) {
+    const { execFile } = await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 1421, 23));
+    return new Promise((resolve) => {
+        execFile(file, args, { timeout: timeoutMs ?? 0, killSignal: 'SIGKILL', maxBuffer: 64 * 1024 * 1024, env }, (err, stdout, stderr) => {
+            const code = err === null ? 0 : typeof err.code === 'number' ? err.code : err.killed ? 124 : 127;
+            resolve({ code, stdout, stderr });
+        });
+    });
+}
+
+;// CONCATENATED MODULE: ./src/engines/docker-api.ts
+/**
+ * Docker's API on its unix socket: which socket to use (DOCKER_HOST=unix://... or
+ * /var/run/docker.sock, none under a DOCKER_CONTEXT or a tcp:// host), and one request.
+ */
+
 /** The Docker API socket to use, or null (then the CLI, if any). */
 function dockerSocket(env) {
     if (env.DOCKER_CONTEXT !== undefined && env.DOCKER_CONTEXT !== '')
@@ -35302,8 +35438,11 @@ function dockerSocket(env) {
         return null;
     }
 }
-// node:http and node:child_process are loaded when first needed: each costs several
-// milliseconds at start-up, which every `portlease` command would pay otherwise.
+/**
+ * One request to the API: its status and body (the first 16 MiB). node:http is loaded when
+ * first needed: it costs several milliseconds at start-up, which every `portlease` command
+ * would pay otherwise.
+ */
 async function dockerApi(socketPath, method, path, timeoutMs) {
     const { request } = await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 7067, 23));
     return new Promise((resolve, reject) => {
@@ -35325,16 +35464,16 @@ async function dockerApi(socketPath, method, path, timeoutMs) {
         req.end();
     });
 }
-/** Run `file args` (never a shell); a timeout kills it (exit 124), a missing file is 127. */
-async function engine_runCommand(file, args, timeoutMs, env) {
-    const { execFile } = await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 1421, 23));
-    return new Promise((resolve) => {
-        execFile(file, args, { timeout: timeoutMs ?? 0, killSignal: 'SIGKILL', maxBuffer: 64 * 1024 * 1024, env }, (err, stdout, stderr) => {
-            const code = err === null ? 0 : typeof err.code === 'number' ? err.code : err.killed ? 124 : 127;
-            resolve({ code, stdout, stderr });
-        });
-    });
-}
+
+;// CONCATENATED MODULE: ./src/engines/ps.ts
+/**
+ * Container lists as the engines give them (`docker ps`, Docker's API, `podman ps`),
+ * normalised to ContainerInfo, and the look into rootful podman's store that spares starting
+ * podman when it holds no container.
+ */
+
+
+
 function validPort(n) {
     return typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= 65535;
 }
@@ -35470,6 +35609,36 @@ function podmanStoreEmpty(env = process.env) {
         return err.code === 'ENOENT' && !(0,external_node_fs_namespaceObject.existsSync)(graphroot);
     }
 }
+
+;// CONCATENATED MODULE: ./src/engines/engine.ts
+/**
+ * The one adapter for container engines (Docker, Podman). Everything portlease asks of an
+ * engine goes through `ContainerEngine`: the core's hooks (host ports the engines publish,
+ * whether a job container still runs), `portlease gc` (orphan service containers), the
+ * container step and `portlease service` (run, inspect, health, logs, remove).
+ *
+ * Docker is asked through its API on the unix socket (`DOCKER_HOST=unix://...` or
+ * /var/run/docker.sock) for the cheap queries when that socket exists, else through the
+ * `docker` CLI (which also covers contexts and tcp:// hosts). Podman is asked through its
+ * CLI. Nothing is ever run through a shell: every command is an argv array.
+ *
+ * Pure Node; no @actions/* import: the shells log what they want to show. Beside it:
+ * command.ts (running the CLI), docker-api.ts (the API socket), ps.ts (container lists).
+ */
+
+
+
+
+
+const ENGINES = ['docker', 'podman'];
+/** The label every portlease service container carries: its lease id. */
+const engine_LEASE_LABEL = 'portlease.lease';
+/** ...and the registry directory (absolute) that lease lives in. */
+const engine_REGISTRY_LABEL = 'portlease.registry';
+/** A container id as the engines print it. */
+const CONTAINER_ID = /^[0-9a-f]{12,64}$/;
+const DEFAULT_TIMEOUT_MS = 3000;
+const REMOVE_TIMEOUT_MS = 30_000;
 /** Does an engine's stderr say the container does not exist? */
 const NO_SUCH = /no such (container|object)/i;
 /** One container engine: Docker (API socket and/or CLI) or Podman (CLI). */
@@ -35541,7 +35710,7 @@ class engine_ContainerEngine {
         if (this.cli === null) {
             return Promise.resolve({ code: 127, stdout: '', stderr: `${this.name}: no CLI on PATH` });
         }
-        return engine_runCommand(this.cli, args, opts.timeoutMs, opts.env ?? this.env);
+        return command_runCommand(this.cli, args, opts.timeoutMs, opts.env ?? this.env);
     }
     fail(what, r) {
         return new errors_RuntimeError(`${this.name} ${what}: ${firstLine(r.stderr) || firstLine(r.stdout) || `exit ${r.code}`}`);
@@ -36346,7 +36515,7 @@ async function run() {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _container_post_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6796);
+/* harmony import */ var _container_post_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2798);
 
 await (0,_container_post_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 

@@ -7,7 +7,7 @@ import { connect, type Server } from 'node:net';
 import { errnoCode } from '../core/index.js';
 
 /** The longest socket path (the lock's liveness sockets obey it too). */
-export { SOCKET_PATH_MAX } from '../core/lock.js';
+export { SOCKET_PATH_MAX } from '../core/lock-beacon.js';
 
 /**
  * What is at `path`: nothing, a file that is not a socket, a socket someone listens on, or a

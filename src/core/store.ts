@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { registryError } from './dirs.js';
 import { errnoCode, PortleaseError } from './errors.js';
 import { fileKind, writeAtomic } from './fsio.js';
-import { parse, serialize } from './layout.js';
+import { parse, serialize, type Candidate, type Damage } from './layout.js';
 import type { RecordMemo } from './memo.js';
 import { moveAside, reportDamage, type DamagePolicy } from './quarantine.js';
 import { STATE_FILE, STATE_VERSION, validateLease, type Lease } from './schema.js';
@@ -49,33 +49,10 @@ export interface ReadOptions extends DamagePolicy {
  * seen before is dropped (a duplicated line).
  */
 export function readState(dir: string, opts: ReadOptions): ReadResult {
-  const empty = (what: string): ReadResult => {
-    moveAside(dir, what, opts);
-    return { leases: [], rejected: 1 };
-  };
   const path = join(dir, STATE_FILE);
-  let text: string;
-  let links: number;
-  try {
-    // O_NONBLOCK: opening a FIFO must not wait for a writer; fstat then says what it is.
-    const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-    try {
-      const st = fstatSync(fd);
-      if (!st.isFile()) return empty(fileKind(st));
-      if (st.size > MAX_STATE_BYTES) return empty('larger than 128 MiB');
-      links = st.nlink;
-      text = readFileSync(fd, 'utf8');
-    } finally {
-      closeSync(fd);
-    }
-  } catch (err) {
-    const code = errnoCode(err);
-    if (code === 'ENOENT') return { leases: [], rejected: 0 };
-    if (code === 'ELOOP') return empty('a symlink');
-    if (code === 'ENXIO') return empty('a socket');
-    if (err instanceof PortleaseError) throw err;
-    throw registryError(dir, err);
-  }
+  const file = readStateFile(dir, path, opts);
+  if ('leases' in file) return file;
+  const { text, links } = file;
 
   const parsed = parse(text);
   const newer =
@@ -84,44 +61,7 @@ export function readState(dir: string, opts: ReadOptions): ReadResult {
   if (parsed.version !== null && !(parsed.version >= 1)) {
     damage.push({ line: 1, reason: `unknown format version ${parsed.version}`, text: '' });
   }
-  const leases: Lease[] = [];
-  const ids = new Set<string>();
-  const validated: [string, Lease][] = [];
-  for (const c of parsed.candidates) {
-    let v: Lease | string | undefined;
-    if (c.text !== null) v = opts.memo?.get(c.text);
-    if (v === undefined) {
-      let raw = c.raw;
-      if (raw === undefined && c.text !== null) {
-        try {
-          raw = JSON.parse(c.text) as unknown;
-        } catch {
-          raw = c.text; // not a record: rejected below like any other bad record
-        }
-      }
-      v = validateLease(raw);
-    }
-    if (typeof v !== 'string' && ids.has(v.id)) v = 'an earlier record has the same id';
-    if (typeof v === 'string') {
-      let shown = c.text;
-      if (shown === null) {
-        try {
-          // c.raw is a parsed value here (only one-line candidates carry no raw value)
-          shown = JSON.stringify(c.raw);
-        } catch {
-          shown = '';
-        }
-      }
-      damage.push({ line: c.line, reason: `bad record: ${v}`, text: shown });
-      continue;
-    }
-    ids.add(v.id);
-    leases.push(v);
-    // The line maps to what validating it gave; when written, a record is written in its
-    // own canonical form (RecordMemo.textOf), not as the line it came from.
-    if (c.text !== null) validated.push([c.text, v]);
-  }
-  opts.memo?.replace(validated);
+  const leases = validateCandidates(parsed.candidates, damage, opts.memo);
 
   if (newer !== undefined) {
     opts.warn?.(
@@ -133,6 +73,95 @@ export function readState(dir: string, opts: ReadOptions): ReadResult {
     reportDamage(dir, text, damage, parsed.recognised, leases.length, links, opts);
   }
   return { leases, rejected: damage.length };
+}
+
+/**
+ * The state file's text and link count, or the result of a read that ends here: no file
+ * (no leases), or one that is no regular file or too large (moved aside, one rejection).
+ */
+function readStateFile(
+  dir: string,
+  path: string,
+  opts: ReadOptions,
+): { text: string; links: number } | ReadResult {
+  const empty = (what: string): ReadResult => {
+    moveAside(dir, what, opts);
+    return { leases: [], rejected: 1 };
+  };
+  try {
+    // O_NONBLOCK: opening a FIFO must not wait for a writer; fstat then says what it is.
+    const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    try {
+      const st = fstatSync(fd);
+      if (!st.isFile()) return empty(fileKind(st));
+      if (st.size > MAX_STATE_BYTES) return empty('larger than 128 MiB');
+      return { links: st.nlink, text: readFileSync(fd, 'utf8') };
+    } finally {
+      closeSync(fd);
+    }
+  } catch (err) {
+    const code = errnoCode(err);
+    if (code === 'ENOENT') return { leases: [], rejected: 0 };
+    if (code === 'ELOOP') return empty('a symlink');
+    if (code === 'ENXIO') return empty('a socket');
+    if (err instanceof PortleaseError) throw err;
+    throw registryError(dir, err);
+  }
+}
+
+/**
+ * The valid records among `candidates`, each id once; every other one is added to `damage`.
+ * A memo answers for lines it knows, and then knows exactly the lines validated here.
+ */
+function validateCandidates(
+  candidates: readonly Candidate[],
+  damage: Damage[],
+  memo: RecordMemo | undefined,
+): Lease[] {
+  const leases: Lease[] = [];
+  const ids = new Set<string>();
+  const validated: [string, Lease][] = [];
+  for (const c of candidates) {
+    let v = recordOf(c, memo);
+    if (typeof v !== 'string' && ids.has(v.id)) v = 'an earlier record has the same id';
+    if (typeof v === 'string') {
+      damage.push({ line: c.line, reason: `bad record: ${v}`, text: shownText(c) });
+      continue;
+    }
+    ids.add(v.id);
+    leases.push(v);
+    // The line maps to what validating it gave; when written, a record is written in its
+    // own canonical form (RecordMemo.textOf), not as the line it came from.
+    if (c.text !== null) validated.push([c.text, v]);
+  }
+  memo?.replace(validated);
+  return leases;
+}
+
+/** One candidate validated (or as the memo knows its line): the lease, or why it is none. */
+function recordOf(c: Candidate, memo: RecordMemo | undefined): Lease | string {
+  const known = c.text !== null ? memo?.get(c.text) : undefined;
+  if (known !== undefined) return known;
+  let raw = c.raw;
+  if (raw === undefined && c.text !== null) {
+    try {
+      raw = JSON.parse(c.text) as unknown;
+    } catch {
+      raw = c.text; // not a record: rejected like any other bad record
+    }
+  }
+  return validateLease(raw);
+}
+
+/** A rejected candidate's text as the quarantine keeps it. */
+function shownText(c: Candidate): string {
+  if (c.text !== null) return c.text;
+  try {
+    // c.raw is a parsed value here (only one-line candidates carry no raw value)
+    return JSON.stringify(c.raw);
+  } catch {
+    return '';
+  }
 }
 
 /**

@@ -10,7 +10,8 @@ import {
   publishedPorts,
   removeOrphanContainers,
 } from '../../src/engines/host.js';
-import { parsePortsColumn, type EngineName } from '../../src/engines/engine.js';
+import type { EngineName } from '../../src/engines/engine.js';
+import { parsePortsColumn } from '../../src/engines/ps.js';
 import { bootId } from '../../src/core/owner.js';
 import { tempDir } from '../helpers.js';
 import { itWith, podman } from '../prerequisites.js';
